@@ -1,0 +1,47 @@
+package mapping
+
+import (
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+// Audit maps auditLogEntries nodes (Wiz.Audit).
+type Audit struct{}
+
+// Map implements Mapper.
+func (Audit) Map(node []byte, lr plog.LogRecord) (Key, error) {
+	m, err := decodeNode(node)
+	if err != nil {
+		return Key{}, err
+	}
+	key, err := common(m, lr, "wiz.audit", "Wiz.Audit", "timestamp", "timestamp")
+	if err != nil {
+		return Key{}, err
+	}
+	attrs := lr.Attributes()
+	// Audit entries never change, so the Wiz id alone identifies a record.
+	attrs.PutStr(AttrRecordUID, key.ID)
+	status := str(m, "status")
+	putStr(attrs, "wiz.audit.action", str(m, "action"))
+	putStr(attrs, "wiz.audit.status", status)
+	putStr(attrs, "wiz.audit.request_id", str(m, "requestId"))
+	putStr(attrs, "client.address", str(m, "sourceIP"))
+	putStr(attrs, "user_agent.original", str(m, "userAgent"))
+	if user := obj(m, "user"); user != nil {
+		putStr(attrs, "user.id", str(user, "id"))
+		putStr(attrs, "user.name", str(user, "name"))
+	}
+	if sa := obj(m, "serviceAccount"); sa != nil {
+		putStr(attrs, "wiz.service_account.id", str(sa, "id"))
+		putStr(attrs, "wiz.service_account.name", str(sa, "name"))
+	}
+	if status == "SUCCESS" {
+		lr.SetSeverityNumber(plog.SeverityNumberInfo)
+		lr.SetSeverityText("INFO")
+	} else {
+		// FAILED, ACCESS_DENIED and INVALID: a refused action is what
+		// detections look for.
+		lr.SetSeverityNumber(plog.SeverityNumberWarn)
+		lr.SetSeverityText("WARN")
+	}
+	return key, nil
+}

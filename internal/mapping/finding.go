@@ -1,0 +1,76 @@
+package mapping
+
+import (
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+// Finding maps vulnerabilityFindings nodes (Wiz.VulnerabilityFinding).
+// TimeField is the node field the stream polls on: updatedAt or
+// firstDetectedAt.
+type Finding struct {
+	TimeField string
+}
+
+// Map implements Mapper.
+func (f Finding) Map(node []byte, lr plog.LogRecord) (Key, error) {
+	m, err := decodeNode(node)
+	if err != nil {
+		return Key{}, err
+	}
+	key, err := common(m, lr, "wiz.vulnerability_finding", "Wiz.VulnerabilityFinding", f.TimeField, "lastDetectedAt")
+	if err != nil {
+		return Key{}, err
+	}
+	attrs := lr.Attributes()
+	attrs.PutStr(AttrRecordUID, recordUID(key))
+	// vendorSeverity is the advisory's own rating; Wiz's severity field
+	// may be absent on older tenants.
+	severity := str(m, "vendorSeverity")
+	if severity == "" {
+		severity = str(m, "severity")
+	}
+	lr.SetSeverityNumber(severityNumber(severity))
+	lr.SetSeverityText(severity)
+	putStr(attrs, "wiz.vulnerability.finding_id", key.ID)
+	putStr(attrs, "wiz.vulnerability.id", str(m, "name"))
+	putStr(attrs, "wiz.vulnerability.status", str(m, "status"))
+	putStr(attrs, "wiz.vulnerability.severity", severity)
+	putStr(attrs, "wiz.vulnerability.cvss_severity", str(m, "CVSSSeverity"))
+	putNumber(attrs, "wiz.vulnerability.score", m, "score")
+	putStr(attrs, "wiz.vulnerability.epss_severity", str(m, "epssSeverity"))
+	putNumber(attrs, "wiz.vulnerability.epss_probability", m, "epssProbability")
+	putNumber(attrs, "wiz.vulnerability.epss_percentile", m, "epssPercentile")
+	putBool(attrs, "wiz.vulnerability.has_exploit", m, "hasExploit")
+	putBool(attrs, "wiz.vulnerability.has_cisa_kev_exploit", m, "hasCisaKevExploit")
+	putStr(attrs, "wiz.vulnerability.package", str(m, "detailedName"))
+	putStr(attrs, "wiz.vulnerability.version", str(m, "version"))
+	putStr(attrs, "wiz.vulnerability.fixed_version", str(m, "fixedVersion"))
+	putStr(attrs, "wiz.vulnerability.detection_method", str(m, "detectionMethod"))
+	putStr(attrs, "wiz.vulnerability.first_detected_at", str(m, "firstDetectedAt"))
+	putStr(attrs, "wiz.vulnerability.last_detected_at", str(m, "lastDetectedAt"))
+	putStr(attrs, "wiz.vulnerability.resolved_at", str(m, "resolvedAt"))
+	putStr(attrs, "wiz.vulnerability.resolution_reason", str(m, "resolutionReason"))
+	putProjectIDs(attrs, m)
+
+	if asset := obj(m, "vulnerableAsset"); asset != nil {
+		assetType := str(asset, "type")
+		putStr(attrs, "wiz.asset.id", str(asset, "id"))
+		putStr(attrs, "wiz.asset.type", assetType)
+		putStr(attrs, "wiz.asset.name", str(asset, "name"))
+		platform := str(asset, "cloudPlatform")
+		putStr(attrs, "wiz.cloud_platform", platform)
+		putStr(attrs, "cloud.provider", cloudProvider(platform))
+		putStr(attrs, "cloud.region", str(asset, "region"))
+		putStr(attrs, "cloud.account.id", str(asset, "subscriptionExternalId"))
+		putStr(attrs, "cloud.resource_id", str(asset, "providerUniqueId"))
+		if assetType == "VIRTUAL_MACHINE" {
+			// A virtual machine is a host: its addresses and OS are the
+			// host's, in semantic-convention terms.
+			ips, _ := asset["ipAddresses"].([]any)
+			putStrings(attrs, "host.ip", ips, func(v any) string { s, _ := v.(string); return s })
+			putStr(attrs, "host.name", str(asset, "name"))
+			putStr(attrs, "os.description", str(asset, "operatingSystem"))
+		}
+	}
+	return key, nil
+}

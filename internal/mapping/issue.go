@@ -1,0 +1,78 @@
+package mapping
+
+import (
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+// Issue maps issuesV2 nodes (Wiz.Issues). TimeField is the node field the
+// stream polls on: statusChangedAt, updatedAt or createdAt.
+type Issue struct {
+	TimeField string
+}
+
+// Map implements Mapper.
+func (i Issue) Map(node []byte, lr plog.LogRecord) (Key, error) {
+	m, err := decodeNode(node)
+	if err != nil {
+		return Key{}, err
+	}
+	// A never-changed issue may carry no statusChangedAt: it changed
+	// status when it was created.
+	key, err := common(m, lr, "wiz.issue", "Wiz.Issues", i.TimeField, "createdAt")
+	if err != nil {
+		return Key{}, err
+	}
+	attrs := lr.Attributes()
+	attrs.PutStr(AttrRecordUID, recordUID(key))
+	severity := str(m, "severity")
+	lr.SetSeverityNumber(severityNumber(severity))
+	lr.SetSeverityText(severity)
+	putStr(attrs, "wiz.issue.id", key.ID)
+	putStr(attrs, "wiz.issue.status", str(m, "status"))
+	putStr(attrs, "wiz.issue.severity", severity)
+	putStr(attrs, "wiz.issue.type", str(m, "type"))
+	putStr(attrs, "wiz.issue.created_at", str(m, "createdAt"))
+	putStr(attrs, "wiz.issue.updated_at", str(m, "updatedAt"))
+	putStr(attrs, "wiz.issue.status_changed_at", str(m, "statusChangedAt"))
+	putStr(attrs, "wiz.issue.due_at", str(m, "dueAt"))
+	putStr(attrs, "wiz.issue.resolved_at", str(m, "resolvedAt"))
+	putStr(attrs, "wiz.issue.resolution_reason", str(m, "resolutionReason"))
+	putProjectIDs(attrs, m)
+
+	if rule := issueRule(m); rule != nil {
+		putStr(attrs, "security_rule.uuid", str(rule, "id"))
+		putStr(attrs, "security_rule.name", str(rule, "name"))
+		putStr(attrs, "security_rule.category", str(rule, "__typename"))
+	}
+	if entity := obj(m, "entitySnapshot"); entity != nil {
+		putStr(attrs, "wiz.issue.entity.id", str(entity, "id"))
+		putStr(attrs, "wiz.issue.entity.type", str(entity, "type"))
+		putStr(attrs, "wiz.issue.entity.name", str(entity, "name"))
+		putStr(attrs, "wiz.issue.entity.native_type", str(entity, "nativeType"))
+		platform := str(entity, "cloudPlatform")
+		putStr(attrs, "wiz.cloud_platform", platform)
+		putStr(attrs, "cloud.provider", cloudProvider(platform))
+		putStr(attrs, "cloud.region", str(entity, "region"))
+		putStr(attrs, "cloud.account.id", str(entity, "subscriptionExternalId"))
+		resourceID := str(entity, "providerId")
+		if resourceID == "" {
+			resourceID = str(entity, "externalId")
+		}
+		putStr(attrs, "cloud.resource_id", resourceID)
+	}
+	return key, nil
+}
+
+// issueRule returns the issue's rule or control: sourceRule, or the first of
+// sourceRules where Wiz has moved to the list.
+func issueRule(m map[string]any) map[string]any {
+	if rule := obj(m, "sourceRule"); rule != nil {
+		return rule
+	}
+	rules, _ := m["sourceRules"].([]any)
+	if len(rules) == 0 {
+		return nil
+	}
+	rule, _ := rules[0].(map[string]any)
+	return rule
+}

@@ -1,0 +1,49 @@
+package mapping
+
+import (
+	"strings"
+
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+// severityNumber maps a Wiz severity (issues, vulnerability findings) onto
+// the OpenTelemetry scale. NONE (a finding without a vendor rating) and
+// unknown values are INFO so they are never dropped by a severity filter.
+func severityNumber(wizSeverity string) plog.SeverityNumber {
+	switch wizSeverity {
+	case "LOW":
+		return plog.SeverityNumberWarn
+	case "MEDIUM":
+		return plog.SeverityNumberError
+	case "HIGH":
+		return plog.SeverityNumberError4
+	case "CRITICAL":
+		return plog.SeverityNumberFatal
+	default:
+		return plog.SeverityNumberInfo
+	}
+}
+
+// cloudProvider maps Wiz's cloudPlatform onto the semantic-convention
+// cloud.provider values. Platforms that are not a cloud provider
+// (Kubernetes, OpenShift, ...) return "".
+func cloudProvider(platform string) string {
+	switch strings.ToLower(platform) {
+	case "aws":
+		return "aws"
+	case "azure":
+		return "azure"
+	case "gcp":
+		return "gcp"
+	case "oci":
+		return "oracle_cloud"
+	case "alibaba":
+		return "alibaba_cloud"
+	case "ibm":
+		return "ibm_cloud"
+	case "tencent":
+		return "tencent_cloud"
+	default:
+		return ""
+	}
+}

@@ -1,0 +1,68 @@
+package wiz
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Limiter paces every request one receiver instance sends. Wiz limits per
+// service account, so all streams share one token bucket, and a 429 with
+// Retry-After pauses all of them, not just the stream that was refused.
+type Limiter struct {
+	bucket *rate.Limiter
+
+	mu          sync.Mutex
+	pausedUntil time.Time
+	now         func() time.Time
+}
+
+// NewLimiter allows requestsPerSecond on average. The burst equals the rate
+// (at least one), so a stream that was idle cannot exceed the rate in any
+// one-second window.
+func NewLimiter(requestsPerSecond float64) *Limiter {
+	burst := max(int(requestsPerSecond), 1)
+	return &Limiter{bucket: rate.NewLimiter(rate.Limit(requestsPerSecond), burst), now: time.Now}
+}
+
+// PauseUntil holds every caller of Wait until t. An earlier t never shortens
+// a pause already in force.
+func (l *Limiter) PauseUntil(t time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if t.After(l.pausedUntil) {
+		l.pausedUntil = t
+	}
+}
+
+// Wait blocks until a request may be sent, returning how long it waited.
+func (l *Limiter) Wait(ctx context.Context) (time.Duration, error) {
+	start := l.now()
+	for {
+		l.mu.Lock()
+		pause := l.pausedUntil.Sub(l.now())
+		l.mu.Unlock()
+		if pause <= 0 {
+			break
+		}
+		if err := sleep(ctx, pause); err != nil {
+			return l.now().Sub(start), err
+		}
+	}
+	err := l.bucket.Wait(ctx)
+	return l.now().Sub(start), err
+}
+
+// sleep waits for d or until ctx is done, whichever comes first.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,21 @@
+package wizreceiver
+
+import (
+	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
+)
+
+// auditStream polls auditLogEntries on timestamp. Audit entries never
+// change, so their time is final. Wiz has no project filter for them and
+// refuses them to project-scoped service accounts.
+func auditStream() streamSpec {
+	return streamSpec{
+		name:                  "audit",
+		logType:               "Wiz.Audit",
+		scope:                 "admin:audit",
+		deniedToProjectScoped: true,
+		conn:                  wiz.AuditLogEntries,
+		timeFilter:            "timestamp",
+		mapper:                mapping.Audit{},
+	}
+}

@@ -1,0 +1,147 @@
+package wizreceiver
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strconv"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+
+	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
+)
+
+// checkpointVersion is bumped when the stored format changes incompatibly;
+// a checkpoint of another version is ignored with a warning.
+const checkpointVersion = 1
+
+// checkpoint is a stream's durable position. Everything with a polled time
+// up to Watermark has been accepted downstream. Window is a query window
+// still being paged through, resumed at Cursor after a restart. Seen holds
+// the keys accepted at or after Watermark-overlap (and within Window), which
+// the next query reads again on purpose and must drop.
+type checkpoint struct {
+	Version int `json:"version"`
+	// Fingerprint identifies the query settings Window.Cursor belongs to.
+	Fingerprint string    `json:"fingerprint"`
+	Watermark   time.Time `json:"watermark"`
+	Window      *window   `json:"window,omitempty"`
+	Seen        []seenKey `json:"seen,omitempty"`
+}
+
+// window is one query range [Start, End] of the polled time field.
+type window struct {
+	Start  time.Time `json:"start"`
+	End    time.Time `json:"end"`
+	Cursor string    `json:"cursor,omitempty"`
+}
+
+// seenKey is a hashed record key and the record's polled time, kept so the
+// set can be pruned as the watermark moves.
+type seenKey struct {
+	Hash uint64 `json:"h"`
+	Time int64  `json:"t"`
+}
+
+// hashKey reduces a record key to 64 bits: checkpoints stay small, and a
+// collision among the few thousand keys of an overlap window is negligible.
+func hashKey(k mapping.Key) uint64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(k.ID))
+	_, _ = h.Write([]byte{'|'})
+	_, _ = h.Write(strconv.AppendInt(nil, k.Time.UnixNano(), 10))
+	return h.Sum64()
+}
+
+// seenSet is the in-memory form of checkpoint.Seen.
+type seenSet map[uint64]int64
+
+func (s seenSet) toSlice() []seenKey {
+	out := make([]seenKey, 0, len(s))
+	for h, t := range s {
+		out = append(out, seenKey{Hash: h, Time: t})
+	}
+	// A stable order keeps stored checkpoints comparable.
+	slices.SortFunc(out, func(a, b seenKey) int {
+		if a.Time != b.Time {
+			return int(min(max(a.Time-b.Time, -1), 1))
+		}
+		if a.Hash < b.Hash {
+			return -1
+		}
+		if a.Hash > b.Hash {
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// pruneBefore forgets keys older than t: no future query reaches them.
+func (s seenSet) pruneBefore(t time.Time) {
+	limit := t.UnixNano()
+	for h, ts := range s {
+		if ts < limit {
+			delete(s, h)
+		}
+	}
+}
+
+// checkpointStore reads and writes one stream's checkpoint.
+type checkpointStore struct {
+	client storage.Client
+	key    string
+}
+
+// load returns the stored checkpoint, or ok=false when there is none. A
+// checkpoint that cannot be read is an error the caller logs before falling
+// back to initial_lookback.
+func (s checkpointStore) load(ctx context.Context) (cp checkpoint, ok bool, err error) {
+	raw, err := s.client.Get(ctx, s.key)
+	if err != nil {
+		return checkpoint{}, false, fmt.Errorf("reading checkpoint %q: %w", s.key, err)
+	}
+	if len(raw) == 0 {
+		return checkpoint{}, false, nil
+	}
+	if err := json.Unmarshal(raw, &cp); err != nil {
+		return checkpoint{}, false, fmt.Errorf("checkpoint %q is corrupt: %w", s.key, err)
+	}
+	if cp.Version != checkpointVersion {
+		return checkpoint{}, false, fmt.Errorf("checkpoint %q has version %d, this receiver reads version %d", s.key, cp.Version, checkpointVersion)
+	}
+	return cp, true, nil
+}
+
+func (s checkpointStore) save(ctx context.Context, cp checkpoint) error {
+	cp.Version = checkpointVersion
+	raw, err := json.Marshal(cp)
+	if err != nil {
+		return err
+	}
+	if err := s.client.Set(ctx, s.key, raw); err != nil {
+		return fmt.Errorf("writing checkpoint %q: %w", s.key, err)
+	}
+	return nil
+}
+
+// getStorageClient returns the client of the configured storage extension,
+// or a no-op client when none is configured.
+func getStorageClient(ctx context.Context, host component.Host, storageID *component.ID, self component.ID) (storage.Client, error) {
+	if storageID == nil {
+		return storage.NewNopClient(), nil
+	}
+	ext, ok := host.GetExtensions()[*storageID]
+	if !ok {
+		return nil, fmt.Errorf("storage: extension %q not found: declare it under extensions and list it in service.extensions", storageID)
+	}
+	storageExt, ok := ext.(storage.Extension)
+	if !ok {
+		return nil, fmt.Errorf("storage: extension %q is not a storage extension: use a file_storage extension", storageID)
+	}
+	return storageExt.GetClient(ctx, component.KindReceiver, self, "")
+}

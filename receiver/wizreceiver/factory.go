@@ -1,0 +1,65 @@
+package wizreceiver
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/receiver"
+
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadata"
+)
+
+// Defaults, documented in the README's configuration table.
+const (
+	defaultPollInterval      = 5 * time.Minute
+	defaultInitialLookback   = 24 * time.Hour
+	defaultOverlap           = time.Minute
+	defaultMaxWindow         = 24 * time.Hour
+	defaultPageSize          = maxPageSize
+	defaultRequestsPerSecond = 3
+	// Wiz answers large pages slowly; the collector's 0 would mean no limit.
+	defaultTimeout = time.Minute
+)
+
+// NewFactory creates the wiz receiver factory.
+func NewFactory() receiver.Factory {
+	return receiver.NewFactory(
+		metadata.Type,
+		createDefaultConfig,
+		receiver.WithLogs(createLogsReceiver, metadata.LogsStability),
+	)
+}
+
+func createDefaultConfig() component.Config {
+	httpCfg := confighttp.NewDefaultClientConfig()
+	httpCfg.Timeout = defaultTimeout
+	return &Config{
+		ClientConfig:      httpCfg,
+		TokenURL:          wiz.DefaultTokenURL,
+		PollInterval:      defaultPollInterval,
+		InitialLookback:   defaultInitialLookback,
+		Overlap:           defaultOverlap,
+		MaxWindow:         defaultMaxWindow,
+		PageSize:          defaultPageSize,
+		RequestsPerSecond: defaultRequestsPerSecond,
+		BackOff:           configretry.NewDefaultBackOffConfig(),
+		Audit:             AuditConfig{Enabled: true},
+		Issues:            IssuesConfig{Enabled: true, TimeField: IssueTimeStatusChangedAt},
+		VulnerabilityFindings: VulnerabilityFindingsConfig{
+			Enabled:   true,
+			TimeField: FindingTimeUpdatedAt,
+			// Wiz returns only open findings unless asked; resolutions are
+			// events a security team wants too.
+			Statuses: append([]string(nil), findingStatuses...),
+		},
+	}
+}
+
+func createLogsReceiver(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Logs) (receiver.Logs, error) {
+	return newWizReceiver(set, cfg.(*Config), next)
+}

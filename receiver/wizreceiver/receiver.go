@@ -1,0 +1,143 @@
+package wizreceiver
+
+import (
+	"context"
+	"net/url"
+	"regexp"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
+
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
+)
+
+// authFailureCooldown is how long refused credentials are trusted to stay
+// wrong: a config problem needs a human, so the token endpoint is asked again
+// after minutes, not on every poll.
+const authFailureCooldown = 5 * time.Minute
+
+// dataCenterHost matches Wiz API hosts such as api.us1.app.wiz.io.
+var dataCenterHost = regexp.MustCompile(`^api\.([a-z0-9-]+)\.app\.wiz\.(io|us)$`)
+
+// wizReceiver runs one stream per enabled log type. The streams share the
+// HTTP client, the token, the rate limiter and the storage client.
+type wizReceiver struct {
+	cfg     *Config
+	set     receiver.Settings
+	next    consumer.Logs
+	obsrecv *receiverhelper.ObsReport
+
+	// now is the clock for windows and timestamps; tests replace it.
+	now func() time.Time
+
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	storage storage.Client
+}
+
+func newWizReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*wizReceiver, error) {
+	obsrecv, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
+		ReceiverID:             set.ID,
+		Transport:              "https",
+		ReceiverCreateSettings: set,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &wizReceiver{cfg: cfg, set: set, next: next, obsrecv: obsrecv, now: time.Now}, nil
+}
+
+// Start builds the client and starts the streams. It does no network I/O:
+// an unreachable Wiz must not stop the collector; the streams report it.
+func (r *wizReceiver) Start(ctx context.Context, host component.Host) error {
+	httpClient, err := r.cfg.ToClient(ctx, host.GetExtensions(), r.set.TelemetrySettings)
+	if err != nil {
+		return err
+	}
+	r.storage, err = getStorageClient(ctx, host, r.cfg.StorageID, r.set.ID)
+	if err != nil {
+		return err
+	}
+	if r.cfg.StorageID == nil {
+		r.set.Logger.Warn("No storage configured: checkpoints live in memory only, so a restart re-reads initial_lookback and repeats records; set storage: to a file_storage extension")
+	}
+	client := wiz.NewClient(wiz.Config{
+		Endpoint:            r.cfg.graphQLURL(),
+		TokenURL:            r.cfg.TokenURL,
+		Audience:            r.cfg.audience(),
+		ClientID:            r.cfg.ClientID,
+		ClientSecret:        string(r.cfg.ClientSecret),
+		BackOff:             r.cfg.BackOff,
+		AuthFailureCooldown: authFailureCooldown,
+	}, httpClient, wiz.NewLimiter(r.cfg.RequestsPerSecond))
+
+	status := newStatusTracker(host)
+	resource := r.resource()
+	runCtx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	for _, spec := range r.enabledStreams() {
+		s := &stream{
+			spec:     spec,
+			cfg:      r.cfg,
+			client:   client,
+			next:     r.next,
+			store:    checkpointStore{client: r.storage, key: "checkpoint." + spec.name},
+			obsrecv:  r.obsrecv,
+			logger:   r.set.Logger,
+			status:   status,
+			resource: resource,
+			version:  r.set.BuildInfo.Version,
+			now:      r.now,
+		}
+		s.restore(ctx)
+		r.wg.Go(func() { s.run(runCtx) })
+	}
+	return nil
+}
+
+// Shutdown cancels in-flight requests and waits for the streams. Each
+// stream's checkpoint is already consistent: it is saved at page boundaries.
+func (r *wizReceiver) Shutdown(ctx context.Context) error {
+	if r.cancel != nil {
+		r.cancel()
+	}
+	r.wg.Wait()
+	if r.storage != nil {
+		return r.storage.Close(ctx)
+	}
+	return nil
+}
+
+func (r *wizReceiver) enabledStreams() []streamSpec {
+	var specs []streamSpec
+	if r.cfg.Audit.Enabled {
+		specs = append(specs, auditStream())
+	}
+	if r.cfg.Issues.Enabled {
+		specs = append(specs, issuesStream(r.cfg))
+	}
+	if r.cfg.VulnerabilityFindings.Enabled {
+		specs = append(specs, vulnerabilityFindingsStream(r.cfg))
+	}
+	return specs
+}
+
+// resource describes the telemetry source: the Wiz tenant's API. The cloud
+// resources a record is about go on the record, not here.
+func (r *wizReceiver) resource() pcommon.Resource {
+	res := pcommon.NewResource()
+	endpoint := r.cfg.graphQLURL()
+	res.Attributes().PutStr("wiz.api.endpoint", endpoint)
+	if u, err := url.Parse(endpoint); err == nil {
+		if m := dataCenterHost.FindStringSubmatch(u.Hostname()); m != nil {
+			res.Attributes().PutStr("wiz.data_center", m[1])
+		}
+	}
+	return res
+}

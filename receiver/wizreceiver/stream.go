@@ -1,0 +1,339 @@
+package wizreceiver
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadata"
+)
+
+// Wiz timestamps carry microseconds. Widening each query bound by one tick
+// makes the window inclusive at both ends whatever Wiz's bound semantics.
+const timeTick = time.Microsecond
+
+// errPagingLoop stops a page walk that would never end.
+var errPagingLoop = errors.New("wiz paging did not advance")
+
+// streamSpec is everything that differs between log types: the query, the
+// filter field the window applies to, fixed filters, and the mapping.
+type streamSpec struct {
+	name    string // config key and checkpoint key
+	logType string // Panther's log-type name, e.g. Wiz.Audit
+	scope   string // the Wiz scope the query needs
+	// deniedToProjectScoped marks a query Wiz refuses to project-scoped
+	// service accounts.
+	deniedToProjectScoped bool
+	conn                  wiz.Connection
+	timeFilter            string         // filterBy key of the polled time field
+	filter                map[string]any // fixed filterBy entries
+	mapper                mapping.Mapper
+}
+
+// pageFetcher is the part of the Wiz client a stream uses.
+type pageFetcher interface {
+	FetchPage(ctx context.Context, req wiz.Request) (wiz.Page, error)
+}
+
+// stream polls one log type: it walks query windows page by page, hands
+// each page to the next consumer and advances its checkpoint only once the
+// consumer has accepted the page.
+type stream struct {
+	spec     streamSpec
+	cfg      *Config
+	client   pageFetcher
+	next     consumer.Logs
+	store    checkpointStore
+	obsrecv  *receiverhelper.ObsReport
+	logger   *zap.Logger
+	status   *statusTracker
+	resource pcommon.Resource
+	version  string
+	now      func() time.Time
+
+	state checkpoint
+	seen  seenSet
+}
+
+// fingerprint identifies the query settings a stored cursor is valid for.
+func (s *stream) fingerprint() string {
+	filter, _ := json.Marshal(s.spec.filter)
+	sum := sha256.Sum256([]byte(s.spec.conn.Query + "\x00" + s.spec.timeFilter + "\x00" + string(filter)))
+	return hex.EncodeToString(sum[:8])
+}
+
+// restore loads the stored checkpoint, falling back to initial_lookback
+// when there is none or it cannot be used.
+func (s *stream) restore(ctx context.Context) {
+	fp := s.fingerprint()
+	cp, ok, err := s.store.load(ctx)
+	if err != nil {
+		s.logger.Error("Ignoring unusable checkpoint; reading from initial_lookback instead",
+			zap.String("stream", s.spec.name), zap.Duration("initial_lookback", s.cfg.InitialLookback), zap.Error(err))
+	}
+	if !ok {
+		cp = checkpoint{Watermark: s.now().Add(-s.cfg.InitialLookback)}
+	}
+	if cp.Window != nil && cp.Fingerprint != fp {
+		s.logger.Info("Query settings changed since the last run; restarting the unfinished window",
+			zap.String("stream", s.spec.name))
+		cp.Window.Cursor = ""
+	}
+	cp.Fingerprint = fp
+	s.state = cp
+	s.seen = make(seenSet, len(cp.Seen))
+	for _, k := range cp.Seen {
+		s.seen[k.Hash] = k.Time
+	}
+	s.logger.Info("Wiz stream enabled",
+		zap.String("stream", s.spec.name),
+		zap.String("log_type", s.spec.logType),
+		zap.String("time_field", s.spec.timeFilter),
+		zap.Time("from", cp.Watermark),
+		zap.Bool("from_checkpoint", ok),
+		zap.Strings("project_ids", s.cfg.ProjectIDs))
+}
+
+// run polls until ctx is cancelled, or until Wiz refuses the stream for
+// good (missing scope, project-scoped account), which needs a human.
+func (s *stream) run(ctx context.Context) {
+	for {
+		err := s.poll(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		var denied *wiz.AccessDeniedError
+		var query *wiz.QueryError
+		switch {
+		case err == nil:
+			s.status.report(s.spec.name, nil, false)
+		case errors.As(err, &denied):
+			err = s.explainDenied(denied)
+			s.logger.Error("Stream stopped", zap.String("stream", s.spec.name), zap.Error(err))
+			s.status.report(s.spec.name, err, true)
+			return
+		case errors.As(err, &query):
+			err = fmt.Errorf("%s stream stopped: %w", s.spec.name, err)
+			s.logger.Error("Stream stopped", zap.String("stream", s.spec.name), zap.Error(err))
+			s.status.report(s.spec.name, err, true)
+			return
+		default:
+			// Bad credentials, an unreachable API, exhausted retries: keep
+			// the checkpoint and try again next interval.
+			s.logger.Warn("Poll failed; retrying next interval", zap.String("stream", s.spec.name),
+				zap.Duration("poll_interval", s.cfg.PollInterval), zap.Error(err))
+			s.status.report(s.spec.name, err, false)
+		}
+		if sleepCtx(ctx, s.cfg.PollInterval) != nil {
+			return
+		}
+	}
+}
+
+func (s *stream) explainDenied(denied *wiz.AccessDeniedError) error {
+	if s.spec.deniedToProjectScoped && strings.Contains(strings.ToLower(denied.Message), "project") {
+		return fmt.Errorf("%s stream stopped: this service account is limited to projects; Wiz does not serve audit logs to it; "+
+			"disable `%s` or use an unscoped account (%w)", s.spec.name, s.spec.name, denied)
+	}
+	return fmt.Errorf("%s stream stopped: the service account lacks the %s scope that %s needs; "+
+		"add the scope to the service account in Wiz, or set %s.enabled: false (%w)",
+		s.spec.name, s.spec.scope, s.spec.logType, s.spec.name, denied)
+}
+
+// poll reads from the checkpoint up to now, one window at a time.
+func (s *stream) poll(ctx context.Context) error {
+	for {
+		now := s.now()
+		if s.state.Window == nil {
+			end := minTime(now, s.state.Watermark.Add(s.cfg.MaxWindow))
+			if !end.After(s.state.Watermark) {
+				return nil
+			}
+			s.state.Window = &window{Start: s.state.Watermark.Add(-s.cfg.Overlap), End: end}
+		}
+		if err := s.walk(ctx); err != nil {
+			return err
+		}
+		caughtUp := !s.state.Window.End.Before(now)
+		s.state.Watermark = s.state.Window.End
+		s.state.Window = nil
+		s.seen.pruneBefore(s.state.Watermark.Add(-s.cfg.Overlap))
+		if err := s.save(ctx); err != nil {
+			return err
+		}
+		if caughtUp {
+			return nil
+		}
+	}
+}
+
+// walk pages through the current window, resuming at its stored cursor.
+func (s *stream) walk(ctx context.Context) error {
+	w := s.state.Window
+	resuming := w.Cursor != ""
+	cursors := map[string]bool{}
+	filter := maps.Clone(s.spec.filter)
+	if filter == nil {
+		filter = map[string]any{}
+	}
+	filter[s.spec.timeFilter] = map[string]any{
+		"after":  formatTime(w.Start.Add(-timeTick)),
+		"before": formatTime(w.End.Add(timeTick)),
+	}
+	for {
+		vars := map[string]any{"first": s.cfg.PageSize, "filterBy": filter}
+		if w.Cursor != "" {
+			vars["after"] = w.Cursor
+		}
+		page, err := s.client.FetchPage(ctx, wiz.Request{Query: s.spec.conn.Query, ResponseKey: s.spec.conn.ResponseKey, Variables: vars})
+		var query *wiz.QueryError
+		if resuming && errors.As(err, &query) {
+			// Wiz no longer accepts the stored cursor. Re-read the window
+			// from its start; only records that are still in the seen set
+			// are recognised as repeats.
+			s.logger.Warn("Stored cursor rejected; re-reading the window from its start",
+				zap.String("stream", s.spec.name), zap.Error(err))
+			w.Cursor, resuming = "", false
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		resuming = false
+		if page.HasNextPage && (len(page.Nodes) == 0 || page.EndCursor == "" || page.EndCursor == w.Cursor || cursors[page.EndCursor]) {
+			return fmt.Errorf("%w: page with %d nodes, hasNextPage and end cursor %q already seen; stopping this walk",
+				errPagingLoop, len(page.Nodes), page.EndCursor)
+		}
+		cursors[page.EndCursor] = true
+		if err := s.deliver(ctx, page.Nodes); err != nil {
+			return err
+		}
+		if !page.HasNextPage {
+			return nil
+		}
+		w.Cursor = page.EndCursor
+		if err := s.save(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// deliver maps a page, drops what was delivered before, and hands the rest
+// to the next consumer. Only an accepted page marks its keys as seen.
+func (s *stream) deliver(ctx context.Context, nodes []json.RawMessage) error {
+	logs := plog.NewLogs()
+	rl := logs.ResourceLogs().AppendEmpty()
+	s.resource.CopyTo(rl.Resource())
+	sl := rl.ScopeLogs().AppendEmpty()
+	sl.Scope().SetName(metadata.ScopeName)
+	sl.Scope().SetVersion(s.version)
+	records := sl.LogRecords()
+	records.EnsureCapacity(len(nodes))
+
+	observed := pcommon.NewTimestampFromTime(s.now())
+	accepted := make(seenSet, len(nodes))
+	ids := make([]string, 0, len(nodes))
+	scratch := plog.NewLogRecord()
+	for _, node := range nodes {
+		key, err := s.spec.mapper.Map(node, scratch)
+		if err != nil {
+			s.logger.Warn("Skipping a node that cannot be mapped", zap.String("stream", s.spec.name), zap.Error(err))
+			scratch = plog.NewLogRecord()
+			continue
+		}
+		h := hashKey(key)
+		if _, dup := s.seen[h]; dup {
+			scratch = plog.NewLogRecord()
+			continue
+		}
+		if _, dup := accepted[h]; dup {
+			scratch = plog.NewLogRecord()
+			continue
+		}
+		accepted[h] = key.Time.UnixNano()
+		ids = append(ids, key.ID)
+		scratch.SetObservedTimestamp(observed)
+		scratch.MoveTo(records.AppendEmpty())
+	}
+	if records.Len() > 0 {
+		if err := s.consume(ctx, logs, ids); err != nil {
+			return err
+		}
+	}
+	maps.Copy(s.seen, accepted)
+	return nil
+}
+
+// consume hands logs to the next consumer, retrying retryable refusals
+// with back-off. A permanent refusal drops the records: retrying cannot
+// succeed, and holding the checkpoint would stall the stream forever.
+func (s *stream) consume(ctx context.Context, logs plog.Logs, ids []string) error {
+	bo := wiz.NewBackOff(s.cfg.BackOff, s.now)
+	count := logs.LogRecordCount()
+	for {
+		opCtx := s.obsrecv.StartLogsOp(ctx)
+		err := s.next.ConsumeLogs(opCtx, logs)
+		s.obsrecv.EndLogsOp(opCtx, metadata.Type.String(), count, err)
+		if err == nil {
+			return nil
+		}
+		if consumererror.IsPermanent(err) {
+			s.logger.Error("Next consumer permanently refused records; dropping them",
+				zap.String("stream", s.spec.name), zap.Int("records", count), zap.Strings("ids", ids), zap.Error(err))
+			return nil
+		}
+		wait, ok := bo.Next(0)
+		if !ok {
+			return fmt.Errorf("next consumer refused %d records: %w", count, err)
+		}
+		s.logger.Debug("Next consumer refused records; retrying", zap.String("stream", s.spec.name), zap.Duration("wait", wait), zap.Error(err))
+		if err := sleepCtx(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+func (s *stream) save(ctx context.Context) error {
+	s.state.Seen = s.seen.toSlice()
+	// Saved even while shutting down: the state is consistent at every
+	// page boundary, and losing it only costs a re-read.
+	return s.store.save(context.WithoutCancel(ctx), s.state)
+}
+
+func formatTime(t time.Time) string {
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// sleepCtx waits for d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
