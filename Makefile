@@ -1,0 +1,78 @@
+# otelcol-wiz: the Wiz receiver and a collector distribution that carries it.
+#
+#   make demo   build the collector and run it against the local mock Wiz
+#   make test   gofmt, go vet, golangci-lint, go test -race, and the
+#               end-to-end test of the built collector
+#
+# Every tool is pinned and installed on first use into TOOLS_DIR, a cache
+# shared by all clones on this machine.
+
+SHELL        := /bin/bash
+GO           ?= go
+OCB_VERSION  := v0.165.0
+LINT_VERSION := v2.15.0
+TOOLS_DIR    ?= $(HOME)/.cache/otelcol-wiz/tools
+OCB          := $(TOOLS_DIR)/builder-$(OCB_VERSION)
+GOLANGCI     := $(TOOLS_DIR)/golangci-lint-$(LINT_VERSION)
+BUILD_DIR    := _build
+OTELCOL      := $(BUILD_DIR)/otelcol-wiz
+MOCKWIZ      := $(BUILD_DIR)/mockwiz
+DEMO_SECONDS ?= 25
+
+.PHONY: all demo test unit-test e2e-test otelcol mockwiz lint vet fmt-check fmt generate tools clean
+
+all: test
+
+$(OCB):
+	@mkdir -p $(TOOLS_DIR)
+	GOBIN=$(TOOLS_DIR)/.ocb-$(OCB_VERSION) $(GO) install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)
+	mv $(TOOLS_DIR)/.ocb-$(OCB_VERSION)/builder $@
+
+$(GOLANGCI):
+	@mkdir -p $(TOOLS_DIR)
+	GOBIN=$(TOOLS_DIR)/.lint-$(LINT_VERSION) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(LINT_VERSION)
+	mv $(TOOLS_DIR)/.lint-$(LINT_VERSION)/golangci-lint $@
+
+tools: $(OCB) $(GOLANGCI)
+
+## otelcol: build the collector distribution from builder-config.yaml
+otelcol: $(OCB)
+	$(OCB) --config builder-config.yaml
+	@echo "built $(OTELCOL)"
+
+## mockwiz: build the standalone mock Wiz server
+mockwiz:
+	@mkdir -p $(BUILD_DIR)
+	$(GO) build -o $(MOCKWIZ) ./internal/cmd/mockwiz
+
+## demo: run the collector against the mock Wiz and show records flowing
+demo: otelcol mockwiz
+	./scripts/demo.sh $(OTELCOL) $(MOCKWIZ) $(DEMO_SECONDS)
+
+## test: every check and every test, as CI runs them
+test: fmt-check vet lint unit-test e2e-test
+
+unit-test:
+	$(GO) test -race -count=1 ./...
+
+e2e-test: otelcol
+	OTELCOL_WIZ_BIN=$(abspath $(OTELCOL)) $(GO) test -race -count=1 -run E2E -v ./internal/e2e/ 2>&1 | tail -n 40; exit $${PIPESTATUS[0]}
+
+lint: $(GOLANGCI)
+	$(GOLANGCI) run ./...
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+## generate: regenerate receiver/wizreceiver/internal/metadata with mdatagen
+generate:
+	cd receiver/wizreceiver && $(GO) generate ./...
+
+clean:
+	rm -rf $(BUILD_DIR)

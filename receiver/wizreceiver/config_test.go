@@ -1,0 +1,151 @@
+package wizreceiver
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadata"
+)
+
+func loadConfig(t *testing.T, name string) (*Config, error) {
+	t.Helper()
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	id := component.NewID(metadata.Type)
+	if name != "" {
+		id = component.NewIDWithName(metadata.Type, name)
+	}
+	sub, err := cm.Sub(id.String())
+	require.NoError(t, err)
+	cfg := NewFactory().CreateDefaultConfig().(*Config)
+	if err := sub.Unmarshal(cfg); err != nil {
+		return cfg, err
+	}
+	return cfg, confmap.Validate(cfg)
+}
+
+func TestConfigDefaults(t *testing.T) {
+	cfg, err := loadConfig(t, "")
+	require.NoError(t, err)
+
+	assert.Equal(t, "https://api.us1.app.wiz.io/graphql", cfg.Endpoint)
+	assert.Equal(t, "https://auth.app.wiz.io/oauth/token", cfg.TokenURL)
+	assert.Empty(t, cfg.Audience)
+	assert.Equal(t, "wiz-api", cfg.audience())
+	assert.Equal(t, "my-client-id", cfg.ClientID)
+	assert.Equal(t, "my-client-secret", string(cfg.ClientSecret))
+	assert.Empty(t, cfg.ProjectIDs)
+	assert.Equal(t, 5*time.Minute, cfg.PollInterval)
+	assert.Equal(t, 24*time.Hour, cfg.InitialLookback)
+	assert.Equal(t, time.Minute, cfg.Overlap)
+	assert.Equal(t, 24*time.Hour, cfg.MaxWindow)
+	assert.Equal(t, 500, cfg.PageSize)
+	assert.InDelta(t, 3.0, cfg.RequestsPerSecond, 0)
+	assert.Equal(t, time.Minute, cfg.Timeout)
+	assert.Nil(t, cfg.StorageID)
+	assert.True(t, cfg.BackOff.Enabled)
+	assert.Equal(t, 5*time.Second, cfg.BackOff.InitialInterval)
+	assert.Equal(t, 30*time.Second, cfg.BackOff.MaxInterval)
+	assert.Equal(t, 5*time.Minute, cfg.BackOff.MaxElapsedTime)
+	assert.Equal(t, AuditConfig{Enabled: true}, cfg.Audit)
+	assert.Equal(t, IssuesConfig{Enabled: true, TimeField: "status_changed_at"}, cfg.Issues)
+	assert.Equal(t, VulnerabilityFindingsConfig{
+		Enabled: true, TimeField: "updated_at", Statuses: []string{"OPEN", "IN_PROGRESS", "RESOLVED", "REJECTED"},
+	}, cfg.VulnerabilityFindings)
+	assert.Equal(t, "https://api.us1.app.wiz.io/graphql", cfg.graphQLURL())
+}
+
+func TestConfigFull(t *testing.T) {
+	cfg, err := loadConfig(t, "full")
+	require.NoError(t, err)
+
+	storageID := component.MustNewIDWithName("file_storage", "wiz")
+	assert.Equal(t, "https://api.eu2.app.wiz.io/graphql", cfg.graphQLURL(), "a URL without a path gets /graphql")
+	assert.Equal(t, "wiz-api", cfg.audience())
+	assert.Equal(t, []string{"project-a", "project-b"}, cfg.ProjectIDs)
+	assert.Equal(t, time.Minute, cfg.PollInterval)
+	assert.Equal(t, 168*time.Hour, cfg.InitialLookback)
+	assert.Equal(t, 2*time.Minute, cfg.Overlap)
+	assert.Equal(t, 6*time.Hour, cfg.MaxWindow)
+	assert.Equal(t, 250, cfg.PageSize)
+	assert.InDelta(t, 1.5, cfg.RequestsPerSecond, 0)
+	assert.Equal(t, &storageID, cfg.StorageID)
+	assert.Equal(t, 30*time.Second, cfg.Timeout)
+	assert.Equal(t, "http://proxy.internal:3128", cfg.ProxyURL)
+	assert.Equal(t, 2*time.Second, cfg.BackOff.InitialInterval)
+	assert.Equal(t, time.Minute, cfg.BackOff.MaxInterval)
+	assert.Equal(t, 10*time.Minute, cfg.BackOff.MaxElapsedTime)
+	assert.False(t, cfg.Audit.Enabled)
+	assert.Equal(t, "updated_at", cfg.Issues.TimeField)
+	assert.Equal(t, "first_seen_at", cfg.VulnerabilityFindings.TimeField)
+	assert.Equal(t, []string{"OPEN", "RESOLVED"}, cfg.VulnerabilityFindings.Statuses)
+}
+
+func TestConfigAudience(t *testing.T) {
+	cfg, err := loadConfig(t, "auth0")
+	require.NoError(t, err)
+	assert.Equal(t, wiz.AudienceAuth0, cfg.audience())
+
+	cfg, err = loadConfig(t, "loopback")
+	require.NoError(t, err, "plain http is allowed for loopback hosts")
+	assert.Equal(t, wiz.AudienceCognito, cfg.audience(), "unknown hosts get wiz-api")
+
+	for url, want := range map[string]string{
+		"https://auth.app.wiz.io/oauth/token":   "wiz-api",
+		"https://auth.gov.wiz.io/oauth/token":   "wiz-api",
+		"https://auth.app.wiz.us/oauth/token":   "wiz-api",
+		"https://auth.wiz.io/oauth/token":       "beyond-api",
+		"https://auth0.gov.wiz.io/oauth/token":  "beyond-api",
+		"https://auth0.test.wiz.io/oauth/token": "beyond-api",
+		"https://proxy.example.com/token":       "wiz-api",
+	} {
+		assert.Equal(t, want, wiz.DefaultAudience(url), url)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		want []string // every substring must appear in the error
+	}{
+		{"missing_required", []string{
+			"endpoint is required", "client_id is required", "client_secret is required",
+		}},
+		{"relative_endpoint", []string{`endpoint "api.us1.app.wiz.io/graphql" is not an absolute URL`}},
+		{"http_endpoint", []string{`endpoint "http://api.us1.app.wiz.io/graphql" uses plain http: use https`}},
+		{"http_token_url", []string{`token_url "http://auth.app.wiz.io/oauth/token" uses plain http: use https`}},
+		{"empty_token_url", []string{"token_url must not be empty"}},
+		{"page_size_zero", []string{"page_size must be between 1 and 500, got 0"}},
+		{"page_size_too_big", []string{"page_size must be between 1 and 500, got 501"}},
+		{"bad_durations", []string{
+			"poll_interval must be positive", "initial_lookback must be positive",
+			"max_window must be positive", "overlap must not be negative",
+		}},
+		{"bad_rate", []string{"requests_per_second must be positive"}},
+		{"no_streams", []string{"no stream is enabled: set enabled: true under at least one of audit, issues or vulnerability_findings"}},
+		{"bad_streams", []string{
+			"project_ids[0] is empty",
+			`issues.time_field "first_seen_at" is not supported: use status_changed_at, updated_at or created_at`,
+			`vulnerability_findings.time_field "created_at" is not supported: use updated_at or first_seen_at`,
+			`vulnerability_findings.statuses: "FIXED" is not a status`,
+		}},
+		{"unknown_key", []string{"pol_interval"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := loadConfig(t, tt.name)
+			require.Error(t, err)
+			for _, want := range tt.want {
+				assert.Contains(t, err.Error(), want)
+			}
+		})
+	}
+}
