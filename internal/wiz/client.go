@@ -120,7 +120,7 @@ func (c *Client) fetchOnce(ctx context.Context, req Request, refreshed *bool) (P
 	if err != nil {
 		return Page{}, err
 	}
-	var header http.Header
+	header := http.Header{}
 	gql := c.gql.WithRequestModifier(func(r *http.Request) {
 		r.Header.Set("Authorization", "Bearer "+token)
 	})

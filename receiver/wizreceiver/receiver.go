@@ -56,13 +56,29 @@ func newWizReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*wi
 // Start builds the client and starts the streams. It does no network I/O:
 // an unreachable Wiz must not stop the collector; the streams report it.
 func (r *wizReceiver) Start(ctx context.Context, host component.Host) error {
-	httpClient, err := r.cfg.ToClient(ctx, host.GetExtensions(), r.set.TelemetrySettings)
+	streams, err := r.buildStreams(ctx, host)
 	if err != nil {
 		return err
 	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	for _, s := range streams {
+		s.restore(ctx)
+		r.wg.Go(func() { s.run(runCtx) })
+	}
+	return nil
+}
+
+// buildStreams wires one stream per enabled log type onto a shared HTTP
+// client, token, rate limiter and storage client.
+func (r *wizReceiver) buildStreams(ctx context.Context, host component.Host) ([]*stream, error) {
+	httpClient, err := r.cfg.ToClient(ctx, host.GetExtensions(), r.set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
 	r.storage, err = getStorageClient(ctx, host, r.cfg.StorageID, r.set.ID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if r.cfg.StorageID == nil {
 		r.set.Logger.Warn("No storage configured: checkpoints live in memory only, so a restart re-reads initial_lookback and repeats records; set storage: to a file_storage extension")
@@ -79,10 +95,9 @@ func (r *wizReceiver) Start(ctx context.Context, host component.Host) error {
 
 	status := newStatusTracker(host)
 	resource := r.resource()
-	runCtx, cancel := context.WithCancel(context.Background())
-	r.cancel = cancel
+	var streams []*stream
 	for _, spec := range r.enabledStreams() {
-		s := &stream{
+		streams = append(streams, &stream{
 			spec:     spec,
 			cfg:      r.cfg,
 			client:   client,
@@ -94,11 +109,9 @@ func (r *wizReceiver) Start(ctx context.Context, host component.Host) error {
 			resource: resource,
 			version:  r.set.BuildInfo.Version,
 			now:      r.now,
-		}
-		s.restore(ctx)
-		r.wg.Go(func() { s.run(runCtx) })
+		})
 	}
-	return nil
+	return streams, nil
 }
 
 // Shutdown cancels in-flight requests and waits for the streams. Each

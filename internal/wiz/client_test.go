@@ -1,0 +1,290 @@
+package wiz
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/config/configretry"
+)
+
+const secret = "s3cr3t-value-do-not-print"
+
+// fakeWiz answers the token endpoint and replays scripted GraphQL answers.
+type fakeWiz struct {
+	mu        sync.Mutex
+	answers   []func(w http.ResponseWriter)
+	forms     []url.Values
+	auths     []string
+	tokens    atomic.Int64
+	tokenCode int
+}
+
+func (f *fakeWiz) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if r.URL.Path == "/oauth/token" {
+		body, _ := io.ReadAll(r.Body)
+		form, _ := url.ParseQuery(string(body))
+		f.forms = append(f.forms, form)
+		n := f.tokens.Add(1)
+		if f.tokenCode != 0 {
+			w.WriteHeader(f.tokenCode)
+			_, _ = fmt.Fprintf(w, `{"error":"access_denied","error_description":"bad secret %s"}`, form.Get("client_secret"))
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = fmt.Fprintf(w, `{"access_token":"tok-%d","token_type":"Bearer","expires_in":3600}`, n)
+		return
+	}
+	f.auths = append(f.auths, r.Header.Get("Authorization"))
+	if len(f.answers) == 0 {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = fmt.Fprint(w, `{"data":{"auditLogEntries":{"nodes":[{"id":"1"}],"pageInfo":{"hasNextPage":false,"endCursor":"c"}}}}`)
+		return
+	}
+	answer := f.answers[0]
+	f.answers = f.answers[1:]
+	answer(w)
+}
+
+func status(code int, header ...string) func(http.ResponseWriter) {
+	return func(w http.ResponseWriter) {
+		for i := 0; i+1 < len(header); i += 2 {
+			w.Header().Set(header[i], header[i+1])
+		}
+		w.WriteHeader(code)
+		_, _ = fmt.Fprint(w, `{"errors":[{"message":"nope"}]}`)
+	}
+}
+
+func gqlError(code, msg string) func(http.ResponseWriter) {
+	return func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = fmt.Fprintf(w, `{"data":null,"errors":[{"message":%q,"extensions":{"code":%q}}]}`, msg, code)
+	}
+}
+
+func newTestClient(t *testing.T, f *fakeWiz, transport http.RoundTripper) (*Client, *Limiter) {
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	backOff := configretry.NewDefaultBackOffConfig()
+	backOff.InitialInterval = time.Millisecond
+	backOff.MaxInterval = 5 * time.Millisecond
+	backOff.MaxElapsedTime = 2 * time.Second
+	limiter := NewLimiter(1000)
+	httpClient := &http.Client{Transport: transport}
+	return NewClient(Config{
+		Endpoint: srv.URL + "/graphql", TokenURL: srv.URL + "/oauth/token", Audience: AudienceCognito,
+		ClientID: "id", ClientSecret: secret, BackOff: backOff, AuthFailureCooldown: time.Minute,
+	}, httpClient, limiter), limiter
+}
+
+var auditReq = Request{Query: AuditLogEntries.Query, ResponseKey: AuditLogEntries.ResponseKey, Variables: map[string]any{"first": 1}}
+
+// countingTransport proves which HTTP client carried a request: the
+// confighttp one carries proxy and TLS settings.
+type countingTransport struct{ n atomic.Int64 }
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func TestTokenRequest(t *testing.T) {
+	f := &fakeWiz{}
+	transport := &countingTransport{}
+	c, _ := newTestClient(t, f, transport)
+	page, err := c.FetchPage(context.Background(), auditReq)
+	require.NoError(t, err)
+	assert.Len(t, page.Nodes, 1)
+
+	require.Len(t, f.forms, 1)
+	form := f.forms[0]
+	assert.Equal(t, "client_credentials", form.Get("grant_type"))
+	assert.Equal(t, "id", form.Get("client_id"))
+	assert.Equal(t, secret, form.Get("client_secret"))
+	assert.Equal(t, "wiz-api", form.Get("audience"))
+	assert.Equal(t, []string{"Bearer tok-1"}, f.auths)
+	assert.Equal(t, int64(2), transport.n.Load(), "token and query both went through the configured client")
+
+	// The token is cached.
+	_, err = c.FetchPage(context.Background(), auditReq)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), f.tokens.Load())
+}
+
+func TestUnauthorizedRefreshesOnce(t *testing.T) {
+	f := &fakeWiz{answers: []func(http.ResponseWriter){status(401)}}
+	c, _ := newTestClient(t, f, nil)
+	_, err := c.FetchPage(context.Background(), auditReq)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Bearer tok-1", "Bearer tok-2"}, f.auths)
+
+	// A fresh token refused again is a configuration problem, not a loop.
+	f.answers = []func(http.ResponseWriter){status(401), status(401), status(401)}
+	_, err = c.FetchPage(context.Background(), auditReq)
+	var auth *AuthError
+	require.ErrorAs(t, err, &auth)
+	assert.Len(t, f.auths, 4)
+}
+
+func TestBadCredentials(t *testing.T) {
+	f := &fakeWiz{tokenCode: http.StatusUnauthorized}
+	c, _ := newTestClient(t, f, nil)
+	_, err := c.FetchPage(context.Background(), auditReq)
+	var auth *AuthError
+	require.ErrorAs(t, err, &auth)
+	assert.True(t, IsPermanent(err))
+	assert.Contains(t, err.Error(), "authentication failed")
+	assert.Contains(t, err.Error(), "check client_id and client_secret")
+	assert.NotContains(t, err.Error(), secret, "a server echoing the secret must not leak it")
+
+	// The refusal is remembered: no second token request during the cool-down.
+	_, err = c.FetchPage(context.Background(), auditReq)
+	require.ErrorAs(t, err, &auth)
+	assert.Equal(t, int64(1), f.tokens.Load())
+}
+
+func TestErrorClassification(t *testing.T) {
+	tests := []struct {
+		name    string
+		answers []func(http.ResponseWriter)
+		check   func(t *testing.T, err error)
+	}{
+		{"5xx then success", []func(http.ResponseWriter){status(500), status(502), status(503)}, func(t *testing.T, err error) {
+			require.NoError(t, err)
+		}},
+		{"graphql internal error then success", []func(http.ResponseWriter){gqlError("INTERNAL", "try again")}, func(t *testing.T, err error) {
+			require.NoError(t, err)
+		}},
+		{"truncated body then success", []func(http.ResponseWriter){func(w http.ResponseWriter) {
+			_, _ = fmt.Fprint(w, `{"data":{"auditLogEntries":{"nodes":[{"id"`)
+		}}, func(t *testing.T, err error) { require.NoError(t, err) }},
+		{"403", []func(http.ResponseWriter){status(403)}, func(t *testing.T, err error) {
+			var denied *AccessDeniedError
+			require.ErrorAs(t, err, &denied)
+		}},
+		{"missing scope", []func(http.ResponseWriter){gqlError("UNAUTHORIZED", "Access denied; your permissions: [read:issues]")}, func(t *testing.T, err error) {
+			var denied *AccessDeniedError
+			require.ErrorAs(t, err, &denied)
+			assert.Contains(t, denied.Message, "your permissions: [read:issues]")
+		}},
+		{"validation", []func(http.ResponseWriter){gqlError("GRAPHQL_VALIDATION_FAILED", `Cannot query field "nope"`)}, func(t *testing.T, err error) {
+			var query *QueryError
+			require.ErrorAs(t, err, &query)
+			assert.True(t, IsPermanent(err))
+		}},
+		{"404", []func(http.ResponseWriter){status(404)}, func(t *testing.T, err error) {
+			var query *QueryError
+			require.ErrorAs(t, err, &query)
+			assert.Contains(t, err.Error(), "check endpoint")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeWiz{answers: tt.answers}
+			c, _ := newTestClient(t, f, nil)
+			_, err := c.FetchPage(context.Background(), auditReq)
+			tt.check(t, err)
+		})
+	}
+}
+
+func TestRetriesExhausted(t *testing.T) {
+	f := &fakeWiz{}
+	for range 100 {
+		f.answers = append(f.answers, status(503))
+	}
+	c, _ := newTestClient(t, f, nil)
+	c.cfg.BackOff.MaxElapsedTime = 50 * time.Millisecond
+	_, err := c.FetchPage(context.Background(), auditReq)
+	var exhausted *RetriesExhaustedError
+	require.ErrorAs(t, err, &exhausted)
+	assert.False(t, IsPermanent(err))
+	assert.Greater(t, exhausted.Attempts, 1)
+}
+
+// A 429 pauses the shared limiter for Retry-After, so every stream of the
+// receiver waits, not just the refused one.
+func TestRetryAfterPausesEveryCaller(t *testing.T) {
+	f := &fakeWiz{answers: []func(http.ResponseWriter){status(429, "Retry-After", "1")}}
+	c, limiter := newTestClient(t, f, nil)
+	start := time.Now()
+	done := make(chan time.Duration)
+	go func() {
+		_, err := c.FetchPage(context.Background(), auditReq)
+		assert.NoError(t, err)
+		done <- time.Since(start)
+	}()
+	// Another stream asking shortly after the 429 also waits.
+	require.Eventually(t, func() bool {
+		limiter.mu.Lock()
+		defer limiter.mu.Unlock()
+		return !limiter.pausedUntil.IsZero()
+	}, time.Second, time.Millisecond)
+	waited, err := limiter.Wait(context.Background())
+	require.NoError(t, err)
+	assert.Greater(t, waited, 800*time.Millisecond)
+	assert.GreaterOrEqual(t, <-done, time.Second)
+}
+
+func TestLimiterWaitIsCancellable(t *testing.T) {
+	l := NewLimiter(1)
+	l.PauseUntil(time.Now().Add(time.Hour))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err := l.Wait(ctx)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	h := func(v string) http.Header { return http.Header{"Retry-After": []string{v}} }
+	assert.Equal(t, 7*time.Second, parseRetryAfter(h("7"), now))
+	assert.Equal(t, 90*time.Second, parseRetryAfter(h("Sat, 28 Nov 2026 12:01:30 GMT"), now))
+	assert.Zero(t, parseRetryAfter(h("Sat, 28 Nov 2026 11:00:00 GMT"), now), "a date in the past")
+	assert.Zero(t, parseRetryAfter(h("soon"), now))
+	assert.Zero(t, parseRetryAfter(h("-3"), now))
+	assert.Zero(t, parseRetryAfter(http.Header{}, now))
+}
+
+func TestShutdownCancelsBackOff(t *testing.T) {
+	f := &fakeWiz{}
+	for range 100 {
+		f.answers = append(f.answers, status(503))
+	}
+	c, _ := newTestClient(t, f, nil)
+	c.cfg.BackOff.InitialInterval = time.Hour
+	c.cfg.BackOff.MaxInterval = time.Hour
+	c.cfg.BackOff.MaxElapsedTime = 0
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
+	start := time.Now()
+	_, err := c.FetchPage(ctx, auditReq)
+	require.True(t, errors.Is(err, context.Canceled))
+	assert.Less(t, time.Since(start), time.Second)
+}
+
+func FuzzDecodePage(f *testing.F) {
+	f.Add([]byte(`{"auditLogEntries":{"nodes":[{"id":"1"}],"pageInfo":{"hasNextPage":true,"endCursor":"abc"}}}`))
+	f.Add([]byte(`{"auditLogEntries":null}`))
+	f.Add([]byte(`{"auditLogEntries":{"nodes":null,"pageInfo":{}}}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		page, err := decodePage(data, "auditLogEntries")
+		if err == nil && page.HasNextPage && page.EndCursor == "" && len(page.Nodes) < 0 {
+			t.Fatal("impossible page")
+		}
+	})
+}
