@@ -27,22 +27,30 @@ type Config struct {
 	// AuthFailureCooldown is how long a refused token request is remembered
 	// before the token endpoint is asked again.
 	AuthFailureCooldown time.Duration
+	// Observer receives self-telemetry; nil discards it.
+	Observer Observer
 }
 
 // Client runs paged GraphQL queries against one Wiz tenant.
 type Client struct {
-	cfg     Config
-	gql     *graphql.Client
-	tokens  *tokenCache
-	limiter *Limiter
-	now     func() time.Time
+	cfg      Config
+	gql      *graphql.Client
+	tokens   *tokenCache
+	limiter  *Limiter
+	observer Observer
+	now      func() time.Time
 }
 
 // NewClient builds a client on httpClient, which carries the user's proxy,
 // TLS, timeout and header settings for both the token and the API calls.
 func NewClient(cfg Config, httpClient *http.Client, limiter *Limiter) *Client {
+	observer := cfg.Observer
+	if observer == nil {
+		observer = nopObserver{}
+	}
 	return &Client{
-		cfg: cfg,
+		observer: observer,
+		cfg:      cfg,
 		// The library's own retry is left off: it sleeps without watching
 		// the context. Retries happen in FetchPage instead.
 		gql:     graphql.NewClient(cfg.Endpoint, httpClient),
@@ -54,7 +62,9 @@ func NewClient(cfg Config, httpClient *http.Client, limiter *Limiter) *Client {
 
 // Request is one page request of a connection query.
 type Request struct {
-	Query string
+	// Operation names the query in telemetry, e.g. AuditLogTable.
+	Operation string
+	Query     string
 	// ResponseKey is the key of the connection in the response's data: the
 	// root field, or its alias.
 	ResponseKey string
@@ -95,12 +105,14 @@ func (c *Client) FetchPage(ctx context.Context, req Request) (Page, error) {
 			return Page{}, err
 		}
 		if retryable.immediate {
+			c.observer.Retried(req.Operation, retryable.reason)
 			continue
 		}
 		wait, ok := bo.Next(retryable.retryAfter)
 		if !ok {
 			return Page{}, &RetriesExhaustedError{Attempts: attempt, Last: retryable.err}
 		}
+		c.observer.Retried(req.Operation, retryable.reason)
 		if retryable.throttled {
 			// Every stream of this receiver waits, not just this one.
 			c.limiter.PauseUntil(c.now().Add(wait))
@@ -113,7 +125,9 @@ func (c *Client) FetchPage(ctx context.Context, req Request) (Page, error) {
 }
 
 func (c *Client) fetchOnce(ctx context.Context, req Request, refreshed *bool) (Page, error) {
-	if _, err := c.limiter.Wait(ctx); err != nil {
+	waited, err := c.limiter.Wait(ctx)
+	c.observer.RateLimiterWaited(waited)
+	if err != nil {
 		return Page{}, err
 	}
 	token, err := c.tokens.get(ctx)
@@ -124,9 +138,15 @@ func (c *Client) fetchOnce(ctx context.Context, req Request, refreshed *bool) (P
 	gql := c.gql.WithRequestModifier(func(r *http.Request) {
 		r.Header.Set("Authorization", "Bearer "+token)
 	})
+	start := c.now()
 	data, err := gql.ExecRaw(ctx, req.Query, req.Variables, graphql.BindResponseHeaders(&header))
+	c.observer.RequestDone(req.Operation, responseStatus(err), c.now().Sub(start))
 	if err != nil {
 		err = c.classify(err, header)
+		var retryable *retryableError
+		if errors.As(err, &retryable) && retryable.throttled {
+			c.observer.Throttled(req.Operation)
+		}
 		if errors.Is(err, errUnauthenticated) {
 			if *refreshed {
 				return Page{}, &AuthError{TokenURL: c.cfg.TokenURL, StatusCode: http.StatusUnauthorized,
@@ -135,7 +155,7 @@ func (c *Client) fetchOnce(ctx context.Context, req Request, refreshed *bool) (P
 			// The token expired or was revoked early: refresh once and retry.
 			*refreshed = true
 			c.tokens.invalidate(token)
-			return Page{}, &retryableError{err: err, immediate: true}
+			return Page{}, &retryableError{err: err, immediate: true, reason: "token_refresh"}
 		}
 		return Page{}, err
 	}
@@ -149,14 +169,14 @@ var errUnauthenticated = errors.New("wiz API answered 401 Unauthorized")
 func (c *Client) classify(err error, header http.Header) error {
 	var gerrs graphql.Errors
 	if !errors.As(err, &gerrs) || len(gerrs) == 0 {
-		return &retryableError{err: err}
+		return &retryableError{err: err, reason: "transport"}
 	}
 	first := gerrs[0]
 	var netErr graphql.NetworkError
 	if inner := first.Unwrap(); inner != nil {
 		if !errors.As(inner, &netErr) {
 			// Transport failures (resets, timeouts) and truncated bodies.
-			return &retryableError{err: fmt.Errorf("wiz request failed: %w", inner)}
+			return &retryableError{err: fmt.Errorf("wiz request failed: %w", inner), reason: "transport"}
 		}
 		return c.classifyStatus(netErr.StatusCode(), header)
 	}
@@ -166,21 +186,21 @@ func (c *Client) classify(err error, header http.Header) error {
 	case code == "UNAUTHENTICATED" || code == "TOKEN_EXPIRED":
 		return errUnauthenticated
 	case code == "RATE_LIMIT_EXCEEDED":
-		return &retryableError{err: errors.New("wiz rate limit exceeded"), throttled: true, retryAfter: parseRetryAfter(header, c.now())}
+		return &retryableError{err: errors.New("wiz rate limit exceeded"), throttled: true, retryAfter: parseRetryAfter(header, c.now()), reason: "throttled"}
 	case code == "UNAUTHORIZED" || code == "FORBIDDEN" || strings.Contains(strings.ToLower(msg), "access denied"):
 		return &AccessDeniedError{Message: msg}
 	case code == "GRAPHQL_VALIDATION_FAILED" || code == "GRAPHQL_PARSE_FAILED" || code == "BAD_USER_INPUT":
 		return &QueryError{Code: code, Message: msg}
 	default:
 		// INTERNAL and unknown codes: Wiz's own failures, worth a retry.
-		return &retryableError{err: fmt.Errorf("wiz GraphQL error (%s): %s", code, msg)}
+		return &retryableError{err: fmt.Errorf("wiz GraphQL error (%s): %s", code, msg), reason: "graphql_error"}
 	}
 }
 
 func (c *Client) classifyStatus(status int, header http.Header) error {
 	switch {
 	case status == http.StatusTooManyRequests:
-		return &retryableError{err: errors.New("wiz answered 429 Too Many Requests"), throttled: true, retryAfter: parseRetryAfter(header, c.now())}
+		return &retryableError{err: errors.New("wiz answered 429 Too Many Requests"), throttled: true, retryAfter: parseRetryAfter(header, c.now()), reason: "throttled"}
 	case status == http.StatusUnauthorized:
 		return errUnauthenticated
 	case status == http.StatusForbidden:
@@ -188,7 +208,7 @@ func (c *Client) classifyStatus(status int, header http.Header) error {
 	case status == http.StatusNotFound:
 		return &QueryError{Message: "HTTP 404 from " + c.cfg.Endpoint + "; check endpoint (your tenant's API endpoint URL, e.g. https://api.us1.app.wiz.io/graphql)"}
 	case status >= 500:
-		return &retryableError{err: fmt.Errorf("wiz answered HTTP %d", status)}
+		return &retryableError{err: fmt.Errorf("wiz answered HTTP %d", status), reason: "server_error"}
 	default:
 		return &QueryError{Message: fmt.Sprintf("HTTP %d from %s", status, c.cfg.Endpoint)}
 	}
@@ -221,11 +241,36 @@ type connection struct {
 func decodePage(data []byte, key string) (Page, error) {
 	var resp map[string]*connection
 	if err := json.Unmarshal(data, &resp); err != nil {
-		return Page{}, &retryableError{err: fmt.Errorf("wiz response is not valid JSON: %w", err)}
+		return Page{}, &retryableError{err: fmt.Errorf("wiz response is not valid JSON: %w", err), reason: "bad_response"}
 	}
 	conn := resp[key]
 	if conn == nil {
 		return Page{}, &QueryError{Message: fmt.Sprintf("the response has no %q connection", key)}
 	}
 	return Page{Nodes: conn.Nodes, HasNextPage: conn.PageInfo.HasNextPage, EndCursor: conn.PageInfo.EndCursor}, nil
+}
+
+// responseStatus is the HTTP status behind a go-graphql-client result: 200
+// for success and GraphQL errors, the code of an HTTP error, 0 when no
+// response arrived.
+func responseStatus(err error) int {
+	if err == nil {
+		return http.StatusOK
+	}
+	var gerrs graphql.Errors
+	if !errors.As(err, &gerrs) || len(gerrs) == 0 {
+		return 0
+	}
+	inner := gerrs[0].Unwrap()
+	if inner == nil {
+		return http.StatusOK
+	}
+	var netErr graphql.NetworkError
+	if errors.As(inner, &netErr) {
+		return netErr.StatusCode()
+	}
+	if code, _ := gerrs[0].Extensions["code"].(string); code == graphql.ErrJsonDecode {
+		return http.StatusOK
+	}
+	return 0
 }

@@ -83,6 +83,8 @@ type retryableError struct {
 	throttled  bool
 	// immediate retries without a back-off wait (after a token refresh).
 	immediate bool
+	// reason labels the retry in telemetry.
+	reason string
 }
 
 func (e *retryableError) Error() string { return e.err.Error() }

@@ -4,12 +4,14 @@ package wiz
 // in the response. Every query takes $first, $after and $filterBy, so one
 // polling loop serves all of them.
 type Connection struct {
+	Operation   string
 	Query       string
 	ResponseKey string
 }
 
 // AuditLogEntries selects every field of an audit log entry (Wiz.Audit).
 var AuditLogEntries = Connection{
+	Operation:   "AuditLogTable",
 	ResponseKey: "auditLogEntries",
 	Query: `query AuditLogTable($first: Int, $after: String, $filterBy: AuditLogEntryFilters) {
   auditLogEntries(first: $first, after: $after, filterBy: $filterBy) {
@@ -46,6 +48,7 @@ const sourceRuleFields = `__typename
 // tickets and notes (Wiz.Issues). issuesV2 is aliased to "issues", as Wiz's
 // own examples do; the unversioned root field is deprecated.
 var Issues = Connection{
+	Operation:   "IssuesTable",
 	ResponseKey: "issues",
 	Query: `query IssuesTable($first: Int, $after: String, $filterBy: IssueFilters) {
   issues: issuesV2(first: $first, after: $after, filterBy: $filterBy) {
@@ -73,6 +76,7 @@ var Issues = Connection{
 // layer, ignore rules, projects and the vulnerable asset by concrete type
 // (Wiz.VulnerabilityFinding).
 var VulnerabilityFindings = Connection{
+	Operation:   "VulnerabilityFindingsPage",
 	ResponseKey: "vulnerabilityFindings",
 	Query: `query VulnerabilityFindingsPage($first: Int, $after: String, $filterBy: VulnerabilityFindingFilters) {
   vulnerabilityFindings(first: $first, after: $after, filterBy: $filterBy) {

@@ -103,7 +103,7 @@ func refreshTime(now time.Time, tok *oauth2.Token) time.Time {
 func (c *tokenCache) classify(err error) error {
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) || re.Response == nil {
-		return &retryableError{err: fmt.Errorf("wiz token request to %s failed: %w", c.conf.TokenURL, redactErr(err, c.conf.ClientSecret))}
+		return &retryableError{err: fmt.Errorf("wiz token request to %s failed: %w", c.conf.TokenURL, redactErr(err, c.conf.ClientSecret)), reason: "token_endpoint"}
 	}
 	status := re.Response.StatusCode
 	switch status {
@@ -115,7 +115,7 @@ func (c *tokenCache) classify(err error) error {
 			Description: redact(re.ErrorDescription, c.conf.ClientSecret),
 		}
 	default:
-		return &retryableError{err: fmt.Errorf("wiz token endpoint %s answered HTTP %d", c.conf.TokenURL, status)}
+		return &retryableError{err: fmt.Errorf("wiz token endpoint %s answered HTTP %d", c.conf.TokenURL, status), reason: "token_endpoint"}
 	}
 }
 

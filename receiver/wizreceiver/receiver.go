@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadata"
 )
 
 // authFailureCooldown is how long refused credentials are trusted to stay
@@ -32,6 +33,7 @@ type wizReceiver struct {
 	set     receiver.Settings
 	next    consumer.Logs
 	obsrecv *receiverhelper.ObsReport
+	metrics *telemetry
 
 	// now is the clock for windows and timestamps; tests replace it.
 	now func() time.Time
@@ -50,7 +52,11 @@ func newWizReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*wi
 	if err != nil {
 		return nil, err
 	}
-	return &wizReceiver{cfg: cfg, set: set, next: next, obsrecv: obsrecv, now: time.Now}, nil
+	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	return &wizReceiver{cfg: cfg, set: set, next: next, obsrecv: obsrecv, metrics: &telemetry{tb: tb}, now: time.Now}, nil
 }
 
 // Start builds the client and starts the streams. It does no network I/O:
@@ -91,6 +97,7 @@ func (r *wizReceiver) buildStreams(ctx context.Context, host component.Host) ([]
 		ClientSecret:        string(r.cfg.ClientSecret),
 		BackOff:             r.cfg.BackOff,
 		AuthFailureCooldown: authFailureCooldown,
+		Observer:            r.metrics,
 	}, httpClient, wiz.NewLimiter(r.cfg.RequestsPerSecond))
 
 	status := newStatusTracker(host)
@@ -104,6 +111,7 @@ func (r *wizReceiver) buildStreams(ctx context.Context, host component.Host) ([]
 			next:     r.next,
 			store:    checkpointStore{client: r.storage, key: "checkpoint." + spec.name},
 			obsrecv:  r.obsrecv,
+			metrics:  r.metrics.forStream(spec.logType),
 			logger:   r.set.Logger,
 			status:   status,
 			resource: resource,
@@ -121,6 +129,7 @@ func (r *wizReceiver) Shutdown(ctx context.Context) error {
 		r.cancel()
 	}
 	r.wg.Wait()
+	r.metrics.tb.Shutdown()
 	if r.storage != nil {
 		return r.storage.Close(ctx)
 	}

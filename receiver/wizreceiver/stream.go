@@ -60,6 +60,7 @@ type stream struct {
 	next     consumer.Logs
 	store    checkpointStore
 	obsrecv  *receiverhelper.ObsReport
+	metrics  streamTelemetry
 	logger   *zap.Logger
 	status   *statusTracker
 	resource pcommon.Resource
@@ -68,6 +69,8 @@ type stream struct {
 
 	state checkpoint
 	seen  seenSet
+	// lastRecord is when the stream last delivered a record, or started.
+	lastRecord time.Time
 }
 
 // fingerprint identifies the query settings a stored cursor is valid for.
@@ -96,6 +99,7 @@ func (s *stream) restore(ctx context.Context) {
 	}
 	cp.Fingerprint = fp
 	s.state = cp
+	s.lastRecord = s.now()
 	s.seen = make(seenSet, len(cp.Seen))
 	for _, k := range cp.Seen {
 		s.seen[k.Hash] = k.Time
@@ -117,6 +121,7 @@ func (s *stream) run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		s.metrics.polled(s.now(), s.state.Watermark, s.lastRecord, err == nil)
 		var denied *wiz.AccessDeniedError
 		var query *wiz.QueryError
 		switch {
@@ -200,7 +205,7 @@ func (s *stream) walk(ctx context.Context) error {
 		if w.Cursor != "" {
 			vars["after"] = w.Cursor
 		}
-		page, err := s.client.FetchPage(ctx, wiz.Request{Query: s.spec.conn.Query, ResponseKey: s.spec.conn.ResponseKey, Variables: vars})
+		page, err := s.client.FetchPage(ctx, wiz.Request{Operation: s.spec.conn.Operation, Query: s.spec.conn.Query, ResponseKey: s.spec.conn.ResponseKey, Variables: vars})
 		var query *wiz.QueryError
 		if resuming && errors.As(err, &query) {
 			// Wiz no longer accepts the stored cursor. Re-read the window
@@ -249,6 +254,7 @@ func (s *stream) deliver(ctx context.Context, nodes []json.RawMessage) error {
 	accepted := make(seenSet, len(nodes))
 	ids := make([]string, 0, len(nodes))
 	scratch := plog.NewLogRecord()
+	duplicates := 0
 	for _, node := range nodes {
 		key, err := s.spec.mapper.Map(node, scratch)
 		if err != nil {
@@ -257,11 +263,10 @@ func (s *stream) deliver(ctx context.Context, nodes []json.RawMessage) error {
 			continue
 		}
 		h := hashKey(key)
-		if _, dup := s.seen[h]; dup {
-			scratch = plog.NewLogRecord()
-			continue
-		}
-		if _, dup := accepted[h]; dup {
+		_, delivered := s.seen[h]
+		_, inPage := accepted[h]
+		if delivered || inPage {
+			duplicates++
 			scratch = plog.NewLogRecord()
 			continue
 		}
@@ -274,7 +279,9 @@ func (s *stream) deliver(ctx context.Context, nodes []json.RawMessage) error {
 		if err := s.consume(ctx, logs, ids); err != nil {
 			return err
 		}
+		s.lastRecord = s.now()
 	}
+	s.metrics.deduplicated(duplicates)
 	maps.Copy(s.seen, accepted)
 	return nil
 }
@@ -290,9 +297,11 @@ func (s *stream) consume(ctx context.Context, logs plog.Logs, ids []string) erro
 		err := s.next.ConsumeLogs(opCtx, logs)
 		s.obsrecv.EndLogsOp(opCtx, metadata.Type.String(), count, err)
 		if err == nil {
+			s.metrics.emitted(count)
 			return nil
 		}
 		if consumererror.IsPermanent(err) {
+			s.metrics.dropped(count)
 			s.logger.Error("Next consumer permanently refused records; dropping them",
 				zap.String("stream", s.spec.name), zap.Int("records", count), zap.Strings("ids", ids), zap.Error(err))
 			return nil
