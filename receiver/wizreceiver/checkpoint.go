@@ -31,6 +31,9 @@ type checkpoint struct {
 	Watermark   time.Time `json:"watermark"`
 	Window      *window   `json:"window,omitempty"`
 	Seen        []seenKey `json:"seen,omitempty"`
+	// LastRecord is when the stream last delivered a record, so the
+	// no-events alert survives restarts.
+	LastRecord time.Time `json:"last_record,omitzero"`
 }
 
 // window is one query range [Start, End] of the polled time field.
@@ -60,10 +63,13 @@ func hashKey(k mapping.Key) uint64 {
 // seenSet is the in-memory form of checkpoint.Seen.
 type seenSet map[uint64]int64
 
-func (s seenSet) toSlice() []seenKey {
+// toSlice returns the keys whose time satisfies keep.
+func (s seenSet) toSlice(keep func(int64) bool) []seenKey {
 	out := make([]seenKey, 0, len(s))
 	for h, t := range s {
-		out = append(out, seenKey{Hash: h, Time: t})
+		if keep(t) {
+			out = append(out, seenKey{Hash: h, Time: t})
+		}
 	}
 	// A stable order keeps stored checkpoints comparable.
 	slices.SortFunc(out, func(a, b seenKey) int {

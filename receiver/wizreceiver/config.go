@@ -59,6 +59,10 @@ type Config struct {
 	MaxWindow         time.Duration `mapstructure:"max_window"`
 	PageSize          int           `mapstructure:"page_size"`
 	RequestsPerSecond float64       `mapstructure:"requests_per_second"`
+	// NoEventsTimeout raises an alert (a WARN log, a recoverable status and
+	// a metric) when a stream has delivered nothing for this long while its
+	// polls succeed. 0 disables it.
+	NoEventsTimeout time.Duration `mapstructure:"no_events_timeout"`
 
 	BackOff   configretry.BackOffConfig `mapstructure:"retry_on_failure"`
 	StorageID *component.ID             `mapstructure:"storage"`
@@ -71,14 +75,22 @@ type Config struct {
 	_ struct{}
 }
 
+// StreamConfig holds the settings every stream has.
+type StreamConfig struct {
+	Enabled bool `mapstructure:"enabled"`
+	// NoEventsTimeout overrides the receiver-wide no_events_timeout for this
+	// stream.
+	NoEventsTimeout *time.Duration `mapstructure:"no_events_timeout"`
+}
+
 // AuditConfig configures the Wiz.Audit stream.
 type AuditConfig struct {
-	Enabled bool `mapstructure:"enabled"`
+	StreamConfig `mapstructure:",squash"`
 }
 
 // IssuesConfig configures the Wiz.Issues stream.
 type IssuesConfig struct {
-	Enabled bool `mapstructure:"enabled"`
+	StreamConfig `mapstructure:",squash"`
 	// TimeField is the field polled on: status_changed_at catches new,
 	// resolved, reopened and rejected issues; updated_at also catches note
 	// and ticket changes.
@@ -87,7 +99,7 @@ type IssuesConfig struct {
 
 // VulnerabilityFindingsConfig configures the Wiz.VulnerabilityFinding stream.
 type VulnerabilityFindingsConfig struct {
-	Enabled bool `mapstructure:"enabled"`
+	StreamConfig `mapstructure:",squash"`
 	// TimeField is the field polled on: updated_at catches new findings,
 	// re-detections and status changes; first_seen_at only new findings.
 	TimeField string `mapstructure:"time_field"`
@@ -132,6 +144,16 @@ func (c *Config) Validate() error {
 	)
 	if c.Overlap < 0 {
 		errs = append(errs, fmt.Errorf("overlap must not be negative, got %s: use 0 to disable it", c.Overlap))
+	}
+	for field, d := range map[string]*time.Duration{
+		"no_events_timeout":                        &c.NoEventsTimeout,
+		"audit.no_events_timeout":                  c.Audit.NoEventsTimeout,
+		"issues.no_events_timeout":                 c.Issues.NoEventsTimeout,
+		"vulnerability_findings.no_events_timeout": c.VulnerabilityFindings.NoEventsTimeout,
+	} {
+		if d != nil && *d < 0 {
+			errs = append(errs, fmt.Errorf("%s must not be negative, got %s: use 0 to disable the alert", field, *d))
+		}
 	}
 	if c.RequestsPerSecond <= 0 {
 		errs = append(errs, fmt.Errorf("requests_per_second must be positive, got %v: Wiz allows about 3 requests per second per service account", c.RequestsPerSecond))

@@ -55,10 +55,12 @@ func TestConfigDefaults(t *testing.T) {
 	assert.Equal(t, 5*time.Second, cfg.BackOff.InitialInterval)
 	assert.Equal(t, 30*time.Second, cfg.BackOff.MaxInterval)
 	assert.Equal(t, 5*time.Minute, cfg.BackOff.MaxElapsedTime)
-	assert.Equal(t, AuditConfig{Enabled: true}, cfg.Audit)
-	assert.Equal(t, IssuesConfig{Enabled: true, TimeField: "status_changed_at"}, cfg.Issues)
+	assert.Equal(t, 24*time.Hour, cfg.NoEventsTimeout)
+	assert.Equal(t, AuditConfig{StreamConfig: StreamConfig{Enabled: true}}, cfg.Audit)
+	assert.Equal(t, IssuesConfig{StreamConfig: StreamConfig{Enabled: true}, TimeField: "status_changed_at"}, cfg.Issues)
 	assert.Equal(t, VulnerabilityFindingsConfig{
-		Enabled: true, TimeField: "updated_at", Statuses: []string{"OPEN", "IN_PROGRESS", "RESOLVED", "REJECTED"},
+		StreamConfig: StreamConfig{Enabled: true},
+		TimeField:    "updated_at", Statuses: []string{"OPEN", "IN_PROGRESS", "RESOLVED", "REJECTED"},
 	}, cfg.VulnerabilityFindings)
 	assert.Equal(t, "https://api.us1.app.wiz.io/graphql", cfg.graphQLURL())
 }
@@ -84,6 +86,10 @@ func TestConfigFull(t *testing.T) {
 	assert.Equal(t, time.Minute, cfg.BackOff.MaxInterval)
 	assert.Equal(t, 10*time.Minute, cfg.BackOff.MaxElapsedTime)
 	assert.False(t, cfg.Audit.Enabled)
+	assert.Equal(t, 48*time.Hour, cfg.NoEventsTimeout)
+	assert.Nil(t, cfg.Audit.NoEventsTimeout)
+	require.NotNil(t, cfg.Issues.NoEventsTimeout)
+	assert.Equal(t, time.Duration(0), *cfg.Issues.NoEventsTimeout)
 	assert.Equal(t, "updated_at", cfg.Issues.TimeField)
 	assert.Equal(t, "first_seen_at", cfg.VulnerabilityFindings.TimeField)
 	assert.Equal(t, []string{"OPEN", "RESOLVED"}, cfg.VulnerabilityFindings.Statuses)
@@ -128,6 +134,7 @@ func TestConfigErrors(t *testing.T) {
 		{"bad_durations", []string{
 			"poll_interval must be positive", "initial_lookback must be positive",
 			"max_window must be positive", "overlap must not be negative",
+			"no_events_timeout must not be negative", "audit.no_events_timeout must not be negative",
 		}},
 		{"bad_rate", []string{"requests_per_second must be positive"}},
 		{"no_streams", []string{"no stream is enabled: set enabled: true under at least one of audit, issues or vulnerability_findings"}},

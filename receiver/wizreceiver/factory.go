@@ -22,6 +22,8 @@ const (
 	defaultMaxWindow         = 24 * time.Hour
 	defaultPageSize          = maxPageSize
 	defaultRequestsPerSecond = 3
+	// Panther's default alert window for a silent source.
+	defaultNoEventsTimeout = 24 * time.Hour
 	// Wiz answers large pages slowly; the collector's 0 would mean no limit.
 	defaultTimeout = time.Minute
 )
@@ -47,12 +49,13 @@ func createDefaultConfig() component.Config {
 		MaxWindow:         defaultMaxWindow,
 		PageSize:          defaultPageSize,
 		RequestsPerSecond: defaultRequestsPerSecond,
+		NoEventsTimeout:   defaultNoEventsTimeout,
 		BackOff:           configretry.NewDefaultBackOffConfig(),
-		Audit:             AuditConfig{Enabled: true},
-		Issues:            IssuesConfig{Enabled: true, TimeField: IssueTimeStatusChangedAt},
+		Audit:             AuditConfig{StreamConfig: StreamConfig{Enabled: true}},
+		Issues:            IssuesConfig{StreamConfig: StreamConfig{Enabled: true}, TimeField: IssueTimeStatusChangedAt},
 		VulnerabilityFindings: VulnerabilityFindingsConfig{
-			Enabled:   true,
-			TimeField: FindingTimeUpdatedAt,
+			StreamConfig: StreamConfig{Enabled: true},
+			TimeField:    FindingTimeUpdatedAt,
 			// Wiz returns only open findings unless asked; resolutions are
 			// events a security team wants too.
 			Statuses: append([]string(nil), findingStatuses...),

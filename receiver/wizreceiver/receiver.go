@@ -137,15 +137,25 @@ func (r *wizReceiver) Shutdown(ctx context.Context) error {
 }
 
 func (r *wizReceiver) enabledStreams() []streamSpec {
+	candidates := []struct {
+		cfg  StreamConfig
+		spec func() streamSpec
+	}{
+		{r.cfg.Audit.StreamConfig, auditStream},
+		{r.cfg.Issues.StreamConfig, func() streamSpec { return issuesStream(r.cfg) }},
+		{r.cfg.VulnerabilityFindings.StreamConfig, func() streamSpec { return vulnerabilityFindingsStream(r.cfg) }},
+	}
 	var specs []streamSpec
-	if r.cfg.Audit.Enabled {
-		specs = append(specs, auditStream())
-	}
-	if r.cfg.Issues.Enabled {
-		specs = append(specs, issuesStream(r.cfg))
-	}
-	if r.cfg.VulnerabilityFindings.Enabled {
-		specs = append(specs, vulnerabilityFindingsStream(r.cfg))
+	for _, c := range candidates {
+		if !c.cfg.Enabled {
+			continue
+		}
+		spec := c.spec()
+		spec.noEventsTimeout = r.cfg.NoEventsTimeout
+		if c.cfg.NoEventsTimeout != nil {
+			spec.noEventsTimeout = *c.cfg.NoEventsTimeout
+		}
+		specs = append(specs, spec)
 	}
 	return specs
 }

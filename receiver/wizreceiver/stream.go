@@ -43,6 +43,9 @@ type streamSpec struct {
 	timeFilter            string         // filterBy key of the polled time field
 	filter                map[string]any // fixed filterBy entries
 	mapper                mapping.Mapper
+	// noEventsTimeout alerts when the stream delivers nothing for this
+	// long; 0 disables the alert.
+	noEventsTimeout time.Duration
 }
 
 // pageFetcher is the part of the Wiz client a stream uses.
@@ -69,8 +72,8 @@ type stream struct {
 
 	state checkpoint
 	seen  seenSet
-	// lastRecord is when the stream last delivered a record, or started.
-	lastRecord time.Time
+	// silent is set while the no-events alert is raised.
+	silent bool
 }
 
 // fingerprint identifies the query settings a stored cursor is valid for.
@@ -98,8 +101,11 @@ func (s *stream) restore(ctx context.Context) {
 		cp.Window.Cursor = ""
 	}
 	cp.Fingerprint = fp
+	if cp.LastRecord.IsZero() {
+		// Silence is measured from the first start.
+		cp.LastRecord = s.now()
+	}
 	s.state = cp
-	s.lastRecord = s.now()
 	s.seen = make(seenSet, len(cp.Seen))
 	for _, k := range cp.Seen {
 		s.seen[k.Hash] = k.Time
@@ -121,12 +127,12 @@ func (s *stream) run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		s.metrics.polled(s.now(), s.state.Watermark, s.lastRecord, err == nil)
+		s.metrics.polled(s.now(), s.state.Watermark, s.state.LastRecord, err == nil)
 		var denied *wiz.AccessDeniedError
 		var query *wiz.QueryError
 		switch {
 		case err == nil:
-			s.status.report(s.spec.name, nil, false)
+			s.status.report(s.spec.name, s.checkSilence(), false)
 		case errors.As(err, &denied):
 			err = s.explainDenied(denied)
 			s.logger.Error("Stream stopped", zap.String("stream", s.spec.name), zap.Error(err))
@@ -148,6 +154,30 @@ func (s *stream) run(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// checkSilence returns the no-events alert when the stream has delivered
+// nothing for noEventsTimeout, logging it once when it is raised and once
+// when records flow again.
+func (s *stream) checkSilence() error {
+	silentFor := s.now().Sub(s.state.LastRecord)
+	if s.spec.noEventsTimeout <= 0 || silentFor < s.spec.noEventsTimeout {
+		if s.silent {
+			s.silent = false
+			s.metrics.noEvents(false)
+			s.logger.Info("Records are flowing again", zap.String("stream", s.spec.name))
+		}
+		return nil
+	}
+	err := fmt.Errorf("%s stream: no records for %s (last record at %s); check that the stream's data still exists in Wiz and the service account's scope",
+		s.spec.name, silentFor.Truncate(time.Second), s.state.LastRecord.UTC().Format(time.RFC3339))
+	if !s.silent {
+		s.silent = true
+		s.metrics.noEvents(true)
+		s.logger.Warn("No events", zap.String("stream", s.spec.name), zap.Time("last_record", s.state.LastRecord),
+			zap.Duration("no_events_timeout", s.spec.noEventsTimeout))
+	}
+	return err
 }
 
 func (s *stream) explainDenied(denied *wiz.AccessDeniedError) error {
@@ -279,7 +309,7 @@ func (s *stream) deliver(ctx context.Context, nodes []json.RawMessage) error {
 		if err := s.consume(ctx, logs, ids); err != nil {
 			return err
 		}
-		s.lastRecord = s.now()
+		s.state.LastRecord = s.now()
 	}
 	s.metrics.deduplicated(duplicates)
 	maps.Copy(s.seen, accepted)
@@ -317,8 +347,17 @@ func (s *stream) consume(ctx context.Context, logs plog.Logs, ids []string) erro
 	}
 }
 
+// save persists the checkpoint. Of the keys accepted in an open window it
+// stores only those a later query will read again (inside the overlap
+// before the window's end): the cursor resumes the rest of the window, so
+// a long backfill does not rewrite every key it delivered on every page.
 func (s *stream) save(ctx context.Context) error {
-	s.state.Seen = s.seen.toSlice()
+	keep := func(int64) bool { return true }
+	if w := s.state.Window; w != nil {
+		watermark, tail := s.state.Watermark.UnixNano(), w.End.Add(-s.cfg.Overlap).UnixNano()
+		keep = func(t int64) bool { return t < watermark || t >= tail }
+	}
+	s.state.Seen = s.seen.toSlice(keep)
 	// Saved even while shutting down: the state is consistent at every
 	// page boundary, and losing it only costs a re-read.
 	return s.store.save(context.WithoutCancel(ctx), s.state)

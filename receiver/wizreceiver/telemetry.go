@@ -79,3 +79,12 @@ func (t streamTelemetry) polled(now, watermark, lastRecord time.Time, ok bool) {
 		t.tb.WizLastSuccessfulPoll.Record(ctx, now.Unix(), t.attrs)
 	}
 }
+
+// noEvents sets the no-events alert gauge: 1 while raised, 0 otherwise.
+func (t streamTelemetry) noEvents(raised bool) {
+	v := int64(0)
+	if raised {
+		v = 1
+	}
+	t.tb.WizNoEvents.Record(context.Background(), v, t.attrs)
+}

@@ -32,6 +32,7 @@ type TelemetryBuilder struct {
 	WizAPIThrottled           metric.Int64Counter
 	WizCheckpointLag          metric.Float64Gauge
 	WizLastSuccessfulPoll     metric.Int64Gauge
+	WizNoEvents               metric.Int64Gauge
 	WizRateLimiterWaitTime    metric.Float64Counter
 	WizRecordsDeduplicated    metric.Int64Counter
 	WizRecordsDropped         metric.Int64Counter
@@ -103,6 +104,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_wiz_last_successful_poll",
 		metric.WithDescription("Unix time of the stream's last successful poll, per log type. [Alpha]"),
 		metric.WithUnit("s"),
+	)
+	errs = errors.Join(errs, err)
+	builder.WizNoEvents, err = builder.meter.Int64Gauge(
+		"otelcol_wiz_no_events",
+		metric.WithDescription("1 while the stream's no-events alert is raised (no records for no_events_timeout), else 0, per log type. [Alpha]"),
+		metric.WithUnit("1"),
 	)
 	errs = errors.Join(errs, err)
 	builder.WizRateLimiterWaitTime, err = builder.meter.Float64Counter(

@@ -25,6 +25,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.WizAPIThrottled.Add(context.Background(), 1)
 	tb.WizCheckpointLag.Record(context.Background(), 1)
 	tb.WizLastSuccessfulPoll.Record(context.Background(), 1)
+	tb.WizNoEvents.Record(context.Background(), 1)
 	tb.WizRateLimiterWaitTime.Add(context.Background(), 1)
 	tb.WizRecordsDeduplicated.Add(context.Background(), 1)
 	tb.WizRecordsDropped.Add(context.Background(), 1)
@@ -46,6 +47,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[float64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualWizLastSuccessfulPoll(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualWizNoEvents(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualWizRateLimiterWaitTime(t, testTel,
