@@ -1,0 +1,96 @@
+// Command mockwiz serves the mock Wiz API (see internal/mockwiz) for demos
+// and manual testing of the receiver.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"log"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8899", "listen address")
+	clientID := flag.String("client-id", "mock-client-id", "accepted OAuth client id")
+	clientSecret := flag.String("client-secret", "mock-client-secret", "accepted OAuth client secret")
+	audit := flag.Int("audit", 200, "number of audit log entries")
+	issues := flag.Int("issues", 120, "number of issues")
+	findings := flag.Int("findings", 300, "number of vulnerability findings")
+	lookback := flag.Duration("lookback", 24*time.Hour, "generated data spans [now-lookback, now]")
+	tokenLifetime := flag.Duration("token-lifetime", time.Hour, "access token lifetime")
+	faultRate := flag.Float64("fault-rate", 0, "fraction of /graphql requests that fail with a random fault")
+	seed := flag.Int64("seed", 1, "random seed for data and faults")
+	live := flag.Duration("live", 0, "if > 0, add an audit entry, change an issue and re-detect a finding at this interval")
+	flag.Parse()
+
+	now := time.Now()
+	srv := mockwiz.New(mockwiz.Options{
+		Clients: []mockwiz.Client{{
+			ID: *clientID, Secret: *clientSecret,
+			Scopes: []string{"admin:audit", "read:issues", "read:vulnerabilities"},
+		}},
+		TokenLifetime: *tokenLifetime,
+		Dataset: mockwiz.GenerateDataset(mockwiz.DatasetOptions{
+			Seed: *seed, Start: now.Add(-*lookback), End: now,
+			Audit: *audit, Issues: *issues, Findings: *findings,
+		}),
+	})
+	srv.SetFaultRate(*faultRate, *seed)
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Log the bound address, which differs from -addr when it asks for port 0.
+	base := "http://" + ln.Addr().String()
+	log.Printf("mock Wiz listening; endpoint: %s/graphql token_url: %s/oauth/token", base, base)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if *live > 0 {
+		go mutate(ctx, srv, *live, *seed)
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(shutdownCtx)
+	}()
+	if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		log.Fatal(err)
+	}
+	log.Print("mock Wiz stopped")
+}
+
+// mutate makes new records appear, so a demo shows data flowing.
+func mutate(ctx context.Context, srv *mockwiz.Server, every time.Duration, seed int64) {
+	rng := rand.New(rand.NewPCG(uint64(seed), 1))
+	statuses := []string{"OPEN", "IN_PROGRESS", "RESOLVED", "REJECTED"}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			srv.AddAuditEntries(1, now)
+			_, issues, findings := srv.Snapshot()
+			if len(issues) > 0 {
+				srv.ChangeIssueStatus(issues[rng.IntN(len(issues))]["id"].(string), statuses[rng.IntN(len(statuses))], now)
+			}
+			if len(findings) > 0 {
+				srv.RedetectFinding(findings[rng.IntN(len(findings))]["id"].(string), now)
+			}
+		}
+	}
+}

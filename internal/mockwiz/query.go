@@ -1,0 +1,211 @@
+package mockwiz
+
+import (
+	"cmp"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+type kind int
+
+const (
+	kindAudit kind = iota
+	kindIssues
+	kindFindings
+)
+
+// collection is how one root field pages through one kind of node.
+type collection struct {
+	kind  kind
+	scope string
+	// sortField orders results newest first, as Wiz does; cursorField is its
+	// name inside cursors.
+	sortField, cursorField string
+	filters                map[string]filterField
+	// audit only: Wiz rejects a query without first, and stops sending
+	// results after AuditResultCap of them.
+	requireFirst, capped bool
+}
+
+var (
+	auditCollection = collection{
+		kind: kindAudit, scope: "admin:audit", sortField: "timestamp", cursorField: "Timestamp",
+		filters: auditFilters, requireFirst: true, capped: true,
+	}
+	issueCollection = collection{
+		kind: kindIssues, scope: "read:issues", sortField: "createdAt", cursorField: "CreatedAt", filters: issueFilters,
+	}
+	findingCollection = collection{
+		kind: kindFindings, scope: "read:vulnerabilities", sortField: "firstDetectedAt", cursorField: "FirstDetectedAt", filters: findingFilters,
+	}
+	// collections maps root fields to what they serve; issues is the
+	// deprecated name of issuesV2 over the same data. orderBy is accepted and
+	// ignored: results are always newest first, which keyset cursors rely on.
+	collections = map[string]collection{
+		"auditLogEntries":       auditCollection,
+		"issuesV2":              issueCollection,
+		"issues":                issueCollection,
+		"vulnerabilityFindings": findingCollection,
+	}
+)
+
+// defaultPageSize applies when an issues or findings query omits first.
+const defaultPageSize = 50
+
+// cursor is a keyset position: the sort value and id of the last node of a
+// page. Wiz's cursors look the same (base64 JSON), and keyset paging keeps a
+// walk correct while nodes are added or changed between pages.
+type cursor struct {
+	Fields []cursorField `json:"fields"`
+}
+
+type cursorField struct {
+	Field string
+	Value string
+}
+
+// row is a node with its parsed sort key.
+type row struct {
+	at   time.Time
+	id   string
+	node map[string]any
+}
+
+// after reports whether r comes after (t, id) in newest-first order.
+func (r row) after(t time.Time, id string) bool {
+	return r.at.Before(t) || (r.at.Equal(t) && r.id < id)
+}
+
+func (c collection) encodeCursor(r row) string {
+	b, _ := json.Marshal(cursor{Fields: []cursorField{
+		{Field: c.cursorField, Value: formatTime(r.at)},
+		{Field: "Id", Value: r.id},
+	}})
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+func (c collection) decodeCursor(s string) (time.Time, string, error) {
+	raw, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return time.Time{}, "", err
+	}
+	var cur cursor
+	if err := json.Unmarshal(raw, &cur); err != nil {
+		return time.Time{}, "", err
+	}
+	if len(cur.Fields) != 2 || cur.Fields[0].Field != c.cursorField || cur.Fields[1].Field != "Id" {
+		return time.Time{}, "", errors.New("cursor of another query")
+	}
+	t, err := time.Parse(time.RFC3339Nano, cur.Fields[0].Value)
+	return t, cur.Fields[1].Value, err
+}
+
+func intArg(v any) (int, bool) {
+	switch n := v.(type) {
+	case int64:
+		return int(n), true
+	case float64:
+		return int(n), true
+	case int:
+		return n, true
+	}
+	return 0, false
+}
+
+func accessDenied(reason string, c *Client) *gqlerror.Error {
+	return &gqlerror.Error{
+		Message:    fmt.Sprintf("Access denied: %s; your permissions: [%s]", reason, strings.Join(c.Scopes, ",")),
+		Extensions: map[string]any{"code": "UNAUTHORIZED"},
+	}
+}
+
+// connection answers one root field: a page of nodes after the cursor,
+// pageInfo and totalCount. The page holds copies, so the caller may use it
+// without the lock.
+func (s *Server) connection(c collection, args map[string]any, client *Client, now time.Time) (map[string]any, *gqlerror.Error) {
+	if !slices.Contains(client.Scopes, c.scope) {
+		return nil, accessDenied("the service account lacks the required scope "+c.scope, client)
+	}
+	if c.kind == kindAudit && len(client.ProjectIDs) > 0 {
+		return nil, accessDenied("audit logs are not available to project-scoped service accounts", client)
+	}
+	first := defaultPageSize
+	if raw := args["first"]; raw != nil {
+		v, ok := intArg(raw)
+		switch {
+		case !ok || v < 0:
+			return nil, userError("first must be >= 0")
+		case v > s.opts.MaxPageSize:
+			return nil, userError("first must be <= %d", s.opts.MaxPageSize)
+		}
+		first = v
+	} else if c.requireFirst {
+		return nil, userError("first is required")
+	}
+	preds := []predicate{func(n map[string]any) bool { return s.visible(n, now) }}
+	if len(client.ProjectIDs) > 0 {
+		p, _ := inProjects(client.ProjectIDs)
+		preds = append(preds, p)
+	}
+	filterBy, _ := args["filterBy"].(map[string]any)
+	for key, arg := range filterBy {
+		if arg == nil {
+			continue
+		}
+		p, err := c.filters[key](arg)
+		if err != nil {
+			return nil, err
+		}
+		preds = append(preds, p)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var rows []row
+	for _, n := range s.nodes[c.kind] {
+		if !slices.ContainsFunc(preds, func(p predicate) bool { return !p(n) }) {
+			at, _ := parseTime(n[c.sortField])
+			rows = append(rows, row{at: at, id: n["id"].(string), node: n})
+		}
+	}
+	slices.SortFunc(rows, func(a, b row) int {
+		return cmp.Or(b.at.Compare(a.at), strings.Compare(b.id, a.id))
+	})
+
+	start := 0
+	if after, _ := args["after"].(string); after != "" {
+		t, id, err := c.decodeCursor(after)
+		if err != nil {
+			return nil, userError("invalid cursor %q", after)
+		}
+		start = sort.Search(len(rows), func(i int) bool { return rows[i].after(t, id) })
+	}
+	end := min(start+first, len(rows))
+	hasNext := end < len(rows)
+	if c.capped && end >= s.opts.AuditResultCap {
+		// The walk has reached the cap: the API sends no further results.
+		end = max(start, s.opts.AuditResultCap)
+		hasNext = false
+	}
+	nodes := make([]any, 0, end-start)
+	for _, r := range rows[start:end] {
+		nodes = append(nodes, deepCopy(r.node))
+	}
+	var endCursor any
+	if end > start {
+		endCursor = c.encodeCursor(rows[end-1])
+	}
+	return map[string]any{
+		"nodes":      nodes,
+		"pageInfo":   map[string]any{"hasNextPage": hasNext, "endCursor": endCursor},
+		"totalCount": len(rows),
+	}, nil
+}

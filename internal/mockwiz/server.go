@@ -1,0 +1,385 @@
+// Package mockwiz is a mock of the Wiz API for tests and demos: an OAuth2
+// client-credentials token endpoint and a GraphQL endpoint that validates
+// queries against a Wiz-like schema and serves generated audit log entries,
+// issues and vulnerability findings with Wiz's paging, filters, scopes,
+// limits and failure modes.
+package mockwiz
+
+import (
+	crand "crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"maps"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Client is a service account allowed to get tokens.
+type Client struct {
+	ID, Secret string
+	// Scopes are Wiz permissions: admin:audit, read:issues, read:vulnerabilities.
+	Scopes []string
+	// ProjectIDs makes the service account project-scoped: it sees only
+	// issues and findings of these projects, and no audit log.
+	ProjectIDs []string
+}
+
+// Options configures a Server. Zero values select the defaults.
+type Options struct {
+	// Clients defaults to "mock-client-id"/"mock-client-secret" with all scopes.
+	Clients []Client
+	// TokenLifetime defaults to one hour.
+	TokenLifetime time.Duration
+	// MaxPageSize is the largest accepted first (default 500).
+	MaxPageSize int
+	// AuditResultCap is how many audit entries one page walk can return in
+	// total (default 10000).
+	AuditResultCap int
+	// RateLimit is the allowed /graphql requests per second per client;
+	// 0 disables rate limiting.
+	RateLimit float64
+	// Dataset defaults to 200 audit entries, 120 issues and 300 findings over
+	// the last 48 hours.
+	Dataset *Dataset
+	// Now is the server clock (default time.Now); tokens expire and hidden
+	// nodes appear by it.
+	Now func() time.Time
+}
+
+// Server is the mock Wiz API. All its methods are safe for concurrent use.
+type Server struct {
+	opts Options
+
+	mu       sync.Mutex
+	nodes    [3][]map[string]any // by kind
+	hidden   map[string]time.Time
+	live     *generator
+	tokens   map[string]session
+	limiters map[string]*rate.Limiter
+	// queued holds injected faults by endpoint; faultRate and faultRNG
+	// draw random ones.
+	queued    [2][]Fault
+	faultRate float64
+	faultRNG  *rand.Rand
+	stats     Stats
+	recent    []time.Time // /graphql arrivals in the last second
+	requests  []RecordedRequest
+}
+
+type session struct {
+	client  *Client
+	expires time.Time
+}
+
+// Stats counts what the server has seen.
+type Stats struct {
+	TokenRequests   int
+	GraphQLRequests int
+	// ByRootField counts /graphql requests by the root field they query.
+	ByRootField map[string]int
+	// ByStatus counts /graphql responses by HTTP status.
+	ByStatus map[int]int
+	// FaultsServed counts injected and random faults, on both endpoints.
+	FaultsServed int
+	// MaxObservedRate is the most /graphql requests seen in any one-second
+	// window.
+	MaxObservedRate int
+}
+
+// RecordedRequest is one /graphql request as received.
+type RecordedRequest struct {
+	Time     time.Time
+	ClientID string
+	// OperationName is the operation run: operationName or, without it, the
+	// name in the query text.
+	OperationName string
+	// RootField is the first root field queried (not its alias).
+	RootField string
+	Variables map[string]any
+	// Status is the HTTP status answered; 0 if the client went away first.
+	Status int
+}
+
+// New creates a server.
+func New(o Options) *Server {
+	if o.Clients == nil {
+		o.Clients = []Client{{
+			ID: "mock-client-id", Secret: "mock-client-secret",
+			Scopes: []string{"admin:audit", "read:issues", "read:vulnerabilities"},
+		}}
+	}
+	if o.TokenLifetime <= 0 {
+		o.TokenLifetime = time.Hour
+	}
+	if o.MaxPageSize <= 0 {
+		o.MaxPageSize = 500
+	}
+	if o.AuditResultCap <= 0 {
+		o.AuditResultCap = 10000
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Dataset == nil {
+		now := o.Now()
+		o.Dataset = GenerateDataset(DatasetOptions{Start: now.Add(-48 * time.Hour), End: now, Audit: 200, Issues: 120, Findings: 300})
+	}
+	s := &Server{
+		opts:     o,
+		hidden:   map[string]time.Time{},
+		live:     newGenerator(o.Dataset.seed, streamLive),
+		tokens:   map[string]session{},
+		limiters: map[string]*rate.Limiter{},
+		stats:    Stats{ByRootField: map[string]int{}, ByStatus: map[int]int{}},
+	}
+	// The server changes its nodes, so it must not share them with the
+	// dataset, which may seed other servers.
+	for k, nodes := range [][]map[string]any{o.Dataset.audit, o.Dataset.issues, o.Dataset.findings} {
+		for _, n := range nodes {
+			s.nodes[k] = append(s.nodes[k], deepCopy(n))
+		}
+	}
+	return s
+}
+
+// NewTestServer starts a server on a local port for the duration of a test.
+func NewTestServer(t testing.TB, o Options) (*Server, *httptest.Server) {
+	s := New(o)
+	hs := httptest.NewServer(s.Handler())
+	t.Cleanup(hs.Close)
+	return s, hs
+}
+
+// Handler routes /oauth/token and /graphql.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /oauth/token", s.serveToken)
+	mux.HandleFunc("POST /graphql", s.serveGraphQL)
+	return mux
+}
+
+// Stats returns a copy of the counters.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.stats
+	st.ByRootField = maps.Clone(st.ByRootField)
+	st.ByStatus = maps.Clone(st.ByStatus)
+	return st
+}
+
+// Requests returns every /graphql request so far, oldest first.
+func (s *Server) Requests() []RecordedRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	_, _ = crand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int    `json:"expires_in"`
+	RefreshToken string `json:"refresh_token"`
+}
+
+type oauthError struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description"`
+}
+
+// serveToken is the client-credentials grant. Errors never echo the
+// submitted secret.
+func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.stats.TokenRequests++
+	s.mu.Unlock()
+	f := s.nextFault(tokenEndpoint)
+	if !wait(r, f) {
+		return
+	}
+	var rp reply
+	switch {
+	case f.Status == http.StatusBadGateway || f.Status == http.StatusServiceUnavailable || f.Status == http.StatusGatewayTimeout:
+		rp = gatewayPage(f.Status)
+	case f.Status == http.StatusUnauthorized:
+		rp = jsonReply(f.Status, oauthError{"access_denied", "Unauthorized"})
+	case f.Status != 0:
+		rp = jsonReply(f.Status, oauthError{"server_error", http.StatusText(f.Status)})
+	default:
+		rp = jsonReply(s.issueToken(r))
+	}
+	if f.Status == http.StatusTooManyRequests || f.Status == http.StatusServiceUnavailable {
+		rp.retryAfter = f.RetryAfter
+	}
+	rp.write(w, f.DropMidBody)
+}
+
+func (s *Server) issueToken(r *http.Request) (int, any) {
+	if err := r.ParseForm(); err != nil {
+		return http.StatusBadRequest, oauthError{"invalid_request", "malformed form body"}
+	}
+	if gt := r.PostForm.Get("grant_type"); gt != "client_credentials" {
+		return http.StatusBadRequest, oauthError{"unsupported_grant_type", "grant_type must be client_credentials"}
+	}
+	// Audience may come in the body or, as Microsoft Sentinel sends it, in
+	// the query string; r.Form holds both.
+	if r.Form.Get("audience") != "wiz-api" {
+		return http.StatusBadRequest, oauthError{"invalid_request", "audience must be wiz-api"}
+	}
+	id, secret, ok := r.BasicAuth()
+	if !ok {
+		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	}
+	i := slices.IndexFunc(s.opts.Clients, func(c Client) bool { return c.ID == id })
+	if i < 0 || subtle.ConstantTimeCompare([]byte(s.opts.Clients[i].Secret), []byte(secret)) != 1 {
+		return http.StatusUnauthorized, oauthError{"access_denied", "Unauthorized"}
+	}
+	token := randomToken()
+	s.mu.Lock()
+	s.tokens[token] = session{client: &s.opts.Clients[i], expires: s.opts.Now().Add(s.opts.TokenLifetime)}
+	s.mu.Unlock()
+	return http.StatusOK, tokenResponse{
+		AccessToken:  token,
+		TokenType:    "Bearer",
+		ExpiresIn:    int(s.opts.TokenLifetime / time.Second),
+		RefreshToken: randomToken(),
+	}
+}
+
+// authenticate returns the client of a valid bearer token, or nil.
+func (s *Server) authenticate(r *http.Request, now time.Time) *Client {
+	auth := r.Header.Get("Authorization")
+	if len(auth) < 7 || !strings.EqualFold(auth[:7], "bearer ") {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, ok := s.tokens[auth[7:]]
+	if !ok {
+		return nil
+	}
+	if !now.Before(sess.expires) {
+		delete(s.tokens, auth[7:])
+		return nil
+	}
+	return sess.client
+}
+
+// allow takes one request from the client's token bucket.
+func (s *Server) allow(c *Client, now time.Time) bool {
+	if s.opts.RateLimit <= 0 {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.limiters[c.ID]
+	if !ok {
+		l = rate.NewLimiter(rate.Limit(s.opts.RateLimit), max(1, int(math.Ceil(s.opts.RateLimit))))
+		s.limiters[c.ID] = l
+	}
+	return l.AllowN(now, 1)
+}
+
+// visible reports whether a node has been indexed by now; the caller holds
+// s.mu.
+func (s *Server) visible(n map[string]any, now time.Time) bool {
+	at, hidden := s.hidden[n["id"].(string)]
+	return !hidden || !now.Before(at)
+}
+
+// AddAuditEntries appends n new audit entries timestamped at (a microsecond
+// apart) and returns their ids.
+func (s *Server) AddAuditEntries(n int, at time.Time) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := make([]string, n)
+	for i := range n {
+		e := s.live.auditEntry(at.Add(time.Duration(i) * time.Microsecond))
+		s.nodes[kindAudit] = append(s.nodes[kindAudit], e)
+		ids[i] = e["id"].(string)
+	}
+	return ids
+}
+
+// node returns the node with the id; the caller holds s.mu.
+func (s *Server) node(k kind, id string) map[string]any {
+	i := slices.IndexFunc(s.nodes[k], func(n map[string]any) bool { return n["id"] == id })
+	if i < 0 {
+		return nil
+	}
+	return s.nodes[k][i]
+}
+
+// ChangeIssueStatus moves an issue to status at the given time. Unknown ids
+// are ignored.
+func (s *Server) ChangeIssueStatus(id, status string, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.node(kindIssues, id)
+	if n == nil {
+		return
+	}
+	ts := formatTime(at)
+	n["status"], n["statusChangedAt"], n["updatedAt"] = status, ts, ts
+	n["resolvedAt"], n["resolutionReason"] = nil, nil
+	switch status {
+	case "RESOLVED":
+		n["resolvedAt"], n["resolutionReason"] = ts, "ISSUE_FIXED"
+	case "REJECTED":
+		n["resolutionReason"] = "WONT_FIX"
+	}
+}
+
+// RedetectFinding records a new detection of a finding at the given time; a
+// resolved finding is reopened, as a scan that sees it again does. Unknown
+// ids are ignored.
+func (s *Server) RedetectFinding(id string, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.node(kindFindings, id)
+	if n == nil {
+		return
+	}
+	ts := formatTime(at)
+	n["lastDetectedAt"], n["updatedAt"] = ts, ts
+	if n["status"] == "RESOLVED" {
+		n["status"], n["resolvedAt"], n["resolutionReason"] = "OPEN", nil, nil
+	}
+}
+
+// HideUntil simulates late indexing: the node with the id (of any type) is
+// left out of query results until the server clock reaches visibleAt.
+func (s *Server) HideUntil(id string, visibleAt time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hidden[id] = visibleAt
+}
+
+// Snapshot returns copies of all current nodes, hidden ones included.
+func (s *Server) Snapshot() (audit, issues, findings []map[string]any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	copyAll := func(nodes []map[string]any) []map[string]any {
+		out := make([]map[string]any, len(nodes))
+		for i, n := range nodes {
+			out[i] = deepCopy(n)
+		}
+		return out
+	}
+	return copyAll(s.nodes[kindAudit]), copyAll(s.nodes[kindIssues]), copyAll(s.nodes[kindFindings])
+}

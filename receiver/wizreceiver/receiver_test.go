@@ -1,0 +1,244 @@
+package wizreceiver
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/storagetest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
+)
+
+// Every record the mock holds inside initial_lookback arrives exactly once,
+// across several pages, for all three log types, with the documented
+// attributes.
+func TestReceiverDeliversAllStreamsExactlyOnce(t *testing.T) {
+	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(230, 120, 260)})
+	sink := &consumertest.LogsSink{}
+	startReceiver(t, testConfig(url), sink, componenttest.NewNopHost(), nil)
+
+	want := expectedUIDs(srv, "statusChangedAt", "updatedAt")
+	require.Eventually(t, func() bool { return allArrived(want, receivedUIDs(sink)) }, 20*time.Second, 50*time.Millisecond)
+	// A few more polls must not repeat anything.
+	time.Sleep(500 * time.Millisecond)
+	requireExactlyOnce(t, want, receivedUIDs(sink))
+
+	// Paging used the configured page size: no page exceeded it.
+	for _, req := range srv.Requests() {
+		assert.EqualValues(t, 50, req.Variables["first"])
+	}
+
+	// One resource per receiver instance, describing the tenant's API.
+	logs := sink.AllLogs()[0]
+	endpoint, ok := logs.ResourceLogs().At(0).Resource().Attributes().Get("wiz.api.endpoint")
+	require.True(t, ok)
+	assert.Equal(t, url+"/graphql", endpoint.Str())
+	forEachRecord(logs, func(lr plog.LogRecord) {
+		assert.NotZero(t, lr.Timestamp())
+		assert.NotZero(t, lr.ObservedTimestamp())
+		assert.NotEmpty(t, lr.EventName())
+		assert.Equal(t, "Map", lr.Body().Type().String())
+	})
+}
+
+// New entries, issue status changes and finding re-detections are picked
+// up by later polls as new records.
+func TestReceiverPicksUpChanges(t *testing.T) {
+	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(20, 10, 10)})
+	sink := &consumertest.LogsSink{}
+	startReceiver(t, testConfig(url), sink, componenttest.NewNopHost(), nil)
+
+	first := expectedUIDs(srv, "statusChangedAt", "updatedAt")
+	require.Eventually(t, func() bool { return allArrived(first, receivedUIDs(sink)) }, 10*time.Second, 20*time.Millisecond)
+
+	_, issues, findings := srv.Snapshot()
+	now := time.Now()
+	srv.AddAuditEntries(3, now)
+	issueID := issues[0]["id"].(string)
+	srv.ChangeIssueStatus(issueID, "RESOLVED", now)
+	findingID := findings[0]["id"].(string)
+	srv.RedetectFinding(findingID, now)
+
+	all := expectedUIDs(srv, "statusChangedAt", "updatedAt")
+	require.Eventually(t, func() bool { return allArrived(all, receivedUIDs(sink)) }, 10*time.Second, 20*time.Millisecond)
+	time.Sleep(300 * time.Millisecond)
+
+	// Both versions of the issue and of the finding arrived, each once.
+	got := receivedUIDs(sink)
+	for typ, uids := range first {
+		all[typ] = append(all[typ], uids...)
+		all[typ] = dedupe(all[typ])
+	}
+	requireExactlyOnce(t, all, got)
+	assert.Len(t, got["Wiz.Issues"], len(issues)+1, "the status change is a new record")
+	assert.Len(t, got["Wiz.VulnerabilityFinding"], len(findings)+1, "the re-detection is a new record")
+}
+
+func dedupe(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// With file storage, a restart resumes from the checkpoint: nothing is
+// lost and nothing is repeated.
+func TestReceiverRestartWithStorage(t *testing.T) {
+	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(120, 40, 60)})
+	dir := t.TempDir()
+	cfg := testConfig(url)
+	storageID := storagetest.NewStorageID("wiz")
+	cfg.StorageID = &storageID
+	sink := &consumertest.LogsSink{}
+	// The storage key derives from the receiver's id: keep it across runs.
+	set := receivertestSettings()
+
+	run := func(until func() bool) {
+		host := storagetest.NewStorageHost().WithFileBackedStorageExtension("wiz", dir)
+		rcv, err := NewFactory().CreateLogs(context.Background(), set, cfg, sink)
+		require.NoError(t, err)
+		require.NoError(t, rcv.Start(context.Background(), host))
+		require.Eventually(t, until, 15*time.Second, 20*time.Millisecond)
+		require.NoError(t, rcv.Shutdown(context.Background()))
+	}
+
+	first := expectedUIDs(srv, "statusChangedAt", "updatedAt")
+	run(func() bool { return allArrived(first, receivedUIDs(sink)) })
+
+	// While the collector is down, Wiz records more.
+	srv.AddAuditEntries(5, time.Now())
+	all := expectedUIDs(srv, "statusChangedAt", "updatedAt")
+	before := len(srv.Requests())
+	run(func() bool { return allArrived(all, receivedUIDs(sink)) && len(srv.Requests()) > before+6 })
+	requireExactlyOnce(t, all, receivedUIDs(sink))
+}
+
+// The checkpoint advances only after the next consumer accepted a page,
+// in the shape of awscloudwatch's acknowledged-checkpoint test.
+func TestCheckpointAdvancesOnlyAfterConsume(t *testing.T) {
+	tests := []struct {
+		name          string
+		audit         int
+		faults        []mockwiz.Fault
+		consumerErr   error
+		wantErr       bool
+		wantWatermark bool // the watermark moved to now
+		wantCursor    bool // an unfinished window with a cursor was saved
+		accepted      int  // records the consumer accepted before the failure
+	}{
+		{name: "api failure", audit: 30, faults: []mockwiz.Fault{{Status: 500}}, wantErr: true},
+		{name: "accepted page then api failure", audit: 30, faults: []mockwiz.Fault{{Latency: time.Millisecond}, {Status: 503}}, wantErr: true, wantCursor: true, accepted: 20},
+		{name: "consumer failure", audit: 30, consumerErr: errors.New("downstream unavailable"), wantErr: true},
+		{name: "accepted", audit: 30, wantWatermark: true},
+		{name: "empty window", audit: 0, wantWatermark: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(tt.audit, 0, 0)})
+			cfg := testConfig(url)
+			cfg.PageSize = 20
+			cfg.Overlap = 0
+			cfg.BackOff.Enabled = false
+			cfg.Issues.Enabled, cfg.VulnerabilityFindings.Enabled = false, false
+			storageID := storagetest.NewStorageID("cp")
+			cfg.StorageID = &storageID
+			host := storagetest.NewStorageHost().WithInMemoryStorageExtension("cp")
+
+			var next = consumertest.NewNop()
+			if tt.consumerErr != nil {
+				next = consumertest.NewErr(tt.consumerErr)
+			}
+			rcv, err := newWizReceiver(receivertestSettings(), cfg, next)
+			require.NoError(t, err)
+			now := time.Now()
+			rcv.now = func() time.Time { return now }
+			streams, err := rcv.buildStreams(context.Background(), host)
+			require.NoError(t, err)
+			defer func() { require.NoError(t, rcv.storage.Close(context.Background())) }()
+			s := streams[0]
+			s.restore(context.Background())
+			start := s.state.Watermark
+
+			srv.InjectGraphQLFaults(tt.faults...)
+			err = s.poll(context.Background())
+			if tt.wantErr {
+				require.Error(t, err)
+			} else {
+				require.NoError(t, err)
+			}
+
+			cp, ok, err := s.store.load(context.Background())
+			require.NoError(t, err)
+			switch {
+			case tt.wantWatermark:
+				require.True(t, ok)
+				assert.True(t, cp.Watermark.Equal(now), "watermark %s, want %s", cp.Watermark, now)
+				assert.Nil(t, cp.Window)
+			case tt.wantCursor:
+				require.True(t, ok)
+				assert.True(t, cp.Watermark.Equal(start), "the watermark must not move mid-window")
+				require.NotNil(t, cp.Window)
+				assert.NotEmpty(t, cp.Window.Cursor)
+				assert.Empty(t, cp.Seen, "keys outside the overlap stay in memory; the cursor resumes past them")
+			default:
+				assert.False(t, ok, "nothing may be saved before the consumer accepted a page")
+			}
+
+			// Resuming from what was saved delivers the rest exactly once.
+			sink := &consumertest.LogsSink{}
+			s.next = sink
+			if !tt.wantWatermark {
+				require.NoError(t, s.poll(context.Background()))
+				delivered := map[string]int{}
+				for _, logs := range sink.AllLogs() {
+					forEachRecord(logs, func(lr plog.LogRecord) {
+						uid, _ := lr.Attributes().Get("log.record.uid")
+						delivered[uid.Str()]++
+					})
+				}
+				assert.Len(t, delivered, tt.audit-tt.accepted)
+				for uid, n := range delivered {
+					assert.Equal(t, 1, n, uid)
+				}
+			}
+		})
+	}
+}
+
+// Shutdown right after Start cancels in-flight work promptly, even while
+// Wiz is slow to answer.
+func TestShutdownIsPrompt(t *testing.T) {
+	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(10, 10, 10)})
+	srv.InjectGraphQLFaults(mockwiz.Fault{Latency: 10 * time.Second}, mockwiz.Fault{Latency: 10 * time.Second}, mockwiz.Fault{Latency: 10 * time.Second})
+	rcv, err := NewFactory().CreateLogs(context.Background(), receivertestSettings(), testConfig(url), consumertest.NewNop())
+	require.NoError(t, err)
+	require.NoError(t, rcv.Start(context.Background(), componenttest.NewNopHost()))
+	time.Sleep(200 * time.Millisecond)
+	start := time.Now()
+	require.NoError(t, rcv.Shutdown(context.Background()))
+	assert.Less(t, time.Since(start), 2*time.Second)
+}
+
+// A receiver reports StatusOK once its streams poll successfully.
+func TestStatusOK(t *testing.T) {
+	_, url := newMock(t, mockwiz.Options{Dataset: smallDataset(5, 5, 5)})
+	host := &statusHost{Host: componenttest.NewNopHost()}
+	startReceiver(t, testConfig(url), consumertest.NewNop(), host, nil)
+	require.Eventually(t, func() bool {
+		ev := host.last()
+		return ev != nil && ev.Status() == componentstatus.StatusOK
+	}, 10*time.Second, 20*time.Millisecond)
+}

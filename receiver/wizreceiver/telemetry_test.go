@@ -1,0 +1,152 @@
+package wizreceiver
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadatatest"
+)
+
+// fakeClock is a settable clock for windows and the no-events alert.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// The no-events alert rises when a stream delivers nothing for
+// no_events_timeout while its polls succeed, and clears when records flow.
+func TestNoEventsAlert(t *testing.T) {
+	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(10, 0, 0)})
+	cfg := testConfig(url)
+	cfg.NoEventsTimeout = time.Hour
+	cfg.Issues.Enabled, cfg.VulnerabilityFindings.Enabled = false, false
+
+	tt := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
+	set := metadatatest.NewSettings(tt)
+	core, logs := observer.New(zapcore.InfoLevel)
+	set.Logger = zap.New(core)
+	rcv, err := newWizReceiver(set, cfg, consumertest.NewNop())
+	require.NoError(t, err)
+	clock := &fakeClock{now: time.Now()}
+	rcv.now = clock.Now
+	host := &statusHost{Host: componenttest.NewNopHost()}
+	streams, err := rcv.buildStreams(context.Background(), host)
+	require.NoError(t, err)
+	s := streams[0]
+	s.restore(context.Background())
+
+	pollAndReport := func() {
+		t.Helper()
+		require.NoError(t, s.poll(context.Background()))
+		s.status.report(s.spec.name, s.checkSilence(), false)
+	}
+	noEvents := func(v int64) {
+		t.Helper()
+		metadatatest.AssertEqualWizNoEvents(t, tt, []metricdata.DataPoint[int64]{
+			{Value: v, Attributes: attribute.NewSet(attribute.String("log_type", "Wiz.Audit"))},
+		}, metricdatatest.IgnoreTimestamp())
+	}
+
+	pollAndReport()
+	assert.Equal(t, componentstatus.StatusOK, host.last().Status())
+
+	// 59 silent minutes: still fine. 61: the alert rises, once.
+	clock.Advance(59 * time.Minute)
+	pollAndReport()
+	assert.Equal(t, componentstatus.StatusOK, host.last().Status())
+	clock.Advance(2 * time.Minute)
+	pollAndReport()
+	pollAndReport()
+	ev := host.last()
+	assert.Equal(t, componentstatus.StatusRecoverableError, ev.Status())
+	assert.Contains(t, ev.Err().Error(), "audit stream: no records for 1h1m0s (last record at")
+	require.Equal(t, 1, logs.FilterMessage("No events").Len())
+	assert.Equal(t, "audit", logs.FilterMessage("No events").All()[0].ContextMap()["stream"])
+	noEvents(1)
+
+	// Wiz records something (at the fake clock's now): the alert clears.
+	srv.AddAuditEntries(1, clock.Now().Add(time.Second))
+	clock.Advance(2 * time.Second)
+	pollAndReport()
+	assert.Equal(t, componentstatus.StatusOK, host.last().Status())
+	assert.Equal(t, 1, logs.FilterMessage("Records are flowing again").Len())
+	noEvents(0)
+	require.NoError(t, rcv.storage.Close(context.Background()))
+	rcv.metrics.tb.Shutdown()
+}
+
+// The receiver's own metrics report what happened: records per log type,
+// API requests per operation and status, retries and throttling.
+func TestSelfTelemetry(t *testing.T) {
+	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(30, 0, 0)})
+	srv.InjectGraphQLFaults(mockwiz.Fault{Status: 429, RetryAfter: "1"}, mockwiz.Fault{Status: 503})
+	cfg := testConfig(url)
+	cfg.PageSize = 10
+	cfg.Issues.Enabled, cfg.VulnerabilityFindings.Enabled = false, false
+
+	tt := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
+	sink := &consumertest.LogsSink{}
+	rcv, err := NewFactory().CreateLogs(context.Background(), metadatatest.NewSettings(tt), cfg, sink)
+	require.NoError(t, err)
+	require.NoError(t, rcv.Start(context.Background(), componenttest.NewNopHost()))
+	require.Eventually(t, func() bool { return sink.LogRecordCount() == 30 }, 10*time.Second, 20*time.Millisecond)
+	require.NoError(t, rcv.Shutdown(context.Background()))
+
+	logType := attribute.NewSet(attribute.String("log_type", "Wiz.Audit"))
+	metadatatest.AssertEqualWizRecordsEmitted(t, tt, []metricdata.DataPoint[int64]{{Value: 30, Attributes: logType}}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualWizAPIThrottled(t, tt, []metricdata.DataPoint[int64]{
+		{Value: 1, Attributes: attribute.NewSet(attribute.String("operation", "AuditLogTable"))},
+	}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualWizAPIRetries(t, tt, []metricdata.DataPoint[int64]{
+		{Value: 1, Attributes: attribute.NewSet(attribute.String("operation", "AuditLogTable"), attribute.String("reason", "throttled"))},
+		{Value: 1, Attributes: attribute.NewSet(attribute.String("operation", "AuditLogTable"), attribute.String("reason", "server_error"))},
+	}, metricdatatest.IgnoreTimestamp())
+
+	got, err := tt.GetMetric("otelcol_wiz_api_requests")
+	require.NoError(t, err)
+	byStatus := map[int64]int64{}
+	for _, dp := range got.Data.(metricdata.Sum[int64]).DataPoints {
+		code, _ := dp.Attributes.Value("http.response.status_code")
+		byStatus[code.AsInt64()] += dp.Value
+	}
+	assert.Equal(t, int64(1), byStatus[429])
+	assert.Equal(t, int64(1), byStatus[503])
+	assert.GreaterOrEqual(t, byStatus[200], int64(3), "three pages of ten")
+
+	wait, err := tt.GetMetric("otelcol_wiz_rate_limiter_wait_time")
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, wait.Data.(metricdata.Sum[float64]).DataPoints[0].Value, 0.9, "the Retry-After pause is waiting time")
+
+	lag, err := tt.GetMetric("otelcol_wiz_checkpoint_lag")
+	require.NoError(t, err)
+	assert.Less(t, lag.Data.(metricdata.Gauge[float64]).DataPoints[0].Value, 5.0)
+}
