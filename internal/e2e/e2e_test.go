@@ -1,0 +1,247 @@
+// Package e2e runs the built otelcol-wiz binary against the mock Wiz.
+// `make test` builds the binary and sets OTELCOL_WIZ_BIN.
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
+)
+
+const (
+	clientID     = "e2e-client-id"
+	clientSecret = "e2e-client-secret-9d8c7b6a"
+)
+
+func binary(t *testing.T) string {
+	bin := os.Getenv("OTELCOL_WIZ_BIN")
+	if bin == "" {
+		t.Skip("OTELCOL_WIZ_BIN is not set; `make test` builds the collector and sets it")
+	}
+	return bin
+}
+
+func repoRoot(t *testing.T) string {
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	require.NoError(t, err)
+	return root
+}
+
+// collector is one run of the built binary.
+type collector struct {
+	cmd *exec.Cmd
+	out string // the file exporter's output
+	log *syncBuffer
+}
+
+// syncBuffer collects the collector's output; exec copies into it from its
+// own goroutine while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func startCollector(t *testing.T, bin, config string, env []string, out string) *collector {
+	t.Helper()
+	c := &collector{out: out, log: &syncBuffer{}}
+	c.cmd = exec.Command(bin, "--config", config)
+	c.cmd.Env = append(os.Environ(), append(env, "WIZ_OUT_FILE="+out)...)
+	c.cmd.Stdout, c.cmd.Stderr = c.log, c.log
+	require.NoError(t, c.cmd.Start())
+	t.Cleanup(func() {
+		if c.cmd.ProcessState == nil {
+			_ = c.cmd.Process.Kill()
+			_ = c.cmd.Wait()
+		}
+	})
+	return c
+}
+
+func (c *collector) stop(t *testing.T) {
+	t.Helper()
+	require.NoError(t, c.cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, c.cmd.Wait(), "collector log:\n%s", c.log.String())
+}
+
+// readUIDs parses the file exporter's OTLP JSON lines and counts each
+// record's log.record.uid per log type.
+func readUIDs(t *testing.T, files ...string) map[string]map[string]int {
+	t.Helper()
+	out := map[string]map[string]int{}
+	var unmarshaler plog.JSONUnmarshaler
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if os.IsNotExist(err) {
+			continue
+		}
+		require.NoError(t, err)
+		sc := bufio.NewScanner(bytes.NewReader(raw))
+		sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
+		for sc.Scan() {
+			logs, err := unmarshaler.UnmarshalLogs(sc.Bytes())
+			if err != nil {
+				continue // a line still being written
+			}
+			for _, rl := range logs.ResourceLogs().All() {
+				for _, sl := range rl.ScopeLogs().All() {
+					for _, lr := range sl.LogRecords().All() {
+						typ, _ := lr.Attributes().Get("wiz.log_type")
+						uid, _ := lr.Attributes().Get("log.record.uid")
+						if out[typ.Str()] == nil {
+							out[typ.Str()] = map[string]int{}
+						}
+						out[typ.Str()][uid.Str()]++
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+func expected(srv *mockwiz.Server) map[string][]string {
+	audit, issues, findings := srv.Snapshot()
+	out := map[string][]string{}
+	add := func(typ string, nodes []map[string]any, field string) {
+		for _, n := range nodes {
+			uid := n["id"].(string)
+			if field != "" {
+				ts, err := time.Parse(time.RFC3339Nano, n[field].(string))
+				if err != nil {
+					panic(err)
+				}
+				uid += "@" + ts.UTC().Format(time.RFC3339Nano)
+			}
+			out[typ] = append(out[typ], uid)
+		}
+	}
+	add("Wiz.Audit", audit, "")
+	add("Wiz.Issues", issues, "statusChangedAt")
+	add("Wiz.VulnerabilityFinding", findings, "updatedAt")
+	return out
+}
+
+func allArrived(want map[string][]string, got map[string]map[string]int) bool {
+	for typ, uids := range want {
+		for _, uid := range uids {
+			if got[typ][uid] == 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// TestE2EBuiltCollector runs the distribution against the mock: every
+// record of all three types arrives through the file exporter exactly once,
+// including across a restart that resumes from file_storage.
+func TestE2EBuiltCollector(t *testing.T) {
+	bin := binary(t)
+	root := repoRoot(t)
+	end := time.Now().Add(-time.Minute)
+	srv, httpSrv := mockwiz.NewTestServer(t, mockwiz.Options{
+		Clients: []mockwiz.Client{{ID: clientID, Secret: clientSecret, Scopes: []string{"admin:audit", "read:issues", "read:vulnerabilities"}}},
+		Dataset: mockwiz.GenerateDataset(mockwiz.DatasetOptions{
+			Seed: 7, Start: end.Add(-20 * time.Hour), End: end, Audit: 400, Issues: 150, Findings: 450,
+		}),
+	})
+	dir := t.TempDir()
+	env := []string{
+		"WIZ_ENDPOINT=" + httpSrv.URL + "/graphql",
+		"WIZ_TOKEN_URL=" + httpSrv.URL + "/oauth/token",
+		"WIZ_CLIENT_ID=" + clientID,
+		"WIZ_CLIENT_SECRET=" + clientSecret,
+		"WIZ_STATE_DIR=" + filepath.Join(dir, "state"),
+	}
+	config := filepath.Join(root, "testdata", "e2e", "collector.yaml")
+	out1, out2 := filepath.Join(dir, "run1.jsonl"), filepath.Join(dir, "run2.jsonl")
+
+	first := expected(srv)
+	c1 := startCollector(t, bin, config, env, out1)
+	require.Eventually(t, func() bool { return allArrived(first, readUIDs(t, out1)) }, 60*time.Second, 200*time.Millisecond,
+		"collector log:\n%s", c1.log.String())
+	c1.stop(t)
+
+	// While the collector is down, Wiz records more and changes an issue.
+	_, issues, findings := srv.Snapshot()
+	now := time.Now()
+	srv.AddAuditEntries(7, now)
+	srv.ChangeIssueStatus(issues[0]["id"].(string), "RESOLVED", now)
+	srv.RedetectFinding(findings[0]["id"].(string), now)
+	all := expected(srv)
+	for typ, uids := range first {
+		all[typ] = append(all[typ], uids...)
+	}
+
+	c2 := startCollector(t, bin, config, env, out2)
+	require.Eventually(t, func() bool { return allArrived(all, readUIDs(t, out1, out2)) }, 60*time.Second, 200*time.Millisecond,
+		"collector log:\n%s", c2.log.String())
+	time.Sleep(2 * time.Second) // a couple more polls must add nothing
+	c2.stop(t)
+
+	got := readUIDs(t, out1, out2)
+	total := 0
+	for typ, uids := range all {
+		seen := map[string]bool{}
+		for _, uid := range uids {
+			if seen[uid] {
+				continue
+			}
+			seen[uid] = true
+			assert.Equal(t, 1, got[typ][uid], "%s %s", typ, uid)
+		}
+		assert.Len(t, got[typ], len(seen), "%s: unexpected extra records", typ)
+		total += len(seen)
+		t.Logf("%s: %d records, each exactly once", typ, len(seen))
+	}
+	t.Logf("total %d records across two runs and a restart", total)
+	assert.NotContains(t, c1.log.String()+c2.log.String(), clientSecret)
+}
+
+// TestE2EExamplesValidate loads every shipped example with the built
+// collector, so the examples cannot drift from the components.
+func TestE2EExamplesValidate(t *testing.T) {
+	bin := binary(t)
+	root := repoRoot(t)
+	examples, err := filepath.Glob(filepath.Join(root, "examples", "*.yaml"))
+	require.NoError(t, err)
+	require.NotEmpty(t, examples)
+	for _, ex := range examples {
+		t.Run(filepath.Base(ex), func(t *testing.T) {
+			cmd := exec.Command(bin, "validate", "--config", ex)
+			cmd.Env = append(os.Environ(),
+				"WIZ_ENDPOINT=https://api.us1.app.wiz.io/graphql",
+				"WIZ_TOKEN_URL=https://auth.app.wiz.io/oauth/token",
+				"WIZ_CLIENT_ID=id", "WIZ_CLIENT_SECRET=secret",
+				"WIZ_STATE_DIR="+t.TempDir(), "WIZ_OUT_FILE="+filepath.Join(t.TempDir(), "out.jsonl"),
+				"OTLP_ENDPOINT=127.0.0.1:4317",
+			)
+			out, err := cmd.CombinedOutput()
+			require.NoError(t, err, "%s", out)
+		})
+	}
+}
