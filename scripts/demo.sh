@@ -33,8 +33,10 @@ for ((t = 5; t <= seconds; t += 5)); do
     "$t" "$(count Wiz.Audit)" "$(count Wiz.Issues)" "$(count Wiz.VulnerabilityFinding)"
 done
 
-echo "== the collector's own log (debug exporter lines and receiver messages):"
-grep -E 'wiz|Logs' "$dir/otelcol.log" | tail -n 8 | cut -c1-220
+echo "== the receiver's start-up lines (from $dir/otelcol.log):"
+grep 'Wiz stream enabled' "$dir/otelcol.log" | sed -E 's/.*("stream": "[^"]*").*("time_field": "[^"]*", "from": "[^"]*").*/   \1, \2/'
+echo "== the debug exporter, batch by batch (last 5):"
+grep -o '"log records": [0-9]*' "$dir/otelcol.log" | tail -n 5 | sed 's/^/   /'
 echo "== one record as the file exporter wrote it (OTLP JSON, first 600 characters):"
 head -c 600 "$WIZ_OUT_FILE"; echo
 total=$(( $(count Wiz.Audit) + $(count Wiz.Issues) + $(count Wiz.VulnerabilityFinding) ))
