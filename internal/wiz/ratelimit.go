@@ -19,12 +19,12 @@ type Limiter struct {
 	now         func() time.Time
 }
 
-// NewLimiter allows requestsPerSecond on average. The burst equals the rate
-// (at least one), so a stream that was idle cannot exceed the rate in any
-// one-second window.
+// NewLimiter allows requestsPerSecond, evenly spaced. The bucket holds one
+// token: a larger burst would let streams that were idle send a burst on
+// top of the steady rate, and a one-second window could then see up to
+// twice the allowed requests.
 func NewLimiter(requestsPerSecond float64) *Limiter {
-	burst := max(int(requestsPerSecond), 1)
-	return &Limiter{bucket: rate.NewLimiter(rate.Limit(requestsPerSecond), burst), now: time.Now}
+	return &Limiter{bucket: rate.NewLimiter(rate.Limit(requestsPerSecond), 1), now: time.Now}
 }
 
 // PauseUntil holds every caller of Wait until t. An earlier t never shortens

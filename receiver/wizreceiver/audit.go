@@ -5,6 +5,9 @@ import (
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
 )
 
+// auditResultCap is the most audit entries Wiz serves for one query.
+const auditResultCap = 10000
+
 // auditStream polls auditLogEntries on timestamp. Audit entries never
 // change, so their time is final. Wiz has no project filter for them and
 // refuses them to project-scoped service accounts.
@@ -16,6 +19,7 @@ func auditStream() streamSpec {
 		deniedToProjectScoped: true,
 		conn:                  wiz.AuditLogEntries,
 		timeFilter:            "timestamp",
+		resultCap:             auditResultCap,
 		mapper:                mapping.Audit{},
 	}
 }

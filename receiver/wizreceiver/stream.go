@@ -46,6 +46,8 @@ type streamSpec struct {
 	// noEventsTimeout alerts when the stream delivers nothing for this
 	// long; 0 disables the alert.
 	noEventsTimeout time.Duration
+	// resultCap is the most nodes Wiz serves for one query (0: no cap).
+	resultCap int
 }
 
 // pageFetcher is the part of the Wiz client a stream uses.
@@ -201,8 +203,22 @@ func (s *stream) poll(ctx context.Context) error {
 			}
 			s.state.Window = &window{Start: s.state.Watermark.Add(-s.cfg.Overlap), End: end}
 		}
-		if err := s.walk(ctx); err != nil {
+		read, err := s.walk(ctx)
+		if err != nil {
 			return err
+		}
+		if w := s.state.Window; s.spec.resultCap > 0 && read >= s.spec.resultCap && w.End.Sub(w.Start) > 2*timeTick {
+			// Wiz stops answering a query after resultCap nodes, so this
+			// window may hold more. Read its older half again on its own;
+			// what was delivered is in the seen set and is not repeated.
+			w.End = w.Start.Add(w.End.Sub(w.Start) / 2)
+			w.Cursor = ""
+			s.logger.Info("Window reached Wiz's result cap; splitting it", zap.String("stream", s.spec.name),
+				zap.Int("result_cap", s.spec.resultCap), zap.Time("start", w.Start), zap.Time("end", w.End))
+			if err := s.save(ctx); err != nil {
+				return err
+			}
+			continue
 		}
 		caughtUp := !s.state.Window.End.Before(now)
 		s.state.Watermark = s.state.Window.End
@@ -217,8 +233,10 @@ func (s *stream) poll(ctx context.Context) error {
 	}
 }
 
-// walk pages through the current window, resuming at its stored cursor.
-func (s *stream) walk(ctx context.Context) error {
+// walk pages through the current window, resuming at its stored cursor. It
+// returns how many nodes Wiz served.
+func (s *stream) walk(ctx context.Context) (int, error) {
+	read := 0
 	w := s.state.Window
 	resuming := w.Cursor != ""
 	cursors := map[string]bool{}
@@ -247,23 +265,24 @@ func (s *stream) walk(ctx context.Context) error {
 			continue
 		}
 		if err != nil {
-			return err
+			return read, err
 		}
 		resuming = false
+		read += len(page.Nodes)
 		if page.HasNextPage && (len(page.Nodes) == 0 || page.EndCursor == "" || page.EndCursor == w.Cursor || cursors[page.EndCursor]) {
-			return fmt.Errorf("%w: page with %d nodes, hasNextPage and end cursor %q already seen; stopping this walk",
+			return read, fmt.Errorf("%w: page with %d nodes, hasNextPage and end cursor %q already seen; stopping this walk",
 				errPagingLoop, len(page.Nodes), page.EndCursor)
 		}
 		cursors[page.EndCursor] = true
 		if err := s.deliver(ctx, page.Nodes); err != nil {
-			return err
+			return read, err
 		}
 		if !page.HasNextPage {
-			return nil
+			return read, nil
 		}
 		w.Cursor = page.EndCursor
 		if err := s.save(ctx); err != nil {
-			return err
+			return read, err
 		}
 	}
 }
