@@ -19,7 +19,7 @@ OTELCOL      := $(BUILD_DIR)/otelcol-wiz
 MOCKWIZ      := $(BUILD_DIR)/mockwiz
 DEMO_SECONDS ?= 25
 
-.PHONY: all demo test unit-test e2e-test otelcol mockwiz lint vet fmt-check fmt generate tools clean
+.PHONY: all demo test unit-test soak-test e2e-test otelcol mockwiz lint vet fmt-check fmt generate tools clean
 
 all: test
 
@@ -50,10 +50,14 @@ demo: otelcol mockwiz
 	./scripts/demo.sh $(OTELCOL) $(MOCKWIZ) $(DEMO_SECONDS)
 
 ## test: every check and every test, as CI runs them
-test: fmt-check vet lint unit-test e2e-test
+test: fmt-check vet lint unit-test soak-test e2e-test
 
 unit-test:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -skip TestSoak ./...
+
+## soak-test: about a minute of mixed faults over 20,000 records; prints its figures
+soak-test:
+	$(GO) test -race -count=1 -run TestSoak -v ./receiver/wizreceiver/ 2>&1 | grep -E 'soak:|^(--- |ok|FAIL|PASS)'; exit $${PIPESTATUS[0]}
 
 e2e-test: otelcol
 	OTELCOL_WIZ_BIN=$(abspath $(OTELCOL)) $(GO) test -race -count=1 -run E2E -v ./internal/e2e/ 2>&1 | tail -n 40; exit $${PIPESTATUS[0]}

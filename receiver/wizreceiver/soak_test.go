@@ -1,0 +1,152 @@
+package wizreceiver
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/storagetest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
+)
+
+// sometimesRefusing refuses one ConsumeLogs call in every `every`, as an
+// exporter with a full queue would.
+type sometimesRefusing struct {
+	*consumertest.LogsSink
+	every   int64
+	calls   atomic.Int64
+	refused atomic.Int64
+}
+
+func (c *sometimesRefusing) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	if c.calls.Add(1)%c.every == 0 {
+		c.refused.Add(1)
+		return errors.New("sending queue is full")
+	}
+	return c.LogsSink.ConsumeLogs(ctx, ld)
+}
+
+// TestSoak mixes every fault over 20,000 records of the three types while
+// Wiz keeps changing: random 429/5xx/dropped bodies/GraphQL errors, short
+// token lifetimes, a refusing consumer, late entries, and a restart. It
+// asserts 0 lost, 0 duplicated, and a request rate within the limit.
+func TestSoak(t *testing.T) {
+	if testing.Short() {
+		t.Skip("soak test skipped in -short mode")
+	}
+	const rps = 25
+	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(8000, 4000, 8000), TokenLifetime: 3 * time.Second})
+	srv.SetFaultRate(0.1, 1)
+	cfg := testConfig(url)
+	cfg.PageSize = 100
+	cfg.RequestsPerSecond = rps
+	cfg.PollInterval = 200 * time.Millisecond
+	storageID := storagetest.NewStorageID("soak")
+	cfg.StorageID = &storageID
+	dir := t.TempDir()
+	set := receivertestSettings()
+	sink := &consumertest.LogsSink{}
+	next := &sometimesRefusing{LogsSink: sink, every: 17}
+
+	start := func() func() {
+		rcv, err := NewFactory().CreateLogs(context.Background(), set, cfg, next)
+		require.NoError(t, err)
+		require.NoError(t, rcv.Start(context.Background(), storagetest.NewStorageHost().WithFileBackedStorageExtension("soak", dir)))
+		return func() { require.NoError(t, rcv.Shutdown(context.Background())) }
+	}
+
+	// Wiz changes while the receiver runs: new audit entries, status
+	// changes, re-detections, and entries indexed late.
+	stopChanges := make(chan struct{})
+	var changes sync.WaitGroup
+	changes.Go(func() {
+		rng := rand.New(rand.NewPCG(3, 4))
+		_, issues, findings := srv.Snapshot()
+		statuses := []string{"IN_PROGRESS", "RESOLVED", "REJECTED", "OPEN"}
+		for i := 0; ; i++ {
+			select {
+			case <-stopChanges:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			now := time.Now()
+			srv.AddAuditEntries(2, now)
+			srv.ChangeIssueStatus(issues[rng.IntN(len(issues))]["id"].(string), statuses[i%len(statuses)], now)
+			srv.RedetectFinding(findings[rng.IntN(len(findings))]["id"].(string), now)
+			if i%5 == 0 {
+				for _, id := range srv.AddAuditEntries(1, now.Add(-5*time.Second)) {
+					srv.HideUntil(id, now.Add(2*time.Second))
+				}
+			}
+		}
+	})
+
+	began := time.Now()
+	stop := start()
+	time.Sleep(6 * time.Second)
+	stop() // a restart in the middle of the backlog
+	stop = start()
+	time.Sleep(4 * time.Second)
+	close(stopChanges)
+	changes.Wait()
+
+	want := expectedUIDs(srv, "statusChangedAt", "updatedAt")
+	total := 0
+	for _, uids := range want {
+		total += len(uids)
+	}
+	require.Eventually(t, func() bool { return allArrived(want, receivedUIDs(sink)) }, 90*time.Second, 100*time.Millisecond)
+	time.Sleep(time.Second)
+	stop()
+	elapsed := time.Since(began)
+
+	// Lost: a current version that never arrived. Duplicated: any record
+	// that arrived twice. Older versions of changed issues and findings
+	// arrive once each too; they are records, not duplicates.
+	got := receivedUIDs(sink)
+	lost, duplicated, delivered := 0, 0, 0
+	for typ, uids := range want {
+		for _, uid := range uids {
+			if got[typ][uid] == 0 {
+				lost++
+			}
+		}
+		ids := idsOf(uids)
+		for uid, n := range got[typ] {
+			delivered++
+			if n > 1 {
+				duplicated += n - 1
+			}
+			require.True(t, ids[strings.SplitN(uid, "@", 2)[0]], "unknown record %s", uid)
+		}
+	}
+	stats := srv.Stats()
+	t.Logf("soak: %d current records (%d delivered incl. earlier versions) in %s; lost %d, duplicated %d; "+
+		"max observed %d req/s (limit %d); %d requests, %d faults served, %d consumer refusals, %d token requests",
+		total, delivered, elapsed.Truncate(time.Millisecond), lost, duplicated, stats.MaxObservedRate, rps,
+		stats.GraphQLRequests, stats.FaultsServed, next.refused.Load(), stats.TokenRequests)
+	assert.GreaterOrEqual(t, total, 20000)
+	assert.Zero(t, lost, "records lost")
+	assert.Zero(t, duplicated, "records duplicated")
+	assert.LessOrEqual(t, stats.MaxObservedRate, rps, "request rate above requests_per_second")
+	assert.Positive(t, stats.FaultsServed)
+	assert.Positive(t, next.refused.Load())
+}
+
+func idsOf(uids []string) map[string]bool {
+	out := make(map[string]bool, len(uids))
+	for _, uid := range uids {
+		out[strings.SplitN(uid, "@", 2)[0]] = true
+	}
+	return out
+}
