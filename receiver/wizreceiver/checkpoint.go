@@ -120,6 +120,12 @@ func (s checkpointStore) load(ctx context.Context) (cp checkpoint, ok bool, err 
 	if cp.Version != checkpointVersion {
 		return checkpoint{}, false, fmt.Errorf("checkpoint %q has version %d, this receiver reads version %d", s.key, cp.Version, checkpointVersion)
 	}
+	if cp.Watermark.IsZero() {
+		return checkpoint{}, false, fmt.Errorf("checkpoint %q has no watermark", s.key)
+	}
+	if w := cp.Window; w != nil && (w.Start.IsZero() || w.End.Before(w.Start)) {
+		return checkpoint{}, false, fmt.Errorf("checkpoint %q has an invalid window [%s, %s]", s.key, w.Start, w.End)
+	}
 	return cp, true, nil
 }
 

@@ -122,6 +122,7 @@ func TestCorruptCheckpoint(t *testing.T) {
 		"not json":        "\x00\x01garbage",
 		"future version":  `{"version":99,"watermark":"2026-01-01T00:00:00Z"}`,
 		"wrong json type": `[1,2,3]`,
+		"no watermark":    `{"version":1,"seen":[{"h":1,"t":2}]}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(25, 0, 0)})

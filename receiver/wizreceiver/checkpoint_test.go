@@ -1,0 +1,116 @@
+package wizreceiver
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
+)
+
+// memStorage is a storage client holding one stored value.
+type memStorage struct {
+	storage.Client
+	value []byte
+}
+
+func (m *memStorage) Get(context.Context, string) ([]byte, error) { return m.value, nil }
+func (m *memStorage) Set(_ context.Context, _ string, v []byte) error {
+	m.value = v
+	return nil
+}
+
+// scriptedPages serves pages decoded from fuzz input: each byte pair is a
+// node count and a cursor id (hasNextPage when the cursor id is odd).
+type scriptedPages struct {
+	script []byte
+	calls  int
+}
+
+func (p *scriptedPages) FetchPage(context.Context, wiz.Request) (wiz.Page, error) {
+	i := p.calls * 2
+	p.calls++
+	if i+1 >= len(p.script) {
+		return wiz.Page{}, nil
+	}
+	n, c := int(p.script[i]%4), p.script[i+1]
+	page := wiz.Page{HasNextPage: c%2 == 1, EndCursor: fmt.Sprintf("c%d", c%8)}
+	if c%8 == 0 {
+		page.EndCursor = ""
+	}
+	for j := range n {
+		page.Nodes = append(page.Nodes, json.RawMessage(fmt.Sprintf(
+			`{"id":"n%d-%d","timestamp":"2026-11-27T00:00:0%d.000001Z"}`, i, j, j)))
+	}
+	return page, nil
+}
+
+func fuzzStream(t *testing.T, stored []byte, pages pageFetcher) *stream {
+	obsrecv, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{ReceiverCreateSettings: receivertestSettings()})
+	require.NoError(t, err)
+	rcv, err := newWizReceiver(receivertestSettings(), testConfig("http://127.0.0.1:1"), consumertest.NewNop())
+	require.NoError(t, err)
+	t.Cleanup(rcv.metrics.tb.Shutdown)
+	return &stream{
+		spec:     streamSpec{name: "audit", logType: "Wiz.Audit", timeFilter: "timestamp", conn: wiz.AuditLogEntries, mapper: mapping.Audit{}},
+		cfg:      rcv.cfg,
+		client:   pages,
+		next:     consumertest.NewNop(),
+		store:    checkpointStore{client: &memStorage{value: stored}, key: "checkpoint.audit"},
+		obsrecv:  obsrecv,
+		metrics:  rcv.metrics.forStream("Wiz.Audit"),
+		logger:   zap.NewNop(),
+		status:   newStatusTracker(nil),
+		resource: pcommon.NewResource(),
+		now:      func() time.Time { return time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC) },
+	}
+}
+
+// FuzzCheckpoint feeds arbitrary stored checkpoints to restore: none may
+// panic, and every one leaves a usable state the stream can poll from.
+func FuzzCheckpoint(f *testing.F) {
+	good, _ := json.Marshal(checkpoint{Version: checkpointVersion, Watermark: time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC),
+		Window: &window{Start: time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC), Cursor: "abc"},
+		Seen:   []seenKey{{Hash: 1, Time: 2}}})
+	f.Add(good)
+	f.Add([]byte(`{"version":1}`))
+	f.Add([]byte(`{"version":1,"window":{"start":"2026-11-27T00:00:00Z","end":"2026-11-26T00:00:00Z"}}`))
+	f.Add([]byte(`{"version":2}`))
+	f.Add([]byte(`null`))
+	f.Add([]byte{0xff, 0x00})
+	f.Fuzz(func(t *testing.T, stored []byte) {
+		s := fuzzStream(t, stored, &scriptedPages{})
+		s.restore(context.Background())
+		require.False(t, s.state.Watermark.IsZero(), "restore must leave a watermark")
+		require.NotNil(t, s.seen)
+		_ = s.poll(context.Background())
+	})
+}
+
+// FuzzPaging serves arbitrary page sequences (repeated, missing and cyclic
+// cursors, empty pages): every walk must end, within one request per
+// distinct cursor plus one.
+func FuzzPaging(f *testing.F) {
+	f.Add([]byte{1, 1, 1, 1})       // the same cursor twice
+	f.Add([]byte{0, 3})             // hasNextPage with no nodes
+	f.Add([]byte{2, 8})             // hasNextPage without a cursor
+	f.Add([]byte{3, 1, 3, 3, 3, 2}) // a proper walk
+	f.Fuzz(func(t *testing.T, script []byte) {
+		pages := &scriptedPages{script: script}
+		s := fuzzStream(t, nil, pages)
+		s.restore(context.Background())
+		s.state.Window = &window{Start: s.now().Add(-time.Hour), End: s.now()}
+		_, _ = s.walk(context.Background())
+		require.LessOrEqual(t, pages.calls, 9, "a walk must stop once a cursor repeats")
+	})
+}
