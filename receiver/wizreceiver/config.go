@@ -64,8 +64,12 @@ type Config struct {
 	// polls succeed. 0 disables it.
 	NoEventsTimeout time.Duration `mapstructure:"no_events_timeout"`
 
-	BackOff   configretry.BackOffConfig `mapstructure:"retry_on_failure"`
-	StorageID *component.ID             `mapstructure:"storage"`
+	BackOff configretry.BackOffConfig `mapstructure:"retry_on_failure"`
+	// AuthRetryInterval is how long refused credentials are taken to stay
+	// wrong: a configuration problem needs a human, so the token endpoint is
+	// asked again after minutes, not on every poll.
+	AuthRetryInterval time.Duration `mapstructure:"auth_retry_interval"`
+	StorageID         *component.ID `mapstructure:"storage"`
 
 	Audit                 AuditConfig                 `mapstructure:"audit"`
 	Issues                IssuesConfig                `mapstructure:"issues"`
@@ -141,6 +145,7 @@ func (c *Config) Validate() error {
 		positive("poll_interval", c.PollInterval),
 		positive("initial_lookback", c.InitialLookback),
 		positive("max_window", c.MaxWindow),
+		positive("auth_retry_interval", c.AuthRetryInterval),
 	)
 	if c.Overlap < 0 {
 		errs = append(errs, fmt.Errorf("overlap must not be negative, got %s: use 0 to disable it", c.Overlap))

@@ -56,6 +56,7 @@ func TestConfigDefaults(t *testing.T) {
 	assert.Equal(t, 30*time.Second, cfg.BackOff.MaxInterval)
 	assert.Equal(t, 5*time.Minute, cfg.BackOff.MaxElapsedTime)
 	assert.Equal(t, 24*time.Hour, cfg.NoEventsTimeout)
+	assert.Equal(t, 5*time.Minute, cfg.AuthRetryInterval)
 	assert.Equal(t, AuditConfig{StreamConfig: StreamConfig{Enabled: true}}, cfg.Audit)
 	assert.Equal(t, IssuesConfig{StreamConfig: StreamConfig{Enabled: true}, TimeField: "status_changed_at"}, cfg.Issues)
 	assert.Equal(t, VulnerabilityFindingsConfig{
@@ -87,6 +88,7 @@ func TestConfigFull(t *testing.T) {
 	assert.Equal(t, 10*time.Minute, cfg.BackOff.MaxElapsedTime)
 	assert.False(t, cfg.Audit.Enabled)
 	assert.Equal(t, 48*time.Hour, cfg.NoEventsTimeout)
+	assert.Equal(t, 10*time.Minute, cfg.AuthRetryInterval)
 	assert.Nil(t, cfg.Audit.NoEventsTimeout)
 	require.NotNil(t, cfg.Issues.NoEventsTimeout)
 	assert.Equal(t, time.Duration(0), *cfg.Issues.NoEventsTimeout)
@@ -135,6 +137,7 @@ func TestConfigErrors(t *testing.T) {
 			"poll_interval must be positive", "initial_lookback must be positive",
 			"max_window must be positive", "overlap must not be negative",
 			"no_events_timeout must not be negative", "audit.no_events_timeout must not be negative",
+			"auth_retry_interval must be positive",
 		}},
 		{"bad_rate", []string{"requests_per_second must be positive"}},
 		{"no_streams", []string{"no stream is enabled: set enabled: true under at least one of audit, issues or vulnerability_findings"}},

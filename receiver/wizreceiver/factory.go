@@ -22,6 +22,7 @@ const (
 	defaultMaxWindow         = 24 * time.Hour
 	defaultPageSize          = maxPageSize
 	defaultRequestsPerSecond = 3
+	defaultAuthRetryInterval = 5 * time.Minute
 	// Panther's default alert window for a silent source.
 	defaultNoEventsTimeout = 24 * time.Hour
 	// Wiz answers large pages slowly; the collector's 0 would mean no limit.
@@ -50,6 +51,7 @@ func createDefaultConfig() component.Config {
 		PageSize:          defaultPageSize,
 		RequestsPerSecond: defaultRequestsPerSecond,
 		NoEventsTimeout:   defaultNoEventsTimeout,
+		AuthRetryInterval: defaultAuthRetryInterval,
 		BackOff:           configretry.NewDefaultBackOffConfig(),
 		Audit:             AuditConfig{StreamConfig: StreamConfig{Enabled: true}},
 		Issues:            IssuesConfig{StreamConfig: StreamConfig{Enabled: true}, TimeField: IssueTimeStatusChangedAt},

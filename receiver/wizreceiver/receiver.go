@@ -18,11 +18,6 @@ import (
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadata"
 )
 
-// authFailureCooldown is how long refused credentials are trusted to stay
-// wrong: a config problem needs a human, so the token endpoint is asked again
-// after minutes, not on every poll.
-const authFailureCooldown = 5 * time.Minute
-
 // dataCenterHost matches Wiz API hosts such as api.us1.app.wiz.io.
 var dataCenterHost = regexp.MustCompile(`^api\.([a-z0-9-]+)\.app\.wiz\.(io|us)$`)
 
@@ -96,7 +91,7 @@ func (r *wizReceiver) buildStreams(ctx context.Context, host component.Host) ([]
 		ClientID:            r.cfg.ClientID,
 		ClientSecret:        string(r.cfg.ClientSecret),
 		BackOff:             r.cfg.BackOff,
-		AuthFailureCooldown: authFailureCooldown,
+		AuthFailureCooldown: r.cfg.AuthRetryInterval,
 		Observer:            r.metrics,
 	}, httpClient, wiz.NewLimiter(r.cfg.RequestsPerSecond))
 

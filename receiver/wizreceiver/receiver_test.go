@@ -31,10 +31,17 @@ func TestReceiverDeliversAllStreamsExactlyOnce(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	requireExactlyOnce(t, want, receivedUIDs(sink))
 
-	// Paging used the configured page size: no page exceeded it.
+	// One connection check per stream (first: 1), then pages of the
+	// configured size.
+	checks := map[string]int{}
 	for _, req := range srv.Requests() {
+		if req.Variables["first"] == 1.0 {
+			checks[req.RootField]++
+			continue
+		}
 		assert.EqualValues(t, 50, req.Variables["first"])
 	}
+	assert.Equal(t, map[string]int{"auditLogEntries": 1, "issuesV2": 1, "vulnerabilityFindings": 1}, checks)
 
 	// One resource per receiver instance, describing the tenant's API.
 	logs := sink.AllLogs()[0]

@@ -121,41 +121,71 @@ func (s *stream) restore(ctx context.Context) {
 		zap.Strings("project_ids", s.cfg.ProjectIDs))
 }
 
-// run polls until ctx is cancelled, or until Wiz refuses the stream for
-// good (missing scope, project-scoped account), which needs a human.
+// run checks the connection, then polls until ctx is cancelled, or until
+// Wiz refuses the stream for good (missing scope, project-scoped account,
+// rejected query), which needs a human.
 func (s *stream) run(ctx context.Context) {
+	err := s.checkConnection(ctx)
+	if ctx.Err() != nil || s.stopped(err, "Connection check failed") {
+		return
+	}
+	if err == nil {
+		s.logger.Info("Connection check passed", zap.String("stream", s.spec.name), zap.String("log_type", s.spec.logType))
+		s.status.report(s.spec.name, nil, false)
+	}
 	for {
 		err := s.poll(ctx)
 		if ctx.Err() != nil {
 			return
 		}
 		s.metrics.polled(s.now(), s.state.Watermark, s.state.LastRecord, err == nil)
-		var denied *wiz.AccessDeniedError
-		var query *wiz.QueryError
-		switch {
-		case err == nil:
+		if err == nil {
 			s.status.report(s.spec.name, s.checkSilence(), false)
-		case errors.As(err, &denied):
-			err = s.explainDenied(denied)
-			s.logger.Error("Stream stopped", zap.String("stream", s.spec.name), zap.Error(err))
-			s.status.report(s.spec.name, err, true)
+		} else if s.stopped(err, "Poll failed; retrying next interval") {
 			return
-		case errors.As(err, &query):
-			err = fmt.Errorf("%s stream stopped: %w", s.spec.name, err)
-			s.logger.Error("Stream stopped", zap.String("stream", s.spec.name), zap.Error(err))
-			s.status.report(s.spec.name, err, true)
-			return
-		default:
-			// Bad credentials, an unreachable API, exhausted retries: keep
-			// the checkpoint and try again next interval.
-			s.logger.Warn("Poll failed; retrying next interval", zap.String("stream", s.spec.name),
-				zap.Duration("poll_interval", s.cfg.PollInterval), zap.Error(err))
-			s.status.report(s.spec.name, err, false)
 		}
 		if sleepCtx(ctx, s.cfg.PollInterval) != nil {
 			return
 		}
 	}
+}
+
+// checkConnection asks Wiz for one node with the stream's own query and
+// filters, so that credentials, scopes and reachability show in the
+// component status within seconds of start, not after a long backfill.
+func (s *stream) checkConnection(ctx context.Context) error {
+	filter := maps.Clone(s.spec.filter)
+	_, err := s.client.FetchPage(ctx, wiz.Request{
+		Operation: s.spec.conn.Operation, Query: s.spec.conn.Query, ResponseKey: s.spec.conn.ResponseKey,
+		Variables: map[string]any{"first": 1, "filterBy": filter},
+	})
+	return err
+}
+
+// stopped reports a failed check or poll. Refusals that need a human stop
+// the stream with a permanent status; anything else (bad credentials, an
+// unreachable API, exhausted retries) is recoverable: the checkpoint stays
+// and the stream tries again next interval.
+func (s *stream) stopped(err error, retryMsg string) bool {
+	if err == nil {
+		return false
+	}
+	var denied *wiz.AccessDeniedError
+	var query *wiz.QueryError
+	switch {
+	case errors.As(err, &denied):
+		err = s.explainDenied(denied)
+	case errors.As(err, &query):
+		err = fmt.Errorf("%s stream stopped: %w", s.spec.name, err)
+	default:
+		s.logger.Warn(retryMsg, zap.String("stream", s.spec.name),
+			zap.Duration("poll_interval", s.cfg.PollInterval), zap.Error(err))
+		s.status.report(s.spec.name, err, false)
+		return false
+	}
+	s.logger.Error("Stream stopped", zap.String("stream", s.spec.name), zap.Error(err))
+	s.status.report(s.spec.name, err, true)
+	return true
 }
 
 // checkSilence returns the no-events alert when the stream has delivered
