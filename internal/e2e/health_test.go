@@ -21,17 +21,18 @@ import (
 func freePort(t *testing.T) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	require.NoError(t, l.Close())
+	return port
 }
 
 func get(url string) (int, string) {
-	resp, err := http.Get(url) //nolint:gosec // a local test URL
+	resp, err := http.Get(url)
 	if err != nil {
 		return 0, ""
 	}
-	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
 	return resp.StatusCode, string(body)
 }
 

@@ -26,7 +26,7 @@ func TestReadmeDocumentsEveryConfigKey(t *testing.T) {
 	}
 
 	documented := map[string]bool{}
-	firstColumn := regexp.MustCompile("(?m)^\\| ([^|]+) \\|")
+	firstColumn := regexp.MustCompile(`(?m)^\| ([^|]+) \|`)
 	name := regexp.MustCompile("`([a-z0-9_.]+)`")
 	for _, row := range firstColumn.FindAllStringSubmatch(section, -1) {
 		for _, key := range name.FindAllStringSubmatch(row[1], -1) {
