@@ -14,8 +14,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
-
-	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
 )
 
 // otlpBackend is an OTLP/HTTP logs endpoint that counts every record it
@@ -75,25 +73,12 @@ func (b *otlpBackend) snapshot() map[string]map[string]int {
 func TestE2EKill9(t *testing.T) {
 	bin := binary(t)
 	root := repoRoot(t)
-	end := time.Now().Add(-time.Minute)
-	srv, wiz := mockwiz.NewTestServer(t, mockwiz.Options{
-		Clients: []mockwiz.Client{{ID: clientID, Secret: clientSecret, Scopes: []string{"admin:audit", "read:issues", "read:vulnerabilities"}}},
-		Dataset: mockwiz.GenerateDataset(mockwiz.DatasetOptions{
-			Seed: 9, Start: end.Add(-20 * time.Hour), End: end, Audit: 1500, Issues: 600, Findings: 1500,
-		}),
-	})
+	srv, env := newWiz(t, 9, 1500, 600, 1500)
 	backend := &otlpBackend{uids: map[string]map[string]int{}}
 	otlp := httptest.NewServer(backend)
 	t.Cleanup(otlp.Close)
 	dir := t.TempDir()
-	env := []string{
-		"WIZ_ENDPOINT=" + wiz.URL + "/graphql",
-		"WIZ_TOKEN_URL=" + wiz.URL + "/oauth/token",
-		"WIZ_CLIENT_ID=" + clientID,
-		"WIZ_CLIENT_SECRET=" + clientSecret,
-		"WIZ_STATE_DIR=" + filepath.Join(dir, "state"),
-		"OTLP_ENDPOINT=" + otlp.URL,
-	}
+	env = append(env, "WIZ_STATE_DIR="+filepath.Join(dir, "state"), "OTLP_ENDPOINT="+otlp.URL)
 	config := filepath.Join(root, "testdata", "e2e", "crash.yaml")
 	want := expected(srv)
 

@@ -123,6 +123,24 @@ func readUIDs(t *testing.T, files ...string) map[string]map[string]int {
 	return out
 }
 
+// newWiz starts a mock Wiz holding the given numbers of records over the
+// last 20 hours, and returns it with the environment the test configs read.
+func newWiz(t *testing.T, seed int64, audit, issues, findings int) (*mockwiz.Server, []string) {
+	end := time.Now().Add(-time.Minute)
+	srv, httpSrv := mockwiz.NewTestServer(t, mockwiz.Options{
+		Clients: []mockwiz.Client{{ID: clientID, Secret: clientSecret, Scopes: []string{"admin:audit", "read:issues", "read:vulnerabilities"}}},
+		Dataset: mockwiz.GenerateDataset(mockwiz.DatasetOptions{
+			Seed: seed, Start: end.Add(-20 * time.Hour), End: end, Audit: audit, Issues: issues, Findings: findings,
+		}),
+	})
+	return srv, []string{
+		"WIZ_ENDPOINT=" + httpSrv.URL + "/graphql",
+		"WIZ_TOKEN_URL=" + httpSrv.URL + "/oauth/token",
+		"WIZ_CLIENT_ID=" + clientID,
+		"WIZ_CLIENT_SECRET=" + clientSecret,
+	}
+}
+
 func expected(srv *mockwiz.Server) map[string][]string {
 	audit, issues, findings := srv.Snapshot()
 	out := map[string][]string{}
@@ -162,21 +180,9 @@ func allArrived(want map[string][]string, got map[string]map[string]int) bool {
 func TestE2EBuiltCollector(t *testing.T) {
 	bin := binary(t)
 	root := repoRoot(t)
-	end := time.Now().Add(-time.Minute)
-	srv, httpSrv := mockwiz.NewTestServer(t, mockwiz.Options{
-		Clients: []mockwiz.Client{{ID: clientID, Secret: clientSecret, Scopes: []string{"admin:audit", "read:issues", "read:vulnerabilities"}}},
-		Dataset: mockwiz.GenerateDataset(mockwiz.DatasetOptions{
-			Seed: 7, Start: end.Add(-20 * time.Hour), End: end, Audit: 400, Issues: 150, Findings: 450,
-		}),
-	})
+	srv, env := newWiz(t, 7, 400, 150, 450)
 	dir := t.TempDir()
-	env := []string{
-		"WIZ_ENDPOINT=" + httpSrv.URL + "/graphql",
-		"WIZ_TOKEN_URL=" + httpSrv.URL + "/oauth/token",
-		"WIZ_CLIENT_ID=" + clientID,
-		"WIZ_CLIENT_SECRET=" + clientSecret,
-		"WIZ_STATE_DIR=" + filepath.Join(dir, "state"),
-	}
+	env = append(env, "WIZ_STATE_DIR="+filepath.Join(dir, "state"))
 	config := filepath.Join(root, "testdata", "e2e", "collector.yaml")
 	out1, out2 := filepath.Join(dir, "run1.jsonl"), filepath.Join(dir, "run2.jsonl")
 

@@ -42,23 +42,12 @@ func get(url string) (int, string) {
 func TestE2EHealthAndMetrics(t *testing.T) {
 	bin := binary(t)
 	root := repoRoot(t)
-	end := time.Now().Add(-time.Minute)
-	srv, wiz := mockwiz.NewTestServer(t, mockwiz.Options{
-		Clients: []mockwiz.Client{{ID: clientID, Secret: clientSecret, Scopes: []string{"admin:audit", "read:issues", "read:vulnerabilities"}}},
-		Dataset: mockwiz.GenerateDataset(mockwiz.DatasetOptions{Seed: 3, Start: end.Add(-time.Hour), End: end, Audit: 40, Issues: 20, Findings: 30}),
-	})
+	srv, env := newWiz(t, 3, 40, 20, 30)
 	// Wiz refuses the credentials once (as after a secret rotation), then
 	// accepts them again.
 	srv.InjectTokenFaults(mockwiz.Fault{Status: http.StatusUnauthorized})
 	healthPort, metricsPort := freePort(t), freePort(t)
-	env := []string{
-		"WIZ_ENDPOINT=" + wiz.URL + "/graphql",
-		"WIZ_TOKEN_URL=" + wiz.URL + "/oauth/token",
-		"WIZ_CLIENT_ID=" + clientID,
-		"WIZ_CLIENT_SECRET=" + clientSecret,
-		"HEALTH_PORT=" + healthPort,
-		"METRICS_PORT=" + metricsPort,
-	}
+	env = append(env, "HEALTH_PORT="+healthPort, "METRICS_PORT="+metricsPort)
 	c := startCollector(t, bin, filepath.Join(root, "testdata", "e2e", "health.yaml"), env, filepath.Join(t.TempDir(), "unused"))
 	health := "http://127.0.0.1:" + healthPort + "/health/status"
 
