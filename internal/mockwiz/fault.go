@@ -24,6 +24,10 @@ type Fault struct {
 	DropMidBody bool
 	// Latency delays the answer; a client that gives up first gets nothing.
 	Latency time.Duration
+	// RepeatCursor answers the real page but claims another page follows
+	// and gives the request's own cursor as endCursor, as a paging bug
+	// would: a client that trusts it loops forever. /graphql only.
+	RepeatCursor bool
 }
 
 type endpoint int
@@ -41,6 +45,7 @@ var randomFaults = []Fault{
 	{Status: http.StatusServiceUnavailable},
 	{GraphQLCode: "INTERNAL"},
 	{DropMidBody: true},
+	{RepeatCursor: true},
 }
 
 // InjectGraphQLFaults queues faults; each applies to exactly one following

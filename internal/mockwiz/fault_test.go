@@ -175,3 +175,16 @@ func TestRateLimit(t *testing.T) {
 	assert.Equal(t, 200, q().status)
 	assert.Equal(t, 4, e.srv.Stats().MaxObservedRate)
 }
+
+func TestRepeatCursorFault(t *testing.T) {
+	e := newEnv(t, Options{})
+	first := e.query(auditQuery, map[string]any{"first": 2}).json(t)
+	cursor := first["data"].(map[string]any)["auditLogEntries"].(map[string]any)["pageInfo"].(map[string]any)["endCursor"]
+	require.NotNil(t, cursor)
+
+	e.srv.InjectGraphQLFaults(Fault{RepeatCursor: true})
+	page := e.query(auditQuery, map[string]any{"first": 2, "after": cursor}).json(t)
+	conn := page["data"].(map[string]any)["auditLogEntries"].(map[string]any)
+	assert.Len(t, conn["nodes"], 2, "the real page is served")
+	assert.Equal(t, map[string]any{"hasNextPage": true, "endCursor": cursor}, conn["pageInfo"], "with the request's own cursor")
+}

@@ -94,7 +94,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		gqlErr.Extensions = map[string]any{"code": "GRAPHQL_PARSE_FAILED"}
 		rp = failedReply(gqlErr)
 	default:
-		rp = s.answer(doc, op, req, client, now)
+		rp = s.answer(doc, op, req, client, now, f.RepeatCursor)
 	}
 	rec.Status = rp.status
 	s.record(rec)
@@ -143,7 +143,7 @@ func rootField(op *ast.OperationDefinition) string {
 }
 
 // answer validates and executes a parsed request.
-func (s *Server) answer(doc *ast.QueryDocument, op *ast.OperationDefinition, req graphQLRequest, client *Client, now time.Time) reply {
+func (s *Server) answer(doc *ast.QueryDocument, op *ast.OperationDefinition, req graphQLRequest, client *Client, now time.Time, repeatCursor bool) reply {
 	if errs := validator.ValidateWithRules(schema, doc, nil); len(errs) > 0 {
 		for _, e := range errs {
 			e.Extensions = map[string]any{"code": "GRAPHQL_VALIDATION_FAILED"}
@@ -164,11 +164,11 @@ func (s *Server) answer(doc *ast.QueryDocument, op *ast.OperationDefinition, req
 		gqlErr.Extensions = map[string]any{"code": "BAD_USER_INPUT"}
 		return failedReply(gqlErr)
 	}
-	return jsonReply(http.StatusOK, s.execute(op, vars, client, now))
+	return jsonReply(http.StatusOK, s.execute(op, vars, client, now, repeatCursor))
 }
 
 // execute runs a validated query operation.
-func (s *Server) execute(op *ast.OperationDefinition, vars map[string]any, client *Client, now time.Time) orderedObject {
+func (s *Server) execute(op *ast.OperationDefinition, vars map[string]any, client *Client, now time.Time, repeatCursor bool) orderedObject {
 	e := &executor{vars: vars}
 	var data orderedObject
 	var errs []*gqlerror.Error
@@ -182,7 +182,7 @@ func (s *Server) execute(op *ast.OperationDefinition, vars map[string]any, clien
 		var conn map[string]any
 		var err *gqlerror.Error
 		if ok {
-			conn, err = s.connection(c, f.ArgumentMap(vars), client, now)
+			conn, err = s.connection(c, f.ArgumentMap(vars), client, now, repeatCursor)
 		} else {
 			err = graphQLError("Introspection is not supported by the mock", "GRAPHQL_VALIDATION_FAILED")
 		}

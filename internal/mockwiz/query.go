@@ -130,7 +130,7 @@ func accessDenied(reason string, c *Client) *gqlerror.Error {
 // connection answers one root field: a page of nodes after the cursor,
 // pageInfo and totalCount. The page holds copies, so the caller may use it
 // without the lock.
-func (s *Server) connection(c collection, args map[string]any, client *Client, now time.Time) (map[string]any, *gqlerror.Error) {
+func (s *Server) connection(c collection, args map[string]any, client *Client, now time.Time, repeatCursor bool) (map[string]any, *gqlerror.Error) {
 	if !slices.Contains(client.Scopes, c.scope) {
 		return nil, accessDenied("the service account lacks the required scope "+c.scope, client)
 	}
@@ -202,6 +202,9 @@ func (s *Server) connection(c collection, args map[string]any, client *Client, n
 	var endCursor any
 	if end > start {
 		endCursor = c.encodeCursor(rows[end-1])
+	}
+	if repeatCursor {
+		endCursor, hasNext = args["after"], true
 	}
 	return map[string]any{
 		"nodes":      nodes,

@@ -61,6 +61,10 @@ func TestFaultsLoseAndRepeatNothing(t *testing.T) {
 		{name: "token endpoint down for a while", inject: func(srv *mockwiz.Server) {
 			srv.InjectTokenFaults(mockwiz.Fault{Status: 503}, mockwiz.Fault{Status: 502}, mockwiz.Fault{DropMidBody: true}, mockwiz.Fault{Latency: 200 * time.Millisecond})
 		}},
+		{name: "repeated cursor", inject: func(srv *mockwiz.Server) {
+			srv.InjectGraphQLFaults(mockwiz.Fault{Latency: time.Millisecond}, mockwiz.Fault{Latency: time.Millisecond},
+				mockwiz.Fault{Latency: time.Millisecond}, mockwiz.Fault{RepeatCursor: true}, mockwiz.Fault{RepeatCursor: true})
+		}},
 		{name: "random mix", inject: func(srv *mockwiz.Server) { srv.SetFaultRate(0.2, 11) }},
 	}
 	for _, tt := range tests {
