@@ -52,7 +52,7 @@ func TestBadSecret(t *testing.T) {
 		line := e.Message + fmt.Sprint(e.ContextMap())
 		assert.NotContains(t, line, wrongSecret, "secret leaked into a log line")
 	}
-	for _, e := range host.events {
+	for _, e := range host.all() {
 		if e.Err() != nil {
 			assert.NotContains(t, e.Err().Error(), wrongSecret)
 		}

@@ -80,6 +80,12 @@ func (h *statusHost) Report(ev *componentstatus.Event) {
 	h.events = append(h.events, ev)
 }
 
+func (h *statusHost) all() []*componentstatus.Event {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]*componentstatus.Event(nil), h.events...)
+}
+
 func (h *statusHost) last() *componentstatus.Event {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -150,3 +150,37 @@ func TestSelfTelemetry(t *testing.T) {
 	require.NoError(t, err)
 	assert.Less(t, lag.Data.(metricdata.Gauge[float64]).DataPoints[0].Value, 5.0)
 }
+
+// At start each stream logs one summary line and checks the connection with
+// a one-node query before it starts polling.
+func TestStartupSummaryAndConnectionCheck(t *testing.T) {
+	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(5, 5, 5)})
+	cfg := testConfig(url)
+	cfg.ProjectIDs = []string{"p-1"}
+	core, logs := observer.New(zapcore.InfoLevel)
+	host := &statusHost{Host: componenttest.NewNopHost()}
+	startReceiver(t, cfg, consumertest.NewNop(), host, zap.New(core))
+	require.Eventually(t, func() bool { return logs.FilterMessage("Connection check passed").Len() == 3 }, 5*time.Second, 10*time.Millisecond)
+
+	summaries := logs.FilterMessage("Wiz stream enabled").All()
+	require.Len(t, summaries, 3)
+	fields := map[string]map[string]any{}
+	for _, e := range summaries {
+		fields[e.ContextMap()["stream"].(string)] = e.ContextMap()
+	}
+	assert.Equal(t, "timestamp", fields["audit"]["time_field"])
+	assert.Equal(t, "statusChangedAt", fields["issues"]["time_field"])
+	assert.Equal(t, "updatedAt", fields["vulnerability_findings"]["time_field"])
+	assert.Equal(t, false, fields["audit"]["from_checkpoint"])
+	assert.Equal(t, []any{"p-1"}, fields["issues"]["project_ids"])
+
+	// The first request of each stream asked for one node.
+	firstByRoot := map[string]any{}
+	for _, req := range srv.Requests() {
+		if _, seen := firstByRoot[req.RootField]; !seen {
+			firstByRoot[req.RootField] = req.Variables["first"]
+		}
+	}
+	assert.Equal(t, map[string]any{"auditLogEntries": 1.0, "issuesV2": 1.0, "vulnerabilityFindings": 1.0}, firstByRoot)
+	assert.Equal(t, componentstatus.StatusOK, host.all()[0].Status(), "the check reports OK before any poll completes")
+}
