@@ -118,7 +118,8 @@ func (s *stream) restore(ctx context.Context) {
 		zap.String("time_field", s.spec.timeFilter),
 		zap.Time("from", cp.Watermark),
 		zap.Bool("from_checkpoint", ok),
-		zap.Strings("project_ids", s.cfg.ProjectIDs))
+		// The fixed filters include the project filter, where the stream has one.
+		zap.Any("filter", s.spec.filter))
 }
 
 // run checks the connection, then polls until ctx is cancelled, or until

@@ -172,7 +172,8 @@ func TestStartupSummaryAndConnectionCheck(t *testing.T) {
 	assert.Equal(t, "statusChangedAt", fields["issues"]["time_field"])
 	assert.Equal(t, "updatedAt", fields["vulnerability_findings"]["time_field"])
 	assert.Equal(t, false, fields["audit"]["from_checkpoint"])
-	assert.Equal(t, []any{"p-1"}, fields["issues"]["project_ids"])
+	assert.Equal(t, map[string]any{"project": []string{"p-1"}}, fields["issues"]["filter"])
+	assert.Nil(t, fields["audit"]["filter"], "audit logs have no project filter")
 
 	// The first request of each stream asked for one node.
 	firstByRoot := map[string]any{}
