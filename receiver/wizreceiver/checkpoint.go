@@ -63,13 +63,10 @@ func hashKey(k mapping.Key) uint64 {
 // seenSet is the in-memory form of checkpoint.Seen.
 type seenSet map[uint64]int64
 
-// toSlice returns the keys whose time satisfies keep.
-func (s seenSet) toSlice(keep func(int64) bool) []seenKey {
+func (s seenSet) toSlice() []seenKey {
 	out := make([]seenKey, 0, len(s))
 	for h, t := range s {
-		if keep(t) {
-			out = append(out, seenKey{Hash: h, Time: t})
-		}
+		out = append(out, seenKey{Hash: h, Time: t})
 	}
 	// A stable order keeps stored checkpoints comparable.
 	slices.SortFunc(out, func(a, b seenKey) int {

@@ -73,7 +73,13 @@ type stream struct {
 	now      func() time.Time
 
 	state checkpoint
-	seen  seenSet
+	// seen holds the keys of every record accepted in the current window
+	// and in the overlap before it, so that re-reads are dropped.
+	seen seenSet
+	// stored is the part of seen the checkpoint keeps: the keys a later
+	// query reads again. The cursor resumes past the others, so a long
+	// backfill does not rewrite every key it delivered on every page.
+	stored seenSet
 	// silent is set while the no-events alert is raised.
 	silent bool
 }
@@ -112,6 +118,7 @@ func (s *stream) restore(ctx context.Context) {
 	for _, k := range cp.Seen {
 		s.seen[k.Hash] = k.Time
 	}
+	s.stored = maps.Clone(s.seen)
 	s.logger.Info("Wiz stream enabled",
 		zap.String("stream", s.spec.name),
 		zap.String("log_type", s.spec.logType),
@@ -244,6 +251,7 @@ func (s *stream) poll(ctx context.Context) error {
 			// what was delivered is in the seen set and is not repeated.
 			w.End = w.Start.Add(w.End.Sub(w.Start) / 2)
 			w.Cursor = ""
+			s.restoreStored()
 			s.logger.Info("Window reached Wiz's result cap; splitting it", zap.String("stream", s.spec.name),
 				zap.Int("result_cap", s.spec.resultCap), zap.Time("start", w.Start), zap.Time("end", w.End))
 			if err := s.save(ctx); err != nil {
@@ -255,6 +263,7 @@ func (s *stream) poll(ctx context.Context) error {
 		s.state.Watermark = s.state.Window.End
 		s.state.Window = nil
 		s.seen.pruneBefore(s.state.Watermark.Add(-s.cfg.Overlap))
+		s.restoreStored()
 		if err := s.save(ctx); err != nil {
 			return err
 		}
@@ -362,8 +371,35 @@ func (s *stream) deliver(ctx context.Context, nodes []json.RawMessage) error {
 		s.state.LastRecord = s.now()
 	}
 	s.metrics.deduplicated(duplicates)
-	maps.Copy(s.seen, accepted)
+	for h, t := range accepted {
+		s.seen[h] = t
+		if s.storesKey(t) {
+			s.stored[h] = t
+		}
+	}
 	return nil
+}
+
+// storesKey reports whether the checkpoint must keep a key with polled time
+// t: the keys up to the watermark (the overlap the current window re-reads)
+// and those within overlap of the window's end (the next window re-reads
+// them). With no window open, every key left in seen is such a key.
+func (s *stream) storesKey(t int64) bool {
+	w := s.state.Window
+	if w == nil {
+		return true
+	}
+	return t <= s.state.Watermark.Add(timeTick).UnixNano() || t >= w.End.Add(-s.cfg.Overlap).UnixNano()
+}
+
+// restoreStored recomputes stored from seen, after the window changed.
+func (s *stream) restoreStored() {
+	s.stored = make(seenSet)
+	for h, t := range s.seen {
+		if s.storesKey(t) {
+			s.stored[h] = t
+		}
+	}
 }
 
 // consume hands logs to the next consumer, retrying retryable refusals
@@ -397,17 +433,9 @@ func (s *stream) consume(ctx context.Context, logs plog.Logs, ids []string) erro
 	}
 }
 
-// save persists the checkpoint. Of the keys accepted in an open window it
-// stores only those a later query will read again (inside the overlap
-// before the window's end): the cursor resumes the rest of the window, so
-// a long backfill does not rewrite every key it delivered on every page.
+// save persists the checkpoint with the stored keys.
 func (s *stream) save(ctx context.Context) error {
-	keep := func(int64) bool { return true }
-	if w := s.state.Window; w != nil {
-		watermark, tail := s.state.Watermark.UnixNano(), w.End.Add(-s.cfg.Overlap).UnixNano()
-		keep = func(t int64) bool { return t < watermark || t >= tail }
-	}
-	s.state.Seen = s.seen.toSlice(keep)
+	s.state.Seen = s.stored.toSlice()
 	// Saved even while shutting down: the state is consistent at every
 	// page boundary, and losing it only costs a re-read.
 	return s.store.save(context.WithoutCancel(ctx), s.state)
