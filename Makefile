@@ -19,7 +19,7 @@ OTELCOL      := $(BUILD_DIR)/otelcol-wiz
 MOCKWIZ      := $(BUILD_DIR)/mockwiz
 DEMO_SECONDS ?= 25
 
-.PHONY: all demo test unit-test soak-test e2e-test otelcol mockwiz lint vet fmt-check fmt generate tools clean
+.PHONY: all demo test unit-test soak-test e2e-test otelcol mockwiz lint vet fmt-check fmt generate tools clean bench
 
 all: test
 
@@ -80,3 +80,7 @@ generate:
 
 clean:
 	rm -rf $(BUILD_DIR)
+
+## bench: decode/mapping and end-to-end benchmarks, printed as one table (about 2 minutes)
+bench:
+	GO=$(GO) ./scripts/bench.sh

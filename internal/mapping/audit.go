@@ -9,11 +9,7 @@ type Audit struct{}
 
 // Map implements Mapper.
 func (Audit) Map(node []byte, lr plog.LogRecord) (Key, error) {
-	m, err := decodeNode(node)
-	if err != nil {
-		return Key{}, err
-	}
-	key, err := common(m, lr, "wiz.audit", "Wiz.Audit", "timestamp", "timestamp")
+	key, m, err := common(node, lr, "wiz.audit", "Wiz.Audit", "timestamp", "timestamp")
 	if err != nil {
 		return Key{}, err
 	}
@@ -26,11 +22,11 @@ func (Audit) Map(node []byte, lr plog.LogRecord) (Key, error) {
 	putStr(attrs, "wiz.audit.request_id", str(m, "requestId"))
 	putStr(attrs, "client.address", str(m, "sourceIP"))
 	putStr(attrs, "user_agent.original", str(m, "userAgent"))
-	if user := obj(m, "user"); user != nil {
+	if user, ok := obj(m, "user"); ok {
 		putStr(attrs, "user.id", str(user, "id"))
 		putStr(attrs, "user.name", str(user, "name"))
 	}
-	if sa := obj(m, "serviceAccount"); sa != nil {
+	if sa, ok := obj(m, "serviceAccount"); ok {
 		putStr(attrs, "wiz.service_account.id", str(sa, "id"))
 		putStr(attrs, "wiz.service_account.name", str(sa, "name"))
 	}

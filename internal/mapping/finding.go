@@ -13,11 +13,7 @@ type Finding struct {
 
 // Map implements Mapper.
 func (f Finding) Map(node []byte, lr plog.LogRecord) (Key, error) {
-	m, err := decodeNode(node)
-	if err != nil {
-		return Key{}, err
-	}
-	key, err := common(m, lr, "wiz.vulnerability_finding", "Wiz.VulnerabilityFinding", f.TimeField, "lastDetectedAt")
+	key, m, err := common(node, lr, "wiz.vulnerability_finding", "Wiz.VulnerabilityFinding", f.TimeField, "lastDetectedAt")
 	if err != nil {
 		return Key{}, err
 	}
@@ -52,7 +48,7 @@ func (f Finding) Map(node []byte, lr plog.LogRecord) (Key, error) {
 	putStr(attrs, "wiz.vulnerability.resolution_reason", str(m, "resolutionReason"))
 	putProjectIDs(attrs, m)
 
-	if asset := obj(m, "vulnerableAsset"); asset != nil {
+	if asset, ok := obj(m, "vulnerableAsset"); ok {
 		assetType := str(asset, "type")
 		putStr(attrs, "wiz.asset.id", str(asset, "id"))
 		putStr(attrs, "wiz.asset.type", assetType)
@@ -66,8 +62,9 @@ func (f Finding) Map(node []byte, lr plog.LogRecord) (Key, error) {
 		if assetType == "VIRTUAL_MACHINE" {
 			// A virtual machine is a host: its addresses and OS are the
 			// host's, in semantic-convention terms.
-			ips, _ := asset["ipAddresses"].([]any)
-			putStrings(attrs, "host.ip", ips, func(v any) string { s, _ := v.(string); return s })
+			if ips, ok := list(asset, "ipAddresses"); ok {
+				putStrings(attrs, "host.ip", ips, strValue)
+			}
 			putStr(attrs, "host.name", str(asset, "name"))
 			putStr(attrs, "os.description", str(asset, "operatingSystem"))
 		}

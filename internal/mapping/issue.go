@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 )
 
@@ -12,13 +13,9 @@ type Issue struct {
 
 // Map implements Mapper.
 func (i Issue) Map(node []byte, lr plog.LogRecord) (Key, error) {
-	m, err := decodeNode(node)
-	if err != nil {
-		return Key{}, err
-	}
 	// A never-changed issue may carry no statusChangedAt: it changed
 	// status when it was created.
-	key, err := common(m, lr, "wiz.issue", "Wiz.Issues", i.TimeField, "createdAt")
+	key, m, err := common(node, lr, "wiz.issue", "Wiz.Issues", i.TimeField, "createdAt")
 	if err != nil {
 		return Key{}, err
 	}
@@ -39,12 +36,12 @@ func (i Issue) Map(node []byte, lr plog.LogRecord) (Key, error) {
 	putStr(attrs, "wiz.issue.resolution_reason", str(m, "resolutionReason"))
 	putProjectIDs(attrs, m)
 
-	if rule := issueRule(m); rule != nil {
+	if rule, ok := issueRule(m); ok {
 		putStr(attrs, "security_rule.uuid", str(rule, "id"))
 		putStr(attrs, "security_rule.name", str(rule, "name"))
 		putStr(attrs, "security_rule.category", str(rule, "__typename"))
 	}
-	if entity := obj(m, "entitySnapshot"); entity != nil {
+	if entity, ok := obj(m, "entitySnapshot"); ok {
 		putStr(attrs, "wiz.issue.entity.id", str(entity, "id"))
 		putStr(attrs, "wiz.issue.entity.type", str(entity, "type"))
 		putStr(attrs, "wiz.issue.entity.name", str(entity, "name"))
@@ -65,14 +62,13 @@ func (i Issue) Map(node []byte, lr plog.LogRecord) (Key, error) {
 
 // issueRule returns the issue's rule or control: sourceRule, or the first of
 // sourceRules where Wiz has moved to the list.
-func issueRule(m map[string]any) map[string]any {
-	if rule := obj(m, "sourceRule"); rule != nil {
-		return rule
+func issueRule(m pcommon.Map) (pcommon.Map, bool) {
+	if rule, ok := obj(m, "sourceRule"); ok {
+		return rule, true
 	}
-	rules, _ := m["sourceRules"].([]any)
-	if len(rules) == 0 {
-		return nil
+	rules, ok := list(m, "sourceRules")
+	if !ok || rules.Len() == 0 || rules.At(0).Type() != pcommon.ValueTypeMap {
+		return pcommon.Map{}, false
 	}
-	rule, _ := rules[0].(map[string]any)
-	return rule
+	return rules.At(0).Map(), true
 }

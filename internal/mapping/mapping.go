@@ -3,8 +3,6 @@
 package mapping
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -32,28 +30,18 @@ type Mapper interface {
 	Map(node []byte, lr plog.LogRecord) (Key, error)
 }
 
-// decodeNode parses a node keeping numbers exact, so integers stay integers
-// in the body instead of becoming floats.
-func decodeNode(node []byte) (map[string]any, error) {
-	dec := json.NewDecoder(bytes.NewReader(node))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("decoding node: %w", err)
+// common decodes node and fills what every log type shares; it returns the
+// node's key and the map to read attributes from. The record's Timestamp
+// is the polled time field, so it orders like the checkpoint does;
+// missing, it falls back to fallbackField. On error lr is left untouched.
+func common(node []byte, lr plog.LogRecord, eventName, logType, timeField, fallbackField string) (Key, pcommon.Map, error) {
+	body, m, err := decodeNode(node)
+	if err != nil {
+		return Key{}, pcommon.Map{}, err
 	}
-	if m == nil {
-		return nil, fmt.Errorf("node is null")
-	}
-	return m, nil
-}
-
-// common fills what every log type shares and returns the node's key. The
-// record's Timestamp is the polled time field, so it orders like the
-// checkpoint does; missing, it falls back to fallbackField.
-func common(m map[string]any, lr plog.LogRecord, eventName, logType, timeField, fallbackField string) (Key, error) {
 	id := str(m, "id")
 	if id == "" {
-		return Key{}, fmt.Errorf("node has no id")
+		return Key{}, pcommon.Map{}, fmt.Errorf("node has no id")
 	}
 	raw := str(m, timeField)
 	if raw == "" {
@@ -61,67 +49,45 @@ func common(m map[string]any, lr plog.LogRecord, eventName, logType, timeField, 
 	}
 	ts, err := time.Parse(time.RFC3339Nano, raw)
 	if err != nil {
-		return Key{}, fmt.Errorf("node %s: field %s: %w", id, timeField, err)
+		return Key{}, pcommon.Map{}, fmt.Errorf("node %s: field %s: %w", id, timeField, err)
 	}
 	lr.SetTimestamp(pcommon.NewTimestampFromTime(ts))
 	lr.SetEventName(eventName)
-	putValue(lr.Body().SetEmptyMap(), m)
+	dst := lr.Body().SetEmptyMap()
+	body.MoveTo(dst)
+	if m == body {
+		m = dst
+	}
 	attrs := lr.Attributes()
 	attrs.PutStr(AttrLogType, logType)
-	return Key{ID: id, Time: ts}, nil
+	return Key{ID: id, Time: ts}, m, nil
 }
 
-// putValue copies a decoded JSON value into dst, preserving its type.
-func putValue(dst pcommon.Map, m map[string]any) {
-	dst.EnsureCapacity(len(m))
-	for k, v := range m {
-		setValue(dst.PutEmpty(k), v)
+// obj returns the object at key.
+func obj(m pcommon.Map, key string) (pcommon.Map, bool) {
+	v, ok := m.Get(key)
+	if !ok || v.Type() != pcommon.ValueTypeMap {
+		return pcommon.Map{}, false
 	}
+	return v.Map(), true
 }
 
-func setValue(dst pcommon.Value, v any) {
-	switch x := v.(type) {
-	case nil:
-		// An empty pcommon.Value stands for JSON null.
-	case string:
-		dst.SetStr(x)
-	case bool:
-		dst.SetBool(x)
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			dst.SetInt(i)
-		} else if f, err := x.Float64(); err == nil {
-			dst.SetDouble(f)
-		} else {
-			dst.SetStr(x.String())
-		}
-	case map[string]any:
-		putValue(dst.SetEmptyMap(), x)
-	case []any:
-		s := dst.SetEmptySlice()
-		s.EnsureCapacity(len(x))
-		for _, e := range x {
-			setValue(s.AppendEmpty(), e)
-		}
+// list returns the array at key.
+func list(m pcommon.Map, key string) (pcommon.Slice, bool) {
+	v, ok := m.Get(key)
+	if !ok || v.Type() != pcommon.ValueTypeSlice {
+		return pcommon.Slice{}, false
 	}
-}
-
-// obj returns the object at path, or nil.
-func obj(m map[string]any, path ...string) map[string]any {
-	for _, p := range path {
-		next, _ := m[p].(map[string]any)
-		if next == nil {
-			return nil
-		}
-		m = next
-	}
-	return m
+	return v.Slice(), true
 }
 
 // str returns the string at key, or "".
-func str(m map[string]any, key string) string {
-	s, _ := m[key].(string)
-	return s
+func str(m pcommon.Map, key string) string {
+	v, ok := m.Get(key)
+	if !ok || v.Type() != pcommon.ValueTypeStr {
+		return ""
+	}
+	return v.Str()
 }
 
 // putStr sets key only when Wiz sent a non-empty string.
@@ -132,45 +98,67 @@ func putStr(attrs pcommon.Map, key, value string) {
 }
 
 // putBool sets key only when Wiz sent a boolean.
-func putBool(attrs pcommon.Map, key string, m map[string]any, field string) {
-	if b, ok := m[field].(bool); ok {
-		attrs.PutBool(key, b)
+func putBool(attrs pcommon.Map, key string, m pcommon.Map, field string) {
+	if v, ok := m.Get(field); ok && v.Type() == pcommon.ValueTypeBool {
+		attrs.PutBool(key, v.Bool())
 	}
 }
 
 // putNumber sets key as a double only when Wiz sent a number.
-func putNumber(attrs pcommon.Map, key string, m map[string]any, field string) {
-	if n, ok := m[field].(json.Number); ok {
-		if f, err := n.Float64(); err == nil {
-			attrs.PutDouble(key, f)
-		}
+func putNumber(attrs pcommon.Map, key string, m pcommon.Map, field string) {
+	v, ok := m.Get(field)
+	if !ok {
+		return
+	}
+	switch v.Type() {
+	case pcommon.ValueTypeInt:
+		attrs.PutDouble(key, float64(v.Int()))
+	case pcommon.ValueTypeDouble:
+		attrs.PutDouble(key, v.Double())
+	default:
 	}
 }
 
-// putStrings sets key to a string slice built from the strings in list.
-func putStrings(attrs pcommon.Map, key string, list []any, pick func(any) string) {
-	var vals []string
-	for _, e := range list {
-		if s := pick(e); s != "" {
-			vals = append(vals, s)
+// putStrings sets key to a string slice built from the non-empty strings
+// pick finds in the elements of l.
+func putStrings(attrs pcommon.Map, key string, l pcommon.Slice, pick func(pcommon.Value) string) {
+	n := 0
+	for _, e := range l.All() {
+		if pick(e) != "" {
+			n++
 		}
 	}
-	if len(vals) == 0 {
+	if n == 0 {
 		return
 	}
 	s := attrs.PutEmptySlice(key)
-	s.EnsureCapacity(len(vals))
-	for _, v := range vals {
-		s.AppendEmpty().SetStr(v)
+	s.EnsureCapacity(n)
+	for _, e := range l.All() {
+		if v := pick(e); v != "" {
+			s.AppendEmpty().SetStr(v)
+		}
 	}
 }
 
+// strValue is the string in v, or "".
+func strValue(v pcommon.Value) string {
+	if v.Type() != pcommon.ValueTypeStr {
+		return ""
+	}
+	return v.Str()
+}
+
 // putProjectIDs sets wiz.project.ids from the node's projects list.
-func putProjectIDs(attrs pcommon.Map, m map[string]any) {
-	projects, _ := m["projects"].([]any)
-	putStrings(attrs, AttrProjects, projects, func(p any) string {
-		po, _ := p.(map[string]any)
-		return str(po, "id")
+func putProjectIDs(attrs pcommon.Map, m pcommon.Map) {
+	projects, ok := list(m, "projects")
+	if !ok {
+		return
+	}
+	putStrings(attrs, AttrProjects, projects, func(p pcommon.Value) string {
+		if p.Type() != pcommon.ValueTypeMap {
+			return ""
+		}
+		return str(p.Map(), "id")
 	})
 }
 

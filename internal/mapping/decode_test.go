@@ -1,0 +1,192 @@
+package mapping
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+// mapperPairs pairs every mapper with the reference it must match.
+var mapperPairs = []struct{ got, want Mapper }{
+	{Audit{}, refAudit{}},
+	{Issue{TimeField: "statusChangedAt"}, refIssue{TimeField: "statusChangedAt"}},
+	{Issue{TimeField: "createdAt"}, refIssue{TimeField: "createdAt"}},
+	{Finding{TimeField: "updatedAt"}, refFinding{TimeField: "updatedAt"}},
+	{Finding{TimeField: "firstDetectedAt"}, refFinding{TimeField: "firstDetectedAt"}},
+}
+
+// sameAsReference maps node with both mappers and fails on any difference
+// in the error, the key or the record (doubles compared bit for bit, so
+// -0 and 0 differ; key order is free).
+func sameAsReference(t *testing.T, node []byte) {
+	t.Helper()
+	for _, p := range mapperPairs {
+		got, want := plog.NewLogRecord(), plog.NewLogRecord()
+		gk, gerr := p.got.Map(node, got)
+		wk, werr := p.want.Map(node, want)
+		if (gerr == nil) != (werr == nil) {
+			t.Fatalf("%T on %q: error %v, reference error %v", p.got, node, gerr, werr)
+		}
+		if gerr != nil {
+			continue
+		}
+		if gk.ID != wk.ID || !gk.Time.Equal(wk.Time) {
+			t.Fatalf("%T on %q: key %+v, reference %+v", p.got, node, gk, wk)
+		}
+		if got.Timestamp() != want.Timestamp() || got.EventName() != want.EventName() ||
+			got.SeverityNumber() != want.SeverityNumber() || got.SeverityText() != want.SeverityText() {
+			t.Fatalf("%T on %q: record fields differ from the reference", p.got, node)
+		}
+		if !sameValue(got.Body(), want.Body()) {
+			t.Fatalf("%T on %q: body %v, reference %v", p.got, node, got.Body().AsRaw(), want.Body().AsRaw())
+		}
+		if !sameMap(got.Attributes(), want.Attributes()) {
+			t.Fatalf("%T on %q: attributes %v, reference %v", p.got, node, got.Attributes().AsRaw(), want.Attributes().AsRaw())
+		}
+	}
+}
+
+func sameMap(a, b pcommon.Map) bool {
+	if a.Len() != b.Len() {
+		return false
+	}
+	for k, av := range a.All() {
+		bv, ok := b.Get(k)
+		if !ok || !sameValue(av, bv) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameValue(a, b pcommon.Value) bool {
+	if a.Type() != b.Type() {
+		return false
+	}
+	switch a.Type() {
+	case pcommon.ValueTypeMap:
+		return sameMap(a.Map(), b.Map())
+	case pcommon.ValueTypeSlice:
+		if a.Slice().Len() != b.Slice().Len() {
+			return false
+		}
+		for i := range a.Slice().Len() {
+			if !sameValue(a.Slice().At(i), b.Slice().At(i)) {
+				return false
+			}
+		}
+		return true
+	case pcommon.ValueTypeDouble:
+		return math.Float64bits(a.Double()) == math.Float64bits(b.Double()) ||
+			(math.IsNaN(a.Double()) && math.IsNaN(b.Double()))
+	default:
+		return a.Equal(b)
+	}
+}
+
+// The mappers agree with the map[string]any code they replaced, on the
+// test data and on the corners of JSON.
+func TestMatchesReference(t *testing.T) {
+	for _, file := range []string{"audit_nodes.json", "issue_nodes.json", "finding_nodes.json"} {
+		for _, node := range readNodes(t, file) {
+			sameAsReference(t, node)
+		}
+	}
+	const ok = `"id":"x","timestamp":"2026-11-27T00:00:00Z","statusChangedAt":"2026-11-27T00:00:00Z","updatedAt":"2026-11-27T00:00:00Z"`
+	for _, node := range []string{
+		`{` + ok + `}`,
+		` {` + ok + `} trailing garbage is ignored`,
+		`{` + ok + `}}`,
+		`{` + ok + `,"score":-0,"epssProbability":-0.0,"epssPercentile":0}`,
+		`{` + ok + `,"score":1e400,"epssProbability":-1e400,"epssPercentile":123456789012345678901234567890}`,
+		`{` + ok + `,"score":9223372036854775807,"epssProbability":-9223372036854775808,"epssPercentile":9223372036854775808}`,
+		`{` + ok + `,"score":1.5e3,"epssProbability":1E-3,"epssPercentile":0.1,"n":[1,2.0,-3,1e2]}`,
+		`{` + ok + `,"id":"y","id":"z"}`,
+		`{"id":1e400,"timestamp":"2026-11-27T00:00:00Z"}`,
+		`{"id":"1e400","timestamp":"2026-11-27T00:00:00Z","name":1e999,"status":-0}`,
+		`{` + ok + `,"name":"\u00e9\ud83d\ude00\ud800\udc00\ud800x\udc00\u0000\"\\\/\b\f\n\r\t"}`,
+		`{` + ok + `,"name":"` + "\xff\xfe\xed\xa0\x80 caf\xc3\xa9 \xef\xbf\xbd" + `","k` + "\x80" + `":1}`,
+		`{` + ok + `,"user":{"id":"u","name":"n","id":"u2"},"serviceAccount":{"id":null,"name":7}}`,
+		`{` + ok + `,"projects":[{"id":"p1"},{"id":""},{"id":2},"p3",null,{"name":"x"}]}`,
+		`{` + ok + `,"projects":{"id":"p"}}`,
+		`{` + ok + `,"sourceRule":{},"sourceRules":[{"id":"r"}]}`,
+		`{` + ok + `,"sourceRule":null,"sourceRules":[{"id":"r","name":"n","__typename":"Control"}]}`,
+		`{` + ok + `,"sourceRules":["r"]}`,
+		`{` + ok + `,"entitySnapshot":{"cloudPlatform":"AWS","providerId":"","externalId":"e"}}`,
+		`{` + ok + `,"vulnerableAsset":{"type":"VIRTUAL_MACHINE","ipAddresses":["1.2.3.4",1,null,""],"name":"vm"}}`,
+		`{` + ok + `,"vulnerableAsset":{"type":"VIRTUAL_MACHINE","ipAddresses":"1.2.3.4"}}`,
+		`{` + ok + `,"hasExploit":true,"hasCisaKevExploit":"true","vendorSeverity":"","severity":"HIGH"}`,
+		`{"id":"x","createdAt":"2026-11-27T00:00:00Z","lastDetectedAt":"2026-11-27T00:00:00Z","timestamp":"bad"}`,
+		"{\n\t\"id\" : \"x\" ,\r\n \"timestamp\":\"2026-11-27T00:00:00Z\" , \"updatedAt\" : \"2026-11-27T00:00:00Z\",\"statusChangedAt\":\"2026-11-27T00:00:00Z\" } ",
+		`{}`, `{"id":"x"}`, `null`, `nul`, `[]`, `"x"`, `1`, ``, ` `, `{`, `{"id"`, `{"id":}`, `{"id":"x",}`,
+		`{"a":01}`, `{"a":1.}`, `{"a":.1}`, `{"a":1e}`, `{"a":-}`, `{"a":+1}`, `{"a":tru}`, `{"a":"\x"}`, `{"a":"\u12"}`,
+		`{"a":"` + "\x01" + `"}`, `{"a":[1,]}`, `{"a":[1 2]}`, `{"a" 1}`, `{1:1}`, `{"a":1"b":2}`,
+		strings.Repeat(`{"a":`, 10000) + `1` + strings.Repeat(`}`, 10000),
+		strings.Repeat(`{"a":`, 10001) + `1` + strings.Repeat(`}`, 10001),
+		`{` + ok + `,"a":` + strings.Repeat(`[`, 9999) + strings.Repeat(`]`, 9999) + `}`,
+		`{` + ok + `,"a":` + strings.Repeat(`[`, 10000) + strings.Repeat(`]`, 10000) + `}`,
+	} {
+		sameAsReference(t, []byte(node))
+	}
+}
+
+// The body keeps Wiz's key order, which the map[string]any code lost.
+func TestBodyKeepsKeyOrder(t *testing.T) {
+	for _, file := range []string{"audit_nodes.json", "issue_nodes.json", "finding_nodes.json"} {
+		for _, node := range readNodes(t, file) {
+			lr := plog.NewLogRecord()
+			_, err := Finding{TimeField: "updatedAt"}.Map(node, lr)
+			if err != nil {
+				_, err = Audit{}.Map(node, lr)
+			}
+			if err != nil {
+				_, err = Issue{TimeField: "statusChangedAt"}.Map(node, lr)
+			}
+			require.NoError(t, err)
+			var keys []string
+			for k := range lr.Body().Map().All() {
+				keys = append(keys, k)
+			}
+			// The keys appear in the node in this order.
+			at := 0
+			for _, k := range keys {
+				i := strings.Index(string(node[at:]), `"`+k+`"`)
+				require.GreaterOrEqual(t, i, 0, "key %q out of order in %s", k, file)
+				at += i
+			}
+		}
+	}
+}
+
+// A node that fails leaves the record as it was.
+func TestFailedMapLeavesRecord(t *testing.T) {
+	for _, node := range []string{`{"id":"x","timestamp":"bad","updatedAt":"bad","statusChangedAt":"bad","a":1}`, `{"a":1}`, `{"a":`} {
+		for _, p := range mapperPairs {
+			lr := plog.NewLogRecord()
+			lr.Body().SetStr("before")
+			_, err := p.got.Map([]byte(node), lr)
+			require.Error(t, err)
+			assert.Equal(t, "before", lr.Body().Str())
+			assert.Equal(t, 0, lr.Attributes().Len())
+		}
+	}
+}
+
+// FuzzMatchesReference: on any input, every mapper agrees with the
+// map[string]any reference.
+func FuzzMatchesReference(f *testing.F) {
+	for _, file := range []string{"audit_nodes.json", "issue_nodes.json", "finding_nodes.json"} {
+		for _, node := range readNodes(f, file) {
+			f.Add([]byte(node))
+		}
+	}
+	f.Add([]byte(`{"id":"x","timestamp":"2026-11-27T00:00:00Z","score":-0,"n":1e400,"s":"\ud800\u00e9` + "\xff" + `","id":"y"}`))
+	f.Fuzz(func(t *testing.T, node []byte) {
+		sameAsReference(t, node)
+	})
+}
