@@ -230,26 +230,6 @@ func parseRetryAfter(header http.Header, now time.Time) time.Duration {
 	return 0
 }
 
-type connection struct {
-	Nodes    []json.RawMessage `json:"nodes"`
-	PageInfo struct {
-		HasNextPage bool   `json:"hasNextPage"`
-		EndCursor   string `json:"endCursor"`
-	} `json:"pageInfo"`
-}
-
-func decodePage(data []byte, key string) (Page, error) {
-	var resp map[string]*connection
-	if err := json.Unmarshal(data, &resp); err != nil {
-		return Page{}, &retryableError{err: fmt.Errorf("wiz response is not valid JSON: %w", err), reason: "bad_response"}
-	}
-	conn := resp[key]
-	if conn == nil {
-		return Page{}, &QueryError{Message: fmt.Sprintf("the response has no %q connection", key)}
-	}
-	return Page{Nodes: conn.Nodes, HasNextPage: conn.PageInfo.HasNextPage, EndCursor: conn.PageInfo.EndCursor}, nil
-}
-
 // responseStatus is the HTTP status behind a go-graphql-client result: 200
 // for success and GraphQL errors, the code of an HTTP error, 0 when no
 // response arrived.
