@@ -249,3 +249,30 @@ func TestStatusOK(t *testing.T) {
 		return ev != nil && ev.Status() == componentstatus.StatusOK
 	}, 10*time.Second, 20*time.Millisecond)
 }
+
+// Memory stays flat on a long backlog: in the middle of a window, a stream
+// without a result cap holds only the keys a later query reads again (the
+// overlaps), not every key it has delivered from the window.
+func TestWindowKeysStayBounded(t *testing.T) {
+	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(0, 0, 200)})
+	cfg := testConfig(url)
+	cfg.PageSize = 20
+	cfg.Overlap = 30 * time.Second
+	cfg.Audit.Enabled, cfg.Issues.Enabled = false, false
+	cfg.BackOff.Enabled = false
+	rcv, err := newWizReceiver(receivertestSettings(), cfg, consumertest.NewNop())
+	require.NoError(t, err)
+	streams, err := rcv.buildStreams(context.Background(), componenttest.NewNopHost())
+	require.NoError(t, err)
+	s := streams[0]
+	s.restore(context.Background())
+	pass := mockwiz.Fault{Latency: time.Millisecond}
+	srv.InjectGraphQLFaults(pass, pass, pass, mockwiz.Fault{Status: 500})
+	require.Error(t, s.poll(context.Background()))
+
+	require.NotNil(t, s.state.Window)
+	assert.NotEmpty(t, s.state.Window.Cursor, "three pages were delivered")
+	assert.Empty(t, s.seen, "60 delivered keys, none inside an overlap")
+	require.NoError(t, rcv.storage.Close(context.Background()))
+	rcv.metrics.tb.Shutdown()
+}

@@ -73,8 +73,9 @@ type stream struct {
 	now      func() time.Time
 
 	state checkpoint
-	// seen holds the keys of every record accepted in the current window
-	// and in the overlap before it, so that re-reads are dropped.
+	// seen holds the keys of records a query may read again: those in the
+	// overlaps before the watermark and before the window's end, and, for a
+	// stream with a result cap, every key of the current window.
 	seen seenSet
 	// stored is the part of seen the checkpoint keeps: the keys a later
 	// query reads again. The cursor resumes past the others, so a long
@@ -372,9 +373,14 @@ func (s *stream) deliver(ctx context.Context, nodes []json.RawMessage) error {
 	}
 	s.metrics.deduplicated(duplicates)
 	for h, t := range accepted {
-		s.seen[h] = t
-		if s.storesKey(t) {
-			s.stored[h] = t
+		switch {
+		case s.storesKey(t):
+			s.seen[h], s.stored[h] = t, t
+		case s.spec.resultCap > 0:
+			// Only a window split at Wiz's result cap (at most resultCap
+			// keys) reads these again. Elsewhere the cursor never does, and
+			// forgetting them keeps memory flat however long the backlog.
+			s.seen[h] = t
 		}
 	}
 	return nil

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# backfill.sh: runs the built collector over a backlog of N vulnerability
+# findings held by the mock Wiz and prints records, seconds, records/s and
+# the collector's peak RSS (VmHWM). Usage: backfill.sh OTELCOL MOCKWIZ N RPS
+set -euo pipefail
+otelcol=$1 mockwiz=$2 n=$3 rps=$4
+port=${WIZ_MOCK_PORT:-8911} metrics_port=${METRICS_PORT:-8912}
+dir=$(mktemp -d -t otelcol-wiz-backfill.XXXXXX)
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir"; }
+trap cleanup EXIT
+
+"$mockwiz" -addr 127.0.0.1:$port -audit 0 -issues 0 -findings "$n" -lookback 24h \
+  -client-id bench -client-secret bench-secret >"$dir/mock.log" 2>&1 &
+pids+=($!)
+until grep -q listening "$dir/mock.log"; do sleep 0.5; done
+
+export WIZ_ENDPOINT=http://127.0.0.1:$port/graphql WIZ_TOKEN_URL=http://127.0.0.1:$port/oauth/token
+export WIZ_CLIENT_ID=bench WIZ_CLIENT_SECRET=bench-secret WIZ_RPS=$rps METRICS_PORT=$metrics_port
+start=$(date +%s.%N)
+"$otelcol" --config testdata/bench/backfill.yaml >"$dir/otelcol.log" 2>&1 &
+pid=$!
+pids+=($pid)
+
+emitted() {
+  curl -s "http://127.0.0.1:$metrics_port/metrics" |
+    awk '/^otelcol_wiz_records_emitted/ {sum += $NF} END {printf "%d", sum}'
+}
+while [ "$(emitted)" -lt "$n" ]; do
+  kill -0 "$pid" 2>/dev/null || { echo "collector exited; log:" >&2; cat "$dir/otelcol.log" >&2; exit 1; }
+  sleep 0.2
+done
+end=$(date +%s.%N)
+hwm=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
+awk -v n="$n" -v s="$start" -v e="$end" -v rps="$rps" -v hwm="$hwm" 'BEGIN {
+  secs = e - s
+  printf "%8d findings  rps %-4s %7.1f s  %8.0f records/s  peak RSS %6.1f MB\n", n, rps, secs, n / secs, hwm / 1024
+}'
