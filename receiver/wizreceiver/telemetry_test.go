@@ -119,6 +119,12 @@ func TestSelfTelemetry(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, rcv.Start(context.Background(), componenttest.NewNopHost()))
 	require.Eventually(t, func() bool { return sink.LogRecordCount() == 30 }, 10*time.Second, 20*time.Millisecond)
+	// The poll's gauges are recorded once the poll has returned, a moment
+	// after its last page was delivered.
+	require.Eventually(t, func() bool {
+		_, err := tt.GetMetric("otelcol_wiz_checkpoint_lag")
+		return err == nil
+	}, 10*time.Second, 20*time.Millisecond)
 	require.NoError(t, rcv.Shutdown(context.Background()))
 
 	logType := attribute.NewSet(attribute.String("log_type", "Wiz.Audit"))
