@@ -68,8 +68,9 @@ func (b *otlpBackend) snapshot() map[string]map[string]int {
 
 // TestE2EKill9 kills the collector with SIGKILL at random moments of a
 // backfill, restarts it each time, and checks what the backend received:
-// nothing may be lost. Records can repeat only if a kill lands between the
-// backend's answer and the checkpoint write; the test reports how many did.
+// nothing may be lost. A page repeats only if a kill lands while it is in
+// flight (sent, but its checkpoint not yet written); the test reports how
+// many records did.
 func TestE2EKill9(t *testing.T) {
 	bin := binary(t)
 	root := repoRoot(t)
@@ -113,8 +114,7 @@ func TestE2EKill9(t *testing.T) {
 		assert.Len(t, got[typ], len(uids), "%s: unexpected records", typ)
 	}
 	t.Logf("kill -9: %d kills; %d records, 0 lost, %d duplicated", kills, total, duplicated)
-	// A duplicate needs a kill inside the few milliseconds between the
-	// backend's answer and the checkpoint write: at most one page per kill
-	// and stream.
+	// A repeat needs a kill while a page is in flight: at most one page per
+	// kill and stream.
 	assert.LessOrEqual(t, duplicated, kills*3*50)
 }
