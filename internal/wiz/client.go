@@ -79,13 +79,6 @@ type Page struct {
 	EndCursor   string
 }
 
-// CheckAuth fetches a token, so start-up can tell bad credentials apart
-// from an unreachable API.
-func (c *Client) CheckAuth(ctx context.Context) error {
-	_, err := c.tokens.get(ctx)
-	return err
-}
-
 // FetchPage sends req, retrying transient failures with back-off until the
 // retry_on_failure budget is spent. Permanent failures return at once as an
 // AuthError, AccessDeniedError or QueryError.
@@ -118,7 +111,7 @@ func (c *Client) FetchPage(ctx context.Context, req Request) (Page, error) {
 			c.limiter.PauseUntil(c.now().Add(wait))
 			continue
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := Sleep(ctx, wait); err != nil {
 			return Page{}, err
 		}
 	}

@@ -145,7 +145,6 @@ func TestBadCredentials(t *testing.T) {
 	_, err := c.FetchPage(context.Background(), auditReq)
 	var auth *AuthError
 	require.ErrorAs(t, err, &auth)
-	assert.True(t, IsPermanent(err))
 	assert.Contains(t, err.Error(), "authentication failed")
 	assert.Contains(t, err.Error(), "check client_id and client_secret")
 	assert.NotContains(t, err.Error(), secret, "a server echoing the secret must not leak it")
@@ -183,7 +182,7 @@ func TestErrorClassification(t *testing.T) {
 		{"validation", []func(http.ResponseWriter){gqlError("GRAPHQL_VALIDATION_FAILED", `Cannot query field "nope"`)}, func(t *testing.T, err error) {
 			var query *QueryError
 			require.ErrorAs(t, err, &query)
-			assert.True(t, IsPermanent(err))
+			assert.Equal(t, "GRAPHQL_VALIDATION_FAILED", query.Code)
 		}},
 		{"404", []func(http.ResponseWriter){status(404)}, func(t *testing.T, err error) {
 			var query *QueryError
@@ -211,7 +210,7 @@ func TestRetriesExhausted(t *testing.T) {
 	_, err := c.FetchPage(context.Background(), auditReq)
 	var exhausted *RetriesExhaustedError
 	require.ErrorAs(t, err, &exhausted)
-	assert.False(t, IsPermanent(err))
+	assert.ErrorContains(t, err, "wiz answered HTTP 503", "the last transient cause is kept")
 	assert.Greater(t, exhausted.Attempts, 1)
 }
 

@@ -1,7 +1,6 @@
 package wiz
 
 import (
-	"errors"
 	"fmt"
 	"time"
 )
@@ -65,15 +64,6 @@ func (e *RetriesExhaustedError) Error() string {
 }
 
 func (e *RetriesExhaustedError) Unwrap() error { return e.Last }
-
-// IsPermanent reports whether err cannot be fixed by retrying the same
-// request: bad credentials, missing permissions or a rejected query.
-func IsPermanent(err error) bool {
-	var auth *AuthError
-	var denied *AccessDeniedError
-	var query *QueryError
-	return errors.As(err, &auth) || errors.As(err, &denied) || errors.As(err, &query)
-}
 
 // retryableError marks a failure worth retrying. retryAfter, when set, is the
 // server's own wait; throttled means the wait applies to every stream.

@@ -47,7 +47,7 @@ func (l *Limiter) Wait(ctx context.Context) (time.Duration, error) {
 		if pause <= 0 {
 			break
 		}
-		if err := sleep(ctx, pause); err != nil {
+		if err := Sleep(ctx, pause); err != nil {
 			return l.now().Sub(start), err
 		}
 	}
@@ -55,8 +55,9 @@ func (l *Limiter) Wait(ctx context.Context) (time.Duration, error) {
 	return l.now().Sub(start), err
 }
 
-// sleep waits for d or until ctx is done, whichever comes first.
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits for d or until ctx is done, whichever comes first: every
+// wait of the receiver (back-off, poll interval) must end at shutdown.
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

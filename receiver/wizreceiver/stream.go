@@ -153,7 +153,7 @@ func (s *stream) run(ctx context.Context) {
 		} else if s.stopped(err, "Poll failed; retrying next interval") {
 			return
 		}
-		if sleepCtx(ctx, s.cfg.PollInterval) != nil {
+		if wiz.Sleep(ctx, s.cfg.PollInterval) != nil {
 			return
 		}
 	}
@@ -163,10 +163,9 @@ func (s *stream) run(ctx context.Context) {
 // filters, so that credentials, scopes and reachability show in the
 // component status within seconds of start, not after a long backfill.
 func (s *stream) checkConnection(ctx context.Context) error {
-	filter := maps.Clone(s.spec.filter)
 	_, err := s.client.FetchPage(ctx, wiz.Request{
 		Operation: s.spec.conn.Operation, Query: s.spec.conn.Query, ResponseKey: s.spec.conn.ResponseKey,
-		Variables: map[string]any{"first": 1, "filterBy": filter},
+		Variables: map[string]any{"first": 1, "filterBy": s.spec.filter},
 	})
 	return err
 }
@@ -433,7 +432,7 @@ func (s *stream) consume(ctx context.Context, logs plog.Logs, ids []string) erro
 			return fmt.Errorf("next consumer refused %d records: %w", count, err)
 		}
 		s.logger.Debug("Next consumer refused records; retrying", zap.String("stream", s.spec.name), zap.Duration("wait", wait), zap.Error(err))
-		if err := sleepCtx(ctx, wait); err != nil {
+		if err := wiz.Sleep(ctx, wait); err != nil {
 			return err
 		}
 	}
@@ -456,16 +455,4 @@ func minTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
-}
-
-// sleepCtx waits for d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
