@@ -61,19 +61,32 @@ func TestE2EHealthAndMetrics(t *testing.T) {
 		return code == http.StatusOK
 	}, 20*time.Second, 50*time.Millisecond, "after the recovery the collector must be healthy again\n%s", c.log.String())
 
-	var metrics string
-	require.Eventually(t, func() bool {
-		_, metrics = get("http://127.0.0.1:" + metricsPort + "/metrics")
-		return strings.Contains(metrics, "otelcol_wiz_records_emitted")
-	}, 20*time.Second, 100*time.Millisecond)
-	for _, name := range []string{
+	// The gauges are recorded at the end of a stream's first poll, a moment
+	// after its first records are counted: wait for every series rather than
+	// for the first one.
+	want := []string{
 		"otelcol_wiz_records_emitted", "otelcol_wiz_api_requests", "otelcol_wiz_api_request_duration",
 		"otelcol_wiz_checkpoint_lag", "otelcol_wiz_last_successful_poll", "otelcol_wiz_seconds_since_last_record",
-		"otelcol_receiver_accepted_log_records",
-	} {
-		assert.Contains(t, metrics, name)
+		"otelcol_receiver_accepted_log_records", `log_type="Wiz.Audit"`,
 	}
-	assert.Contains(t, metrics, `log_type="Wiz.Audit"`)
+	missing := func() (string, []string) {
+		_, metrics := get("http://127.0.0.1:" + metricsPort + "/metrics")
+		var absent []string
+		for _, name := range want {
+			if !strings.Contains(metrics, name) {
+				absent = append(absent, name)
+			}
+		}
+		return metrics, absent
+	}
+	if !assert.Eventually(t, func() bool {
+		_, absent := missing()
+		return len(absent) == 0
+	}, 20*time.Second, 100*time.Millisecond) {
+		_, absent := missing()
+		t.Errorf("the collector's metrics endpoint lacks %v", absent)
+	}
+	metrics, _ := missing()
 	c.stop(t)
 	assert.NotContains(t, c.log.String(), clientSecret)
 	assert.NotContains(t, metrics, clientSecret)
