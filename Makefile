@@ -57,10 +57,10 @@ unit-test:
 
 ## soak-test: about a minute of mixed faults over 20,000 records; prints its figures
 soak-test:
-	$(GO) test -race -count=1 -run TestSoak -v ./receiver/wizreceiver/ 2>&1 | grep -E 'soak:|^(--- |ok|FAIL|PASS)'; exit $${PIPESTATUS[0]}
+	$(GO) test -race -count=1 -run TestSoak -v ./receiver/wizreceiver/ 2>&1 | grep -vE '^=== (RUN|PAUSE|CONT)'; exit $${PIPESTATUS[0]}
 
 e2e-test: otelcol
-	OTELCOL_WIZ_BIN=$(abspath $(OTELCOL)) $(GO) test -race -count=1 -run E2E -v ./internal/e2e/ 2>&1 | tail -n 40; exit $${PIPESTATUS[0]}
+	OTELCOL_WIZ_BIN=$(abspath $(OTELCOL)) $(GO) test -race -count=1 -run E2E -v ./internal/e2e/ 2>&1 | grep -vE '^=== (RUN|PAUSE|CONT)'; exit $${PIPESTATUS[0]}
 
 lint: $(GOLANGCI)
 	$(GOLANGCI) run ./...
