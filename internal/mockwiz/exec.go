@@ -28,25 +28,49 @@ type member struct {
 // MarshalJSON writes the members in order.
 func (o orderedObject) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, m := range o {
-		if i > 0 {
-			b.WriteByte(',')
+	err := writeJSON(&b, o)
+	return b.Bytes(), err
+}
+
+// writeJSON encodes v, walking ordered objects and lists itself: leaving
+// them to json.Marshal would re-validate every nested object's output once
+// per level of nesting, which made large pages slow to render.
+func writeJSON(b *bytes.Buffer, v any) error {
+	switch v := v.(type) {
+	case orderedObject:
+		b.WriteByte('{')
+		for i, m := range v {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if err := writeJSON(b, m.key); err != nil {
+				return err
+			}
+			b.WriteByte(':')
+			if err := writeJSON(b, m.value); err != nil {
+				return err
+			}
 		}
-		key, err := json.Marshal(m.key)
+		b.WriteByte('}')
+	case []any:
+		b.WriteByte('[')
+		for i, item := range v {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if err := writeJSON(b, item); err != nil {
+				return err
+			}
+		}
+		b.WriteByte(']')
+	default:
+		leaf, err := json.Marshal(v)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		b.Write(key)
-		b.WriteByte(':')
-		value, err := json.Marshal(m.value)
-		if err != nil {
-			return nil, err
-		}
-		b.Write(value)
+		b.Write(leaf)
 	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	return nil
 }
 
 // executor resolves a validated selection over plain data: objects are
@@ -130,6 +154,18 @@ func (e *executor) object(set ast.SelectionSet, typeName string, data map[string
 		out = append(out, member{g.key, e.value(g.fields, f.Definition.Type, data[f.Name])})
 	}
 	return out
+}
+
+// selects reports whether the merged selection of fields, on their object
+// type, asks for the field called name.
+func (e *executor) selects(fields []*ast.Field, name string) bool {
+	var set ast.SelectionSet
+	for _, f := range fields {
+		set = append(set, f.SelectionSet...)
+	}
+	return slices.ContainsFunc(e.collect(set, fields[0].Definition.Type.Name(), nil), func(g fieldGroup) bool {
+		return g.fields[0].Name == name
+	})
 }
 
 // value completes one field value of the given schema type.

@@ -24,7 +24,13 @@ func graphQLError(message, code string) *gqlerror.Error {
 }
 
 func jsonReply(status int, body any) reply {
-	b, err := json.Marshal(body)
+	var b []byte
+	var err error
+	if o, ok := body.(orderedObject); ok {
+		b, err = o.MarshalJSON()
+	} else {
+		b, err = json.Marshal(body)
+	}
 	if err != nil {
 		// Only generated data is encoded; failing here is a bug in the mock.
 		panic(err)
@@ -182,7 +188,7 @@ func (s *Server) execute(op *ast.OperationDefinition, vars map[string]any, clien
 		var conn map[string]any
 		var err *gqlerror.Error
 		if ok {
-			conn, err = s.connection(c, f.ArgumentMap(vars), client, now, repeatCursor)
+			conn, err = s.connection(c, f.ArgumentMap(vars), client, now, repeatCursor, e.selects(g.fields, "totalCount"))
 		} else {
 			err = graphQLError("Introspection is not supported by the mock", "GRAPHQL_VALIDATION_FAILED")
 		}

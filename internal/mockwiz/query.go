@@ -128,9 +128,9 @@ func accessDenied(reason string, c *Client) *gqlerror.Error {
 }
 
 // connection answers one root field: a page of nodes after the cursor,
-// pageInfo and totalCount. The page holds copies, so the caller may use it
-// without the lock.
-func (s *Server) connection(c collection, args map[string]any, client *Client, now time.Time, repeatCursor bool) (map[string]any, *gqlerror.Error) {
+// pageInfo and, when wantTotal, totalCount. The page holds copies, so the
+// caller may use it without the lock.
+func (s *Server) connection(c collection, args map[string]any, client *Client, now time.Time, repeatCursor, wantTotal bool) (map[string]any, *gqlerror.Error) {
 	if !slices.Contains(client.Scopes, c.scope) {
 		return nil, accessDenied("the service account lacks the required scope "+c.scope, client)
 	}
@@ -167,19 +167,13 @@ func (s *Server) connection(c collection, args map[string]any, client *Client, n
 		preds = append(preds, p)
 	}
 
+	matches := func(n map[string]any) bool {
+		return !slices.ContainsFunc(preds, func(p predicate) bool { return !p(n) })
+	}
+
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var rows []row
-	for _, n := range s.nodes[c.kind] {
-		if !slices.ContainsFunc(preds, func(p predicate) bool { return !p(n) }) {
-			at, _ := parseTime(n[c.sortField])
-			rows = append(rows, row{at: at, id: n["id"].(string), node: n})
-		}
-	}
-	slices.SortFunc(rows, func(a, b row) int {
-		return cmp.Or(b.at.Compare(a.at), strings.Compare(b.id, a.id))
-	})
-
+	rows := s.sortedRows(c)
 	start := 0
 	if after, _ := args["after"].(string); after != "" {
 		t, id, err := c.decodeCursor(after)
@@ -188,27 +182,77 @@ func (s *Server) connection(c collection, args map[string]any, client *Client, n
 		}
 		start = sort.Search(len(rows), func(i int) bool { return rows[i].after(t, id) })
 	}
-	end := min(start+first, len(rows))
-	hasNext := end < len(rows)
-	if c.capped && end >= s.opts.AuditResultCap {
-		// The walk has reached the cap: the API sends no further results.
-		end = max(start, s.opts.AuditResultCap)
-		hasNext = false
+	// Only the page and one match beyond it are looked for: a backfill's
+	// walk then costs a page per request, not the whole collection.
+	var page []row
+	hasNext := false
+	for i := start; i < len(rows); i++ {
+		if !matches(rows[i].node) {
+			continue
+		}
+		if len(page) == first {
+			hasNext = true
+			break
+		}
+		page = append(page, rows[i])
 	}
-	nodes := make([]any, 0, end-start)
-	for _, r := range rows[start:end] {
+	if c.capped {
+		// The cap counts the walk's results: the matches before the cursor,
+		// then this page.
+		before := 0
+		for _, r := range rows[:start] {
+			if matches(r.node) {
+				before++
+			}
+		}
+		if before+len(page) >= s.opts.AuditResultCap {
+			// The walk has reached the cap: the API sends no further results.
+			page = page[:max(0, s.opts.AuditResultCap-before)]
+			hasNext = false
+		}
+	}
+	nodes := make([]any, 0, len(page))
+	for _, r := range page {
 		nodes = append(nodes, deepCopy(r.node))
 	}
 	var endCursor any
-	if end > start {
-		endCursor = c.encodeCursor(rows[end-1])
+	if len(page) > 0 {
+		endCursor = c.encodeCursor(page[len(page)-1])
 	}
 	if repeatCursor {
 		endCursor, hasNext = args["after"], true
 	}
-	return map[string]any{
-		"nodes":      nodes,
-		"pageInfo":   map[string]any{"hasNextPage": hasNext, "endCursor": endCursor},
-		"totalCount": len(rows),
-	}, nil
+	conn := map[string]any{
+		"nodes":    nodes,
+		"pageInfo": map[string]any{"hasNextPage": hasNext, "endCursor": endCursor},
+	}
+	if wantTotal {
+		total := 0
+		for _, r := range rows {
+			if matches(r.node) {
+				total++
+			}
+		}
+		conn["totalCount"] = total
+	}
+	return conn, nil
+}
+
+// sortedRows returns the collection's nodes newest first; the caller holds
+// s.mu.
+func (s *Server) sortedRows(c collection) []row {
+	nodes := s.nodes[c.kind]
+	if len(s.sorted[c.kind]) == len(nodes) {
+		return s.sorted[c.kind]
+	}
+	rows := make([]row, len(nodes))
+	for i, n := range nodes {
+		at, _ := parseTime(n[c.sortField])
+		rows[i] = row{at: at, id: n["id"].(string), node: n}
+	}
+	slices.SortFunc(rows, func(a, b row) int {
+		return cmp.Or(b.at.Compare(a.at), strings.Compare(b.id, a.id))
+	})
+	s.sorted[c.kind] = rows
+	return rows
 }

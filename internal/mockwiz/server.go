@@ -59,8 +59,12 @@ type Options struct {
 type Server struct {
 	opts Options
 
-	mu       sync.Mutex
-	nodes    [3][]map[string]any // by kind
+	mu    sync.Mutex
+	nodes [3][]map[string]any // by kind
+	// sorted holds each kind's nodes in result order. Nodes are only ever
+	// appended and their sort fields never change, so a cache of the same
+	// length is current.
+	sorted   [3][]row
 	hidden   map[string]time.Time
 	live     *generator
 	tokens   map[string]session
