@@ -81,7 +81,7 @@ generate:
 clean:
 	rm -rf $(BUILD_DIR)
 
-## bench: the benchmark table, then backfills through the built collector (about 8 minutes)
+## bench: the benchmark table, then backfills through the built collector (about 3 minutes)
 bench: otelcol mockwiz
 	GO=$(GO) ./scripts/bench.sh
 	@echo
