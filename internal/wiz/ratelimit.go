@@ -19,12 +19,20 @@ type Limiter struct {
 	now         func() time.Time
 }
 
-// NewLimiter allows requestsPerSecond, evenly spaced. The bucket holds one
-// token: a larger burst would let streams that were idle send a burst on
-// top of the steady rate, and a one-second window could then see up to
-// twice the allowed requests.
+// jitterHeadroom is the share of requests_per_second the limiter paces at.
+// Requests leave evenly spaced, but scheduling and the network delay each
+// one differently, and Wiz counts them as they arrive: pacing at the exact
+// limit would let two of them arrive close enough for a one-second window
+// to hold one request too many. 3% of the spacing absorbs about 30 ms of
+// jitter at any rate.
+const jitterHeadroom = 0.97
+
+// NewLimiter allows requestsPerSecond, evenly spaced, with jitterHeadroom.
+// The bucket holds one token: a larger burst would let streams that were
+// idle send a burst on top of the steady rate, and a one-second window
+// could then see up to twice the allowed requests.
 func NewLimiter(requestsPerSecond float64) *Limiter {
-	return &Limiter{bucket: rate.NewLimiter(rate.Limit(requestsPerSecond), 1), now: time.Now}
+	return &Limiter{bucket: rate.NewLimiter(rate.Limit(requestsPerSecond*jitterHeadroom), 1), now: time.Now}
 }
 
 // PauseUntil holds every caller of Wait until t. An earlier t never shortens
