@@ -1,8 +1,8 @@
 # otelcol-wiz: the Wiz receiver and a collector distribution that carries it.
 #
 #   make demo   build the collector and run it against the local mock Wiz
-#   make test   gofmt, go vet, golangci-lint, go test -race, and the
-#               end-to-end test of the built collector
+#   make test   gofmt, go vet, golangci-lint, go test -race, the soak test,
+#               and the end-to-end tests of the built collector
 #
 # Every tool is pinned and installed on first use into TOOLS_DIR, a cache
 # shared by all clones on this machine.

@@ -9,9 +9,10 @@ import (
 const auditResultCap = 10000
 
 // auditStream polls auditLogEntries on timestamp. Audit entries never
-// change, so their time is final. Wiz has no project filter for them and
-// refuses them to project-scoped service accounts.
-func auditStream() streamSpec {
+// change, so their time is final. Wiz has no project filter for them,
+// refuses them to project-scoped service accounts, and serves at most
+// resultCap of them per query.
+func auditStream(resultCap int) streamSpec {
 	return streamSpec{
 		name:                  "audit",
 		logType:               "Wiz.Audit",
@@ -19,7 +20,7 @@ func auditStream() streamSpec {
 		deniedToProjectScoped: true,
 		conn:                  wiz.AuditLogEntries,
 		timeFilter:            "timestamp",
-		resultCap:             auditResultCap,
+		resultCap:             resultCap,
 		mapper:                mapping.Audit{},
 	}
 }

@@ -3,6 +3,7 @@ package wizreceiver
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -41,6 +42,10 @@ type window struct {
 	Start  time.Time `json:"start"`
 	End    time.Time `json:"end"`
 	Cursor string    `json:"cursor,omitempty"`
+	// Served counts the nodes Wiz served in this walk before Cursor. Wiz's
+	// result cap counts the whole walk, so a walk resumed after a restart
+	// must know what its earlier pages used up.
+	Served int `json:"served,omitempty"`
 }
 
 // seenKey is a hashed record key and the record's polled time, kept so the
@@ -100,30 +105,44 @@ type checkpointStore struct {
 	key    string
 }
 
-// load returns the stored checkpoint, or ok=false when there is none. A
-// checkpoint that cannot be read is an error the caller logs before falling
-// back to initial_lookback.
+// errUnusableCheckpoint marks a stored checkpoint this receiver cannot use
+// (corrupt, another version, invalid): the caller logs it and falls back to
+// initial_lookback. Any other load error is the storage failing, and falling
+// back would silently move the stream's position.
+var errUnusableCheckpoint = errors.New("unusable checkpoint")
+
+// load returns the stored checkpoint, or ok=false when there is none.
 func (s checkpointStore) load(ctx context.Context) (cp checkpoint, ok bool, err error) {
 	raw, err := s.client.Get(ctx, s.key)
 	if err != nil {
-		return checkpoint{}, false, fmt.Errorf("reading checkpoint %q: %w", s.key, err)
+		return checkpoint{}, false, fmt.Errorf("reading checkpoint %q from the storage extension: %w", s.key, err)
 	}
+	cp, err = s.decode(raw)
+	return cp, err == nil && len(raw) > 0, err
+}
+
+func (s checkpointStore) decode(raw []byte) (cp checkpoint, err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("%w: %w", errUnusableCheckpoint, err)
+		}
+	}()
 	if len(raw) == 0 {
-		return checkpoint{}, false, nil
+		return checkpoint{}, nil
 	}
 	if err := json.Unmarshal(raw, &cp); err != nil {
-		return checkpoint{}, false, fmt.Errorf("checkpoint %q is corrupt: %w", s.key, err)
+		return checkpoint{}, fmt.Errorf("checkpoint %q is corrupt: %w", s.key, err)
 	}
 	if cp.Version != checkpointVersion {
-		return checkpoint{}, false, fmt.Errorf("checkpoint %q has version %d, this receiver reads version %d", s.key, cp.Version, checkpointVersion)
+		return checkpoint{}, fmt.Errorf("checkpoint %q has version %d, this receiver reads version %d", s.key, cp.Version, checkpointVersion)
 	}
 	if cp.Watermark.IsZero() {
-		return checkpoint{}, false, fmt.Errorf("checkpoint %q has no watermark", s.key)
+		return checkpoint{}, fmt.Errorf("checkpoint %q has no watermark", s.key)
 	}
-	if w := cp.Window; w != nil && (w.Start.IsZero() || w.End.Before(w.Start)) {
-		return checkpoint{}, false, fmt.Errorf("checkpoint %q has an invalid window [%s, %s]", s.key, w.Start, w.End)
+	if w := cp.Window; w != nil && (w.Start.IsZero() || w.End.Before(w.Start) || w.Served < 0) {
+		return checkpoint{}, fmt.Errorf("checkpoint %q has an invalid window [%s, %s] (%d served)", s.key, w.Start, w.End, w.Served)
 	}
-	return cp, true, nil
+	return cp, nil
 }
 
 func (s checkpointStore) save(ctx context.Context, cp checkpoint) error {

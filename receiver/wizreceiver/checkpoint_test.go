@@ -3,10 +3,12 @@ package wizreceiver
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
@@ -90,7 +92,7 @@ func FuzzCheckpoint(f *testing.F) {
 	f.Add([]byte{0xff, 0x00})
 	f.Fuzz(func(t *testing.T, stored []byte) {
 		s := fuzzStream(t, stored, &scriptedPages{})
-		s.restore(context.Background())
+		require.NoError(t, s.restore(context.Background()), "only a failing storage may stop restore")
 		require.False(t, s.state.Watermark.IsZero(), "restore must leave a watermark")
 		require.NotNil(t, s.seen)
 		_ = s.poll(context.Background())
@@ -108,9 +110,32 @@ func FuzzPaging(f *testing.F) {
 	f.Fuzz(func(t *testing.T, script []byte) {
 		pages := &scriptedPages{script: script}
 		s := fuzzStream(t, nil, pages)
-		s.restore(context.Background())
+		require.NoError(t, s.restore(context.Background()))
 		s.state.Window = &window{Start: s.now().Add(-time.Hour), End: s.now()}
-		_, _ = s.walk(context.Background())
+		_ = s.walk(context.Background())
 		require.LessOrEqual(t, pages.calls, 9, "a walk must stop once a cursor repeats")
 	})
+}
+
+// failingStorage is a storage client whose reads fail, as a broken disk's.
+type failingStorage struct{ memStorage }
+
+func (*failingStorage) Get(context.Context, string) ([]byte, error) {
+	return nil, errors.New("input/output error")
+}
+
+// A checkpoint that cannot be used falls back to initial_lookback; a
+// storage that cannot be read stops the start instead, since falling back
+// would silently skip or repeat records.
+func TestRestoreStorageFailure(t *testing.T) {
+	s := fuzzStream(t, nil, &scriptedPages{})
+	s.store.client = &failingStorage{}
+	err := s.restore(context.Background())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "audit stream: reading checkpoint \"checkpoint.audit\" from the storage extension: input/output error")
+	assert.Contains(t, err.Error(), "check the storage extension")
+
+	corrupt := fuzzStream(t, []byte("{not json"), &scriptedPages{})
+	require.NoError(t, corrupt.restore(context.Background()))
+	assert.True(t, corrupt.state.Watermark.Equal(corrupt.now().Add(-corrupt.cfg.InitialLookback)))
 }

@@ -2,7 +2,9 @@ package wizreceiver
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,7 +13,10 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/receiver"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
@@ -160,27 +165,131 @@ func TestCorruptCheckpoint(t *testing.T) {
 	}
 }
 
+// cappedAuditStream builds the audit stream of a receiver over a mock whose
+// result cap is 50 (standing in for Wiz's 10,000), on host's storage. The
+// returned func closes the receiver's storage client, as a shutdown does.
+// The storage key derives from set's id: a restart reuses set.
+func cappedAuditStream(t *testing.T, set receiver.Settings, url string, host component.Host, next consumer.Logs) (*stream, func()) {
+	t.Helper()
+	cfg := testConfig(url)
+	cfg.PageSize = 20
+	cfg.BackOff.Enabled = false
+	cfg.Issues.Enabled, cfg.VulnerabilityFindings.Enabled = false, false
+	if _, ok := host.GetExtensions()[storagetest.NewStorageID("cp")]; ok {
+		id := storagetest.NewStorageID("cp")
+		cfg.StorageID = &id
+	}
+	rcv, err := newWizReceiver(set, cfg, next)
+	require.NoError(t, err)
+	rcv.auditResultCap = 50
+	streams, err := rcv.buildStreams(context.Background(), host)
+	require.NoError(t, err)
+	var once sync.Once
+	closeStorage := func() {
+		once.Do(func() {
+			require.NoError(t, rcv.storage.Close(context.Background()))
+			rcv.metrics.tb.Shutdown()
+		})
+	}
+	t.Cleanup(closeStorage)
+	s := streams[0]
+	require.NoError(t, s.restore(context.Background()))
+	return s, closeStorage
+}
+
+func auditOnly(want map[string][]string) map[string][]string {
+	delete(want, "Wiz.Issues")
+	delete(want, "Wiz.VulnerabilityFinding")
+	return want
+}
+
 // A window that reaches Wiz's result cap is split until every part fits,
 // so nothing beyond the cap is lost.
 func TestResultCapSplitsWindow(t *testing.T) {
 	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(230, 0, 0), AuditResultCap: 50})
-	cfg := testConfig(url)
-	cfg.PageSize = 20
-	cfg.Issues.Enabled, cfg.VulnerabilityFindings.Enabled = false, false
 	sink := &consumertest.LogsSink{}
-	rcv, err := newWizReceiver(receivertestSettings(), cfg, sink)
-	require.NoError(t, err)
-	streams, err := rcv.buildStreams(context.Background(), componenttest.NewNopHost())
-	require.NoError(t, err)
-	s := streams[0]
-	s.spec.resultCap = 50 // the mock's cap, standing in for Wiz's 10,000
-	s.restore(context.Background())
+	s, _ := cappedAuditStream(t, receivertestSettings(), url, componenttest.NewNopHost(), sink)
 	require.NoError(t, s.poll(context.Background()))
+	requireExactlyOnce(t, auditOnly(expectedUIDs(srv, "", "")), receivedUIDs(sink))
+}
 
-	want := expectedUIDs(srv, "", "")
-	delete(want, "Wiz.Issues")
-	delete(want, "Wiz.VulnerabilityFinding")
-	requireExactlyOnce(t, want, receivedUIDs(sink))
-	require.NoError(t, rcv.storage.Close(context.Background()))
-	rcv.metrics.tb.Shutdown()
+// Wiz's cap counts a whole walk, the pages before a cursor included. A walk
+// interrupted and resumed at its cursor (a refused page, a restart) must
+// still see that it reached the cap, or the rest of its window is lost.
+func TestResultCapResumedWalk(t *testing.T) {
+	t.Run("consumer refusal mid-walk", func(t *testing.T) {
+		srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(230, 0, 0), AuditResultCap: 50})
+		sink := &consumertest.LogsSink{}
+		s, _ := cappedAuditStream(t, receivertestSettings(), url, componenttest.NewNopHost(), &refuseNth{LogsSink: sink, n: 2})
+		require.Error(t, s.poll(context.Background()), "the second page is refused")
+		require.NoError(t, s.poll(context.Background()))
+		requireExactlyOnce(t, auditOnly(expectedUIDs(srv, "", "")), receivedUIDs(sink))
+	})
+	t.Run("restart mid-walk after a split", func(t *testing.T) {
+		srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(230, 0, 0), AuditResultCap: 50})
+		dir, set := t.TempDir(), receivertestSettings()
+		sink := &consumertest.LogsSink{}
+		// Pages 1-3 reach the cap and split the window; page 5 is the
+		// second page of the narrowed window's walk.
+		first, stop := cappedAuditStream(t, set, url, storagetest.NewStorageHost().WithFileBackedStorageExtension("cp", dir),
+			&refuseNth{LogsSink: sink, n: 5})
+		require.Error(t, first.poll(context.Background()))
+		require.NotNil(t, first.state.Window)
+		require.Positive(t, first.state.Window.Served, "the interrupted walk had served a page")
+		stop()
+
+		second, _ := cappedAuditStream(t, set, url, storagetest.NewStorageHost().WithFileBackedStorageExtension("cp", dir), sink)
+		require.NotNil(t, second.state.Window, "the restart resumes the narrowed window")
+		require.NoError(t, second.poll(context.Background()))
+		requireExactlyOnce(t, auditOnly(expectedUIDs(srv, "", "")), receivedUIDs(sink))
+	})
+}
+
+// narrowCappedWindow halves the window's part past the watermark, then
+// gives up the overlap, and never moves below the watermark.
+func TestNarrowCappedWindow(t *testing.T) {
+	mark := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name       string
+		start, end time.Time
+		want       *window // nil: cannot narrow
+	}{
+		{"halves the part past the watermark", mark.Add(-time.Minute), mark.Add(time.Hour),
+			&window{Start: mark.Add(-time.Minute), End: mark.Add(30 * time.Minute)}},
+		{"drops a dense overlap", mark.Add(-time.Minute), mark.Add(2 * timeTick),
+			&window{Start: mark, End: mark.Add(2 * timeTick)}},
+		{"cannot narrow", mark, mark.Add(2 * timeTick), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &stream{logger: zap.NewNop(), spec: streamSpec{resultCap: 50}, state: checkpoint{Watermark: mark}}
+			w := &window{Start: tt.start, End: tt.end, Cursor: "c", Served: 50}
+			ok := s.narrowCappedWindow(w)
+			if tt.want == nil {
+				assert.False(t, ok)
+				return
+			}
+			require.True(t, ok)
+			assert.Equal(t, *tt.want, *w)
+		})
+	}
+}
+
+// refuseNth refuses the nth page it is given, once, with err (default: a
+// retryable error).
+type refuseNth struct {
+	*consumertest.LogsSink
+	n, calls int
+	err      error
+}
+
+func (c *refuseNth) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	c.calls++
+	if c.calls == c.n {
+		if c.err != nil {
+			return c.err
+		}
+		return errors.New("exporter queue full")
+	}
+	return c.LogsSink.ConsumeLogs(ctx, ld)
 }

@@ -2,6 +2,7 @@ package wizreceiver
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"regexp"
 	"sync"
@@ -32,6 +33,9 @@ type wizReceiver struct {
 
 	// now is the clock for windows and timestamps; tests replace it.
 	now func() time.Time
+	// auditResultCap is Wiz's per-query cap on audit entries; tests lower
+	// it to match a mock's.
+	auditResultCap int
 
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -51,7 +55,8 @@ func newWizReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*wi
 	if err != nil {
 		return nil, err
 	}
-	return &wizReceiver{cfg: cfg, set: set, next: next, obsrecv: obsrecv, metrics: &telemetry{tb: tb}, now: time.Now}, nil
+	return &wizReceiver{cfg: cfg, set: set, next: next, obsrecv: obsrecv, metrics: &telemetry{tb: tb},
+		now: time.Now, auditResultCap: auditResultCap}, nil
 }
 
 // Start builds the client and starts the streams. It does no network I/O:
@@ -61,10 +66,14 @@ func (r *wizReceiver) Start(ctx context.Context, host component.Host) error {
 	if err != nil {
 		return err
 	}
+	for _, s := range streams {
+		if err := s.restore(ctx); err != nil {
+			return err
+		}
+	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	for _, s := range streams {
-		s.restore(ctx)
 		r.wg.Go(func() { s.run(runCtx) })
 	}
 	return nil
@@ -117,13 +126,24 @@ func (r *wizReceiver) buildStreams(ctx context.Context, host component.Host) ([]
 	return streams, nil
 }
 
-// Shutdown cancels in-flight requests and waits for the streams. Each
-// stream's checkpoint is already consistent: it is saved at page boundaries.
+// Shutdown cancels in-flight requests and waits for the streams, or until
+// ctx ends (a next consumer that ignores cancellation must not hang the
+// collector). Each stream's checkpoint is already consistent: it is saved
+// at page boundaries.
 func (r *wizReceiver) Shutdown(ctx context.Context) error {
 	if r.cancel != nil {
 		r.cancel()
 	}
-	r.wg.Wait()
+	done := make(chan struct{})
+	go func() {
+		r.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return fmt.Errorf("wiz receiver: streams still running at shutdown: %w", ctx.Err())
+	}
 	r.metrics.tb.Shutdown()
 	if r.storage != nil {
 		return r.storage.Close(ctx)
@@ -136,7 +156,7 @@ func (r *wizReceiver) enabledStreams() []streamSpec {
 		cfg  StreamConfig
 		spec func() streamSpec
 	}{
-		{r.cfg.Audit.StreamConfig, auditStream},
+		{r.cfg.Audit.StreamConfig, func() streamSpec { return auditStream(r.auditResultCap) }},
 		{r.cfg.Issues.StreamConfig, func() streamSpec { return issuesStream(r.cfg) }},
 		{r.cfg.VulnerabilityFindings.StreamConfig, func() streamSpec { return vulnerabilityFindingsStream(r.cfg) }},
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 
@@ -176,7 +177,7 @@ func TestCheckpointAdvancesOnlyAfterConsume(t *testing.T) {
 			require.NoError(t, err)
 			defer func() { require.NoError(t, rcv.storage.Close(context.Background())) }()
 			s := streams[0]
-			s.restore(context.Background())
+			require.NoError(t, s.restore(context.Background()))
 			start := s.state.Watermark
 
 			srv.InjectGraphQLFaults(tt.faults...)
@@ -199,7 +200,10 @@ func TestCheckpointAdvancesOnlyAfterConsume(t *testing.T) {
 				assert.True(t, cp.Watermark.Equal(start), "the watermark must not move mid-window")
 				require.NotNil(t, cp.Window)
 				assert.NotEmpty(t, cp.Window.Cursor)
-				assert.Empty(t, cp.Seen, "keys outside the overlap stay in memory; the cursor resumes past them")
+				assert.Equal(t, tt.accepted, cp.Window.Served, "the walk's count toward Wiz's result cap")
+				// Audit has a result cap: a window narrowed at the cap reads
+				// these keys again, so the checkpoint keeps all of them.
+				assert.Len(t, cp.Seen, tt.accepted)
 			default:
 				assert.False(t, ok, "nothing may be saved before the consumer accepted a page")
 			}
@@ -239,6 +243,36 @@ func TestShutdownIsPrompt(t *testing.T) {
 	assert.Less(t, time.Since(start), 2*time.Second)
 }
 
+// Shutdown returns when its context ends, even while the next consumer
+// ignores cancellation, so a stuck exporter cannot hang the collector.
+func TestShutdownHonoursContext(t *testing.T) {
+	_, url := newMock(t, mockwiz.Options{Dataset: smallDataset(5, 0, 0)})
+	cfg := testConfig(url)
+	cfg.Issues.Enabled, cfg.VulnerabilityFindings.Enabled = false, false
+	entered, release := make(chan struct{}), make(chan struct{})
+	stuck, err := consumer.NewLogs(func(context.Context, plog.Logs) error {
+		close(entered)
+		<-release
+		return nil
+	})
+	require.NoError(t, err)
+	rcv, err := NewFactory().CreateLogs(context.Background(), receivertestSettings(), cfg, stuck)
+	require.NoError(t, err)
+	require.NoError(t, rcv.Start(context.Background(), componenttest.NewNopHost()))
+	<-entered
+
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err = rcv.Shutdown(ctx)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Less(t, time.Since(start), 2*time.Second)
+
+	// Once the consumer returns, a second Shutdown completes.
+	close(release)
+	require.NoError(t, rcv.Shutdown(context.Background()))
+}
+
 // A receiver reports StatusOK once its streams poll successfully.
 func TestStatusOK(t *testing.T) {
 	_, url := newMock(t, mockwiz.Options{Dataset: smallDataset(5, 5, 5)})
@@ -265,7 +299,7 @@ func TestWindowKeysStayBounded(t *testing.T) {
 	streams, err := rcv.buildStreams(context.Background(), componenttest.NewNopHost())
 	require.NoError(t, err)
 	s := streams[0]
-	s.restore(context.Background())
+	require.NoError(t, s.restore(context.Background()))
 	pass := mockwiz.Fault{Latency: time.Millisecond}
 	srv.InjectGraphQLFaults(pass, pass, pass, mockwiz.Fault{Status: 500})
 	require.Error(t, s.poll(context.Background()))

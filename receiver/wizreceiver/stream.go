@@ -93,13 +93,18 @@ func (s *stream) fingerprint() string {
 }
 
 // restore loads the stored checkpoint, falling back to initial_lookback
-// when there is none or it cannot be used.
-func (s *stream) restore(ctx context.Context) {
+// when there is none or it cannot be used. It fails only when the storage
+// extension cannot be read: starting from initial_lookback then would
+// silently skip or repeat records.
+func (s *stream) restore(ctx context.Context) error {
 	fp := s.fingerprint()
 	cp, ok, err := s.store.load(ctx)
-	if err != nil {
+	switch {
+	case errors.Is(err, errUnusableCheckpoint):
 		s.logger.Error("Ignoring unusable checkpoint; reading from initial_lookback instead",
 			zap.String("stream", s.spec.name), zap.Duration("initial_lookback", s.cfg.InitialLookback), zap.Error(err))
+	case err != nil:
+		return fmt.Errorf("%s stream: %w; check the storage extension (its directory must be readable)", s.spec.name, err)
 	}
 	if !ok {
 		cp = checkpoint{Watermark: s.now().Add(-s.cfg.InitialLookback)}
@@ -107,7 +112,7 @@ func (s *stream) restore(ctx context.Context) {
 	if cp.Window != nil && cp.Fingerprint != fp {
 		s.logger.Info("Query settings changed since the last run; restarting the unfinished window",
 			zap.String("stream", s.spec.name))
-		cp.Window.Cursor = ""
+		cp.Window.Cursor, cp.Window.Served = "", 0
 	}
 	cp.Fingerprint = fp
 	if cp.LastRecord.IsZero() {
@@ -128,6 +133,7 @@ func (s *stream) restore(ctx context.Context) {
 		zap.Bool("from_checkpoint", ok),
 		// The fixed filters include the project filter, where the stream has one.
 		zap.Any("filter", s.spec.filter))
+	return nil
 }
 
 // run checks the connection, then polls until ctx is cancelled, or until
@@ -141,6 +147,10 @@ func (s *stream) run(ctx context.Context) {
 	if err == nil {
 		s.logger.Info("Connection check passed", zap.String("stream", s.spec.name), zap.String("log_type", s.spec.logType))
 		s.status.report(s.spec.name, nil, false)
+	} else if wiz.Sleep(ctx, s.cfg.PollInterval) != nil {
+		// The check spent its retries; polling at once would spend them
+		// again before the interval its log line promised.
+		return
 	}
 	for {
 		err := s.poll(ctx)
@@ -241,23 +251,23 @@ func (s *stream) poll(ctx context.Context) error {
 			}
 			s.state.Window = &window{Start: s.state.Watermark.Add(-s.cfg.Overlap), End: end}
 		}
-		read, err := s.walk(ctx)
-		if err != nil {
+		if err := s.walk(ctx); err != nil {
 			return err
 		}
-		if w := s.state.Window; s.spec.resultCap > 0 && read >= s.spec.resultCap && w.End.Sub(w.Start) > 2*timeTick {
+		if w := s.state.Window; s.mayBeCapped(w) {
 			// Wiz stops answering a query after resultCap nodes, so this
-			// window may hold more. Read its older half again on its own;
-			// what was delivered is in the seen set and is not repeated.
-			w.End = w.Start.Add(w.End.Sub(w.Start) / 2)
-			w.Cursor = ""
-			s.restoreStored()
-			s.logger.Info("Window reached Wiz's result cap; splitting it", zap.String("stream", s.spec.name),
-				zap.Int("result_cap", s.spec.resultCap), zap.Time("start", w.Start), zap.Time("end", w.End))
-			if err := s.save(ctx); err != nil {
-				return err
+			// window may hold more: narrow it and read it again. What was
+			// delivered is in the seen set and is not repeated; the part
+			// cut off is read by the next window.
+			if s.narrowCappedWindow(w) {
+				if err := s.save(ctx); err != nil {
+					return err
+				}
+				continue
 			}
-			continue
+			s.logger.Error("Wiz's result cap may have cut short a window too narrow to split; records in it may be skipped",
+				zap.String("stream", s.spec.name), zap.Int("result_cap", s.spec.resultCap), zap.Int("served", w.Served),
+				zap.Time("start", w.Start), zap.Time("end", w.End))
 		}
 		caughtUp := !s.state.Window.End.Before(now)
 		s.state.Watermark = s.state.Window.End
@@ -273,10 +283,43 @@ func (s *stream) poll(ctx context.Context) error {
 	}
 }
 
-// walk pages through the current window, resuming at its stored cursor. It
-// returns how many nodes Wiz served.
-func (s *stream) walk(ctx context.Context) (int, error) {
-	read := 0
+// mayBeCapped reports whether Wiz's result cap may have ended the window's
+// walk early. Wiz counts the cap by position in the result, and entries
+// indexed late ahead of the cursor shift positions without being served, so
+// a walk that ended within a page of the cap counts as capped too: a
+// needless narrowing costs one re-read, a missed one loses records.
+func (s *stream) mayBeCapped(w *window) bool {
+	return s.spec.resultCap > 0 && w.Served >= s.spec.resultCap-s.cfg.PageSize
+}
+
+// narrowCappedWindow shrinks a window whose walk reached Wiz's result cap.
+// It halves the window's part past the watermark; when that part is too
+// short to halve, the overlap before the watermark is what holds the cap's
+// worth of records, and the window gives up re-reading it. It reports false
+// when the window cannot shrink at all.
+func (s *stream) narrowCappedWindow(w *window) bool {
+	from := w.Start
+	if s.state.Watermark.After(from) {
+		from = s.state.Watermark
+	}
+	switch {
+	case w.End.Sub(from) > 2*timeTick:
+		w.End = from.Add(w.End.Sub(from) / 2)
+		s.logger.Info("Window reached Wiz's result cap; splitting it", zap.String("stream", s.spec.name),
+			zap.Int("result_cap", s.spec.resultCap), zap.Time("start", w.Start), zap.Time("end", w.End))
+	case w.Start.Before(from):
+		w.Start = from
+		s.logger.Warn("The overlap alone reached Wiz's result cap; reading this window without it (late entries in it are not looked for)",
+			zap.String("stream", s.spec.name), zap.Int("result_cap", s.spec.resultCap), zap.Time("start", w.Start), zap.Time("end", w.End))
+	default:
+		return false
+	}
+	w.Cursor, w.Served = "", 0
+	return true
+}
+
+// walk pages through the current window, resuming at its stored cursor.
+func (s *stream) walk(ctx context.Context) error {
 	w := s.state.Window
 	resuming := w.Cursor != ""
 	cursors := map[string]bool{}
@@ -301,28 +344,28 @@ func (s *stream) walk(ctx context.Context) (int, error) {
 			// are recognised as repeats.
 			s.logger.Warn("Stored cursor rejected; re-reading the window from its start",
 				zap.String("stream", s.spec.name), zap.Error(err))
-			w.Cursor, resuming = "", false
+			w.Cursor, w.Served, resuming = "", 0, false
 			continue
 		}
 		if err != nil {
-			return read, err
+			return err
 		}
 		resuming = false
-		read += len(page.Nodes)
 		if page.HasNextPage && (len(page.Nodes) == 0 || page.EndCursor == "" || page.EndCursor == w.Cursor || cursors[page.EndCursor]) {
-			return read, fmt.Errorf("%w: page with %d nodes, hasNextPage and end cursor %q already seen; stopping this walk",
+			return fmt.Errorf("%w: page with %d nodes, hasNextPage and end cursor %q already seen; stopping this walk",
 				errPagingLoop, len(page.Nodes), page.EndCursor)
 		}
 		cursors[page.EndCursor] = true
 		if err := s.deliver(ctx, page.Nodes); err != nil {
-			return read, err
+			return err
 		}
+		w.Served += len(page.Nodes)
 		if !page.HasNextPage {
-			return read, nil
+			return nil
 		}
 		w.Cursor = page.EndCursor
 		if err := s.save(ctx); err != nil {
-			return read, err
+			return err
 		}
 	}
 }
@@ -343,11 +386,16 @@ func (s *stream) deliver(ctx context.Context, nodes []json.RawMessage) error {
 	accepted := make(seenSet, len(nodes))
 	ids := make([]string, 0, len(nodes))
 	scratch := plog.NewLogRecord()
-	duplicates := 0
+	duplicates, unmappable := 0, 0
 	for _, node := range nodes {
 		key, err := s.spec.mapper.Map(node, scratch)
 		if err != nil {
-			s.logger.Warn("Skipping a node that cannot be mapped", zap.String("stream", s.spec.name), zap.Error(err))
+			// Retrying cannot map it either; holding the checkpoint would
+			// stall the stream. It is counted, so a change in Wiz's data
+			// that makes every node unmappable shows on a dashboard.
+			unmappable++
+			s.logger.Warn("Skipping a node that cannot be mapped", zap.String("stream", s.spec.name),
+				zap.String("id", nodeID(node)), zap.Error(err))
 			scratch = plog.NewLogRecord()
 			continue
 		}
@@ -371,27 +419,27 @@ func (s *stream) deliver(ctx context.Context, nodes []json.RawMessage) error {
 		s.state.LastRecord = s.now()
 	}
 	s.metrics.deduplicated(duplicates)
+	s.metrics.dropped(unmappable, dropUnmappable)
 	for h, t := range accepted {
-		switch {
-		case s.storesKey(t):
+		// Other keys no query reads again: the cursor resumes past them.
+		// Forgetting them keeps memory flat however long the backlog.
+		if s.storesKey(t) {
 			s.seen[h], s.stored[h] = t, t
-		case s.spec.resultCap > 0:
-			// Only a window split at Wiz's result cap (at most resultCap
-			// keys) reads these again. Elsewhere the cursor never does, and
-			// forgetting them keeps memory flat however long the backlog.
-			s.seen[h] = t
 		}
 	}
 	return nil
 }
 
-// storesKey reports whether the checkpoint must keep a key with polled time
-// t: the keys up to the watermark (the overlap the current window re-reads)
-// and those within overlap of the window's end (the next window re-reads
-// them). With no window open, every key left in seen is such a key.
+// storesKey reports whether a key with polled time t must be kept, in
+// memory and in the checkpoint, because a later query reads it again: the
+// keys up to the watermark (the overlap the current window re-reads) and
+// those within overlap of the window's end (the next window re-reads them).
+// With no window open, every key left in seen is such a key. A stream with
+// a result cap keeps every key of its window: a window narrowed at the cap
+// reads them again, even after a restart; the cap bounds how many there are.
 func (s *stream) storesKey(t int64) bool {
 	w := s.state.Window
-	if w == nil {
+	if w == nil || s.spec.resultCap > 0 {
 		return true
 	}
 	return t <= s.state.Watermark.Add(timeTick).UnixNano() || t >= w.End.Add(-s.cfg.Overlap).UnixNano()
@@ -422,7 +470,7 @@ func (s *stream) consume(ctx context.Context, logs plog.Logs, ids []string) erro
 			return nil
 		}
 		if consumererror.IsPermanent(err) {
-			s.metrics.dropped(count)
+			s.metrics.dropped(count, dropRefused)
 			s.logger.Error("Next consumer permanently refused records; dropping them",
 				zap.String("stream", s.spec.name), zap.Int("records", count), zap.Strings("ids", ids), zap.Error(err))
 			return nil
@@ -444,6 +492,15 @@ func (s *stream) save(ctx context.Context) error {
 	// Saved even while shutting down: the state is consistent at every
 	// page boundary, and losing it only costs a re-read.
 	return s.store.save(context.WithoutCancel(ctx), s.state)
+}
+
+// nodeID reads a node's id for a log line, or "" when it has none.
+func nodeID(node json.RawMessage) string {
+	var n struct {
+		ID string `json:"id"`
+	}
+	_ = json.Unmarshal(node, &n)
+	return n.ID
 }
 
 func formatTime(t time.Time) string {

@@ -57,7 +57,7 @@ func TestLoopGuards(t *testing.T) {
 			streams, err := rcv.buildStreams(context.Background(), componenttest.NewNopHost())
 			require.NoError(t, err)
 			s := streams[0]
-			s.restore(context.Background())
+			require.NoError(t, s.restore(context.Background()))
 
 			err = s.poll(context.Background())
 			require.ErrorIs(t, err, errPagingLoop)
@@ -171,8 +171,7 @@ func TestMissingScope(t *testing.T) {
 }
 
 // A consumer that refuses a page a few times gets the same page again, and
-// nothing is lost or repeated; a permanent refusal drops the page and the
-// stream moves on.
+// nothing is lost or repeated.
 func TestDownstreamBackPressure(t *testing.T) {
 	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(60, 0, 0)})
 	cfg := testConfig(url)
@@ -190,6 +189,8 @@ func TestDownstreamBackPressure(t *testing.T) {
 	assert.Equal(t, int64(3), failing.refused.Load())
 }
 
+// A permanent refusal drops the page and the stream moves on (the dropped
+// count is checked in TestDroppedRecordsByReason).
 func TestPermanentConsumerError(t *testing.T) {
 	_, url := newMock(t, mockwiz.Options{Dataset: smallDataset(40, 0, 0)})
 	cfg := testConfig(url)
@@ -201,9 +202,10 @@ func TestPermanentConsumerError(t *testing.T) {
 	streams, err := rcv.buildStreams(context.Background(), componenttest.NewNopHost())
 	require.NoError(t, err)
 	s := streams[0]
-	s.restore(context.Background())
+	require.NoError(t, s.restore(context.Background()))
 	require.NoError(t, s.poll(context.Background()), "a permanent refusal drops the page; the stream moves on")
 	assert.Nil(t, s.state.Window)
+	assert.WithinDuration(t, time.Now(), s.state.Watermark, 10*time.Second, "the watermark moved past the dropped pages")
 	assert.Len(t, s.seen, 0, "overlap 0 keeps nothing behind the watermark")
 }
 

@@ -59,8 +59,19 @@ func (t streamTelemetry) emitted(n int) {
 	t.tb.WizRecordsEmitted.Add(context.Background(), int64(n), t.attrs)
 }
 
-func (t streamTelemetry) dropped(n int) {
-	t.tb.WizRecordsDropped.Add(context.Background(), int64(n), t.attrs)
+// Why records were dropped: the reason attribute of wiz_records_dropped.
+const (
+	// dropRefused: the next consumer refused them permanently.
+	dropRefused = "consumer_refused"
+	// dropUnmappable: the node has no id or no valid polled time.
+	dropUnmappable = "unmappable"
+)
+
+func (t streamTelemetry) dropped(n int, reason string) {
+	if n > 0 {
+		t.tb.WizRecordsDropped.Add(context.Background(), int64(n), t.attrs,
+			metric.WithAttributes(attribute.String(attrReason, reason)))
+	}
 }
 
 func (t streamTelemetry) deduplicated(n int) {

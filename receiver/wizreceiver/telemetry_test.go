@@ -2,6 +2,8 @@ package wizreceiver
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -19,6 +22,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadatatest"
 )
 
@@ -61,7 +65,7 @@ func TestNoEventsAlert(t *testing.T) {
 	streams, err := rcv.buildStreams(context.Background(), host)
 	require.NoError(t, err)
 	s := streams[0]
-	s.restore(context.Background())
+	require.NoError(t, s.restore(context.Background()))
 
 	pollAndReport := func() {
 		t.Helper()
@@ -190,4 +194,59 @@ func TestStartupSummaryAndConnectionCheck(t *testing.T) {
 	}
 	assert.Equal(t, map[string]any{"auditLogEntries": 1.0, "issuesV2": 1.0, "vulnerabilityFindings": 1.0}, firstByRoot)
 	assert.Equal(t, componentstatus.StatusOK, host.all()[0].Status(), "the check reports OK before any poll completes")
+}
+
+// fixedPages serves its pages in order, then empty pages.
+type fixedPages struct {
+	pages []wiz.Page
+	calls int
+}
+
+func (p *fixedPages) FetchPage(context.Context, wiz.Request) (wiz.Page, error) {
+	if p.calls >= len(p.pages) {
+		return wiz.Page{}, nil
+	}
+	p.calls++
+	return p.pages[p.calls-1], nil
+}
+
+// Records the stream cannot deliver are counted by reason, and the stream
+// moves past them: a node it cannot map, and a page the next consumer
+// refuses for good.
+func TestDroppedRecordsByReason(t *testing.T) {
+	tt := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
+	cfg := testConfig("http://127.0.0.1:1")
+	cfg.Overlap = 0
+	cfg.Issues.Enabled, cfg.VulnerabilityFindings.Enabled = false, false
+	// The first page is accepted, the second refused for good.
+	next := &refuseNth{LogsSink: &consumertest.LogsSink{}, n: 2, err: consumererror.NewPermanent(errors.New("malformed records"))}
+	rcv, err := newWizReceiver(metadatatest.NewSettings(tt), cfg, next)
+	require.NoError(t, err)
+	streams, err := rcv.buildStreams(context.Background(), componenttest.NewNopHost())
+	require.NoError(t, err)
+	t.Cleanup(rcv.metrics.tb.Shutdown)
+	s := streams[0]
+	require.NoError(t, s.restore(context.Background()))
+	at := s.state.Watermark.Add(time.Minute).UTC().Format(time.RFC3339Nano)
+	s.client = &fixedPages{pages: []wiz.Page{
+		{Nodes: []json.RawMessage{
+			json.RawMessage(`{"id":"a-1","timestamp":"` + at + `"}`),
+			json.RawMessage(`{"id":"no-time","timestamp":"yesterday"}`),
+		}, HasNextPage: true, EndCursor: "c1"},
+		{Nodes: []json.RawMessage{json.RawMessage(`{"id":"a-2","timestamp":"` + at + `"}`)}},
+	}}
+
+	require.NoError(t, s.poll(context.Background()))
+	assert.Nil(t, s.state.Window, "the stream moved past both")
+	assert.Equal(t, 1, next.LogRecordCount())
+
+	logType := attribute.String("log_type", "Wiz.Audit")
+	metadatatest.AssertEqualWizRecordsDropped(t, tt, []metricdata.DataPoint[int64]{
+		{Value: 1, Attributes: attribute.NewSet(logType, attribute.String("reason", "unmappable"))},
+		{Value: 1, Attributes: attribute.NewSet(logType, attribute.String("reason", "consumer_refused"))},
+	}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualWizRecordsEmitted(t, tt, []metricdata.DataPoint[int64]{
+		{Value: 1, Attributes: attribute.NewSet(logType)},
+	}, metricdatatest.IgnoreTimestamp())
 }

@@ -126,7 +126,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.WizRecordsDropped, err = builder.meter.Int64Counter(
 		"otelcol_wiz_records_dropped",
-		metric.WithDescription("Log records dropped because the next consumer refused them permanently, per log type. [Alpha]"),
+		metric.WithDescription("Log records dropped, per log type and reason: consumer_refused (the next consumer refused them permanently) or unmappable (a node without an id or a valid polled time). [Alpha]"),
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)

@@ -161,7 +161,7 @@ func AssertEqualWizRecordsDeduplicated(t *testing.T, tt *componenttest.Telemetry
 func AssertEqualWizRecordsDropped(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_wiz_records_dropped",
-		Description: "Log records dropped because the next consumer refused them permanently, per log type. [Alpha]",
+		Description: "Log records dropped, per log type and reason: consumer_refused (the next consumer refused them permanently) or unmappable (a node without an id or a valid polled time). [Alpha]",
 		Unit:        "{record}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
