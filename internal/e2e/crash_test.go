@@ -121,23 +121,30 @@ func kill9(t *testing.T, bin, config string, inFlight int) {
 		}
 	}
 	c := startCollector(t, bin, config, env, filepath.Join(dir, "unused.jsonl"))
-	require.Eventually(t, func() bool { return allArrived(want, backend.snapshot()) }, 60*time.Second, 100*time.Millisecond,
-		"collector log:\n%s", c.log.String())
+	// Not require: on a timeout the figures below say what was lost.
+	assert.Eventually(t, func() bool { return allArrived(want, backend.snapshot()) }, 60*time.Second, 100*time.Millisecond)
 	time.Sleep(time.Second)
 	c.stop(t)
 
 	got := backend.snapshot()
-	total, duplicated := 0, 0
+	total, lost, duplicated := 0, 0, 0
 	for typ, uids := range want {
+		expected := map[string]bool{}
 		for _, uid := range uids {
 			total++
-			require.Positive(t, got[typ][uid], "%s %s lost", typ, uid)
+			expected[uid] = true
+			if got[typ][uid] == 0 {
+				lost++
+			}
 		}
-		for _, n := range got[typ] {
+		for uid, n := range got[typ] {
 			duplicated += n - 1
+			assert.True(t, expected[uid], "%s: unexpected record %s", typ, uid)
 		}
-		assert.Len(t, got[typ], len(uids), "%s: unexpected records", typ)
 	}
-	t.Logf("kill -9: %d kills; %d records, 0 lost, %d duplicated", kills, total, duplicated)
+	t.Logf("kill -9: %d kills; %d records, %d lost, %d duplicated", kills, total, lost, duplicated)
+	if !assert.Zero(t, lost, "records lost") {
+		t.Logf("collector log of the last run:\n%s", c.log.String())
+	}
 	assert.LessOrEqual(t, duplicated, kills*inFlight)
 }
