@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -182,19 +181,7 @@ func cappedAuditStream(t *testing.T, set receiver.Settings, url string, host com
 	rcv, err := newWizReceiver(set, cfg, next)
 	require.NoError(t, err)
 	rcv.auditResultCap = 50
-	streams, err := rcv.buildStreams(context.Background(), host)
-	require.NoError(t, err)
-	var once sync.Once
-	closeStorage := func() {
-		once.Do(func() {
-			require.NoError(t, rcv.storage.Close(context.Background()))
-			rcv.metrics.tb.Shutdown()
-		})
-	}
-	t.Cleanup(closeStorage)
-	s := streams[0]
-	require.NoError(t, s.restore(context.Background()))
-	return s, closeStorage
+	return firstStream(t, rcv, host)
 }
 
 func auditOnly(want map[string][]string) map[string][]string {

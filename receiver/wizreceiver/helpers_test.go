@@ -203,6 +203,26 @@ func allArrived(want map[string][]string, got map[string]map[string]int) bool {
 	return true
 }
 
+// firstStream builds rcv's streams on host and returns the first one,
+// restored from its checkpoint. The returned func releases the receiver's
+// storage client and telemetry, as a shutdown does; it also runs at cleanup.
+func firstStream(t *testing.T, rcv *wizReceiver, host component.Host) (*stream, func()) {
+	t.Helper()
+	streams, err := rcv.buildStreams(context.Background(), host)
+	require.NoError(t, err)
+	var once sync.Once
+	release := func() {
+		once.Do(func() {
+			require.NoError(t, rcv.storage.Close(context.Background()))
+			rcv.metrics.tb.Shutdown()
+		})
+	}
+	t.Cleanup(release)
+	s := streams[0]
+	require.NoError(t, s.restore(context.Background()))
+	return s, release
+}
+
 func receivertestSettings() receiver.Settings {
 	return receivertest.NewNopSettings(metadata.Type)
 }

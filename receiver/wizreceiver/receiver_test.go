@@ -173,11 +173,7 @@ func TestCheckpointAdvancesOnlyAfterConsume(t *testing.T) {
 			require.NoError(t, err)
 			now := time.Now()
 			rcv.now = func() time.Time { return now }
-			streams, err := rcv.buildStreams(context.Background(), host)
-			require.NoError(t, err)
-			defer func() { require.NoError(t, rcv.storage.Close(context.Background())) }()
-			s := streams[0]
-			require.NoError(t, s.restore(context.Background()))
+			s, _ := firstStream(t, rcv, host)
 			start := s.state.Watermark
 
 			srv.InjectGraphQLFaults(tt.faults...)
@@ -296,10 +292,7 @@ func TestWindowKeysStayBounded(t *testing.T) {
 	cfg.BackOff.Enabled = false
 	rcv, err := newWizReceiver(receivertestSettings(), cfg, consumertest.NewNop())
 	require.NoError(t, err)
-	streams, err := rcv.buildStreams(context.Background(), componenttest.NewNopHost())
-	require.NoError(t, err)
-	s := streams[0]
-	require.NoError(t, s.restore(context.Background()))
+	s, _ := firstStream(t, rcv, componenttest.NewNopHost())
 	pass := mockwiz.Fault{Latency: time.Millisecond}
 	srv.InjectGraphQLFaults(pass, pass, pass, mockwiz.Fault{Status: 500})
 	require.Error(t, s.poll(context.Background()))
@@ -307,6 +300,4 @@ func TestWindowKeysStayBounded(t *testing.T) {
 	require.NotNil(t, s.state.Window)
 	assert.NotEmpty(t, s.state.Window.Cursor, "three pages were delivered")
 	assert.Empty(t, s.seen, "60 delivered keys, none inside an overlap")
-	require.NoError(t, rcv.storage.Close(context.Background()))
-	rcv.metrics.tb.Shutdown()
 }

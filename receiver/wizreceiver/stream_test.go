@@ -54,10 +54,7 @@ func TestLoopGuards(t *testing.T) {
 			cfg.Issues.Enabled, cfg.VulnerabilityFindings.Enabled = false, false
 			rcv, err := newWizReceiver(receivertestSettings(), cfg, consumertest.NewNop())
 			require.NoError(t, err)
-			streams, err := rcv.buildStreams(context.Background(), componenttest.NewNopHost())
-			require.NoError(t, err)
-			s := streams[0]
-			require.NoError(t, s.restore(context.Background()))
+			s, _ := firstStream(t, rcv, componenttest.NewNopHost())
 
 			err = s.poll(context.Background())
 			require.ErrorIs(t, err, errPagingLoop)
@@ -199,10 +196,7 @@ func TestPermanentConsumerError(t *testing.T) {
 	cfg.Issues.Enabled, cfg.VulnerabilityFindings.Enabled = false, false
 	rcv, err := newWizReceiver(receivertestSettings(), cfg, consumertest.NewErr(consumererror.NewPermanent(errors.New("malformed records"))))
 	require.NoError(t, err)
-	streams, err := rcv.buildStreams(context.Background(), componenttest.NewNopHost())
-	require.NoError(t, err)
-	s := streams[0]
-	require.NoError(t, s.restore(context.Background()))
+	s, _ := firstStream(t, rcv, componenttest.NewNopHost())
 	require.NoError(t, s.poll(context.Background()), "a permanent refusal drops the page; the stream moves on")
 	assert.Nil(t, s.state.Window)
 	assert.WithinDuration(t, time.Now(), s.state.Watermark, 10*time.Second, "the watermark moved past the dropped pages")

@@ -62,10 +62,7 @@ func TestNoEventsAlert(t *testing.T) {
 	clock := &fakeClock{now: time.Now()}
 	rcv.now = clock.Now
 	host := &statusHost{Host: componenttest.NewNopHost()}
-	streams, err := rcv.buildStreams(context.Background(), host)
-	require.NoError(t, err)
-	s := streams[0]
-	require.NoError(t, s.restore(context.Background()))
+	s, _ := firstStream(t, rcv, host)
 
 	pollAndReport := func() {
 		t.Helper()
@@ -103,8 +100,6 @@ func TestNoEventsAlert(t *testing.T) {
 	assert.Equal(t, componentstatus.StatusOK, host.last().Status())
 	assert.Equal(t, 1, logs.FilterMessage("Records are flowing again").Len())
 	noEvents(0)
-	require.NoError(t, rcv.storage.Close(context.Background()))
-	rcv.metrics.tb.Shutdown()
 }
 
 // The receiver's own metrics report what happened: records per log type,
@@ -223,11 +218,7 @@ func TestDroppedRecordsByReason(t *testing.T) {
 	next := &refuseNth{LogsSink: &consumertest.LogsSink{}, n: 2, err: consumererror.NewPermanent(errors.New("malformed records"))}
 	rcv, err := newWizReceiver(metadatatest.NewSettings(tt), cfg, next)
 	require.NoError(t, err)
-	streams, err := rcv.buildStreams(context.Background(), componenttest.NewNopHost())
-	require.NoError(t, err)
-	t.Cleanup(rcv.metrics.tb.Shutdown)
-	s := streams[0]
-	require.NoError(t, s.restore(context.Background()))
+	s, _ := firstStream(t, rcv, componenttest.NewNopHost())
 	at := s.state.Watermark.Add(time.Minute).UTC().Format(time.RFC3339Nano)
 	s.client = &fixedPages{pages: []wiz.Page{
 		{Nodes: []json.RawMessage{
