@@ -79,9 +79,13 @@ type row struct {
 	node map[string]any
 }
 
-// after reports whether r comes after (t, id) in newest-first order.
-func (r row) after(t time.Time, id string) bool {
-	return r.at.Before(t) || (r.at.Equal(t) && r.id < id)
+// compareRows orders rows newest first, or oldest first.
+func compareRows(a, b row, oldestFirst bool) int {
+	c := cmp.Or(b.at.Compare(a.at), strings.Compare(b.id, a.id))
+	if oldestFirst {
+		return -c
+	}
+	return c
 }
 
 func (c collection) encodeCursor(r row) string {
@@ -180,7 +184,8 @@ func (s *Server) connection(c collection, args map[string]any, client *Client, n
 		if err != nil {
 			return nil, userError("invalid cursor %q", after)
 		}
-		start = sort.Search(len(rows), func(i int) bool { return rows[i].after(t, id) })
+		at := row{at: t, id: id}
+		start = sort.Search(len(rows), func(i int) bool { return compareRows(rows[i], at, s.opts.OldestFirst) > 0 })
 	}
 	// Only the page and one match beyond it are looked for: a backfill's
 	// walk then costs a page per request, not the whole collection.
@@ -238,8 +243,8 @@ func (s *Server) connection(c collection, args map[string]any, client *Client, n
 	return conn, nil
 }
 
-// sortedRows returns the collection's nodes newest first; the caller holds
-// s.mu.
+// sortedRows returns the collection's nodes in serving order; the caller
+// holds s.mu.
 func (s *Server) sortedRows(c collection) []row {
 	nodes := s.nodes[c.kind]
 	if len(s.sorted[c.kind]) == len(nodes) {
@@ -250,9 +255,7 @@ func (s *Server) sortedRows(c collection) []row {
 		at, _ := parseTime(n[c.sortField])
 		rows[i] = row{at: at, id: n["id"].(string), node: n}
 	}
-	slices.SortFunc(rows, func(a, b row) int {
-		return cmp.Or(b.at.Compare(a.at), strings.Compare(b.id, a.id))
-	})
+	slices.SortFunc(rows, func(a, b row) int { return compareRows(a, b, s.opts.OldestFirst) })
 	s.sorted[c.kind] = rows
 	return rows
 }

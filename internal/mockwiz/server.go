@@ -44,6 +44,9 @@ type Options struct {
 	// AuditResultCap is how many audit entries one page walk can return in
 	// total (default 10000).
 	AuditResultCap int
+	// OldestFirst serves every collection oldest first instead of newest
+	// first, as Wiz does: a change of order a client must survive.
+	OldestFirst bool
 	// RateLimit is the allowed /graphql requests per second per client;
 	// 0 disables rate limiting.
 	RateLimit float64
