@@ -37,15 +37,40 @@ type checkpoint struct {
 	LastRecord time.Time `json:"last_record,omitzero"`
 }
 
-// window is one query range [Start, End] of the polled time field.
+// window is one range [Start, End] of the polled time field; once it has
+// been read in full, the watermark moves to End.
 type window struct {
-	Start  time.Time `json:"start"`
-	End    time.Time `json:"end"`
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	// Until, when set, is where the part still to read ends: earlier walks
+	// were cut short by Wiz's result cap after delivering everything in
+	// (Until, End], so the next walk queries [Start, Until].
+	Until  time.Time `json:"until,omitzero"`
 	Cursor string    `json:"cursor,omitempty"`
 	// Served counts the nodes Wiz served in this walk before Cursor. Wiz's
 	// result cap counts the whole walk, so a walk resumed after a restart
 	// must know what its earlier pages used up.
 	Served int `json:"served,omitempty"`
+	// Oldest is the oldest polled time this walk was served, and Unordered
+	// records that a node came newer than the one before it. A capped walk
+	// served newest first covers (Oldest, queryEnd], which is what lets the
+	// next walk start where it stopped.
+	Oldest    time.Time `json:"oldest,omitzero"`
+	Unordered bool      `json:"unordered,omitempty"`
+}
+
+// queryEnd is the upper bound of the window's next walk.
+func (w *window) queryEnd() time.Time {
+	if w.Until.IsZero() {
+		return w.End
+	}
+	return w.Until
+}
+
+// restartWalk forgets the walk in progress, so the next one reads the
+// window's remaining part from its first page.
+func (w *window) restartWalk() {
+	w.Cursor, w.Served, w.Oldest, w.Unordered = "", 0, time.Time{}, false
 }
 
 // seenKey is a hashed record key and the record's polled time, kept so the
@@ -89,11 +114,10 @@ func (s seenSet) toSlice() []seenKey {
 	return out
 }
 
-// pruneBefore forgets keys older than t: no future query reaches them.
-func (s seenSet) pruneBefore(t time.Time) {
-	limit := t.UnixNano()
+// keepOnly forgets the keys whose time keep rejects.
+func (s seenSet) keepOnly(keep func(t int64) bool) {
 	for h, ts := range s {
-		if ts < limit {
+		if !keep(ts) {
 			delete(s, h)
 		}
 	}
@@ -139,8 +163,9 @@ func (s checkpointStore) decode(raw []byte) (cp checkpoint, err error) {
 	if cp.Watermark.IsZero() {
 		return checkpoint{}, fmt.Errorf("checkpoint %q has no watermark", s.key)
 	}
-	if w := cp.Window; w != nil && (w.Start.IsZero() || w.End.Before(w.Start) || w.Served < 0) {
-		return checkpoint{}, fmt.Errorf("checkpoint %q has an invalid window [%s, %s] (%d served)", s.key, w.Start, w.End, w.Served)
+	if w := cp.Window; w != nil && (w.Start.IsZero() || w.End.Before(w.Start) || w.Served < 0 ||
+		(!w.Until.IsZero() && (w.Until.Before(w.Start) || w.Until.After(w.End)))) {
+		return checkpoint{}, fmt.Errorf("checkpoint %q has an invalid window [%s, %s] (until %s, %d served)", s.key, w.Start, w.End, w.Until, w.Served)
 	}
 	return cp, nil
 }

@@ -87,6 +87,8 @@ func FuzzCheckpoint(f *testing.F) {
 	f.Add(good)
 	f.Add([]byte(`{"version":1}`))
 	f.Add([]byte(`{"version":1,"window":{"start":"2026-11-27T00:00:00Z","end":"2026-11-26T00:00:00Z"}}`))
+	f.Add([]byte(`{"version":1,"watermark":"2026-11-27T00:00:00Z","window":{"start":"2026-11-26T00:00:00Z","end":"2026-11-26T12:00:00Z"}}`))
+	f.Add([]byte(`{"version":1,"watermark":"2026-11-27T00:00:00Z","window":{"start":"2026-11-26T23:59:00Z","end":"2026-11-27T01:00:00Z","until":"2026-11-26T00:00:00Z"}}`))
 	f.Add([]byte(`{"version":2}`))
 	f.Add([]byte(`null`))
 	f.Add([]byte{0xff, 0x00})
@@ -95,6 +97,10 @@ func FuzzCheckpoint(f *testing.F) {
 		require.NoError(t, s.restore(context.Background()), "only a failing storage may stop restore")
 		require.False(t, s.state.Watermark.IsZero(), "restore must leave a watermark")
 		require.NotNil(t, s.seen)
+		if w := s.state.Window; w != nil {
+			require.False(t, w.End.Before(s.state.Watermark), "a restored window must not move the watermark back")
+			require.True(t, w.Until.IsZero() || (!w.Until.Before(w.Start) && !w.Until.After(w.End)), "until must lie in the window")
+		}
 		_ = s.poll(context.Background())
 	})
 }
@@ -138,4 +144,16 @@ func TestRestoreStorageFailure(t *testing.T) {
 	corrupt := fuzzStream(t, []byte("{not json"), &scriptedPages{})
 	require.NoError(t, corrupt.restore(context.Background()))
 	assert.True(t, corrupt.state.Watermark.Equal(corrupt.now().Add(-corrupt.cfg.InitialLookback)))
+}
+
+// Everything up to the watermark was delivered, so a stored window that ends
+// before it (older releases could store one) is dropped, not read: reading
+// it would move the watermark back.
+func TestRestoreDropsWindowBehindWatermark(t *testing.T) {
+	stored := []byte(`{"version":1,"watermark":"2026-11-27T00:00:00Z",` +
+		`"window":{"start":"2026-11-26T00:00:00Z","end":"2026-11-26T12:00:00Z","cursor":"abc","served":40}}`)
+	s := fuzzStream(t, stored, &scriptedPages{})
+	require.NoError(t, s.restore(context.Background()))
+	assert.Nil(t, s.state.Window)
+	assert.Equal(t, time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC), s.state.Watermark.UTC())
 }

@@ -232,32 +232,120 @@ func TestResultCapResumedWalk(t *testing.T) {
 	})
 }
 
-// narrowCappedWindow halves the window's part past the watermark, then
-// gives up the overlap, and never moves below the watermark.
+// Late entries crowding one overlap up to the cap make every window that
+// re-reads the overlap look capped. The stream must still move on at the
+// cost of a walk or two per poll, not halve its windows to nothing.
+func TestResultCapDenseOverlap(t *testing.T) {
+	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(0, 0, 0), AuditResultCap: 50})
+	sink := &consumertest.LogsSink{}
+	s, _ := cappedAuditStream(t, receivertestSettings(), url, componenttest.NewNopHost(), sink)
+	require.NoError(t, s.poll(context.Background()))
+	srv.AddAuditEntries(40, time.Now().Add(-s.cfg.Overlap/2))
+
+	before := len(srv.Requests())
+	const polls = 5
+	for range polls {
+		require.NoError(t, s.poll(context.Background()))
+	}
+	t.Logf("%d polls: %d requests", polls, len(srv.Requests())-before)
+	requireExactlyOnce(t, auditOnly(expectedUIDs(srv, "", "")), receivedUIDs(sink))
+	// Each poll: the window's walk (two pages of 20), then one walk of the
+	// entries sharing the oldest microsecond it was served.
+	assert.LessOrEqual(t, len(srv.Requests())-before, polls*3)
+}
+
+// A backfill far beyond the cap costs about one request per page, and the
+// keys it keeps stay within one walk's worth.
+func TestResultCapBackfill(t *testing.T) {
+	const records, cap, pageSize = 3000, 50, 20
+	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(records, 0, 0), AuditResultCap: cap})
+	probe := &seenProbe{LogsSink: &consumertest.LogsSink{}}
+	s, _ := cappedAuditStream(t, receivertestSettings(), url, componenttest.NewNopHost(), probe)
+	probe.stream = s
+	require.NoError(t, s.poll(context.Background()))
+
+	requireExactlyOnce(t, auditOnly(expectedUIDs(srv, "", "")), receivedUIDs(probe.LogsSink))
+	// A capped walk takes 3 requests (20+20+10) for 50 nodes, one of them
+	// the previous walk's last; a window ends with one short walk.
+	walks := records/(cap-1) + 1
+	windows := int(s.cfg.InitialLookback/s.cfg.MaxWindow) + 1
+	requests := len(srv.Requests())
+	t.Logf("%d records: %d requests, at most %d keys held", records, requests, probe.maxSeen)
+	assert.LessOrEqual(t, requests, 3*(walks+windows))
+	assert.LessOrEqual(t, probe.maxSeen, cap+pageSize)
+	assert.LessOrEqual(t, len(s.state.Seen), pageSize, "after the backfill only the overlap's keys remain")
+}
+
+// If Wiz served a capped query oldest first, a walk would say nothing about
+// what it missed; the stream notices and falls back to halving its windows.
+func TestResultCapOldestFirst(t *testing.T) {
+	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(230, 0, 0), AuditResultCap: 50, OldestFirst: true})
+	sink := &consumertest.LogsSink{}
+	s, _ := cappedAuditStream(t, receivertestSettings(), url, componenttest.NewNopHost(), sink)
+	require.NoError(t, s.poll(context.Background()))
+	requireExactlyOnce(t, auditOnly(expectedUIDs(srv, "", "")), receivedUIDs(sink))
+}
+
+// seenProbe records the most keys its stream held when a page arrived.
+type seenProbe struct {
+	*consumertest.LogsSink
+	stream  *stream
+	maxSeen int
+}
+
+func (p *seenProbe) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	p.maxSeen = max(p.maxSeen, len(p.stream.seen)+ld.LogRecordCount())
+	return p.LogsSink.ConsumeLogs(ctx, ld)
+}
+
+// narrowCappedWindow continues a newest-first walk below the oldest time it
+// was served; a walk in another order drops the overlap, then halves the
+// part past the watermark. Neither moves below the watermark.
 func TestNarrowCappedWindow(t *testing.T) {
 	mark := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	overlap, end := mark.Add(-time.Minute), mark.Add(time.Hour)
 	tests := []struct {
-		name       string
-		start, end time.Time
-		want       *window // nil: cannot narrow
+		name string
+		in   window
+		want *window // nil: cannot narrow
 	}{
-		{"halves the part past the watermark", mark.Add(-time.Minute), mark.Add(time.Hour),
-			&window{Start: mark.Add(-time.Minute), End: mark.Add(30 * time.Minute)}},
-		{"drops a dense overlap", mark.Add(-time.Minute), mark.Add(2 * timeTick),
-			&window{Start: mark, End: mark.Add(2 * timeTick)}},
-		{"cannot narrow", mark, mark.Add(2 * timeTick), nil},
+		{"newest first: reads on below the oldest time served",
+			window{Start: overlap, End: end, Oldest: mark.Add(40 * time.Minute)},
+			&window{Start: overlap, End: end, Until: mark.Add(40 * time.Minute)}},
+		{"newest first: reads on into the overlap",
+			window{Start: overlap, End: end, Until: mark.Add(time.Minute), Oldest: mark.Add(-30 * time.Second)},
+			&window{Start: overlap, End: end, Until: mark.Add(-30 * time.Second)}},
+		{"newest first: a node before the start is read from the start",
+			window{Start: overlap, End: end, Oldest: overlap.Add(-timeTick)},
+			&window{Start: overlap, End: end, Until: overlap}},
+		{"newest first: no progress",
+			window{Start: overlap, End: end, Until: mark, Oldest: mark}, nil},
+		{"other order: drops the overlap first",
+			window{Start: overlap, End: end, Oldest: overlap, Unordered: true},
+			&window{Start: mark, End: end}},
+		{"other order: then halves the part past the watermark",
+			window{Start: mark, End: end, Oldest: mark, Unordered: true},
+			&window{Start: mark, End: mark.Add(30 * time.Minute)}},
+		{"other order: halves what is left to read",
+			window{Start: mark, End: end, Until: mark.Add(40 * time.Minute), Oldest: mark, Unordered: true},
+			&window{Start: mark, End: mark.Add(20 * time.Minute)}},
+		{"other order: cannot narrow",
+			window{Start: mark, End: mark.Add(2 * timeTick), Unordered: true}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := &stream{logger: zap.NewNop(), spec: streamSpec{resultCap: 50}, state: checkpoint{Watermark: mark}}
-			w := &window{Start: tt.start, End: tt.end, Cursor: "c", Served: 50}
-			ok := s.narrowCappedWindow(w)
+			s := &stream{logger: zap.NewNop(), spec: streamSpec{resultCap: 50}, cfg: &Config{Overlap: time.Minute},
+				state: checkpoint{Watermark: mark}, seen: seenSet{}}
+			w := tt.in
+			w.Cursor, w.Served = "c", 50
+			s.state.Window = &w
+			ok := s.narrowCappedWindow(&w)
 			if tt.want == nil {
 				assert.False(t, ok)
 				return
 			}
 			require.True(t, ok)
-			assert.Equal(t, *tt.want, *w)
+			assert.Equal(t, *tt.want, w)
 		})
 	}
 }

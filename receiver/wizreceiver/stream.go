@@ -73,14 +73,12 @@ type stream struct {
 	now      func() time.Time
 
 	state checkpoint
-	// seen holds the keys of records a query may read again: those in the
-	// overlaps before the watermark and before the window's end, and, for a
-	// stream with a result cap, every key of the current window.
+	// seen holds the keys of delivered records a later query reads again
+	// (see rereads), and, for a stream with a result cap, every key of the
+	// walk in progress. The checkpoint keeps them too. The cursor resumes
+	// past the others, so a long backfill neither holds nor rewrites every
+	// key it delivered.
 	seen seenSet
-	// stored is the part of seen the checkpoint keeps: the keys a later
-	// query reads again. The cursor resumes past the others, so a long
-	// backfill does not rewrite every key it delivered on every page.
-	stored seenSet
 	// silent is set while the no-events alert is raised.
 	silent bool
 }
@@ -112,7 +110,12 @@ func (s *stream) restore(ctx context.Context) error {
 	if cp.Window != nil && cp.Fingerprint != fp {
 		s.logger.Info("Query settings changed since the last run; restarting the unfinished window",
 			zap.String("stream", s.spec.name))
-		cp.Window.Cursor, cp.Window.Served = "", 0
+		cp.Window.restartWalk()
+	}
+	if cp.Window != nil && cp.Window.End.Before(cp.Watermark) {
+		// Everything up to the watermark was delivered; a window ending
+		// before it (older releases could store one) has nothing to read.
+		cp.Window = nil
 	}
 	cp.Fingerprint = fp
 	if cp.LastRecord.IsZero() {
@@ -124,7 +127,6 @@ func (s *stream) restore(ctx context.Context) error {
 	for _, k := range cp.Seen {
 		s.seen[k.Hash] = k.Time
 	}
-	s.stored = maps.Clone(s.seen)
 	s.logger.Info("Wiz stream enabled",
 		zap.String("stream", s.spec.name),
 		zap.String("log_type", s.spec.logType),
@@ -240,10 +242,12 @@ func (s *stream) explainDenied(denied *wiz.AccessDeniedError) error {
 		s.spec.name, s.spec.scope, s.spec.logType, s.spec.name, denied)
 }
 
-// poll reads from the checkpoint up to now, one window at a time.
+// poll reads from the checkpoint up to the time it started, one window at
+// a time. Records newer than that wait for the next poll, so a poll ends
+// however busy the tenant.
 func (s *stream) poll(ctx context.Context) error {
+	now := s.now()
 	for {
-		now := s.now()
 		if s.state.Window == nil {
 			end := minTime(now, s.state.Watermark.Add(s.cfg.MaxWindow))
 			if !end.After(s.state.Watermark) {
@@ -257,8 +261,7 @@ func (s *stream) poll(ctx context.Context) error {
 		if w := s.state.Window; s.mayBeCapped(w) {
 			// Wiz stops answering a query after resultCap nodes, so this
 			// window may hold more: narrow it and read it again. What was
-			// delivered is in the seen set and is not repeated; the part
-			// cut off is read by the next window.
+			// delivered is in the seen set and is not repeated.
 			if s.narrowCappedWindow(w) {
 				if err := s.save(ctx); err != nil {
 					return err
@@ -272,8 +275,7 @@ func (s *stream) poll(ctx context.Context) error {
 		caughtUp := !s.state.Window.End.Before(now)
 		s.state.Watermark = s.state.Window.End
 		s.state.Window = nil
-		s.seen.pruneBefore(s.state.Watermark.Add(-s.cfg.Overlap))
-		s.restoreStored()
+		s.seen.keepOnly(s.rereads)
 		if err := s.save(ctx); err != nil {
 			return err
 		}
@@ -292,29 +294,59 @@ func (s *stream) mayBeCapped(w *window) bool {
 	return s.spec.resultCap > 0 && w.Served >= s.spec.resultCap-s.cfg.PageSize
 }
 
-// narrowCappedWindow shrinks a window whose walk reached Wiz's result cap.
-// It halves the window's part past the watermark; when that part is too
-// short to halve, the overlap before the watermark is what holds the cap's
-// worth of records, and the window gives up re-reading it. It reports false
-// when the window cannot shrink at all.
+// narrowCappedWindow shrinks a window whose walk may have been cut short by
+// Wiz's result cap, and reports false when it cannot shrink at all.
+//
+// Wiz serves newest first, so such a walk delivered everything in
+// (Oldest, queryEnd]; the next walk reads [Start, Oldest], inclusive for the
+// entries that share Oldest's microsecond. Each walk thus delivers about a
+// cap's worth of new records, however dense the window or its overlap.
+//
+// A walk not served newest first tells nothing about what it missed. The
+// window then first gives up its overlap (whose entries a dense overlap
+// would otherwise count against every window), then halves its part past
+// the watermark; the part cut off is read by the next window. The window
+// keeps every key it was served, as its next walk may read any of them.
 func (s *stream) narrowCappedWindow(w *window) bool {
+	if !w.Unordered && !w.Oldest.IsZero() {
+		// The query's bounds are widened by a tick, so Oldest may lie
+		// just before Start.
+		until := w.Oldest
+		if until.Before(w.Start) {
+			until = w.Start
+		}
+		if !until.Before(w.queryEnd()) {
+			return false // a cap's worth of entries in one microsecond
+		}
+		w.Until = until
+		// No later walk reads (Until, End] before the next window's overlap.
+		s.seen.keepOnly(s.rereads)
+		s.logger.Debug("Walk reached Wiz's result cap; reading the rest of the window", zap.String("stream", s.spec.name),
+			zap.Int("result_cap", s.spec.resultCap), zap.Time("start", w.Start), zap.Time("until", w.Until), zap.Time("end", w.End))
+		w.restartWalk()
+		return true
+	}
 	from := w.Start
 	if s.state.Watermark.After(from) {
 		from = s.state.Watermark
 	}
 	switch {
-	case w.End.Sub(from) > 2*timeTick:
-		w.End = from.Add(w.End.Sub(from) / 2)
-		s.logger.Info("Window reached Wiz's result cap; splitting it", zap.String("stream", s.spec.name),
-			zap.Int("result_cap", s.spec.resultCap), zap.Time("start", w.Start), zap.Time("end", w.End))
 	case w.Start.Before(from):
 		w.Start = from
-		s.logger.Warn("The overlap alone reached Wiz's result cap; reading this window without it (late entries in it are not looked for)",
+		s.logger.Warn("A walk not served newest first reached Wiz's result cap; reading this window without its overlap (late entries in it are not looked for)",
 			zap.String("stream", s.spec.name), zap.Int("result_cap", s.spec.resultCap), zap.Time("start", w.Start), zap.Time("end", w.End))
+	case w.queryEnd().Sub(from) > 2*timeTick:
+		// The part cut off is read by the next window. Should Until be set
+		// (earlier walks of this window were newest first), the next window
+		// also re-reads (Until, End], whose keys were let go: Wiz changing
+		// its order within one window can repeat records, never lose them.
+		w.End, w.Until = from.Add(w.queryEnd().Sub(from)/2), time.Time{}
+		s.logger.Info("A walk not served newest first reached Wiz's result cap; splitting the window", zap.String("stream", s.spec.name),
+			zap.Int("result_cap", s.spec.resultCap), zap.Time("start", w.Start), zap.Time("end", w.End))
 	default:
 		return false
 	}
-	w.Cursor, w.Served = "", 0
+	w.restartWalk()
 	return true
 }
 
@@ -329,7 +361,7 @@ func (s *stream) walk(ctx context.Context) error {
 	}
 	filter[s.spec.timeFilter] = map[string]any{
 		"after":  formatTime(w.Start.Add(-timeTick)),
-		"before": formatTime(w.End.Add(timeTick)),
+		"before": formatTime(w.queryEnd().Add(timeTick)),
 	}
 	for {
 		vars := map[string]any{"first": s.cfg.PageSize, "filterBy": filter}
@@ -344,7 +376,8 @@ func (s *stream) walk(ctx context.Context) error {
 			// are recognised as repeats.
 			s.logger.Warn("Stored cursor rejected; re-reading the window from its start",
 				zap.String("stream", s.spec.name), zap.Error(err))
-			w.Cursor, w.Served, resuming = "", 0, false
+			w.restartWalk()
+			resuming = false
 			continue
 		}
 		if err != nil {
@@ -382,6 +415,10 @@ func (s *stream) deliver(ctx context.Context, nodes []json.RawMessage) error {
 	records := sl.LogRecords()
 	records.EnsureCapacity(len(nodes))
 
+	w := s.state.Window
+	// The walk's order and oldest time, applied only once the page is done:
+	// a refused page is fetched again.
+	oldest, previous, unordered := w.Oldest, w.Oldest, false
 	observed := pcommon.NewTimestampFromTime(s.now())
 	accepted := make(seenSet, len(nodes))
 	ids := make([]string, 0, len(nodes))
@@ -398,6 +435,13 @@ func (s *stream) deliver(ctx context.Context, nodes []json.RawMessage) error {
 				zap.String("id", nodeID(node)), zap.Error(err))
 			scratch = plog.NewLogRecord()
 			continue
+		}
+		if !previous.IsZero() && key.Time.After(previous) {
+			unordered = true
+		}
+		previous = key.Time
+		if oldest.IsZero() || key.Time.Before(oldest) {
+			oldest = key.Time
 		}
 		h := hashKey(key)
 		_, delivered := s.seen[h]
@@ -420,39 +464,35 @@ func (s *stream) deliver(ctx context.Context, nodes []json.RawMessage) error {
 	}
 	s.metrics.deduplicated(duplicates)
 	s.metrics.dropped(unmappable, dropUnmappable)
+	w.Oldest, w.Unordered = oldest, w.Unordered || unordered
 	for h, t := range accepted {
-		// Other keys no query reads again: the cursor resumes past them.
-		// Forgetting them keeps memory flat however long the backlog.
-		if s.storesKey(t) {
-			s.seen[h], s.stored[h] = t, t
+		// A walk that reaches the result cap may be narrowed and read again,
+		// so a capped stream keeps the walk's keys until it ends; the cap
+		// bounds them. Otherwise only keys a later query reads again are
+		// kept: memory stays flat however long the backlog.
+		if s.spec.resultCap > 0 || s.rereads(t) {
+			s.seen[h] = t
 		}
 	}
 	return nil
 }
 
-// storesKey reports whether a key with polled time t must be kept, in
-// memory and in the checkpoint, because a later query reads it again: the
-// keys up to the watermark (the overlap the current window re-reads) and
-// those within overlap of the window's end (the next window re-reads them).
-// With no window open, every key left in seen is such a key. A stream with
-// a result cap keeps every key of its window: a window narrowed at the cap
-// reads them again, even after a restart; the cap bounds how many there are.
-func (s *stream) storesKey(t int64) bool {
+// rereads reports whether a later query reads a record with polled time t
+// again, so its key must stay in the seen set and the checkpoint: with no
+// window open, every key within overlap of the watermark (pruned as it
+// moves); within a window, the keys up to the watermark (the overlap this
+// window reads), those within overlap of the window's end (the next window
+// reads them), and those on the microsecond where a capped walk stopped
+// (the window's next walk starts there).
+func (s *stream) rereads(t int64) bool {
 	w := s.state.Window
-	if w == nil || s.spec.resultCap > 0 {
+	if w == nil {
+		return t >= s.state.Watermark.Add(-s.cfg.Overlap).UnixNano()
+	}
+	if t <= s.state.Watermark.Add(timeTick).UnixNano() || t >= w.End.Add(-s.cfg.Overlap).UnixNano() {
 		return true
 	}
-	return t <= s.state.Watermark.Add(timeTick).UnixNano() || t >= w.End.Add(-s.cfg.Overlap).UnixNano()
-}
-
-// restoreStored recomputes stored from seen, after the window changed.
-func (s *stream) restoreStored() {
-	s.stored = make(seenSet)
-	for h, t := range s.seen {
-		if s.storesKey(t) {
-			s.stored[h] = t
-		}
-	}
+	return !w.Until.IsZero() && t >= w.Until.UnixNano() && t <= w.Until.Add(timeTick).UnixNano()
 }
 
 // consume hands logs to the next consumer, retrying retryable refusals
@@ -486,9 +526,9 @@ func (s *stream) consume(ctx context.Context, logs plog.Logs, ids []string) erro
 	}
 }
 
-// save persists the checkpoint with the stored keys.
+// save persists the checkpoint with the seen keys.
 func (s *stream) save(ctx context.Context) error {
-	s.state.Seen = s.stored.toSlice()
+	s.state.Seen = s.seen.toSlice()
 	// Saved even while shutting down: the state is consistent at every
 	// page boundary, and losing it only costs a re-read.
 	return s.store.save(context.WithoutCancel(ctx), s.state)
