@@ -3,7 +3,10 @@ package wizreceiver
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,10 +16,13 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/storagetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadatatest"
 )
 
 // sometimesRefusing refuses one ConsumeLogs call in every `every`, as an
@@ -55,7 +61,9 @@ func TestSoak(t *testing.T) {
 	storageID := storagetest.NewStorageID("soak")
 	cfg.StorageID = &storageID
 	dir := t.TempDir()
-	set := receivertestSettings()
+	tt := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
+	set := metadatatest.NewSettings(tt)
 	sink := &consumertest.LogsSink{}
 	next := &sometimesRefusing{LogsSink: sink, every: 17}
 
@@ -136,16 +144,37 @@ func TestSoak(t *testing.T) {
 		}
 	}
 	stats := srv.Stats()
+	retries, byReason := retriesByReason(t, tt)
 	t.Logf("soak: %d current records (%d delivered incl. earlier versions) in %s; lost %d, duplicated %d; "+
-		"max observed %d req/s (limit %d); %d requests, %d faults served, %d consumer refusals, %d token requests",
+		"max observed %d req/s (limit %d); %d requests, %d faults served, %d retries (%s), %d consumer refusals, %d token requests",
 		total, delivered, elapsed.Truncate(time.Millisecond), lost, duplicated, stats.MaxObservedRate, rps,
-		stats.GraphQLRequests, stats.FaultsServed, next.refused.Load(), stats.TokenRequests)
+		stats.GraphQLRequests, stats.FaultsServed, retries, byReason, next.refused.Load(), stats.TokenRequests)
 	assert.GreaterOrEqual(t, total, 20000)
 	assert.Zero(t, lost, "records lost")
 	assert.Zero(t, duplicated, "records duplicated")
 	assert.LessOrEqual(t, stats.MaxObservedRate, rps, "request rate above requests_per_second")
 	assert.Positive(t, stats.FaultsServed)
+	assert.Positive(t, retries)
 	assert.Positive(t, next.refused.Load())
+}
+
+// retriesByReason sums the receiver's otelcol_wiz_api_retries and lists
+// them by reason.
+func retriesByReason(t *testing.T, tt *componenttest.Telemetry) (int64, string) {
+	got, err := tt.GetMetric("otelcol_wiz_api_retries")
+	require.NoError(t, err)
+	byReason := map[string]int64{}
+	total := int64(0)
+	for _, dp := range got.Data.(metricdata.Sum[int64]).DataPoints {
+		reason, _ := dp.Attributes.Value("reason")
+		byReason[reason.AsString()] += dp.Value
+		total += dp.Value
+	}
+	parts := make([]string, 0, len(byReason))
+	for _, reason := range slices.Sorted(maps.Keys(byReason)) {
+		parts = append(parts, fmt.Sprintf("%s %d", reason, byReason[reason]))
+	}
+	return total, strings.Join(parts, ", ")
 }
 
 func idsOf(uids []string) map[string]bool {
