@@ -51,12 +51,14 @@ type window struct {
 	// result cap counts the whole walk, so a walk resumed after a restart
 	// must know what its earlier pages used up.
 	Served int `json:"served,omitempty"`
-	// Oldest is the oldest polled time this walk was served, and Unordered
-	// records that a node came newer than the one before it. A capped walk
-	// served newest first covers (Oldest, queryEnd], which is what lets the
-	// next walk start where it stopped.
-	Oldest    time.Time `json:"oldest,omitzero"`
-	Unordered bool      `json:"unordered,omitempty"`
+	// Oldest is the oldest polled time this walk was served. Descending
+	// records that a node came older than the one before it, Unordered that
+	// one came newer. Only a capped walk seen going down, never up, covers
+	// (Oldest, queryEnd], which is what lets the next walk start where it
+	// stopped; nodes all on one microsecond show no order at all.
+	Oldest     time.Time `json:"oldest,omitzero"`
+	Descending bool      `json:"descending,omitempty"`
+	Unordered  bool      `json:"unordered,omitempty"`
 }
 
 // queryEnd is the upper bound of the window's next walk.
@@ -70,7 +72,7 @@ func (w *window) queryEnd() time.Time {
 // restartWalk forgets the walk in progress, so the next one reads the
 // window's remaining part from its first page.
 func (w *window) restartWalk() {
-	w.Cursor, w.Served, w.Oldest, w.Unordered = "", 0, time.Time{}, false
+	w.Cursor, w.Served, w.Oldest, w.Descending, w.Unordered = "", 0, time.Time{}, false, false
 }
 
 // seenKey is a hashed record key and the record's polled time, kept so the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
 )
 
 func repeat(f mockwiz.Fault, n int) []mockwiz.Fault {
@@ -298,9 +300,124 @@ func (p *seenProbe) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	return p.LogsSink.ConsumeLogs(ctx, ld)
 }
 
-// narrowCappedWindow continues a newest-first walk below the oldest time it
-// was served; a walk in another order drops the overlap, then halves the
-// part past the watermark. Neither moves below the watermark.
+// Should Wiz change the order it serves a window in between two walks,
+// nothing is lost or repeated, and the checkpoint stays usable.
+func TestResultCapOrderChangesWithinWindow(t *testing.T) {
+	t.Run("oldest first, then newest first", func(t *testing.T) {
+		ds := smallDataset(230, 0, 0)
+		srv, newest, _, oldest := twinMocks(t, ds)
+		sink := &consumertest.LogsSink{}
+		s, _ := cappedAuditStream(t, receivertestSettings(), newest, componenttest.NewNopHost(), sink)
+		other, _ := cappedAuditStream(t, receivertestSettings(), oldest, componenttest.NewNopHost(), consumertest.NewNop())
+		s.client = &orderFlipper{newest: s.client, oldest: other.client, oldestWalks: map[int]bool{1: true}}
+		require.NoError(t, s.poll(context.Background()))
+		requireExactlyOnce(t, auditOnly(expectedUIDs(srv, "", "")), receivedUIDs(sink))
+	})
+	t.Run("newest first into the overlap, then another order, then a restart", func(t *testing.T) {
+		mark := time.Now().Add(-time.Hour)
+		ds := mockwiz.GenerateDataset(mockwiz.DatasetOptions{Seed: 7, Start: mark.Add(-50 * time.Second), End: mark.Add(-10 * time.Second), Audit: 200})
+		srv, newest, twin, oldest := twinMocks(t, ds)
+		dir, set := t.TempDir(), receivertestSettings()
+		sink := &consumertest.LogsSink{}
+		s, stop := cappedAuditStream(t, set, newest, storagetest.NewStorageHost().WithFileBackedStorageExtension("cp", dir), sink)
+		other, _ := cappedAuditStream(t, receivertestSettings(), oldest, componenttest.NewNopHost(), consumertest.NewNop())
+		// A first poll up to mark delivers the entries the next window's
+		// overlap holds.
+		s.state.Watermark = mark.Add(-10 * time.Minute)
+		s.now = func() time.Time { return mark }
+		require.NoError(t, s.poll(context.Background()))
+		s.now = time.Now
+		// 30 new entries, the same on both servers. Walk 1 comes newest
+		// first and reads on into the overlap, walk 2 in another order
+		// drops the overlap, walk 3 fails and leaves the window in the
+		// checkpoint.
+		require.Equal(t, srv.AddAuditEntries(30, mark.Add(time.Minute)), twin.AddAuditEntries(30, mark.Add(time.Minute)))
+		s.client = &orderFlipper{newest: s.client, oldest: other.client, oldestWalks: map[int]bool{2: true}, failWalk: 3}
+		require.Error(t, s.poll(context.Background()))
+		require.NotNil(t, s.state.Window)
+		stop()
+
+		second, _ := cappedAuditStream(t, set, newest, storagetest.NewStorageHost().WithFileBackedStorageExtension("cp", dir), sink)
+		require.True(t, mark.Equal(second.state.Watermark), "the checkpoint survives: watermark %s, want %s", second.state.Watermark, mark)
+		require.NoError(t, second.poll(context.Background()))
+		requireExactlyOnce(t, auditOnly(expectedUIDs(srv, "", "")), receivedUIDs(sink))
+	})
+}
+
+// Entries indexed late ahead of the cursor take positions under the cap
+// without being served, so a capped walk can end well short of the cap.
+// It must still be taken as capped, or the rest of its window is lost.
+func TestResultCapHiddenByLateEntries(t *testing.T) {
+	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(230, 0, 0), AuditResultCap: 50})
+	sink := &onFirstPage{LogsSink: &consumertest.LogsSink{}}
+	// More late entries than a page: the walk stops 25 short of the cap.
+	sink.do = func() { srv.AddAuditEntries(25, time.Now().Add(-10*time.Second)) }
+	s, _ := cappedAuditStream(t, receivertestSettings(), url, componenttest.NewNopHost(), sink)
+	require.NoError(t, s.poll(context.Background()))
+	require.NoError(t, s.poll(context.Background()), "the late entries are in the next window's overlap")
+	requireExactlyOnce(t, auditOnly(expectedUIDs(srv, "", "")), receivedUIDs(sink.LogsSink))
+}
+
+// More than a cap's worth of entries on one microsecond cannot all be read
+// through Wiz's API; the rest of that microsecond is given up, logged, and
+// nothing on either side of it.
+func TestResultCapBurstOnOneMicrosecond(t *testing.T) {
+	for _, oldestFirst := range []bool{false, true} {
+		t.Run(map[bool]string{false: "newest first", true: "oldest first"}[oldestFirst], func(t *testing.T) {
+			srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(0, 0, 0), AuditResultCap: 50, OldestFirst: oldestFirst})
+			at := time.Now().Add(-time.Hour).Truncate(time.Microsecond)
+			around := srv.AddAuditEntries(10, at.Add(-time.Minute))
+			for range 60 {
+				srv.AddAuditEntries(1, at)
+			}
+			around = append(around, srv.AddAuditEntries(10, at.Add(time.Minute))...)
+			sink := &consumertest.LogsSink{}
+			s, _ := cappedAuditStream(t, receivertestSettings(), url, componenttest.NewNopHost(), sink)
+			require.NoError(t, s.poll(context.Background()))
+			t.Logf("%d requests", len(srv.Requests()))
+			got := receivedUIDs(sink)["Wiz.Audit"]
+			for _, id := range around {
+				assert.Equal(t, 1, got[id], "entry %s beside the burst", id)
+			}
+			assert.GreaterOrEqual(t, len(got), 20+50, "a cap's worth of the burst")
+		})
+	}
+}
+
+// A window start with nanoseconds: the query, reading from a tick before
+// it, takes in the entry on the start's microsecond, and the key set must
+// still hold that entry's key when a later window reads it again.
+func TestSubMicrosecondWindowStart(t *testing.T) {
+	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(0, 0, 0)})
+	sink := &consumertest.LogsSink{}
+	s, _ := cappedAuditStream(t, receivertestSettings(), url, componenttest.NewNopHost(), sink)
+	s.spec.resultCap = 0 // any stream
+	base := time.Now().Add(-time.Hour).Truncate(time.Second).Add(500 * time.Nanosecond)
+	s.state.Watermark = base.Add(-10 * time.Minute)
+	srv.AddAuditEntries(1, base.Add(-s.cfg.Overlap).Truncate(time.Microsecond))
+	s.now = func() time.Time { return base }
+	require.NoError(t, s.poll(context.Background()))
+	s.now = func() time.Time { return base.Add(time.Minute) }
+	require.NoError(t, s.poll(context.Background()))
+	requireExactlyOnce(t, auditOnly(expectedUIDs(srv, "", "")), receivedUIDs(sink))
+}
+
+// onFirstPage runs do when it is handed its first page.
+type onFirstPage struct {
+	*consumertest.LogsSink
+	once sync.Once
+	do   func()
+}
+
+func (c *onFirstPage) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	c.once.Do(c.do)
+	return c.LogsSink.ConsumeLogs(ctx, ld)
+}
+
+// narrowCappedWindow continues a walk seen going newest first below the
+// oldest time it was served; a walk in another order, or with no order
+// seen, drops the overlap, then halves the part past the watermark.
+// Neither moves below the watermark.
 func TestNarrowCappedWindow(t *testing.T) {
 	mark := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 	overlap, end := mark.Add(-time.Minute), mark.Add(time.Hour)
@@ -310,19 +427,25 @@ func TestNarrowCappedWindow(t *testing.T) {
 		want *window // nil: cannot narrow
 	}{
 		{"newest first: reads on below the oldest time served",
-			window{Start: overlap, End: end, Oldest: mark.Add(40 * time.Minute)},
+			window{Start: overlap, End: end, Oldest: mark.Add(40 * time.Minute), Descending: true},
 			&window{Start: overlap, End: end, Until: mark.Add(40 * time.Minute)}},
 		{"newest first: reads on into the overlap",
-			window{Start: overlap, End: end, Until: mark.Add(time.Minute), Oldest: mark.Add(-30 * time.Second)},
+			window{Start: overlap, End: end, Until: mark.Add(time.Minute), Oldest: mark.Add(-30 * time.Second), Descending: true},
 			&window{Start: overlap, End: end, Until: mark.Add(-30 * time.Second)}},
 		{"newest first: a node before the start is read from the start",
-			window{Start: overlap, End: end, Oldest: overlap.Add(-timeTick)},
+			window{Start: overlap, End: end, Oldest: overlap.Add(-timeTick), Descending: true},
 			&window{Start: overlap, End: end, Until: overlap}},
-		{"newest first: no progress",
-			window{Start: overlap, End: end, Until: mark, Oldest: mark}, nil},
-		{"other order: drops the overlap first",
-			window{Start: overlap, End: end, Oldest: overlap, Unordered: true},
+		{"newest first: a cap's worth on one microsecond skips only it",
+			window{Start: overlap, End: end, Until: mark, Oldest: mark, Descending: true},
+			&window{Start: overlap, End: end, Until: mark.Add(-timeTick)}},
+		{"newest first: nothing left below",
+			window{Start: overlap, End: end, Until: overlap, Oldest: overlap, Descending: true}, nil},
+		{"no order seen: drops the overlap first",
+			window{Start: overlap, End: end, Oldest: mark.Add(40 * time.Minute)},
 			&window{Start: mark, End: end}},
+		{"other order: drops the overlap, keeping what earlier walks read",
+			window{Start: overlap, End: end, Until: mark.Add(-30 * time.Second), Oldest: overlap, Descending: true, Unordered: true},
+			&window{Start: mark, End: end, Until: mark}},
 		{"other order: then halves the part past the watermark",
 			window{Start: mark, End: end, Oldest: mark, Unordered: true},
 			&window{Start: mark, End: mark.Add(30 * time.Minute)}},
@@ -367,4 +490,37 @@ func (c *refuseNth) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 		return errors.New("exporter queue full")
 	}
 	return c.LogsSink.ConsumeLogs(ctx, ld)
+}
+
+// twinMocks serves one dataset with a result cap of 50 from two servers:
+// newest first, as Wiz does, and oldest first.
+func twinMocks(t *testing.T, ds *mockwiz.Dataset) (newest *mockwiz.Server, newestURL string, oldest *mockwiz.Server, oldestURL string) {
+	newest, newestURL = newMock(t, mockwiz.Options{Dataset: ds, AuditResultCap: 50})
+	oldest, oldestURL = newMock(t, mockwiz.Options{Dataset: ds, AuditResultCap: 50, OldestFirst: true})
+	return newest, newestURL, oldest, oldestURL
+}
+
+// orderFlipper sends each walk (a request without a cursor starts one) to
+// the newest-first or the oldest-first twin, by walk number, and can fail
+// the first request of one walk.
+type orderFlipper struct {
+	newest, oldest pageFetcher
+	oldestWalks    map[int]bool // 1-based walk numbers served oldest first
+	failWalk       int
+	walks          int
+	current        pageFetcher
+}
+
+func (f *orderFlipper) FetchPage(ctx context.Context, req wiz.Request) (wiz.Page, error) {
+	if _, resumed := req.Variables["after"]; !resumed {
+		f.walks++
+		if f.walks == f.failWalk {
+			return wiz.Page{}, errors.New("connection reset by peer")
+		}
+		f.current = f.newest
+		if f.oldestWalks[f.walks] {
+			f.current = f.oldest
+		}
+	}
+	return f.current.FetchPage(ctx, req)
 }

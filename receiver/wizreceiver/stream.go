@@ -110,7 +110,11 @@ func (s *stream) restore(ctx context.Context) error {
 	if cp.Window != nil && cp.Fingerprint != fp {
 		s.logger.Info("Query settings changed since the last run; restarting the unfinished window",
 			zap.String("stream", s.spec.name))
+		// The new query may match records in the part earlier walks
+		// covered, so the whole window is read again; records both queries
+		// match may repeat, none is skipped.
 		cp.Window.restartWalk()
+		cp.Window.Until = time.Time{}
 	}
 	if cp.Window != nil && cp.Window.End.Before(cp.Watermark) {
 		// Everything up to the watermark was delivered; a window ending
@@ -287,11 +291,14 @@ func (s *stream) poll(ctx context.Context) error {
 
 // mayBeCapped reports whether Wiz's result cap may have ended the window's
 // walk early. Wiz counts the cap by position in the result, and entries
-// indexed late ahead of the cursor shift positions without being served, so
-// a walk that ended within a page of the cap counts as capped too: a
-// needless narrowing costs one re-read, a missed one loses records.
+// indexed late ahead of the cursor take positions without being served, so
+// a walk can stop any number of them short of the cap. Every walk longer
+// than a page therefore counts as capped: for a newest-first walk, reading
+// on below its oldest entry costs one request when nothing is left, while a
+// missed cap loses the rest of the window. Missing one now takes more late
+// entries during a single walk than the cap minus a page.
 func (s *stream) mayBeCapped(w *window) bool {
-	return s.spec.resultCap > 0 && w.Served >= s.spec.resultCap-s.cfg.PageSize
+	return s.spec.resultCap > 0 && w.Served >= s.cfg.PageSize
 }
 
 // narrowCappedWindow shrinks a window whose walk may have been cut short by
@@ -302,21 +309,30 @@ func (s *stream) mayBeCapped(w *window) bool {
 // entries that share Oldest's microsecond. Each walk thus delivers about a
 // cap's worth of new records, however dense the window or its overlap.
 //
-// A walk not served newest first tells nothing about what it missed. The
+// A walk not seen going newest first (served in another order, or all on
+// one microsecond) tells nothing about what it missed. The
 // window then first gives up its overlap (whose entries a dense overlap
 // would otherwise count against every window), then halves its part past
 // the watermark; the part cut off is read by the next window. The window
 // keeps every key it was served, as its next walk may read any of them.
 func (s *stream) narrowCappedWindow(w *window) bool {
-	if !w.Unordered && !w.Oldest.IsZero() {
+	// A walk all on one microsecond shows no order; once an earlier walk
+	// of the window was seen going newest first (Until is set), it needs
+	// none.
+	if !w.Unordered && (w.Descending || !w.Until.IsZero()) {
 		// The query's bounds are widened by a tick, so Oldest may lie
 		// just before Start.
-		until := w.Oldest
-		if until.Before(w.Start) {
-			until = w.Start
-		}
+		until := maxTime(w.Oldest, w.Start)
 		if !until.Before(w.queryEnd()) {
-			return false // a cap's worth of entries in one microsecond
+			// The walk went down only to queryEnd's tick: more than a cap
+			// of entries share two microseconds. Give up the rest of this
+			// one, not the window below it.
+			if !until.After(w.Start) {
+				return false
+			}
+			until = maxTime(until.Add(-timeTick), w.Start)
+			s.logger.Error("Wiz's result cap cut short one microsecond of entries; the rest of them are skipped",
+				zap.String("stream", s.spec.name), zap.Int("result_cap", s.spec.resultCap), zap.Time("at", w.Oldest))
 		}
 		w.Until = until
 		// No later walk reads (Until, End] before the next window's overlap.
@@ -332,7 +348,12 @@ func (s *stream) narrowCappedWindow(w *window) bool {
 	}
 	switch {
 	case w.Start.Before(from):
+		// Earlier walks may have read down into the overlap; what is left
+		// of it is no longer read.
 		w.Start = from
+		if !w.Until.IsZero() {
+			w.Until = maxTime(w.Until, from)
+		}
 		s.logger.Warn("A walk not served newest first reached Wiz's result cap; reading this window without its overlap (late entries in it are not looked for)",
 			zap.String("stream", s.spec.name), zap.Int("result_cap", s.spec.resultCap), zap.Time("start", w.Start), zap.Time("end", w.End))
 	case w.queryEnd().Sub(from) > 2*timeTick:
@@ -418,7 +439,7 @@ func (s *stream) deliver(ctx context.Context, nodes []json.RawMessage) error {
 	w := s.state.Window
 	// The walk's order and oldest time, applied only once the page is done:
 	// a refused page is fetched again.
-	oldest, previous, unordered := w.Oldest, w.Oldest, false
+	oldest, previous, descending, unordered := w.Oldest, w.Oldest, false, false
 	observed := pcommon.NewTimestampFromTime(s.now())
 	accepted := make(seenSet, len(nodes))
 	ids := make([]string, 0, len(nodes))
@@ -436,8 +457,9 @@ func (s *stream) deliver(ctx context.Context, nodes []json.RawMessage) error {
 			scratch = plog.NewLogRecord()
 			continue
 		}
-		if !previous.IsZero() && key.Time.After(previous) {
-			unordered = true
+		if !previous.IsZero() {
+			descending = descending || key.Time.Before(previous)
+			unordered = unordered || key.Time.After(previous)
 		}
 		previous = key.Time
 		if oldest.IsZero() || key.Time.Before(oldest) {
@@ -464,7 +486,7 @@ func (s *stream) deliver(ctx context.Context, nodes []json.RawMessage) error {
 	}
 	s.metrics.deduplicated(duplicates)
 	s.metrics.dropped(unmappable, dropUnmappable)
-	w.Oldest, w.Unordered = oldest, w.Unordered || unordered
+	w.Oldest, w.Descending, w.Unordered = oldest, w.Descending || descending, w.Unordered || unordered
 	for h, t := range accepted {
 		// A walk that reaches the result cap may be narrowed and read again,
 		// so a capped stream keeps the walk's keys until it ends; the cap
@@ -482,17 +504,21 @@ func (s *stream) deliver(ctx context.Context, nodes []json.RawMessage) error {
 // window open, every key within overlap of the watermark (pruned as it
 // moves); within a window, the keys up to the watermark (the overlap this
 // window reads), those within overlap of the window's end (the next window
-// reads them), and those on the microsecond where a capped walk stopped
-// (the window's next walk starts there).
+// reads them), and those at or below Until (the window's next walk reads
+// them). Every query reads from a
+// tick before its start, which also takes in the start's microsecond when
+// the start has nanoseconds.
 func (s *stream) rereads(t int64) bool {
 	w := s.state.Window
 	if w == nil {
-		return t >= s.state.Watermark.Add(-s.cfg.Overlap).UnixNano()
+		return t > s.state.Watermark.Add(-s.cfg.Overlap-timeTick).UnixNano()
 	}
-	if t <= s.state.Watermark.Add(timeTick).UnixNano() || t >= w.End.Add(-s.cfg.Overlap).UnixNano() {
+	if t <= s.state.Watermark.Add(timeTick).UnixNano() || t > w.End.Add(-s.cfg.Overlap-timeTick).UnixNano() {
 		return true
 	}
-	return !w.Until.IsZero() && t >= w.Until.UnixNano() && t <= w.Until.Add(timeTick).UnixNano()
+	// Newest first, the keys at or below Until are those on the microsecond
+	// the last walk stopped at; walks in another order leave more there.
+	return !w.Until.IsZero() && t <= w.Until.Add(timeTick).UnixNano()
 }
 
 // consume hands logs to the next consumer, retrying retryable refusals
@@ -545,6 +571,13 @@ func nodeID(node json.RawMessage) string {
 
 func formatTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func minTime(a, b time.Time) time.Time {
