@@ -2,8 +2,11 @@ package wizreceiver
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -412,6 +415,128 @@ type onFirstPage struct {
 func (c *onFirstPage) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	c.once.Do(c.do)
 	return c.LogsSink.ConsumeLogs(ctx, ld)
+}
+
+// Edges of the step below a microsecond every walk stays on: each poll
+// must end, and nothing beside the microsecond may be lost.
+func TestResultCapStepBelowOneMicrosecond(t *testing.T) {
+	t.Run("more than a page on the first microsecond of a window start with nanoseconds", func(t *testing.T) {
+		srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(0, 0, 0), AuditResultCap: 50})
+		sink := &consumertest.LogsSink{}
+		s, _ := cappedAuditStream(t, receivertestSettings(), url, componenttest.NewNopHost(), sink)
+		base := time.Now().Add(-time.Hour).Truncate(time.Second).Add(500 * time.Nanosecond)
+		s.state.Watermark = base
+		first := base.Add(-s.cfg.Overlap).Truncate(timeTick).Add(timeTick)
+		for range 25 {
+			srv.AddAuditEntries(1, first)
+		}
+		srv.AddAuditEntries(40, base.Add(time.Second))
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		require.NoError(t, s.poll(ctx))
+		requireExactlyOnce(t, auditOnly(expectedUIDs(srv, "", "")), receivedUIDs(sink))
+	})
+	t.Run("inclusive query bounds and a burst on one microsecond", func(t *testing.T) {
+		srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(0, 0, 0), AuditResultCap: 50})
+		at := time.Now().Add(-time.Hour).Truncate(timeTick)
+		beside := srv.AddAuditEntries(10, at.Add(-time.Minute))
+		for range 60 {
+			srv.AddAuditEntries(1, at)
+		}
+		beside = append(beside, srv.AddAuditEntries(10, at.Add(time.Minute))...)
+		sink := &consumertest.LogsSink{}
+		s, _ := cappedAuditStream(t, receivertestSettings(), url, componenttest.NewNopHost(), sink)
+		s.client = inclusiveBounds{s.client}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		require.NoError(t, s.poll(ctx))
+		got := receivedUIDs(sink)["Wiz.Audit"]
+		for _, id := range beside {
+			assert.Equal(t, 1, got[id], "entry %s beside the burst", id)
+		}
+	})
+}
+
+// A capped walk whose nodes cannot be mapped tells nothing about order;
+// the mappable entries below them must still arrive.
+func TestResultCapUnmappableWalk(t *testing.T) {
+	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(0, 0, 0), AuditResultCap: 50})
+	base := time.Now().Add(-time.Hour)
+	good := srv.AddAuditEntries(10, base.Add(10*time.Second))
+	bad := srv.AddAuditEntries(60, base.Add(20*time.Second))
+	good = append(good, srv.AddAuditEntries(10, base.Add(30*time.Second))...)
+	sink := &consumertest.LogsSink{}
+	s, _ := cappedAuditStream(t, receivertestSettings(), url, componenttest.NewNopHost(), sink)
+	s.client = unmappable{pageFetcher: s.client, ids: bad}
+	require.NoError(t, s.poll(context.Background()))
+	got := receivedUIDs(sink)["Wiz.Audit"]
+	for _, id := range good {
+		assert.Positive(t, got[id], "entry %s lost", id)
+	}
+}
+
+// Wiz changing its order mid-window at a burst on one microsecond may
+// repeat records, but loses none beside the burst.
+func TestResultCapOrderChangeAtBurst(t *testing.T) {
+	mark := time.Now().Add(-time.Hour).Truncate(timeTick)
+	srv, newest, twin, oldest := twinMocks(t, smallDataset(0, 0, 0))
+	add := func(m *mockwiz.Server) []string {
+		for range 60 {
+			m.AddAuditEntries(1, mark.Add(10*time.Second))
+		}
+		return append(m.AddAuditEntries(20, mark.Add(20*time.Second)), m.AddAuditEntries(40, mark.Add(30*time.Second))...)
+	}
+	beside := add(srv)
+	require.Equal(t, beside, add(twin), "both servers hold the same entries")
+	sink := &consumertest.LogsSink{}
+	s, _ := cappedAuditStream(t, receivertestSettings(), newest, componenttest.NewNopHost(), sink)
+	other, _ := cappedAuditStream(t, receivertestSettings(), oldest, componenttest.NewNopHost(), consumertest.NewNop())
+	s.client = &orderFlipper{newest: s.client, oldest: other.client, oldestWalks: map[int]bool{2: true}}
+	require.NoError(t, s.poll(context.Background()))
+	got := receivedUIDs(sink)["Wiz.Audit"]
+	for _, id := range beside {
+		assert.Positive(t, got[id], "entry %s lost", id)
+	}
+}
+
+// inclusiveBounds widens every time filter by a nanosecond each way, as if
+// Wiz's after and before were inclusive.
+type inclusiveBounds struct{ pageFetcher }
+
+func (f inclusiveBounds) FetchPage(ctx context.Context, req wiz.Request) (wiz.Page, error) {
+	filter, _ := req.Variables["filterBy"].(map[string]any)
+	if bounds, ok := filter["timestamp"].(map[string]any); ok {
+		widen := func(v any, by time.Duration) string {
+			t, _ := time.Parse(time.RFC3339Nano, v.(string))
+			return formatTime(t.Add(by))
+		}
+		filter = maps.Clone(filter)
+		filter["timestamp"] = map[string]any{"after": widen(bounds["after"], -1), "before": widen(bounds["before"], 1)}
+		req.Variables = maps.Clone(req.Variables)
+		req.Variables["filterBy"] = filter
+	}
+	return f.pageFetcher.FetchPage(ctx, req)
+}
+
+// unmappable serves the nodes with the given ids without a usable time.
+type unmappable struct {
+	pageFetcher
+	ids []string
+}
+
+func (f unmappable) FetchPage(ctx context.Context, req wiz.Request) (wiz.Page, error) {
+	page, err := f.pageFetcher.FetchPage(ctx, req)
+	for i, raw := range page.Nodes {
+		var node map[string]any
+		if err := json.Unmarshal(raw, &node); err != nil {
+			return page, err
+		}
+		if slices.Contains(f.ids, node["id"].(string)) {
+			node["timestamp"] = "not a time"
+			page.Nodes[i], _ = json.Marshal(node)
+		}
+	}
+	return page, err
 }
 
 // narrowCappedWindow continues a walk seen going newest first below the

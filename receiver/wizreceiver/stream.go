@@ -272,9 +272,11 @@ func (s *stream) poll(ctx context.Context) error {
 				}
 				continue
 			}
-			s.logger.Error("Wiz's result cap may have cut short a window too narrow to split; records in it may be skipped",
-				zap.String("stream", s.spec.name), zap.Int("result_cap", s.spec.resultCap), zap.Int("served", w.Served),
-				zap.Time("start", w.Start), zap.Time("end", w.End))
+			if s.nearCap(w) {
+				s.logger.Error("Wiz's result cap may have cut short a window too narrow to split; records in it may be skipped",
+					zap.String("stream", s.spec.name), zap.Int("result_cap", s.spec.resultCap), zap.Int("served", w.Served),
+					zap.Time("start", w.Start), zap.Time("end", w.End))
+			}
 		}
 		caughtUp := !s.state.Window.End.Before(now)
 		s.state.Watermark = s.state.Window.End
@@ -301,6 +303,12 @@ func (s *stream) mayBeCapped(w *window) bool {
 	return s.spec.resultCap > 0 && w.Served >= s.cfg.PageSize
 }
 
+// nearCap reports whether the walk ended within a page of the cap, where a
+// walk that cannot be narrowed further most likely lost records to it.
+func (s *stream) nearCap(w *window) bool {
+	return w.Served >= s.spec.resultCap-s.cfg.PageSize
+}
+
 // narrowCappedWindow shrinks a window whose walk may have been cut short by
 // Wiz's result cap, and reports false when it cannot shrink at all.
 //
@@ -316,23 +324,29 @@ func (s *stream) mayBeCapped(w *window) bool {
 // the watermark; the part cut off is read by the next window. The window
 // keeps every key it was served, as its next walk may read any of them.
 func (s *stream) narrowCappedWindow(w *window) bool {
-	// A walk all on one microsecond shows no order; once an earlier walk
-	// of the window was seen going newest first (Until is set), it needs
-	// none.
-	if !w.Unordered && (w.Descending || !w.Until.IsZero()) {
+	// A walk all on one microsecond shows no order. Once an earlier walk of
+	// the window was seen going newest first (Until is set), a walk that
+	// stayed on queryEnd's own microsecond needs none: it is the rest of
+	// the entries the last walk stopped at. A walk on any other single
+	// microsecond, or with no mapped node, tells nothing.
+	atTop := !w.Until.IsZero() && !w.Oldest.IsZero() && !w.Oldest.Before(w.queryEnd().Truncate(timeTick))
+	if !w.Unordered && !w.Oldest.IsZero() && (w.Descending || atTop) {
 		// The query's bounds are widened by a tick, so Oldest may lie
 		// just before Start.
 		until := maxTime(w.Oldest, w.Start)
 		if !until.Before(w.queryEnd()) {
-			// The walk went down only to queryEnd's tick: more than a cap
-			// of entries share two microseconds. Give up the rest of this
-			// one, not the window below it.
-			if !until.After(w.Start) {
+			// Every node served was on queryEnd's microsecond: step below
+			// it. Should the walk have reached the cap, more than a cap of
+			// entries share that microsecond, and the rest of them cannot
+			// be read; the window below is.
+			until = maxTime(w.queryEnd().Add(-timeTick), w.Start)
+			if !until.Before(w.queryEnd()) {
 				return false
 			}
-			until = maxTime(until.Add(-timeTick), w.Start)
-			s.logger.Error("Wiz's result cap cut short one microsecond of entries; the rest of them are skipped",
-				zap.String("stream", s.spec.name), zap.Int("result_cap", s.spec.resultCap), zap.Time("at", w.Oldest))
+			if s.nearCap(w) {
+				s.logger.Error("Wiz's result cap cut short one microsecond of entries; the rest of them are skipped",
+					zap.String("stream", s.spec.name), zap.Int("result_cap", s.spec.resultCap), zap.Time("at", w.Oldest))
+			}
 		}
 		w.Until = until
 		// No later walk reads (Until, End] before the next window's overlap.
@@ -360,7 +374,7 @@ func (s *stream) narrowCappedWindow(w *window) bool {
 		// The part cut off is read by the next window. Should Until be set
 		// (earlier walks of this window were newest first), the next window
 		// also re-reads (Until, End], whose keys were let go: Wiz changing
-		// its order within one window can repeat records, never lose them.
+		// its order within one window repeats those records.
 		w.End, w.Until = from.Add(w.queryEnd().Sub(from)/2), time.Time{}
 		s.logger.Info("A walk not served newest first reached Wiz's result cap; splitting the window", zap.String("stream", s.spec.name),
 			zap.Int("result_cap", s.spec.resultCap), zap.Time("start", w.Start), zap.Time("end", w.End))
