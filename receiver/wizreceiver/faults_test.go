@@ -539,6 +539,39 @@ func (f unmappable) FetchPage(ctx context.Context, req wiz.Request) (wiz.Page, e
 	return page, err
 }
 
+// A cursor Wiz rejects mid-walk (an expired one, say) restarts the walk
+// from the window's start instead of stopping the stream; the capped
+// stream's keys of the walk drop what it reads again.
+func TestCursorRejectedMidWalk(t *testing.T) {
+	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(230, 0, 0), AuditResultCap: 50})
+	sink := &consumertest.LogsSink{}
+	core, logs := observer.New(zapcore.WarnLevel)
+	set := receivertestSettings()
+	set.Logger = zap.New(core)
+	s, _ := cappedAuditStream(t, set, url, componenttest.NewNopHost(), sink)
+	s.client = &rejectCursor{pageFetcher: s.client, nth: 2}
+	require.NoError(t, s.poll(context.Background()))
+	requireExactlyOnce(t, auditOnly(expectedUIDs(srv, "", "")), receivedUIDs(sink))
+	assert.Equal(t, 1, logs.FilterMessage("Cursor rejected; re-reading the window from its start").Len())
+}
+
+// rejectCursor sends its nth request that carries a cursor with a cursor
+// the mock cannot decode, which Wiz answers with a GraphQL error.
+type rejectCursor struct {
+	pageFetcher
+	nth, seen int
+}
+
+func (f *rejectCursor) FetchPage(ctx context.Context, req wiz.Request) (wiz.Page, error) {
+	if _, ok := req.Variables["after"]; ok {
+		if f.seen++; f.seen == f.nth {
+			req.Variables = maps.Clone(req.Variables)
+			req.Variables["after"] = "bm90IGEgY3Vyc29y"
+		}
+	}
+	return f.pageFetcher.FetchPage(ctx, req)
+}
+
 // narrowCappedWindow continues a walk seen going newest first below the
 // oldest time it was served; a walk in another order, or with no order
 // seen, drops the overlap, then halves the part past the watermark.

@@ -388,7 +388,7 @@ func (s *stream) narrowCappedWindow(w *window) bool {
 // walk pages through the current window, resuming at its stored cursor.
 func (s *stream) walk(ctx context.Context) error {
 	w := s.state.Window
-	resuming := w.Cursor != ""
+	restarted := false
 	cursors := map[string]bool{}
 	filter := maps.Clone(s.spec.filter)
 	if filter == nil {
@@ -405,20 +405,20 @@ func (s *stream) walk(ctx context.Context) error {
 		}
 		page, err := s.client.FetchPage(ctx, wiz.Request{Operation: s.spec.conn.Operation, Query: s.spec.conn.Query, ResponseKey: s.spec.conn.ResponseKey, Variables: vars})
 		var query *wiz.QueryError
-		if resuming && errors.As(err, &query) {
-			// Wiz no longer accepts the stored cursor. Re-read the window
-			// from its start; only records that are still in the seen set
-			// are recognised as repeats.
-			s.logger.Warn("Stored cursor rejected; re-reading the window from its start",
+		if w.Cursor != "" && !restarted && errors.As(err, &query) {
+			// Wiz no longer accepts the cursor (a stored one, or one that
+			// expired mid-walk). Re-read the window from its start, once
+			// per walk; only records that are still in the seen set are
+			// recognised as repeats.
+			s.logger.Warn("Cursor rejected; re-reading the window from its start",
 				zap.String("stream", s.spec.name), zap.Error(err))
 			w.restartWalk()
-			resuming = false
+			restarted, cursors = true, map[string]bool{}
 			continue
 		}
 		if err != nil {
 			return err
 		}
-		resuming = false
 		if page.HasNextPage && (len(page.Nodes) == 0 || page.EndCursor == "" || page.EndCursor == w.Cursor || cursors[page.EndCursor]) {
 			return fmt.Errorf("%w: page with %d nodes, hasNextPage and end cursor %q already seen; stopping this walk",
 				errPagingLoop, len(page.Nodes), page.EndCursor)
@@ -519,15 +519,14 @@ func (s *stream) deliver(ctx context.Context, nodes []json.RawMessage) error {
 // moves); within a window, the keys up to the watermark (the overlap this
 // window reads), those within overlap of the window's end (the next window
 // reads them), and those at or below Until (the window's next walk reads
-// them). Every query reads from a
-// tick before its start, which also takes in the start's microsecond when
-// the start has nanoseconds.
+// them). Every query reads from a tick before its start, bound included
+// should Wiz's bounds be inclusive.
 func (s *stream) rereads(t int64) bool {
 	w := s.state.Window
 	if w == nil {
-		return t > s.state.Watermark.Add(-s.cfg.Overlap-timeTick).UnixNano()
+		return t >= s.state.Watermark.Add(-s.cfg.Overlap-timeTick).UnixNano()
 	}
-	if t <= s.state.Watermark.Add(timeTick).UnixNano() || t > w.End.Add(-s.cfg.Overlap-timeTick).UnixNano() {
+	if t <= s.state.Watermark.Add(timeTick).UnixNano() || t >= w.End.Add(-s.cfg.Overlap-timeTick).UnixNano() {
 		return true
 	}
 	// Newest first, the keys at or below Until are those on the microsecond
