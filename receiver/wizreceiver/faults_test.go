@@ -436,6 +436,22 @@ func TestResultCapStepBelowOneMicrosecond(t *testing.T) {
 		require.NoError(t, s.poll(ctx))
 		requireExactlyOnce(t, auditOnly(expectedUIDs(srv, "", "")), receivedUIDs(sink))
 	})
+	t.Run("fewer than a cap on the window's oldest microsecond", func(t *testing.T) {
+		srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(0, 0, 0), AuditResultCap: 50})
+		at := time.Now().Add(-time.Hour).Truncate(timeTick)
+		for range 35 {
+			srv.AddAuditEntries(1, at)
+		}
+		srv.AddAuditEntries(40, at.Add(time.Second))
+		core, logs := observer.New(zapcore.ErrorLevel)
+		set := receivertestSettings()
+		set.Logger = zap.New(core)
+		sink := &consumertest.LogsSink{}
+		s, _ := cappedAuditStream(t, set, url, componenttest.NewNopHost(), sink)
+		require.NoError(t, s.poll(context.Background()))
+		requireExactlyOnce(t, auditOnly(expectedUIDs(srv, "", "")), receivedUIDs(sink))
+		assert.Zero(t, logs.Len(), "nothing was skipped, so no error may say so")
+	})
 	t.Run("inclusive query bounds and a burst on one microsecond", func(t *testing.T) {
 		srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(0, 0, 0), AuditResultCap: 50})
 		at := time.Now().Add(-time.Hour).Truncate(timeTick)

@@ -272,7 +272,7 @@ func (s *stream) poll(ctx context.Context) error {
 				}
 				continue
 			}
-			if s.nearCap(w) {
+			if s.reachedCap(w) {
 				s.logger.Error("Wiz's result cap may have cut short a window too narrow to split; records in it may be skipped",
 					zap.String("stream", s.spec.name), zap.Int("result_cap", s.spec.resultCap), zap.Int("served", w.Served),
 					zap.Time("start", w.Start), zap.Time("end", w.End))
@@ -303,10 +303,11 @@ func (s *stream) mayBeCapped(w *window) bool {
 	return s.spec.resultCap > 0 && w.Served >= s.cfg.PageSize
 }
 
-// nearCap reports whether the walk ended within a page of the cap, where a
-// walk that cannot be narrowed further most likely lost records to it.
-func (s *stream) nearCap(w *window) bool {
-	return w.Served >= s.spec.resultCap-s.cfg.PageSize
+// reachedCap reports whether the walk was served the whole cap: only then
+// can a walk that cannot be narrowed further have lost records to it (late
+// entries on its very microsecond aside).
+func (s *stream) reachedCap(w *window) bool {
+	return w.Served >= s.spec.resultCap
 }
 
 // narrowCappedWindow shrinks a window whose walk may have been cut short by
@@ -336,14 +337,14 @@ func (s *stream) narrowCappedWindow(w *window) bool {
 		until := maxTime(w.Oldest, w.Start)
 		if !until.Before(w.queryEnd()) {
 			// Every node served was on queryEnd's microsecond: step below
-			// it. Should the walk have reached the cap, more than a cap of
-			// entries share that microsecond, and the rest of them cannot
-			// be read; the window below is.
+			// it. Should the walk have been served the whole cap, more than
+			// a cap of entries share that microsecond, and the rest of them
+			// cannot be read; the window below is.
 			until = maxTime(w.queryEnd().Add(-timeTick), w.Start)
 			if !until.Before(w.queryEnd()) {
 				return false
 			}
-			if s.nearCap(w) {
+			if s.reachedCap(w) {
 				s.logger.Error("Wiz's result cap cut short one microsecond of entries; the rest of them are skipped",
 					zap.String("stream", s.spec.name), zap.Int("result_cap", s.spec.resultCap), zap.Time("at", w.Oldest))
 			}
