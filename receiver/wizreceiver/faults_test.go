@@ -368,21 +368,13 @@ func TestResultCapBurstOnOneMicrosecond(t *testing.T) {
 	for _, oldestFirst := range []bool{false, true} {
 		t.Run(map[bool]string{false: "newest first", true: "oldest first"}[oldestFirst], func(t *testing.T) {
 			srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(0, 0, 0), AuditResultCap: 50, OldestFirst: oldestFirst})
-			at := time.Now().Add(-time.Hour).Truncate(time.Microsecond)
-			around := srv.AddAuditEntries(10, at.Add(-time.Minute))
-			for range 60 {
-				srv.AddAuditEntries(1, at)
-			}
-			around = append(around, srv.AddAuditEntries(10, at.Add(time.Minute))...)
+			beside := addBurst(srv, time.Now().Add(-time.Hour).Truncate(timeTick))
 			sink := &consumertest.LogsSink{}
 			s, _ := cappedAuditStream(t, receivertestSettings(), url, componenttest.NewNopHost(), sink)
 			require.NoError(t, s.poll(context.Background()))
 			t.Logf("%d requests", len(srv.Requests()))
-			got := receivedUIDs(sink)["Wiz.Audit"]
-			for _, id := range around {
-				assert.Equal(t, 1, got[id], "entry %s beside the burst", id)
-			}
-			assert.GreaterOrEqual(t, len(got), 20+50, "a cap's worth of the burst")
+			assertBesideBurstOnce(t, beside, sink)
+			assert.GreaterOrEqual(t, len(receivedUIDs(sink)["Wiz.Audit"]), 20+50, "a cap's worth of the burst")
 		})
 	}
 }
@@ -427,9 +419,7 @@ func TestResultCapStepBelowOneMicrosecond(t *testing.T) {
 		base := time.Now().Add(-time.Hour).Truncate(time.Second).Add(500 * time.Nanosecond)
 		s.state.Watermark = base
 		first := base.Add(-s.cfg.Overlap).Truncate(timeTick).Add(timeTick)
-		for range 25 {
-			srv.AddAuditEntries(1, first)
-		}
+		addOnOneMicrosecond(srv, 25, first)
 		srv.AddAuditEntries(40, base.Add(time.Second))
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -439,9 +429,7 @@ func TestResultCapStepBelowOneMicrosecond(t *testing.T) {
 	t.Run("fewer than a cap on the window's oldest microsecond", func(t *testing.T) {
 		srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(0, 0, 0), AuditResultCap: 50})
 		at := time.Now().Add(-time.Hour).Truncate(timeTick)
-		for range 35 {
-			srv.AddAuditEntries(1, at)
-		}
+		addOnOneMicrosecond(srv, 35, at)
 		srv.AddAuditEntries(40, at.Add(time.Second))
 		core, logs := observer.New(zapcore.ErrorLevel)
 		set := receivertestSettings()
@@ -454,22 +442,14 @@ func TestResultCapStepBelowOneMicrosecond(t *testing.T) {
 	})
 	t.Run("inclusive query bounds and a burst on one microsecond", func(t *testing.T) {
 		srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(0, 0, 0), AuditResultCap: 50})
-		at := time.Now().Add(-time.Hour).Truncate(timeTick)
-		beside := srv.AddAuditEntries(10, at.Add(-time.Minute))
-		for range 60 {
-			srv.AddAuditEntries(1, at)
-		}
-		beside = append(beside, srv.AddAuditEntries(10, at.Add(time.Minute))...)
+		beside := addBurst(srv, time.Now().Add(-time.Hour).Truncate(timeTick))
 		sink := &consumertest.LogsSink{}
 		s, _ := cappedAuditStream(t, receivertestSettings(), url, componenttest.NewNopHost(), sink)
 		s.client = inclusiveBounds{s.client}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		require.NoError(t, s.poll(ctx))
-		got := receivedUIDs(sink)["Wiz.Audit"]
-		for _, id := range beside {
-			assert.Equal(t, 1, got[id], "entry %s beside the burst", id)
-		}
+		assertBesideBurstOnce(t, beside, sink)
 	})
 }
 
@@ -497,9 +477,7 @@ func TestResultCapOrderChangeAtBurst(t *testing.T) {
 	mark := time.Now().Add(-time.Hour).Truncate(timeTick)
 	srv, newest, twin, oldest := twinMocks(t, smallDataset(0, 0, 0))
 	add := func(m *mockwiz.Server) []string {
-		for range 60 {
-			m.AddAuditEntries(1, mark.Add(10*time.Second))
-		}
+		addOnOneMicrosecond(m, 60, mark.Add(10*time.Second))
 		return append(m.AddAuditEntries(20, mark.Add(20*time.Second)), m.AddAuditEntries(40, mark.Add(30*time.Second))...)
 	}
 	beside := add(srv)
@@ -512,6 +490,32 @@ func TestResultCapOrderChangeAtBurst(t *testing.T) {
 	got := receivedUIDs(sink)["Wiz.Audit"]
 	for _, id := range beside {
 		assert.Positive(t, got[id], "entry %s lost", id)
+	}
+}
+
+// addOnOneMicrosecond adds n audit entries that all share the time at
+// (AddAuditEntries spaces its entries a microsecond apart).
+func addOnOneMicrosecond(srv *mockwiz.Server, n int, at time.Time) {
+	for range n {
+		srv.AddAuditEntries(1, at)
+	}
+}
+
+// addBurst adds 60 audit entries on the microsecond at, more than the cap
+// of 50, and 10 entries a minute before and after it, whose ids it returns.
+func addBurst(srv *mockwiz.Server, at time.Time) (beside []string) {
+	beside = srv.AddAuditEntries(10, at.Add(-time.Minute))
+	addOnOneMicrosecond(srv, 60, at)
+	return append(beside, srv.AddAuditEntries(10, at.Add(time.Minute))...)
+}
+
+// assertBesideBurstOnce asserts that every entry beside a burst arrived
+// exactly once.
+func assertBesideBurstOnce(t *testing.T, beside []string, sink *consumertest.LogsSink) {
+	t.Helper()
+	got := receivedUIDs(sink)["Wiz.Audit"]
+	for _, id := range beside {
+		assert.Equal(t, 1, got[id], "entry %s beside the burst", id)
 	}
 }
 

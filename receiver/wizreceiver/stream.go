@@ -319,11 +319,11 @@ func (s *stream) reachedCap(w *window) bool {
 // cap's worth of new records, however dense the window or its overlap.
 //
 // A walk not seen going newest first (served in another order, or all on
-// one microsecond) tells nothing about what it missed. The
-// window then first gives up its overlap (whose entries a dense overlap
-// would otherwise count against every window), then halves its part past
-// the watermark; the part cut off is read by the next window. The window
-// keeps every key it was served, as its next walk may read any of them.
+// one microsecond) tells nothing about what it missed. The window then
+// first gives up its overlap (whose entries a dense overlap would otherwise
+// count against every window), then halves its part past the watermark;
+// the part cut off is read by the next window. The window keeps every key
+// it was served, as its next walk may read any of them.
 func (s *stream) narrowCappedWindow(w *window) bool {
 	// A walk all on one microsecond shows no order. Once an earlier walk of
 	// the window was seen going newest first (Until is set), a walk that
@@ -357,10 +357,7 @@ func (s *stream) narrowCappedWindow(w *window) bool {
 		w.restartWalk()
 		return true
 	}
-	from := w.Start
-	if s.state.Watermark.After(from) {
-		from = s.state.Watermark
-	}
+	from := maxTime(w.Start, s.state.Watermark)
 	switch {
 	case w.Start.Before(from):
 		// Earlier walks may have read down into the overlap; what is left
