@@ -19,20 +19,37 @@ type Limiter struct {
 	now         func() time.Time
 }
 
-// jitterHeadroom is the share of requests_per_second the limiter paces at.
-// Requests leave evenly spaced, but scheduling and the network delay each
-// one differently, and Wiz counts them as they arrive: pacing at the exact
-// limit would let two of them arrive close enough for a one-second window
-// to hold one request too many. 3% of the spacing absorbs about 30 ms of
-// jitter at any rate.
-const jitterHeadroom = 0.97
+// jitterAllowance is how much more one request may be delayed on its way
+// to Wiz than another without Wiz counting more than requests_per_second
+// in a one-second window. Requests leave evenly spaced, but scheduling and
+// the network delay each one differently, and Wiz counts them as they
+// arrive. Spacing them (1 s + jitterAllowance) / requests_per_second apart
+// makes any requests_per_second + 1 consecutive requests leave at least
+// 1 s + jitterAllowance apart, so they cannot arrive within one second
+// unless their delays differ by more than that. 100 ms costs 9% of the
+// rate. On a loaded 2-core machine under the race detector, delays were
+// seen to differ by over 30 ms, which the 3% this used to cost could not
+// absorb.
+const jitterAllowance = 100 * time.Millisecond
 
-// NewLimiter allows requestsPerSecond, evenly spaced, with jitterHeadroom.
+// pacedRate is the rate the limiter sends at for a requests_per_second.
+func pacedRate(requestsPerSecond float64) rate.Limit {
+	return rate.Limit(requestsPerSecond * float64(time.Second) / float64(time.Second+jitterAllowance))
+}
+
+// NewLimiter allows requestsPerSecond, evenly spaced, with jitterAllowance.
 // The bucket holds one token: a larger burst would let streams that were
 // idle send a burst on top of the steady rate, and a one-second window
 // could then see up to twice the allowed requests.
+//
+// The bucket starts empty, so the first request waits one spacing. A
+// receiver restarted in the same process (a config reload) gets a new
+// limiter, and the instance before it may have sent a request a moment
+// ago: a full bucket would let the two land closer than the rate allows.
 func NewLimiter(requestsPerSecond float64) *Limiter {
-	return &Limiter{bucket: rate.NewLimiter(rate.Limit(requestsPerSecond*jitterHeadroom), 1), now: time.Now}
+	bucket := rate.NewLimiter(pacedRate(requestsPerSecond), 1)
+	bucket.Allow()
+	return &Limiter{bucket: bucket, now: time.Now}
 }
 
 // PauseUntil holds every caller of Wait until t. An earlier t never shortens
