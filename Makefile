@@ -47,7 +47,7 @@ mockwiz:
 
 ## demo: run the collector against the mock Wiz and show records flowing
 demo: otelcol mockwiz
-	./scripts/demo.sh $(OTELCOL) $(MOCKWIZ) $(DEMO_SECONDS)
+	./internal/scripts/demo.sh $(OTELCOL) $(MOCKWIZ) $(DEMO_SECONDS)
 
 ## test: every check and every test, as CI runs them
 test: fmt-check vet lint unit-test soak-test e2e-test
@@ -83,9 +83,9 @@ clean:
 
 ## bench: the benchmark table, then backfills through the built collector (about 3 minutes)
 bench: otelcol mockwiz
-	GO=$(GO) ./scripts/bench.sh
+	GO=$(GO) ./internal/scripts/bench.sh
 	@echo
 	@echo "backfill of vulnerability findings through $(OTELCOL) from the mock Wiz (at high rates records/s is the mock's pace, which shares the machine; collector CPU per record is the collector's own cost):"
-	./scripts/backfill.sh $(OTELCOL) $(MOCKWIZ) 50000 1000
-	./scripts/backfill.sh $(OTELCOL) $(MOCKWIZ) 200000 1000
-	./scripts/backfill.sh $(OTELCOL) $(MOCKWIZ) 20000 3
+	./internal/scripts/backfill.sh $(OTELCOL) $(MOCKWIZ) 50000 1000
+	./internal/scripts/backfill.sh $(OTELCOL) $(MOCKWIZ) 200000 1000
+	./internal/scripts/backfill.sh $(OTELCOL) $(MOCKWIZ) 20000 3

@@ -152,7 +152,7 @@ func mockToken(h http.Handler) (string, error) {
 //
 // and decodePage_only, the part of B that is the client's page decoding.
 //
-// Both report ns/record, B/record and allocs/record; scripts/bench.sh
+// Both report ns/record, B/record and allocs/record; internal/scripts/bench.sh
 // prints them side by side with the ratio B/A.
 func BenchmarkPage(b *testing.B) {
 	for _, name := range []string{"audit", "issues", "vulnerability_findings"} {

@@ -9,7 +9,7 @@
 # Every figure is the median of COUNT runs (default 3). The raw `go test`
 # output is kept in OUT (default _build/bench.txt) for benchstat.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 GO=${GO:-go}
 COUNT=${COUNT:-3}
