@@ -14,13 +14,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 )
 
 // otlpBackend is an OTLP/HTTP logs endpoint that counts every record it
 // accepted, by log type and log.record.uid.
 type otlpBackend struct {
 	mu   sync.Mutex
-	uids map[string]map[string]int
+	uids wiztest.Counts
 }
 
 func (b *otlpBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -35,28 +37,17 @@ func (b *otlpBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b.mu.Lock()
-	for _, rl := range req.Logs().ResourceLogs().All() {
-		for _, sl := range rl.ScopeLogs().All() {
-			for _, lr := range sl.LogRecords().All() {
-				typ, _ := lr.Attributes().Get("wiz.log_type")
-				uid, _ := lr.Attributes().Get("log.record.uid")
-				if b.uids[typ.Str()] == nil {
-					b.uids[typ.Str()] = map[string]int{}
-				}
-				b.uids[typ.Str()][uid.Str()]++
-			}
-		}
-	}
+	b.uids.Add(req.Logs())
 	b.mu.Unlock()
 	resp, _ := plogotlp.NewExportResponse().MarshalProto()
 	w.Header().Set("Content-Type", "application/x-protobuf")
 	_, _ = w.Write(resp)
 }
 
-func (b *otlpBackend) snapshot() map[string]map[string]int {
+func (b *otlpBackend) snapshot() wiztest.Counts {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	out := map[string]map[string]int{}
+	out := wiztest.Counts{}
 	for typ, m := range b.uids {
 		out[typ] = map[string]int{}
 		for uid, n := range m {
@@ -101,12 +92,12 @@ func TestE2EKill9(t *testing.T) {
 
 func kill9(t *testing.T, bin, config string, inFlight int) {
 	srv, env := newWiz(t, 9, 1500, 600, 1500)
-	backend := &otlpBackend{uids: map[string]map[string]int{}}
+	backend := &otlpBackend{uids: wiztest.Counts{}}
 	otlp := httptest.NewServer(backend)
 	t.Cleanup(otlp.Close)
 	dir := t.TempDir()
 	env = append(env, "WIZ_STATE_DIR="+filepath.Join(dir, "state"), "OTLP_ENDPOINT="+otlp.URL)
-	want := expected(srv)
+	want := wiztest.Expected(t, srv)
 
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	kills := 0
@@ -116,13 +107,13 @@ func kill9(t *testing.T, bin, config string, inFlight int) {
 		require.NoError(t, c.cmd.Process.Signal(syscall.SIGKILL))
 		_ = c.cmd.Wait()
 		kills++
-		if allArrived(want, backend.snapshot()) {
+		if wiztest.AllArrived(want, backend.snapshot()) {
 			break
 		}
 	}
 	c := startCollector(t, bin, config, env, filepath.Join(dir, "unused.jsonl"))
 	// Not require: on a timeout the figures below say what was lost.
-	assert.Eventually(t, func() bool { return allArrived(want, backend.snapshot()) }, 60*time.Second, 100*time.Millisecond)
+	assert.Eventually(t, func() bool { return wiztest.AllArrived(want, backend.snapshot()) }, 60*time.Second, 100*time.Millisecond)
 	time.Sleep(time.Second)
 	c.stop(t)
 

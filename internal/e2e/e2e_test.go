@@ -17,7 +17,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 )
 
 const (
@@ -89,9 +91,9 @@ func (c *collector) stop(t *testing.T) {
 
 // readUIDs parses the file exporter's OTLP JSON lines and counts each
 // record's log.record.uid per log type.
-func readUIDs(t *testing.T, files ...string) map[string]map[string]int {
+func readUIDs(t *testing.T, files ...string) wiztest.Counts {
 	t.Helper()
-	out := map[string]map[string]int{}
+	out := wiztest.Counts{}
 	var unmarshaler plog.JSONUnmarshaler
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
@@ -106,18 +108,7 @@ func readUIDs(t *testing.T, files ...string) map[string]map[string]int {
 			if err != nil {
 				continue // a line still being written
 			}
-			for _, rl := range logs.ResourceLogs().All() {
-				for _, sl := range rl.ScopeLogs().All() {
-					for _, lr := range sl.LogRecords().All() {
-						typ, _ := lr.Attributes().Get("wiz.log_type")
-						uid, _ := lr.Attributes().Get("log.record.uid")
-						if out[typ.Str()] == nil {
-							out[typ.Str()] = map[string]int{}
-						}
-						out[typ.Str()][uid.Str()]++
-					}
-				}
-			}
+			out.Add(logs)
 		}
 	}
 	return out
@@ -128,9 +119,10 @@ func readUIDs(t *testing.T, files ...string) map[string]map[string]int {
 func newWiz(t *testing.T, seed int64, audit, issues, findings int) (*mockwiz.Server, []string) {
 	end := time.Now().Add(-time.Minute)
 	srv, httpSrv := mockwiz.NewTestServer(t, mockwiz.Options{
-		Clients: []mockwiz.Client{{ID: clientID, Secret: clientSecret, Scopes: []string{"admin:audit", "read:issues", "read:vulnerabilities"}}},
+		Clients: []mockwiz.Client{{ID: clientID, Secret: clientSecret, Scopes: mockwiz.AllScopes()}},
 		Dataset: mockwiz.GenerateDataset(mockwiz.DatasetOptions{
-			Seed: seed, Start: end.Add(-20 * time.Hour), End: end, Audit: audit, Issues: issues, Findings: findings,
+			Seed: seed, Start: end.Add(-20 * time.Hour), End: end,
+			Counts: map[string]int{logtype.Audit.Name: audit, logtype.Issues.Name: issues, logtype.VulnerabilityFindings.Name: findings},
 		}),
 	})
 	return srv, []string{
@@ -139,39 +131,6 @@ func newWiz(t *testing.T, seed int64, audit, issues, findings int) (*mockwiz.Ser
 		"WIZ_CLIENT_ID=" + clientID,
 		"WIZ_CLIENT_SECRET=" + clientSecret,
 	}
-}
-
-func expected(srv *mockwiz.Server) map[string][]string {
-	audit, issues, findings := srv.Snapshot()
-	out := map[string][]string{}
-	add := func(typ string, nodes []map[string]any, field string) {
-		for _, n := range nodes {
-			uid := n["id"].(string)
-			if field != "" {
-				ts, err := time.Parse(time.RFC3339Nano, n[field].(string))
-				if err != nil {
-					panic(err)
-				}
-				uid += "@" + ts.UTC().Format(time.RFC3339Nano)
-			}
-			out[typ] = append(out[typ], uid)
-		}
-	}
-	add("Wiz.Audit", audit, "")
-	add("Wiz.Issues", issues, "statusChangedAt")
-	add("Wiz.VulnerabilityFinding", findings, "updatedAt")
-	return out
-}
-
-func allArrived(want map[string][]string, got map[string]map[string]int) bool {
-	for typ, uids := range want {
-		for _, uid := range uids {
-			if got[typ][uid] == 0 {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // TestE2EBuiltCollector runs the distribution against the mock: every
@@ -186,25 +145,26 @@ func TestE2EBuiltCollector(t *testing.T) {
 	config := filepath.Join(root, "testdata", "e2e", "collector.yaml")
 	out1, out2 := filepath.Join(dir, "run1.jsonl"), filepath.Join(dir, "run2.jsonl")
 
-	first := expected(srv)
+	first := wiztest.Expected(t, srv)
 	c1 := startCollector(t, bin, config, env, out1)
-	require.Eventually(t, func() bool { return allArrived(first, readUIDs(t, out1)) }, 60*time.Second, 200*time.Millisecond,
+	require.Eventually(t, func() bool { return wiztest.AllArrived(first, readUIDs(t, out1)) }, 60*time.Second, 200*time.Millisecond,
 		"collector log:\n%s", c1.log.String())
 	c1.stop(t)
 
 	// While the collector is down, Wiz records more and changes an issue.
-	_, issues, findings := srv.Snapshot()
+	snapshot := srv.Snapshot()
+	issues, findings := snapshot[logtype.Issues.Name], snapshot[logtype.VulnerabilityFindings.Name]
 	now := time.Now()
 	srv.AddAuditEntries(7, now)
 	srv.ChangeIssueStatus(issues[0]["id"].(string), "RESOLVED", now)
 	srv.RedetectFinding(findings[0]["id"].(string), now)
-	all := expected(srv)
+	all := wiztest.Expected(t, srv)
 	for typ, uids := range first {
 		all[typ] = append(all[typ], uids...)
 	}
 
 	c2 := startCollector(t, bin, config, env, out2)
-	require.Eventually(t, func() bool { return allArrived(all, readUIDs(t, out1, out2)) }, 60*time.Second, 200*time.Millisecond,
+	require.Eventually(t, func() bool { return wiztest.AllArrived(all, readUIDs(t, out1, out2)) }, 60*time.Second, 200*time.Millisecond,
 		"collector log:\n%s", c2.log.String())
 	time.Sleep(2 * time.Second) // a couple more polls must add nothing
 	c2.stop(t)

@@ -17,8 +17,9 @@ func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 type DatasetOptions struct {
 	Seed       int64
 	Start, End time.Time
-	// Audit, Issues and Findings are how many nodes of each type to generate.
-	Audit, Issues, Findings int
+	// Counts is how many nodes of each log type to generate, by Panther's
+	// log-type name (see internal/logtype).
+	Counts map[string]int
 	// Projects are the project ids issues and findings belong to; three are
 	// generated when empty.
 	Projects []string
@@ -29,8 +30,9 @@ type Dataset struct {
 	// Projects are the ids of the dataset's projects.
 	Projects []string
 
-	seed                    int64
-	audit, issues, findings []map[string]any
+	seed int64
+	// nodes holds each log type's nodes, by log-type name.
+	nodes map[string][]map[string]any
 }
 
 // Random streams of one seed: the dataset and the entries a server adds later
@@ -40,8 +42,8 @@ const (
 	streamLive
 )
 
-// GenerateDataset builds realistic audit entries, issues and findings, all
-// timestamped within [o.Start, o.End].
+// GenerateDataset builds realistic nodes of every log type the mock serves,
+// all timestamped within [o.Start, o.End].
 func GenerateDataset(o DatasetOptions) *Dataset {
 	if o.End.IsZero() {
 		o.End = time.Now()
@@ -58,15 +60,13 @@ func GenerateDataset(o DatasetOptions) *Dataset {
 	for i, id := range ids {
 		projects[i] = g.project(i, id)
 	}
-	ds := &Dataset{Projects: ids, seed: o.Seed}
-	for range o.Audit {
-		ds.audit = append(ds.audit, g.auditEntry(g.timeIn(o.Start, o.End)))
-	}
-	for range o.Issues {
-		ds.issues = append(ds.issues, g.issue(o.Start, o.End, projects))
-	}
-	for range o.Findings {
-		ds.findings = append(ds.findings, g.finding(o.Start, o.End, projects))
+	ds := &Dataset{Projects: ids, seed: o.Seed, nodes: map[string][]map[string]any{}}
+	// One generator draws every collection in a fixed order, so a seed
+	// always gives the same data.
+	for _, c := range served {
+		for range o.Counts[c.logType] {
+			ds.nodes[c.logType] = append(ds.nodes[c.logType], c.generate(g, o.Start, o.End, projects))
+		}
 	}
 	return ds
 }

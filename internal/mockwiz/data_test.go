@@ -6,10 +6,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
 )
 
 func TestGenerateDataset(t *testing.T) {
-	o := DatasetOptions{Seed: 3, Start: testEnd.Add(-6 * time.Hour), End: testEnd, Audit: 300, Issues: 200, Findings: 300}
+	o := DatasetOptions{Seed: 3, Start: testEnd.Add(-6 * time.Hour), End: testEnd, Counts: counts(300, 200, 300)}
 	ds := GenerateDataset(o)
 	assert.Equal(t, ds, GenerateDataset(o), "deterministic")
 	require.Len(t, ds.Projects, 3)
@@ -31,17 +33,17 @@ func TestGenerateDataset(t *testing.T) {
 			seen[id] = true
 		}
 	}
-	unique(ds.audit)
-	unique(ds.issues)
-	unique(ds.findings)
+	unique(ds.nodes[auditCollection.logType])
+	unique(ds.nodes[issueCollection.logType])
+	unique(ds.nodes[findingCollection.logType])
 
-	for _, n := range ds.audit {
+	for _, n := range ds.nodes[auditCollection.logType] {
 		inRange(n, "timestamp")
 		assert.Len(t, n["timestamp"], len("2006-01-02T15:04:05.000000Z"))
 		assert.True(t, (n["user"] == nil) != (n["serviceAccount"] == nil), "user XOR serviceAccount")
 	}
 	statuses := map[string]int{}
-	for _, n := range ds.issues {
+	for _, n := range ds.nodes[issueCollection.logType] {
 		created, changed, updated := inRange(n, "createdAt"), inRange(n, "statusChangedAt"), inRange(n, "updatedAt")
 		assert.False(t, changed.Before(created) || updated.Before(changed), "createdAt <= statusChangedAt <= updatedAt")
 		statuses[n["status"].(string)]++
@@ -53,7 +55,7 @@ func TestGenerateDataset(t *testing.T) {
 		}
 	}
 	assert.Len(t, statuses, 4)
-	for _, n := range ds.findings {
+	for _, n := range ds.nodes[findingCollection.logType] {
 		first, last, updated := inRange(n, "firstDetectedAt"), inRange(n, "lastDetectedAt"), inRange(n, "updatedAt")
 		assert.False(t, last.Before(first) || updated.Before(last), "firstDetectedAt <= lastDetectedAt <= updatedAt")
 		if n["status"] == "RESOLVED" {
@@ -66,35 +68,36 @@ func TestGenerateDataset(t *testing.T) {
 func TestMutationsAndHiding(t *testing.T) {
 	clk := &clock{now: testEnd}
 	e := newEnv(t, Options{Now: clk.Now})
-	audit, issues, findings := e.srv.Snapshot()
+	snapshot := e.srv.Snapshot()
+	audit, issues, findings := snapshot[auditCollection.logType], snapshot[issueCollection.logType], snapshot[findingCollection.logType]
 	at := testEnd.Add(time.Minute) // after every generated time
 
 	added := e.srv.AddAuditEntries(3, at)
 	require.Len(t, added, 3)
 	after := map[string]any{"timestamp": map[string]any{"after": formatTime(at.Add(-time.Microsecond))}}
-	assert.ElementsMatch(t, added, e.walk(auditQuery, "auditLogEntries", 10, after, nil))
+	assert.ElementsMatch(t, added, e.walk(wiz.AuditLogEntries.Query, "auditLogEntries", 10, after, nil))
 
 	id := issues[0]["id"].(string)
 	e.srv.ChangeIssueStatus(id, "RESOLVED", at)
 	changed := map[string]any{"statusChangedAt": map[string]any{"after": formatTime(at.Add(-time.Microsecond))}}
-	assert.Equal(t, []string{id}, e.walk(issuesQuery, "issues", 10, changed, nil))
-	_, issuesNow, _ := e.srv.Snapshot()
+	assert.Equal(t, []string{id}, e.walk(wiz.Issues.Query, "issues", 10, changed, nil))
+	issuesNow := e.srv.Snapshot()[issueCollection.logType]
 	assert.Equal(t, formatTime(at), issuesNow[0]["resolvedAt"])
 	assert.Equal(t, "RESOLVED", issuesNow[0]["status"])
 
 	fid := findings[0]["id"].(string)
 	e.srv.RedetectFinding(fid, at)
 	updated := map[string]any{"updatedAt": map[string]any{"after": formatTime(at.Add(-time.Microsecond))}}
-	assert.Equal(t, []string{fid}, e.walk(findingsQuery, "vulnerabilityFindings", 10, updated, nil))
+	assert.Equal(t, []string{fid}, e.walk(wiz.VulnerabilityFindings.Query, "vulnerabilityFindings", 10, updated, nil))
 
 	hidden := audit[0]["id"].(string)
 	e.srv.HideUntil(hidden, testEnd.Add(time.Minute))
-	assert.NotContains(t, e.walk(auditQuery, "auditLogEntries", 500, nil, nil), hidden)
+	assert.NotContains(t, e.walk(wiz.AuditLogEntries.Query, "auditLogEntries", 500, nil, nil), hidden)
 	clk.Add(time.Minute)
-	assert.Contains(t, e.walk(auditQuery, "auditLogEntries", 500, nil, nil), hidden)
+	assert.Contains(t, e.walk(wiz.AuditLogEntries.Query, "auditLogEntries", 500, nil, nil), hidden)
 
 	// Snapshot returns copies.
 	audit[1]["id"] = "changed"
-	a2, _, _ := e.srv.Snapshot()
+	a2 := e.srv.Snapshot()[auditCollection.logType]
 	assert.NotEqual(t, "changed", a2[1]["id"])
 }

@@ -14,73 +14,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The queries the receiver sends.
-const (
-	auditQuery = `query AuditLogTable($first: Int, $after: String, $filterBy: AuditLogEntryFilters) { auditLogEntries(first: $first, after: $after, filterBy: $filterBy) { nodes { id action requestId status timestamp actionParameters userAgent sourceIP serviceAccount { id name } user { id name } } pageInfo { hasNextPage endCursor } } }`
-
-	sourceRuleSelection = `__typename
-      ... on Control { id name controlDescription: description resolutionRecommendation
-        securitySubCategories { title category { name framework { name } } } risks }
-      ... on CloudEventRule { id name cloudEventRuleDescription: description sourceType type
-        securitySubCategories { title category { name framework { name } } } risks }
-      ... on CloudConfigurationRule { id name cloudConfigurationRuleDescription: description remediationInstructions serviceType
-        securitySubCategories { title category { name framework { name } } } risks }`
-
-	issuesQuery = `query IssuesTable($filterBy: IssueFilters, $first: Int, $after: String) {
-  issues: issuesV2(filterBy: $filterBy, first: $first, after: $after) {
-    nodes {
-      id
-      sourceRule { ` + sourceRuleSelection + ` }
-      sourceRules { ` + sourceRuleSelection + ` }
-      createdAt updatedAt dueAt resolvedAt statusChangedAt
-      type status severity resolutionReason
-      projects { id name slug businessUnit riskProfile { businessImpact } }
-      entitySnapshot { id type nativeType name status cloudPlatform cloudProviderURL providerId region
-        resourceGroupExternalId subscriptionExternalId subscriptionName subscriptionTags tags externalId createdAt }
-      serviceTickets { externalId name url }
-      notes { id createdAt updatedAt text user { name email } serviceAccount { name } }
-    }
-    pageInfo { hasNextPage endCursor }
-  }
-}`
-
-	findingsQuery = `query VulnerabilityFindingsPage($filterBy: VulnerabilityFindingFilters, $first: Int, $after: String) {
-  vulnerabilityFindings(filterBy: $filterBy, first: $first, after: $after) {
-    nodes {
-      id portalUrl name CVEDescription CVSSSeverity score exploitabilityScore impactScore
-      dataSourceName hasExploit hasCisaKevExploit status vendorSeverity severity nvdSeverity
-      firstDetectedAt lastDetectedAt resolvedAt updatedAt
-      description remediation detailedName version fixedVersion detectionMethod link locationPath resolutionReason
-      epssSeverity epssPercentile epssProbability validatedInRuntime
-      cvssv2 { attackVector attackComplexity confidentialityImpact integrityImpact privilegesRequired userInteractionRequired }
-      cvssv3 { attackVector attackComplexity confidentialityImpact integrityImpact privilegesRequired userInteractionRequired }
-      relatedIssueAnalytics { issueCount criticalSeverityCount highSeverityCount mediumSeverityCount lowSeverityCount informationalSeverityCount }
-      layerMetadata { id details isBaseLayer }
-      projects { id name slug businessUnit riskProfile { businessImpact } }
-      ignoreRules { id name enabled expiredAt }
-      vulnerableAsset {
-        ... on VulnerableAssetBase { id type name region providerUniqueId cloudProviderURL cloudPlatform status
-          subscriptionName subscriptionExternalId subscriptionId tags
-          hasLimitedInternetExposure hasWideInternetExposure isAccessibleFromVPN
-          isAccessibleFromOtherVnets isAccessibleFromOtherSubscriptions }
-        ... on VulnerableAssetVirtualMachine { operatingSystem ipAddresses }
-        ... on VulnerableAssetServerless { runtime }
-        ... on VulnerableAssetContainerImage { imageId }
-        ... on VulnerableAssetContainer { ImageExternalId VmExternalId ServerlessContainer PodNamespace PodName NodeName }
-      }
-    }
-    pageInfo { hasNextPage endCursor }
-  }
-}`
-)
-
-var allScopes = []string{"admin:audit", "read:issues", "read:vulnerabilities"}
-
 // testEnd anchors generated data, so tests do not depend on the wall clock.
 var testEnd = time.Date(2024, 7, 1, 12, 0, 0, 0, time.UTC)
 
 func testDataset(audit, issues, findings int) *Dataset {
-	return GenerateDataset(DatasetOptions{Seed: 7, Start: testEnd.Add(-24 * time.Hour), End: testEnd, Audit: audit, Issues: issues, Findings: findings})
+	return GenerateDataset(DatasetOptions{Seed: 7, Start: testEnd.Add(-24 * time.Hour), End: testEnd, Counts: counts(audit, issues, findings)})
 }
 
 // clock is a settable server clock.
@@ -263,4 +201,9 @@ func keys(t *testing.T, raw json.RawMessage) []string {
 		require.NoError(t, dec.Decode(&skip))
 	}
 	return out
+}
+
+// counts is a dataset's node counts of the first three log types.
+func counts(audit, issues, findings int) map[string]int {
+	return map[string]int{auditCollection.logType: audit, issueCollection.logType: issues, findingCollection.logType: findings}
 }

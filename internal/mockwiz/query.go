@@ -14,38 +14,47 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
-type kind int
-
-const (
-	kindAudit kind = iota
-	kindIssues
-	kindFindings
-)
-
-// collection is how one root field pages through one kind of node.
+// collection is how one root field pages through the nodes of one log type.
 type collection struct {
-	kind  kind
-	scope string
+	// logType is Panther's name of the log type the collection serves.
+	logType string
+	// flag and defaultCount are the mockwiz command's flag for the number
+	// of nodes to generate, and its default.
+	flag         string
+	defaultCount int
+	// generate makes one node timestamped within [start, end].
+	generate func(g *generator, start, end time.Time, projects []map[string]any) map[string]any
+	scope    string
 	// sortField orders results newest first, as Wiz does; cursorField is its
 	// name inside cursors.
 	sortField, cursorField string
 	filters                map[string]filterField
-	// audit only: Wiz rejects a query without first, and stops sending
-	// results after AuditResultCap of them.
-	requireFirst, capped bool
+	// audit only: Wiz rejects a query without first, stops sending
+	// results after AuditResultCap of them, and refuses project-scoped
+	// service accounts.
+	requireFirst, capped, deniedToProjectScoped bool
 }
 
 var (
 	auditCollection = collection{
-		kind: kindAudit, scope: "admin:audit", sortField: "timestamp", cursorField: "Timestamp",
-		filters: auditFilters, requireFirst: true, capped: true,
+		logType: "Wiz.Audit", flag: "audit", defaultCount: 200,
+		generate: func(g *generator, start, end time.Time, _ []map[string]any) map[string]any {
+			return g.auditEntry(g.timeIn(start, end))
+		},
+		scope: "admin:audit", sortField: "timestamp", cursorField: "Timestamp",
+		filters: auditFilters, requireFirst: true, capped: true, deniedToProjectScoped: true,
 	}
 	issueCollection = collection{
-		kind: kindIssues, scope: "read:issues", sortField: "createdAt", cursorField: "CreatedAt", filters: issueFilters,
+		logType: "Wiz.Issues", flag: "issues", defaultCount: 120, generate: (*generator).issue,
+		scope: "read:issues", sortField: "createdAt", cursorField: "CreatedAt", filters: issueFilters,
 	}
 	findingCollection = collection{
-		kind: kindFindings, scope: "read:vulnerabilities", sortField: "firstDetectedAt", cursorField: "FirstDetectedAt", filters: findingFilters,
+		logType: "Wiz.VulnerabilityFinding", flag: "findings", defaultCount: 300, generate: (*generator).finding,
+		scope: "read:vulnerabilities", sortField: "firstDetectedAt", cursorField: "FirstDetectedAt", filters: findingFilters,
 	}
+	// served lists every collection once, in the order datasets are
+	// generated.
+	served = []*collection{&auditCollection, &issueCollection, &findingCollection}
 	// collections maps root fields to what they serve; issues is the
 	// deprecated name of issuesV2 over the same data. orderBy is accepted and
 	// ignored: results are always newest first, which keyset cursors rely on.
@@ -138,7 +147,7 @@ func (s *Server) connection(c collection, args map[string]any, client *Client, n
 	if !slices.Contains(client.Scopes, c.scope) {
 		return nil, accessDenied("the service account lacks the required scope "+c.scope, client)
 	}
-	if c.kind == kindAudit && len(client.ProjectIDs) > 0 {
+	if c.deniedToProjectScoped && len(client.ProjectIDs) > 0 {
 		return nil, accessDenied("audit logs are not available to project-scoped service accounts", client)
 	}
 	first := defaultPageSize
@@ -246,9 +255,9 @@ func (s *Server) connection(c collection, args map[string]any, client *Client, n
 // sortedRows returns the collection's nodes in serving order; the caller
 // holds s.mu.
 func (s *Server) sortedRows(c collection) []row {
-	nodes := s.nodes[c.kind]
-	if len(s.sorted[c.kind]) == len(nodes) {
-		return s.sorted[c.kind]
+	nodes := s.nodes[c.logType]
+	if len(s.sorted[c.logType]) == len(nodes) {
+		return s.sorted[c.logType]
 	}
 	rows := make([]row, len(nodes))
 	for i, n := range nodes {
@@ -256,6 +265,6 @@ func (s *Server) sortedRows(c collection) []row {
 		rows[i] = row{at: at, id: n["id"].(string), node: n}
 	}
 	slices.SortFunc(rows, func(a, b row) int { return compareRows(a, b, s.opts.OldestFirst) })
-	s.sorted[c.kind] = rows
+	s.sorted[c.logType] = rows
 	return rows
 }

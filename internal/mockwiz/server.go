@@ -9,6 +9,7 @@ import (
 	crand "crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
+	"flag"
 	"maps"
 	"math"
 	"math/rand/v2"
@@ -26,7 +27,7 @@ import (
 // Client is a service account allowed to get tokens.
 type Client struct {
 	ID, Secret string
-	// Scopes are Wiz permissions: admin:audit, read:issues, read:vulnerabilities.
+	// Scopes are Wiz permissions such as admin:audit (see AllScopes).
 	Scopes []string
 	// ProjectIDs makes the service account project-scoped: it sees only
 	// issues and findings of these projects, and no audit log.
@@ -35,7 +36,8 @@ type Client struct {
 
 // Options configures a Server. Zero values select the defaults.
 type Options struct {
-	// Clients defaults to "mock-client-id"/"mock-client-secret" with all scopes.
+	// Clients defaults to "mock-client-id"/"mock-client-secret" with
+	// AllScopes.
 	Clients []Client
 	// TokenLifetime defaults to one hour.
 	TokenLifetime time.Duration
@@ -50,8 +52,8 @@ type Options struct {
 	// RateLimit is the allowed /graphql requests per second per client;
 	// 0 disables rate limiting.
 	RateLimit float64
-	// Dataset defaults to 200 audit entries, 120 issues and 300 findings over
-	// the last 48 hours.
+	// Dataset defaults to each collection's default count of nodes (200
+	// audit entries, 120 issues, 300 findings …) over the last 48 hours.
 	Dataset *Dataset
 	// Now is the server clock (default time.Now); tokens expire and hidden
 	// nodes appear by it.
@@ -63,11 +65,11 @@ type Server struct {
 	opts Options
 
 	mu    sync.Mutex
-	nodes [3][]map[string]any // by kind
-	// sorted holds each kind's nodes in result order. Nodes are only ever
-	// appended and their sort fields never change, so a cache of the same
-	// length is current.
-	sorted   [3][]row
+	nodes map[string][]map[string]any // by log-type name
+	// sorted holds each log type's nodes in result order. Nodes are only
+	// ever appended and their sort fields never change, so a cache of the
+	// same length is current.
+	sorted   map[string][]row
 	hidden   map[string]time.Time
 	live     *generator
 	tokens   map[string]session
@@ -120,8 +122,7 @@ type RecordedRequest struct {
 func New(o Options) *Server {
 	if o.Clients == nil {
 		o.Clients = []Client{{
-			ID: "mock-client-id", Secret: "mock-client-secret",
-			Scopes: []string{"admin:audit", "read:issues", "read:vulnerabilities"},
+			ID: "mock-client-id", Secret: "mock-client-secret", Scopes: AllScopes(),
 		}}
 	}
 	if o.TokenLifetime <= 0 {
@@ -138,10 +139,12 @@ func New(o Options) *Server {
 	}
 	if o.Dataset == nil {
 		now := o.Now()
-		o.Dataset = GenerateDataset(DatasetOptions{Start: now.Add(-48 * time.Hour), End: now, Audit: 200, Issues: 120, Findings: 300})
+		o.Dataset = GenerateDataset(DatasetOptions{Start: now.Add(-48 * time.Hour), End: now, Counts: DefaultCounts()})
 	}
 	s := &Server{
 		opts:     o,
+		nodes:    map[string][]map[string]any{},
+		sorted:   map[string][]row{},
 		hidden:   map[string]time.Time{},
 		live:     newGenerator(o.Dataset.seed, streamLive),
 		tokens:   map[string]session{},
@@ -150,9 +153,9 @@ func New(o Options) *Server {
 	}
 	// The server changes its nodes, so it must not share them with the
 	// dataset, which may seed other servers.
-	for k, nodes := range [][]map[string]any{o.Dataset.audit, o.Dataset.issues, o.Dataset.findings} {
+	for logType, nodes := range o.Dataset.nodes {
 		for _, n := range nodes {
-			s.nodes[k] = append(s.nodes[k], deepCopy(n))
+			s.nodes[logType] = append(s.nodes[logType], deepCopy(n))
 		}
 	}
 	return s
@@ -317,19 +320,19 @@ func (s *Server) AddAuditEntries(n int, at time.Time) []string {
 	ids := make([]string, n)
 	for i := range n {
 		e := s.live.auditEntry(at.Add(time.Duration(i) * time.Microsecond))
-		s.nodes[kindAudit] = append(s.nodes[kindAudit], e)
+		s.nodes[auditCollection.logType] = append(s.nodes[auditCollection.logType], e)
 		ids[i] = e["id"].(string)
 	}
 	return ids
 }
 
 // node returns the node with the id; the caller holds s.mu.
-func (s *Server) node(k kind, id string) map[string]any {
-	i := slices.IndexFunc(s.nodes[k], func(n map[string]any) bool { return n["id"] == id })
+func (s *Server) node(logType, id string) map[string]any {
+	i := slices.IndexFunc(s.nodes[logType], func(n map[string]any) bool { return n["id"] == id })
 	if i < 0 {
 		return nil
 	}
-	return s.nodes[k][i]
+	return s.nodes[logType][i]
 }
 
 // ChangeIssueStatus moves an issue to status at the given time. Unknown ids
@@ -337,7 +340,7 @@ func (s *Server) node(k kind, id string) map[string]any {
 func (s *Server) ChangeIssueStatus(id, status string, at time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := s.node(kindIssues, id)
+	n := s.node(issueCollection.logType, id)
 	if n == nil {
 		return
 	}
@@ -358,7 +361,7 @@ func (s *Server) ChangeIssueStatus(id, status string, at time.Time) {
 func (s *Server) RedetectFinding(id string, at time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := s.node(kindFindings, id)
+	n := s.node(findingCollection.logType, id)
 	if n == nil {
 		return
 	}
@@ -377,16 +380,54 @@ func (s *Server) HideUntil(id string, visibleAt time.Time) {
 	s.hidden[id] = visibleAt
 }
 
-// Snapshot returns copies of all current nodes, hidden ones included.
-func (s *Server) Snapshot() (audit, issues, findings []map[string]any) {
+// Snapshot returns copies of all current nodes, hidden ones included, by
+// log-type name.
+func (s *Server) Snapshot() map[string][]map[string]any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	copyAll := func(nodes []map[string]any) []map[string]any {
-		out := make([]map[string]any, len(nodes))
+	out := make(map[string][]map[string]any, len(s.nodes))
+	for logType, nodes := range s.nodes {
+		copies := make([]map[string]any, len(nodes))
 		for i, n := range nodes {
-			out[i] = deepCopy(n)
+			copies[i] = deepCopy(n)
 		}
-		return out
+		out[logType] = copies
 	}
-	return copyAll(s.nodes[kindAudit]), copyAll(s.nodes[kindIssues]), copyAll(s.nodes[kindFindings])
+	return out
+}
+
+// DefaultCounts is each collection's default number of nodes, by log-type
+// name.
+func DefaultCounts() map[string]int {
+	counts := map[string]int{}
+	for _, c := range served {
+		counts[c.logType] = c.defaultCount
+	}
+	return counts
+}
+
+// CountFlags defines a flag per collection on fs, such as -audit, for the
+// number of its nodes to generate. The returned func reads them, by
+// log-type name, once fs is parsed.
+func CountFlags(fs *flag.FlagSet) func() map[string]int {
+	flags := map[string]*int{}
+	for _, c := range served {
+		flags[c.logType] = fs.Int(c.flag, c.defaultCount, "number of "+c.logType+" nodes")
+	}
+	return func() map[string]int {
+		counts := map[string]int{}
+		for logType, n := range flags {
+			counts[logType] = *n
+		}
+		return counts
+	}
+}
+
+// AllScopes is every scope the mock's collections need.
+func AllScopes() []string {
+	scopes := make([]string, len(served))
+	for i, c := range served {
+		scopes[i] = c.scope
+	}
+	return scopes
 }

@@ -44,7 +44,7 @@ func renderBenchPages(b *testing.B) map[string]benchPage {
 		end := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
 		ds := mockwiz.GenerateDataset(mockwiz.DatasetOptions{
 			Seed: 7, Start: end.Add(-24 * time.Hour), End: end,
-			Audit: benchPageSize, Issues: benchPageSize, Findings: benchPageSize,
+			Counts: map[string]int{"Wiz.Audit": benchPageSize, "Wiz.Issues": benchPageSize, "Wiz.VulnerabilityFinding": benchPageSize},
 		})
 		srv := mockwiz.New(mockwiz.Options{Dataset: ds, Now: func() time.Time { return end }})
 		statuses := []string{"OPEN", "IN_PROGRESS", "RESOLVED", "REJECTED"}

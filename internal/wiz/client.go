@@ -77,6 +77,10 @@ type Page struct {
 	Nodes       []json.RawMessage
 	HasNextPage bool
 	EndCursor   string
+	// MaxCountReached is the connection's maxCountReached, Wiz's word that
+	// the walk reached its result cap; nil where the query does not select
+	// it.
+	MaxCountReached *bool
 }
 
 // FetchPage sends req, retrying transient failures with back-off until the

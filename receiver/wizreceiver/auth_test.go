@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 )
 
 // A wrong secret gives an actionable error, backs off instead of looping,
@@ -67,16 +68,16 @@ func TestTokenRefresh(t *testing.T) {
 	cfg := testConfig(url)
 	cfg.PageSize = 10
 	cfg.RequestsPerSecond = 10 // 30 pages take about 2 s: the walk outlives the first token
-	cfg.Issues.Enabled, cfg.VulnerabilityFindings.Enabled = false, false
+	enableOnly(cfg, "audit")
 	srv.InjectGraphQLFaults(mockwiz.Fault{Latency: time.Millisecond}, mockwiz.Fault{Status: 401})
 	sink := &consumertest.LogsSink{}
 	startReceiver(t, cfg, sink, componenttest.NewNopHost(), nil)
 
-	want := expectedUIDs(srv, "", "")
+	want := wiztest.Expected(t, srv)
 	delete(want, "Wiz.Issues")
 	delete(want, "Wiz.VulnerabilityFinding")
-	require.Eventually(t, func() bool { return allArrived(want, receivedUIDs(sink)) }, 15*time.Second, 20*time.Millisecond)
-	requireExactlyOnce(t, want, receivedUIDs(sink))
+	require.Eventually(t, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) }, 15*time.Second, 20*time.Millisecond)
+	wiztest.RequireExactlyOnce(t, want, wiztest.Received(sink))
 
 	stats := srv.Stats()
 	assert.GreaterOrEqual(t, stats.TokenRequests, 3, "one initial token, one after the 401, at least one renewal")

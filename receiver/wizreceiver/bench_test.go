@@ -20,8 +20,8 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
-	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
 )
 
 const (
@@ -58,7 +58,7 @@ func renderReplayTemplates(b *testing.B) map[string]*replayTemplate {
 		end := time.Now().Add(-2 * time.Hour)
 		ds := mockwiz.GenerateDataset(mockwiz.DatasetOptions{
 			Seed: 7, Start: end.Add(-20 * time.Hour), End: end,
-			Audit: benchPageSize, Issues: benchPageSize, Findings: benchPageSize,
+			Counts: benchCounts(),
 		})
 		srv := mockwiz.New(mockwiz.Options{Dataset: ds})
 		hs := httptest.NewServer(srv.Handler())
@@ -68,18 +68,12 @@ func renderReplayTemplates(b *testing.B) map[string]*replayTemplate {
 			errReplay = err
 			return
 		}
-		statuses := []string{"OPEN", "IN_PROGRESS", "RESOLVED", "REJECTED"}
 		replayTemplates = map[string]*replayTemplate{}
-		for name, q := range map[string]struct {
-			conn   wiz.Connection
-			filter map[string]any
-		}{
-			"audit":                  {wiz.AuditLogEntries, map[string]any{}},
-			"issues":                 {wiz.Issues, map[string]any{"status": statuses}},
-			"vulnerability_findings": {wiz.VulnerabilityFindings, map[string]any{"status": statuses}},
-		} {
+		for _, lt := range logtype.All {
+			q := lt.Query
+			filter := lt.Poll(lt.NewConfig(), nil).Filter
 			body, _ := json.Marshal(map[string]any{
-				"query": q.conn.Query, "variables": map[string]any{"first": benchPageSize, "filterBy": q.filter},
+				"query": q.Query, "variables": map[string]any{"first": benchPageSize, "filterBy": filter},
 			})
 			req, _ := http.NewRequest(http.MethodPost, hs.URL+"/graphql", bytes.NewReader(body))
 			req.Header.Set("Content-Type", "application/json")
@@ -89,18 +83,27 @@ func renderReplayTemplates(b *testing.B) map[string]*replayTemplate {
 				errReplay = err
 				return
 			}
-			tmpl, err := newReplayTemplate(page, q.conn.ResponseKey)
+			tmpl, err := newReplayTemplate(page, q.ResponseKey)
 			if err != nil {
-				errReplay = fmt.Errorf("%s: %w", name, err)
+				errReplay = fmt.Errorf("%s: %w", lt.Key, err)
 				return
 			}
-			replayTemplates[name] = tmpl
+			replayTemplates[lt.Key] = tmpl
 		}
 	})
 	if errReplay != nil {
 		b.Fatal(errReplay)
 	}
 	return replayTemplates
+}
+
+// benchCounts asks for one page of every log type.
+func benchCounts() map[string]int {
+	counts := map[string]int{}
+	for _, lt := range logtype.All {
+		counts[lt.Name] = benchPageSize
+	}
+	return counts
 }
 
 func benchToken(base string) (string, error) {
@@ -258,8 +261,8 @@ func (c *countingSink) ConsumeLogs(_ context.Context, logs plog.Logs) error {
 // pages, with rate limiting effectively off and a discarding consumer. One
 // op is one record. Run it with -cpu 1 for the one-core figure.
 func BenchmarkEndToEnd(b *testing.B) {
-	for _, name := range []string{"audit", "issues", "vulnerability_findings"} {
-		b.Run(name, func(b *testing.B) { benchEndToEnd(b, name) })
+	for _, lt := range logtype.All {
+		b.Run(lt.Key, func(b *testing.B) { benchEndToEnd(b, lt.Key) })
 	}
 }
 
@@ -276,9 +279,7 @@ func benchEndToEnd(b *testing.B, name string) {
 	cfg.PageSize = benchPageSize
 	cfg.PollInterval = time.Millisecond
 	cfg.RequestsPerSecond = 1e9
-	cfg.Audit.Enabled = name == "audit"
-	cfg.Issues.Enabled = name == "issues"
-	cfg.VulnerabilityFindings.Enabled = name == "vulnerability_findings"
+	enableOnly(cfg, name)
 
 	var requests, pages int
 	sink := &countingSink{target: int64(b.N), done: make(chan struct{}), onDone: func() {
@@ -297,7 +298,7 @@ func benchEndToEnd(b *testing.B, name string) {
 	// The replay server ignores filters and repeats one page's times, so it
 	// cannot stand in for Wiz's result cap; TestResultCapBackfill measures
 	// what the cap costs.
-	rcv.(*wizReceiver).auditResultCap = 0
+	clear(rcv.(*wizReceiver).resultCaps)
 
 	runtime.GC()
 	var before, after runtime.MemStats

@@ -5,15 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
-	"slices"
-	"strconv"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
-
-	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
 )
 
 // checkpointVersion is bumped when the stored format changes incompatibly;
@@ -40,89 +35,27 @@ type checkpoint struct {
 // window is one range [Start, End] of the polled time field; once it has
 // been read in full, the watermark moves to End.
 type window struct {
-	Start time.Time `json:"start"`
-	End   time.Time `json:"end"`
-	// Until, when set, is where the part still to read ends: earlier walks
-	// were cut short by Wiz's result cap after delivering everything in
-	// (Until, End], so the next walk queries [Start, Until].
-	Until  time.Time `json:"until,omitzero"`
+	Start  time.Time `json:"start"`
+	End    time.Time `json:"end"`
 	Cursor string    `json:"cursor,omitempty"`
-	// Served counts the nodes Wiz served in this walk before Cursor. Wiz's
-	// result cap counts the whole walk, so a walk resumed after a restart
-	// must know what its earlier pages used up.
-	Served int `json:"served,omitempty"`
-	// Oldest is the oldest polled time this walk was served. Descending
-	// records that a node came older than the one before it, Unordered that
-	// one came newer. Only a capped walk seen going down, never up, covers
-	// (Oldest, queryEnd], which is what lets the next walk start where it
-	// stopped; nodes all on one microsecond show no order at all.
-	Oldest     time.Time `json:"oldest,omitzero"`
-	Descending bool      `json:"descending,omitempty"`
-	Unordered  bool      `json:"unordered,omitempty"`
-}
-
-// queryEnd is the upper bound of the window's next walk.
-func (w *window) queryEnd() time.Time {
-	if w.Until.IsZero() {
-		return w.End
-	}
-	return w.Until
+	// capWalk is the result cap's record of the window's walks (see
+	// resultcap.go); it stays empty for log types without a cap. Embedded,
+	// its fields sit beside the others in the stored JSON.
+	capWalk
 }
 
 // restartWalk forgets the walk in progress, so the next one reads the
 // window's remaining part from its first page.
 func (w *window) restartWalk() {
-	w.Cursor, w.Served, w.Oldest, w.Descending, w.Unordered = "", 0, time.Time{}, false, false
+	w.Cursor = ""
+	w.capWalk.restartWalk()
 }
 
-// seenKey is a hashed record key and the record's polled time, kept so the
-// set can be pruned as the watermark moves.
-type seenKey struct {
-	Hash uint64 `json:"h"`
-	Time int64  `json:"t"`
-}
-
-// hashKey reduces a record key to 64 bits: checkpoints stay small, and a
-// collision among the few thousand keys of an overlap window is negligible.
-func hashKey(k mapping.Key) uint64 {
-	h := fnv.New64a()
-	_, _ = h.Write([]byte(k.ID))
-	_, _ = h.Write([]byte{'|'})
-	_, _ = h.Write(strconv.AppendInt(nil, k.Time.UnixNano(), 10))
-	return h.Sum64()
-}
-
-// seenSet is the in-memory form of checkpoint.Seen.
-type seenSet map[uint64]int64
-
-func (s seenSet) toSlice() []seenKey {
-	out := make([]seenKey, 0, len(s))
-	for h, t := range s {
-		out = append(out, seenKey{Hash: h, Time: t})
-	}
-	// A stable order keeps stored checkpoints comparable.
-	slices.SortFunc(out, func(a, b seenKey) int {
-		if a.Time != b.Time {
-			return int(min(max(a.Time-b.Time, -1), 1))
-		}
-		if a.Hash < b.Hash {
-			return -1
-		}
-		if a.Hash > b.Hash {
-			return 1
-		}
-		return 0
-	})
-	return out
-}
-
-// keepOnly forgets the keys whose time keep rejects.
-func (s seenSet) keepOnly(keep func(t int64) bool) {
-	for h, ts := range s {
-		if !keep(ts) {
-			delete(s, h)
-		}
-	}
+// restart forgets every walk of the window, so the next one reads all of
+// it: the query changed, and may match records in parts read before.
+func (w *window) restart() {
+	w.Cursor = ""
+	w.capWalk = capWalk{}
 }
 
 // checkpointStore reads and writes one stream's checkpoint.
@@ -165,9 +98,8 @@ func (s checkpointStore) decode(raw []byte) (cp checkpoint, err error) {
 	if cp.Watermark.IsZero() {
 		return checkpoint{}, fmt.Errorf("checkpoint %q has no watermark", s.key)
 	}
-	if w := cp.Window; w != nil && (w.Start.IsZero() || w.End.Before(w.Start) || w.Served < 0 ||
-		(!w.Until.IsZero() && (w.Until.Before(w.Start) || w.Until.After(w.End)))) {
-		return checkpoint{}, fmt.Errorf("checkpoint %q has an invalid window [%s, %s] (until %s, %d served)", s.key, w.Start, w.End, w.Until, w.Served)
+	if w := cp.Window; w != nil && (w.Start.IsZero() || w.End.Before(w.Start) || !w.capWalkValid()) {
+		return checkpoint{}, fmt.Errorf("checkpoint %q has an invalid window [%s, %s] (%s)", s.key, w.Start, w.End, w.capWalk)
 	}
 	return cp, nil
 }

@@ -16,7 +16,7 @@ import (
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.uber.org/zap"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
 )
 
@@ -63,8 +63,12 @@ func fuzzStream(t *testing.T, stored []byte, pages pageFetcher) *stream {
 	rcv, err := newWizReceiver(receivertestSettings(), testConfig("http://127.0.0.1:1"), consumertest.NewNop())
 	require.NoError(t, err)
 	t.Cleanup(rcv.metrics.tb.Shutdown)
+	lt := &logtype.Audit
 	return &stream{
-		spec:     streamSpec{name: "audit", logType: "Wiz.Audit", timeFilter: "timestamp", conn: wiz.AuditLogEntries, mapper: mapping.Audit{}},
+		logType:  lt,
+		query:    lt.Poll(lt.NewConfig(), nil),
+		cap:      noCap{},
+		dedup:    dedup{overlap: rcv.cfg.Overlap, cap: noCap{}},
 		cfg:      rcv.cfg,
 		client:   pages,
 		next:     consumertest.NewNop(),
@@ -96,7 +100,7 @@ func FuzzCheckpoint(f *testing.F) {
 		s := fuzzStream(t, stored, &scriptedPages{})
 		require.NoError(t, s.restore(context.Background()), "only a failing storage may stop restore")
 		require.False(t, s.state.Watermark.IsZero(), "restore must leave a watermark")
-		require.NotNil(t, s.seen)
+		require.NotNil(t, s.dedup.seen)
 		if w := s.state.Window; w != nil {
 			require.False(t, w.End.Before(s.state.Watermark), "a restored window must not move the watermark back")
 			require.True(t, w.Until.IsZero() || (!w.Until.Before(w.Start) && !w.Until.After(w.End)), "until must lie in the window")
@@ -156,4 +160,24 @@ func TestRestoreDropsWindowBehindWatermark(t *testing.T) {
 	require.NoError(t, s.restore(context.Background()))
 	assert.Nil(t, s.state.Window)
 	assert.Equal(t, time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC), s.state.Watermark.UTC())
+}
+
+// A stored cursor belongs to its query's fingerprint, so a release that
+// changes the fingerprint of unchanged settings restarts every unfinished
+// window. These are the fingerprints earlier releases stored.
+func TestFingerprintsStayStable(t *testing.T) {
+	want := map[string][2]string{ // without project_ids, with two
+		"audit":                  {"efcde265b063772f", "efcde265b063772f"},
+		"issues":                 {"022f807ff065aa64", "cba78f4b800710ad"},
+		"vulnerability_findings": {"c7c76be654c954fb", "be6eb0e6213abf35"},
+	}
+	for i, projects := range [][]string{nil, {"p-1", "p-2"}} {
+		for _, lt := range logtype.All {
+			if _, ok := want[lt.Key]; !ok {
+				continue // a log type newer than the pinned fingerprints
+			}
+			s := &stream{logType: lt, query: lt.Poll(lt.NewConfig(), projects)}
+			assert.Equal(t, want[lt.Key][i], s.fingerprint(), "%s with project_ids %v", lt.Key, projects)
+		}
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -15,27 +14,12 @@ import (
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/confmap"
 
+	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
 )
 
 // Wiz serves at most 500 nodes per page.
 const maxPageSize = 500
-
-// Time fields the issues stream can poll on.
-const (
-	IssueTimeStatusChangedAt = "status_changed_at"
-	IssueTimeUpdatedAt       = "updated_at"
-	IssueTimeCreatedAt       = "created_at"
-)
-
-// Time fields the vulnerability-findings stream can poll on.
-const (
-	FindingTimeUpdatedAt   = "updated_at"
-	FindingTimeFirstSeenAt = "first_seen_at"
-)
-
-// findingStatuses are the statuses Wiz knows for a vulnerability finding.
-var findingStatuses = []string{"OPEN", "IN_PROGRESS", "RESOLVED", "REJECTED"}
 
 // Config is the wiz receiver's configuration.
 type Config struct {
@@ -71,47 +55,20 @@ type Config struct {
 	AuthRetryInterval time.Duration `mapstructure:"auth_retry_interval"`
 	StorageID         *component.ID `mapstructure:"storage"`
 
-	Audit                 AuditConfig                 `mapstructure:"audit"`
-	Issues                IssuesConfig                `mapstructure:"issues"`
-	VulnerabilityFindings VulnerabilityFindingsConfig `mapstructure:"vulnerability_findings"`
+	// logTypes holds each log type's section (audit, issues, …) by its
+	// key. Unmarshal and Marshal read and write them through the registry
+	// in internal/logtype, so the receiver's config names no log type.
+	logTypes map[string]logtype.Config
 
 	// prevent unkeyed literal initialization
 	_ struct{}
 }
 
-// StreamConfig holds the settings every stream has.
-type StreamConfig struct {
-	Enabled bool `mapstructure:"enabled"`
-	// NoEventsTimeout overrides the receiver-wide no_events_timeout for this
-	// stream.
-	NoEventsTimeout *time.Duration `mapstructure:"no_events_timeout"`
-}
-
-// AuditConfig configures the Wiz.Audit stream.
-type AuditConfig struct {
-	StreamConfig `mapstructure:",squash"`
-}
-
-// IssuesConfig configures the Wiz.Issues stream.
-type IssuesConfig struct {
-	StreamConfig `mapstructure:",squash"`
-	// TimeField is the field polled on: status_changed_at catches new,
-	// resolved, reopened and rejected issues; updated_at also catches note
-	// and ticket changes.
-	TimeField string `mapstructure:"time_field"`
-}
-
-// VulnerabilityFindingsConfig configures the Wiz.VulnerabilityFinding stream.
-type VulnerabilityFindingsConfig struct {
-	StreamConfig `mapstructure:",squash"`
-	// TimeField is the field polled on: updated_at catches new findings,
-	// re-detections and status changes; first_seen_at only new findings.
-	TimeField string `mapstructure:"time_field"`
-	// Statuses restricts findings to these statuses.
-	Statuses []string `mapstructure:"statuses"`
-}
-
-var _ confmap.Validator = (*Config)(nil)
+var (
+	_ confmap.Validator   = (*Config)(nil)
+	_ confmap.Unmarshaler = (*Config)(nil)
+	_ confmap.Marshaler   = Config{}
+)
 
 // Validate checks the configuration at startup. Each error names the field
 // and how to fix it.
@@ -150,41 +107,20 @@ func (c *Config) Validate() error {
 	if c.Overlap < 0 {
 		errs = append(errs, fmt.Errorf("overlap must not be negative, got %s: use 0 to disable it", c.Overlap))
 	}
-	for field, d := range map[string]*time.Duration{
-		"no_events_timeout":                        &c.NoEventsTimeout,
-		"audit.no_events_timeout":                  c.Audit.NoEventsTimeout,
-		"issues.no_events_timeout":                 c.Issues.NoEventsTimeout,
-		"vulnerability_findings.no_events_timeout": c.VulnerabilityFindings.NoEventsTimeout,
-	} {
-		if d != nil && *d < 0 {
-			errs = append(errs, fmt.Errorf("%s must not be negative, got %s: use 0 to disable the alert", field, *d))
-		}
+	if c.NoEventsTimeout < 0 {
+		errs = append(errs, fmt.Errorf("no_events_timeout must not be negative, got %s: use 0 to disable the alert", c.NoEventsTimeout))
 	}
 	if c.RequestsPerSecond <= 0 {
 		errs = append(errs, fmt.Errorf("requests_per_second must be positive, got %v: Wiz allows about 3 requests per second per service account", c.RequestsPerSecond))
 	}
-	if !c.Audit.Enabled && !c.Issues.Enabled && !c.VulnerabilityFindings.Enabled {
-		errs = append(errs, errors.New("no stream is enabled: set enabled: true under at least one of audit, issues or vulnerability_findings"))
+	enabled := false
+	for _, lt := range logtype.All {
+		section := c.logType(lt)
+		errs = append(errs, lt.Validate(section))
+		enabled = enabled || section.Settings().Enabled
 	}
-	switch c.Issues.TimeField {
-	case IssueTimeStatusChangedAt, IssueTimeUpdatedAt, IssueTimeCreatedAt:
-	default:
-		errs = append(errs, fmt.Errorf("issues.time_field %q is not supported: use %s, %s or %s",
-			c.Issues.TimeField, IssueTimeStatusChangedAt, IssueTimeUpdatedAt, IssueTimeCreatedAt))
-	}
-	switch c.VulnerabilityFindings.TimeField {
-	case FindingTimeUpdatedAt, FindingTimeFirstSeenAt:
-	default:
-		errs = append(errs, fmt.Errorf("vulnerability_findings.time_field %q is not supported: use %s or %s",
-			c.VulnerabilityFindings.TimeField, FindingTimeUpdatedAt, FindingTimeFirstSeenAt))
-	}
-	if len(c.VulnerabilityFindings.Statuses) == 0 {
-		errs = append(errs, fmt.Errorf("vulnerability_findings.statuses must not be empty: list some of %s", strings.Join(findingStatuses, ", ")))
-	}
-	for _, s := range c.VulnerabilityFindings.Statuses {
-		if !slices.Contains(findingStatuses, s) {
-			errs = append(errs, fmt.Errorf("vulnerability_findings.statuses: %q is not a status: use %s", s, strings.Join(findingStatuses, ", ")))
-		}
+	if !enabled {
+		errs = append(errs, fmt.Errorf("no stream is enabled: set enabled: true under at least one of %s", logtype.Keys()))
 	}
 	return errors.Join(errs...)
 }
@@ -243,4 +179,57 @@ func (c *Config) audience() string {
 		return c.Audience
 	}
 	return wiz.DefaultAudience(c.TokenURL)
+}
+
+// Unmarshal reads each log type's section into its own config struct, then
+// the rest into Config.
+func (c *Config) Unmarshal(conf *confmap.Conf) error {
+	if c.logTypes == nil {
+		c.logTypes = defaultLogTypes()
+	}
+	for _, lt := range logtype.All {
+		sub, err := conf.Sub(lt.Key)
+		if err != nil {
+			return fmt.Errorf("%s: %w", lt.Key, err)
+		}
+		if err := sub.Unmarshal(c.logTypes[lt.Key]); err != nil {
+			return fmt.Errorf("%s: %w", lt.Key, err)
+		}
+		conf.Delete(lt.Key)
+	}
+	return conf.Unmarshal(c)
+}
+
+// configFields is Config without its methods, so that unmarshalling and
+// marshalling it does not call them again.
+type configFields Config
+
+// Marshal writes Config and each log type's section.
+func (c Config) Marshal(conf *confmap.Conf) error {
+	if err := conf.Marshal(configFields(c)); err != nil {
+		return err
+	}
+	sections := map[string]any{}
+	for _, lt := range logtype.All {
+		section := confmap.New()
+		if err := section.Marshal(c.logTypes[lt.Key]); err != nil {
+			return fmt.Errorf("%s: %w", lt.Key, err)
+		}
+		sections[lt.Key] = section.ToStringMap()
+	}
+	return conf.Merge(confmap.NewFromStringMap(sections))
+}
+
+// logType returns lt's section.
+func (c *Config) logType(lt *logtype.LogType) logtype.Config {
+	return c.logTypes[lt.Key]
+}
+
+// defaultLogTypes is every log type's section with its defaults.
+func defaultLogTypes() map[string]logtype.Config {
+	sections := make(map[string]logtype.Config, len(logtype.All))
+	for _, lt := range logtype.All {
+		sections[lt.Key] = lt.NewConfig()
+	}
+	return sections
 }

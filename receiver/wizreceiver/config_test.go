@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 
+	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadata"
 )
@@ -57,12 +58,17 @@ func TestConfigDefaults(t *testing.T) {
 	assert.Equal(t, 5*time.Minute, cfg.BackOff.MaxElapsedTime)
 	assert.Equal(t, 24*time.Hour, cfg.NoEventsTimeout)
 	assert.Equal(t, 5*time.Minute, cfg.AuthRetryInterval)
-	assert.Equal(t, AuditConfig{StreamConfig: StreamConfig{Enabled: true}}, cfg.Audit)
-	assert.Equal(t, IssuesConfig{StreamConfig: StreamConfig{Enabled: true}, TimeField: "status_changed_at"}, cfg.Issues)
-	assert.Equal(t, VulnerabilityFindingsConfig{
-		StreamConfig: StreamConfig{Enabled: true},
-		TimeField:    "updated_at", Statuses: []string{"OPEN", "IN_PROGRESS", "RESOLVED", "REJECTED"},
-	}, cfg.VulnerabilityFindings)
+	// Each log type's section, by key: a log type without a row fails.
+	defaults := map[string]logtype.Config{
+		"audit": &logtype.AuditConfig{Stream: logtype.Stream{Enabled: true}},
+		"issues": &logtype.IssuesConfig{Stream: logtype.Stream{Enabled: true},
+			TimeFieldOption: logtype.TimeFieldOption{TimeField: "status_changed_at"}},
+		"vulnerability_findings": &logtype.VulnerabilityFindingsConfig{Stream: logtype.Stream{Enabled: true},
+			TimeFieldOption: logtype.TimeFieldOption{TimeField: "updated_at"}, Statuses: []string{"OPEN", "IN_PROGRESS", "RESOLVED", "REJECTED"}},
+	}
+	for _, lt := range logtype.All {
+		assert.Equal(t, defaults[lt.Key], cfg.logType(lt), lt.Key)
+	}
 	assert.Equal(t, "https://api.us1.app.wiz.io/graphql", cfg.graphQLURL())
 }
 
@@ -86,15 +92,18 @@ func TestConfigFull(t *testing.T) {
 	assert.Equal(t, 2*time.Second, cfg.BackOff.InitialInterval)
 	assert.Equal(t, time.Minute, cfg.BackOff.MaxInterval)
 	assert.Equal(t, 10*time.Minute, cfg.BackOff.MaxElapsedTime)
-	assert.False(t, cfg.Audit.Enabled)
+	audit := cfg.logType(&logtype.Audit).(*logtype.AuditConfig)
+	issues := cfg.logType(&logtype.Issues).(*logtype.IssuesConfig)
+	findings := cfg.logType(&logtype.VulnerabilityFindings).(*logtype.VulnerabilityFindingsConfig)
+	assert.False(t, audit.Enabled)
 	assert.Equal(t, 48*time.Hour, cfg.NoEventsTimeout)
 	assert.Equal(t, 10*time.Minute, cfg.AuthRetryInterval)
-	assert.Nil(t, cfg.Audit.NoEventsTimeout)
-	require.NotNil(t, cfg.Issues.NoEventsTimeout)
-	assert.Equal(t, time.Duration(0), *cfg.Issues.NoEventsTimeout)
-	assert.Equal(t, "updated_at", cfg.Issues.TimeField)
-	assert.Equal(t, "first_seen_at", cfg.VulnerabilityFindings.TimeField)
-	assert.Equal(t, []string{"OPEN", "RESOLVED"}, cfg.VulnerabilityFindings.Statuses)
+	assert.Nil(t, audit.NoEventsTimeout)
+	require.NotNil(t, issues.NoEventsTimeout)
+	assert.Equal(t, time.Duration(0), *issues.NoEventsTimeout)
+	assert.Equal(t, "updated_at", issues.TimeField)
+	assert.Equal(t, "first_seen_at", findings.TimeField)
+	assert.Equal(t, []string{"OPEN", "RESOLVED"}, findings.Statuses)
 }
 
 func TestConfigAudience(t *testing.T) {

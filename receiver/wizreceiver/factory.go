@@ -53,15 +53,7 @@ func createDefaultConfig() component.Config {
 		NoEventsTimeout:   defaultNoEventsTimeout,
 		AuthRetryInterval: defaultAuthRetryInterval,
 		BackOff:           configretry.NewDefaultBackOffConfig(),
-		Audit:             AuditConfig{StreamConfig: StreamConfig{Enabled: true}},
-		Issues:            IssuesConfig{StreamConfig: StreamConfig{Enabled: true}, TimeField: IssueTimeStatusChangedAt},
-		VulnerabilityFindings: VulnerabilityFindingsConfig{
-			StreamConfig: StreamConfig{Enabled: true},
-			TimeField:    FindingTimeUpdatedAt,
-			// Wiz returns only open findings unless asked; resolutions are
-			// events a security team wants too.
-			Statuses: append([]string(nil), findingStatuses...),
-		},
+		logTypes:          defaultLogTypes(),
 	}
 }
 

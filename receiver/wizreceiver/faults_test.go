@@ -24,8 +24,10 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 )
 
 func repeat(f mockwiz.Fault, n int) []mockwiz.Fault {
@@ -90,10 +92,10 @@ func TestFaultsLoseAndRepeatNothing(t *testing.T) {
 			sink := &consumertest.LogsSink{}
 			startReceiver(t, cfg, sink, componenttest.NewNopHost(), nil)
 
-			want := expectedUIDs(srv, "statusChangedAt", "updatedAt")
-			require.Eventually(t, func() bool { return allArrived(want, receivedUIDs(sink)) }, 30*time.Second, 20*time.Millisecond)
+			want := wiztest.Expected(t, srv)
+			require.Eventually(t, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) }, 30*time.Second, 20*time.Millisecond)
 			time.Sleep(300 * time.Millisecond)
-			requireExactlyOnce(t, want, receivedUIDs(sink))
+			wiztest.RequireExactlyOnce(t, want, wiztest.Received(sink))
 			if tt.check != nil {
 				tt.check(t, srv)
 			}
@@ -106,7 +108,7 @@ func TestFaultsLoseAndRepeatNothing(t *testing.T) {
 func TestLateEntriesInsideOverlap(t *testing.T) {
 	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(20, 0, 0)})
 	cfg := testConfig(url)
-	cfg.Issues.Enabled, cfg.VulnerabilityFindings.Enabled = false, false
+	enableOnly(cfg, "audit")
 	cfg.Overlap = time.Minute
 	sink := &consumertest.LogsSink{}
 
@@ -118,10 +120,10 @@ func TestLateEntriesInsideOverlap(t *testing.T) {
 	}
 	startReceiver(t, cfg, sink, componenttest.NewNopHost(), nil)
 
-	want := expectedUIDs(srv, "", "")
-	require.Eventually(t, func() bool { return allArrived(want, receivedUIDs(sink)) }, 10*time.Second, 20*time.Millisecond)
+	want := wiztest.Expected(t, srv)
+	require.Eventually(t, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) }, 10*time.Second, 20*time.Millisecond)
 	time.Sleep(300 * time.Millisecond)
-	requireExactlyOnce(t, want, receivedUIDs(sink))
+	wiztest.RequireExactlyOnce(t, want, wiztest.Received(sink))
 	assertAuditOnce(t, late, sink)
 }
 
@@ -137,7 +139,7 @@ func TestCorruptCheckpoint(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(25, 0, 0)})
 			cfg := testConfig(url)
-			cfg.Issues.Enabled, cfg.VulnerabilityFindings.Enabled = false, false
+			enableOnly(cfg, "audit")
 			storageID := storagetest.NewStorageID("cp")
 			cfg.StorageID = &storageID
 			dir := t.TempDir()
@@ -158,9 +160,9 @@ func TestCorruptCheckpoint(t *testing.T) {
 			require.NoError(t, rcv.Start(context.Background(), storagetest.NewStorageHost().WithFileBackedStorageExtension("cp", dir)))
 			t.Cleanup(func() { require.NoError(t, rcv.Shutdown(context.Background())) })
 
-			want := expectedUIDs(srv, "", "")
-			require.Eventually(t, func() bool { return allArrived(want, receivedUIDs(sink)) }, 10*time.Second, 20*time.Millisecond)
-			requireExactlyOnce(t, want, receivedUIDs(sink))
+			want := wiztest.Expected(t, srv)
+			require.Eventually(t, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) }, 10*time.Second, 20*time.Millisecond)
+			wiztest.RequireExactlyOnce(t, want, wiztest.Received(sink))
 			require.Equal(t, 1, logs.FilterMessage("Ignoring unusable checkpoint; reading from initial_lookback instead").Len())
 		})
 	}
@@ -172,21 +174,27 @@ func TestCorruptCheckpoint(t *testing.T) {
 // The storage key derives from set's id: a restart reuses set.
 func cappedAuditStream(t *testing.T, set receiver.Settings, url string, host component.Host, next consumer.Logs) (*stream, func()) {
 	t.Helper()
+	return auditStream(t, set, url, host, next, 50)
+}
+
+// auditStream is cappedAuditStream with the result cap given (0: none).
+func auditStream(t *testing.T, set receiver.Settings, url string, host component.Host, next consumer.Logs, resultCap int) (*stream, func()) {
+	t.Helper()
 	cfg := testConfig(url)
 	cfg.PageSize = 20
 	cfg.BackOff.Enabled = false
-	cfg.Issues.Enabled, cfg.VulnerabilityFindings.Enabled = false, false
+	enableOnly(cfg, "audit")
 	if _, ok := host.GetExtensions()[storagetest.NewStorageID("cp")]; ok {
 		id := storagetest.NewStorageID("cp")
 		cfg.StorageID = &id
 	}
 	rcv, err := newWizReceiver(set, cfg, next)
 	require.NoError(t, err)
-	rcv.auditResultCap = 50
+	rcv.resultCaps["audit"] = resultCap
 	return firstStream(t, rcv, host)
 }
 
-func auditOnly(want map[string][]string) map[string][]string {
+func auditOnly(want wiztest.UIDs) wiztest.UIDs {
 	delete(want, "Wiz.Issues")
 	delete(want, "Wiz.VulnerabilityFinding")
 	return want
@@ -199,7 +207,7 @@ func TestResultCapSplitsWindow(t *testing.T) {
 	sink := &consumertest.LogsSink{}
 	s, _ := cappedAuditStream(t, receivertestSettings(), url, componenttest.NewNopHost(), sink)
 	require.NoError(t, s.poll(context.Background()))
-	requireExactlyOnce(t, auditOnly(expectedUIDs(srv, "", "")), receivedUIDs(sink))
+	wiztest.RequireExactlyOnce(t, auditOnly(wiztest.Expected(t, srv)), wiztest.Received(sink))
 }
 
 // Wiz's cap counts a whole walk, the pages before a cursor included. A walk
@@ -212,7 +220,7 @@ func TestResultCapResumedWalk(t *testing.T) {
 		s, _ := cappedAuditStream(t, receivertestSettings(), url, componenttest.NewNopHost(), &refuseNth{LogsSink: sink, n: 2})
 		require.Error(t, s.poll(context.Background()), "the second page is refused")
 		require.NoError(t, s.poll(context.Background()))
-		requireExactlyOnce(t, auditOnly(expectedUIDs(srv, "", "")), receivedUIDs(sink))
+		wiztest.RequireExactlyOnce(t, auditOnly(wiztest.Expected(t, srv)), wiztest.Received(sink))
 	})
 	t.Run("restart mid-walk after a split", func(t *testing.T) {
 		srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(230, 0, 0), AuditResultCap: 50})
@@ -230,7 +238,7 @@ func TestResultCapResumedWalk(t *testing.T) {
 		second, _ := cappedAuditStream(t, set, url, storagetest.NewStorageHost().WithFileBackedStorageExtension("cp", dir), sink)
 		require.NotNil(t, second.state.Window, "the restart resumes the narrowed window")
 		require.NoError(t, second.poll(context.Background()))
-		requireExactlyOnce(t, auditOnly(expectedUIDs(srv, "", "")), receivedUIDs(sink))
+		wiztest.RequireExactlyOnce(t, auditOnly(wiztest.Expected(t, srv)), wiztest.Received(sink))
 	})
 }
 
@@ -250,7 +258,7 @@ func TestResultCapDenseOverlap(t *testing.T) {
 		require.NoError(t, s.poll(context.Background()))
 	}
 	t.Logf("%d polls: %d requests", polls, len(srv.Requests())-before)
-	requireExactlyOnce(t, auditOnly(expectedUIDs(srv, "", "")), receivedUIDs(sink))
+	wiztest.RequireExactlyOnce(t, auditOnly(wiztest.Expected(t, srv)), wiztest.Received(sink))
 	// Each poll: the window's walk (two pages of 20), then one walk of the
 	// entries sharing the oldest microsecond it was served.
 	assert.LessOrEqual(t, len(srv.Requests())-before, polls*3)
@@ -266,7 +274,7 @@ func TestResultCapBackfill(t *testing.T) {
 	probe.stream = s
 	require.NoError(t, s.poll(context.Background()))
 
-	requireExactlyOnce(t, auditOnly(expectedUIDs(srv, "", "")), receivedUIDs(probe.LogsSink))
+	wiztest.RequireExactlyOnce(t, auditOnly(wiztest.Expected(t, srv)), wiztest.Received(probe.LogsSink))
 	// A capped walk takes 3 requests (20+20+10) for 50 nodes, one of them
 	// the previous walk's last; a window ends with one short walk.
 	walks := records/(cap-1) + 1
@@ -285,7 +293,7 @@ func TestResultCapOldestFirst(t *testing.T) {
 	sink := &consumertest.LogsSink{}
 	s, _ := cappedAuditStream(t, receivertestSettings(), url, componenttest.NewNopHost(), sink)
 	require.NoError(t, s.poll(context.Background()))
-	requireExactlyOnce(t, auditOnly(expectedUIDs(srv, "", "")), receivedUIDs(sink))
+	wiztest.RequireExactlyOnce(t, auditOnly(wiztest.Expected(t, srv)), wiztest.Received(sink))
 }
 
 // seenProbe records the most keys its stream held when a page arrived.
@@ -296,7 +304,7 @@ type seenProbe struct {
 }
 
 func (p *seenProbe) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
-	p.maxSeen = max(p.maxSeen, len(p.stream.seen)+ld.LogRecordCount())
+	p.maxSeen = max(p.maxSeen, len(p.stream.dedup.seen)+ld.LogRecordCount())
 	return p.LogsSink.ConsumeLogs(ctx, ld)
 }
 
@@ -311,11 +319,12 @@ func TestResultCapOrderChangesWithinWindow(t *testing.T) {
 		other, _ := cappedAuditStream(t, receivertestSettings(), oldest, componenttest.NewNopHost(), consumertest.NewNop())
 		s.client = &orderFlipper{newest: s.client, oldest: other.client, oldestWalks: map[int]bool{1: true}}
 		require.NoError(t, s.poll(context.Background()))
-		requireExactlyOnce(t, auditOnly(expectedUIDs(srv, "", "")), receivedUIDs(sink))
+		wiztest.RequireExactlyOnce(t, auditOnly(wiztest.Expected(t, srv)), wiztest.Received(sink))
 	})
 	t.Run("newest first into the overlap, then another order, then a restart", func(t *testing.T) {
 		mark := time.Now().Add(-time.Hour)
-		ds := mockwiz.GenerateDataset(mockwiz.DatasetOptions{Seed: 7, Start: mark.Add(-50 * time.Second), End: mark.Add(-10 * time.Second), Audit: 200})
+		ds := mockwiz.GenerateDataset(mockwiz.DatasetOptions{Seed: 7, Start: mark.Add(-50 * time.Second), End: mark.Add(-10 * time.Second),
+			Counts: map[string]int{logtype.Audit.Name: 200}})
 		srv, newest, twin, oldest := twinMocks(t, ds)
 		dir, set := t.TempDir(), receivertestSettings()
 		sink := &consumertest.LogsSink{}
@@ -340,7 +349,7 @@ func TestResultCapOrderChangesWithinWindow(t *testing.T) {
 		second, _ := cappedAuditStream(t, set, newest, storagetest.NewStorageHost().WithFileBackedStorageExtension("cp", dir), sink)
 		require.True(t, mark.Equal(second.state.Watermark), "the checkpoint survives: watermark %s, want %s", second.state.Watermark, mark)
 		require.NoError(t, second.poll(context.Background()))
-		requireExactlyOnce(t, auditOnly(expectedUIDs(srv, "", "")), receivedUIDs(sink))
+		wiztest.RequireExactlyOnce(t, auditOnly(wiztest.Expected(t, srv)), wiztest.Received(sink))
 	})
 }
 
@@ -355,7 +364,7 @@ func TestResultCapHiddenByLateEntries(t *testing.T) {
 	s, _ := cappedAuditStream(t, receivertestSettings(), url, componenttest.NewNopHost(), sink)
 	require.NoError(t, s.poll(context.Background()))
 	require.NoError(t, s.poll(context.Background()), "the late entries are in the next window's overlap")
-	requireExactlyOnce(t, auditOnly(expectedUIDs(srv, "", "")), receivedUIDs(sink.LogsSink))
+	wiztest.RequireExactlyOnce(t, auditOnly(wiztest.Expected(t, srv)), wiztest.Received(sink.LogsSink))
 }
 
 // More than a cap's worth of entries on one microsecond cannot all be read
@@ -371,7 +380,7 @@ func TestResultCapBurstOnOneMicrosecond(t *testing.T) {
 			require.NoError(t, s.poll(context.Background()))
 			t.Logf("%d requests", len(srv.Requests()))
 			assertAuditOnce(t, beside, sink)
-			assert.GreaterOrEqual(t, len(receivedUIDs(sink)["Wiz.Audit"]), 20+50, "a cap's worth of the burst")
+			assert.GreaterOrEqual(t, len(wiztest.Received(sink)["Wiz.Audit"]), 20+50, "a cap's worth of the burst")
 		})
 	}
 }
@@ -382,8 +391,7 @@ func TestResultCapBurstOnOneMicrosecond(t *testing.T) {
 func TestSubMicrosecondWindowStart(t *testing.T) {
 	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(0, 0, 0)})
 	sink := &consumertest.LogsSink{}
-	s, _ := cappedAuditStream(t, receivertestSettings(), url, componenttest.NewNopHost(), sink)
-	s.spec.resultCap = 0 // any stream
+	s, _ := auditStream(t, receivertestSettings(), url, componenttest.NewNopHost(), sink, 0) // any stream without a cap
 	base := time.Now().Add(-time.Hour).Truncate(time.Second).Add(500 * time.Nanosecond)
 	s.state.Watermark = base.Add(-10 * time.Minute)
 	srv.AddAuditEntries(1, base.Add(-s.cfg.Overlap).Truncate(time.Microsecond))
@@ -391,7 +399,7 @@ func TestSubMicrosecondWindowStart(t *testing.T) {
 	require.NoError(t, s.poll(context.Background()))
 	s.now = func() time.Time { return base.Add(time.Minute) }
 	require.NoError(t, s.poll(context.Background()))
-	requireExactlyOnce(t, auditOnly(expectedUIDs(srv, "", "")), receivedUIDs(sink))
+	wiztest.RequireExactlyOnce(t, auditOnly(wiztest.Expected(t, srv)), wiztest.Received(sink))
 }
 
 // onFirstPage runs do when it is handed its first page.
@@ -421,7 +429,7 @@ func TestResultCapStepBelowOneMicrosecond(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		require.NoError(t, s.poll(ctx))
-		requireExactlyOnce(t, auditOnly(expectedUIDs(srv, "", "")), receivedUIDs(sink))
+		wiztest.RequireExactlyOnce(t, auditOnly(wiztest.Expected(t, srv)), wiztest.Received(sink))
 	})
 	t.Run("fewer than a cap on the window's oldest microsecond", func(t *testing.T) {
 		srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(0, 0, 0), AuditResultCap: 50})
@@ -434,7 +442,7 @@ func TestResultCapStepBelowOneMicrosecond(t *testing.T) {
 		sink := &consumertest.LogsSink{}
 		s, _ := cappedAuditStream(t, set, url, componenttest.NewNopHost(), sink)
 		require.NoError(t, s.poll(context.Background()))
-		requireExactlyOnce(t, auditOnly(expectedUIDs(srv, "", "")), receivedUIDs(sink))
+		wiztest.RequireExactlyOnce(t, auditOnly(wiztest.Expected(t, srv)), wiztest.Received(sink))
 		assert.Zero(t, logs.Len(), "nothing was skipped, so no error may say so")
 	})
 	t.Run("inclusive query bounds and a burst on one microsecond", func(t *testing.T) {
@@ -504,7 +512,7 @@ func addBurst(srv *mockwiz.Server, at time.Time) (beside []string) {
 // exactly once.
 func assertAuditOnce(t *testing.T, ids []string, sink *consumertest.LogsSink) {
 	t.Helper()
-	got := receivedUIDs(sink)["Wiz.Audit"]
+	got := wiztest.Received(sink)["Wiz.Audit"]
 	for _, id := range ids {
 		assert.Equal(t, 1, got[id], "entry %s", id)
 	}
@@ -514,7 +522,7 @@ func assertAuditOnce(t *testing.T, ids []string, sink *consumertest.LogsSink) {
 // repeats allowed.
 func assertAuditArrived(t *testing.T, ids []string, sink *consumertest.LogsSink) {
 	t.Helper()
-	got := receivedUIDs(sink)["Wiz.Audit"]
+	got := wiztest.Received(sink)["Wiz.Audit"]
 	for _, id := range ids {
 		assert.Positive(t, got[id], "entry %s lost", id)
 	}
@@ -572,7 +580,7 @@ func TestCursorRejectedMidWalk(t *testing.T) {
 	s, _ := cappedAuditStream(t, set, url, componenttest.NewNopHost(), sink)
 	s.client = &rejectCursor{pageFetcher: s.client, nth: 2}
 	require.NoError(t, s.poll(context.Background()))
-	requireExactlyOnce(t, auditOnly(expectedUIDs(srv, "", "")), receivedUIDs(sink))
+	wiztest.RequireExactlyOnce(t, auditOnly(wiztest.Expected(t, srv)), wiztest.Received(sink))
 	assert.Equal(t, 1, logs.FilterMessage("Cursor rejected; re-reading the window from its start").Len())
 }
 
@@ -593,7 +601,7 @@ func (f *rejectCursor) FetchPage(ctx context.Context, req wiz.Request) (wiz.Page
 	return f.pageFetcher.FetchPage(ctx, req)
 }
 
-// narrowCappedWindow continues a walk seen going newest first below the
+// narrowWindow continues a walk seen going newest first below the
 // oldest time it was served; a walk in another order, or with no order
 // seen, drops the overlap, then halves the part past the watermark.
 // Neither moves below the watermark.
@@ -606,42 +614,41 @@ func TestNarrowCappedWindow(t *testing.T) {
 		want *window // nil: cannot narrow
 	}{
 		{"newest first: reads on below the oldest time served",
-			window{Start: overlap, End: end, Oldest: mark.Add(40 * time.Minute), Descending: true},
-			&window{Start: overlap, End: end, Until: mark.Add(40 * time.Minute)}},
+			window{Start: overlap, End: end, capWalk: capWalk{Oldest: mark.Add(40 * time.Minute), Descending: true}},
+			&window{Start: overlap, End: end, capWalk: capWalk{Until: mark.Add(40 * time.Minute)}}},
 		{"newest first: reads on into the overlap",
-			window{Start: overlap, End: end, Until: mark.Add(time.Minute), Oldest: mark.Add(-30 * time.Second), Descending: true},
-			&window{Start: overlap, End: end, Until: mark.Add(-30 * time.Second)}},
+			window{Start: overlap, End: end, capWalk: capWalk{Until: mark.Add(time.Minute), Oldest: mark.Add(-30 * time.Second), Descending: true}},
+			&window{Start: overlap, End: end, capWalk: capWalk{Until: mark.Add(-30 * time.Second)}}},
 		{"newest first: a node before the start is read from the start",
-			window{Start: overlap, End: end, Oldest: overlap.Add(-timeTick), Descending: true},
-			&window{Start: overlap, End: end, Until: overlap}},
+			window{Start: overlap, End: end, capWalk: capWalk{Oldest: overlap.Add(-timeTick), Descending: true}},
+			&window{Start: overlap, End: end, capWalk: capWalk{Until: overlap}}},
 		{"newest first: a cap's worth on one microsecond skips only it",
-			window{Start: overlap, End: end, Until: mark, Oldest: mark, Descending: true},
-			&window{Start: overlap, End: end, Until: mark.Add(-timeTick)}},
+			window{Start: overlap, End: end, capWalk: capWalk{Until: mark, Oldest: mark, Descending: true}},
+			&window{Start: overlap, End: end, capWalk: capWalk{Until: mark.Add(-timeTick)}}},
 		{"newest first: nothing left below",
-			window{Start: overlap, End: end, Until: overlap, Oldest: overlap, Descending: true}, nil},
+			window{Start: overlap, End: end, capWalk: capWalk{Until: overlap, Oldest: overlap, Descending: true}}, nil},
 		{"no order seen: drops the overlap first",
-			window{Start: overlap, End: end, Oldest: mark.Add(40 * time.Minute)},
+			window{Start: overlap, End: end, capWalk: capWalk{Oldest: mark.Add(40 * time.Minute)}},
 			&window{Start: mark, End: end}},
 		{"other order: drops the overlap, keeping what earlier walks read",
-			window{Start: overlap, End: end, Until: mark.Add(-30 * time.Second), Oldest: overlap, Descending: true, Unordered: true},
-			&window{Start: mark, End: end, Until: mark}},
+			window{Start: overlap, End: end, capWalk: capWalk{Until: mark.Add(-30 * time.Second), Oldest: overlap, Descending: true, Unordered: true}},
+			&window{Start: mark, End: end, capWalk: capWalk{Until: mark}}},
 		{"other order: then halves the part past the watermark",
-			window{Start: mark, End: end, Oldest: mark, Unordered: true},
+			window{Start: mark, End: end, capWalk: capWalk{Oldest: mark, Unordered: true}},
 			&window{Start: mark, End: mark.Add(30 * time.Minute)}},
 		{"other order: halves what is left to read",
-			window{Start: mark, End: end, Until: mark.Add(40 * time.Minute), Oldest: mark, Unordered: true},
+			window{Start: mark, End: end, capWalk: capWalk{Until: mark.Add(40 * time.Minute), Oldest: mark, Unordered: true}},
 			&window{Start: mark, End: mark.Add(20 * time.Minute)}},
 		{"other order: cannot narrow",
-			window{Start: mark, End: mark.Add(2 * timeTick), Unordered: true}, nil},
+			window{Start: mark, End: mark.Add(2 * timeTick), capWalk: capWalk{Unordered: true}}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := &stream{logger: zap.NewNop(), spec: streamSpec{resultCap: 50}, cfg: &Config{Overlap: time.Minute},
-				state: checkpoint{Watermark: mark}, seen: seenSet{}}
+			c := &windowCap{limit: 50, pageSize: 20, logType: "audit", logger: zap.NewNop()}
 			w := tt.in
 			w.Cursor, w.Served = "c", 50
-			s.state.Window = &w
-			ok := s.narrowCappedWindow(&w)
+			cp := checkpoint{Watermark: mark, Window: &w}
+			ok := c.narrowWindow(&cp, func() {})
 			if tt.want == nil {
 				assert.False(t, ok)
 				return

@@ -2,7 +2,6 @@ package wizreceiver
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -12,12 +11,12 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/consumer"
-	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadata"
 )
@@ -48,23 +47,33 @@ func testConfig(url string) *Config {
 func newMock(t *testing.T, o mockwiz.Options) (*mockwiz.Server, string) {
 	t.Helper()
 	if o.Clients == nil {
-		o.Clients = []mockwiz.Client{{
-			ID: testClientID, Secret: testClientSecret,
-			Scopes: []string{"admin:audit", "read:issues", "read:vulnerabilities"},
-		}}
+		o.Clients = []mockwiz.Client{{ID: testClientID, Secret: testClientSecret, Scopes: mockwiz.AllScopes()}}
 	}
 	srv, httpSrv := mockwiz.NewTestServer(t, o)
 	return srv, httpSrv.URL
 }
 
-// smallDataset is a dataset spread over the last 12 hours, inside the
-// default initial_lookback.
+// smallDataset is a dataset of the three first log types spread over the
+// last 12 hours, inside the default initial_lookback.
 func smallDataset(audit, issues, findings int) *mockwiz.Dataset {
-	end := time.Now().Add(-time.Minute)
-	return mockwiz.GenerateDataset(mockwiz.DatasetOptions{
-		Seed: 42, Start: end.Add(-12 * time.Hour), End: end,
-		Audit: audit, Issues: issues, Findings: findings,
+	return datasetOf(map[string]int{
+		logtype.Audit.Name: audit, logtype.Issues.Name: issues, logtype.VulnerabilityFindings.Name: findings,
 	})
+}
+
+// datasetOf is a dataset with counts nodes of each log type (by name),
+// spread over the last 12 hours.
+func datasetOf(counts map[string]int) *mockwiz.Dataset {
+	end := time.Now().Add(-time.Minute)
+	return mockwiz.GenerateDataset(mockwiz.DatasetOptions{Seed: 42, Start: end.Add(-12 * time.Hour), End: end, Counts: counts})
+}
+
+// enableOnly enables the log types with the given keys and disables the
+// others.
+func enableOnly(cfg *Config, keys ...string) {
+	for _, lt := range logtype.All {
+		cfg.logType(lt).Settings().Enabled = slices.Contains(keys, lt.Key)
+	}
 }
 
 // statusHost records every status the receiver reports.
@@ -104,25 +113,10 @@ func startReceiver(t *testing.T, cfg *Config, next consumer.Logs, host component
 	}
 	rcv, err := NewFactory().CreateLogs(context.Background(), set, cfg, next)
 	require.NoError(t, err)
+	rcv.(*wizReceiver).afterSave = checkInvariants(t)
 	require.NoError(t, rcv.Start(context.Background(), host))
 	t.Cleanup(func() { require.NoError(t, rcv.Shutdown(context.Background())) })
 	return rcv.(*wizReceiver)
-}
-
-// receivedUIDs counts every log.record.uid the sink got, per log type.
-func receivedUIDs(sink *consumertest.LogsSink) map[string]map[string]int {
-	out := map[string]map[string]int{}
-	for _, logs := range sink.AllLogs() {
-		forEachRecord(logs, func(lr plog.LogRecord) {
-			typ, _ := lr.Attributes().Get("wiz.log_type")
-			uid, _ := lr.Attributes().Get("log.record.uid")
-			if out[typ.Str()] == nil {
-				out[typ.Str()] = map[string]int{}
-			}
-			out[typ.Str()][uid.Str()]++
-		})
-	}
-	return out
 }
 
 func forEachRecord(logs plog.Logs, fn func(plog.LogRecord)) {
@@ -135,79 +129,14 @@ func forEachRecord(logs plog.Logs, fn func(plog.LogRecord)) {
 	}
 }
 
-// expectedUIDs is what the receiver must deliver for the mock's current
-// data: audit ids, and id@time for issues and findings.
-func expectedUIDs(srv *mockwiz.Server, issueTime, findingTime string) map[string][]string {
-	audit, issues, findings := srv.Snapshot()
-	out := map[string][]string{}
-	for _, n := range audit {
-		out["Wiz.Audit"] = append(out["Wiz.Audit"], n["id"].(string))
-	}
-	for _, n := range issues {
-		out["Wiz.Issues"] = append(out["Wiz.Issues"], uidAt(n, issueTime, "createdAt"))
-	}
-	for _, n := range findings {
-		out["Wiz.VulnerabilityFinding"] = append(out["Wiz.VulnerabilityFinding"], uidAt(n, findingTime, "lastDetectedAt"))
-	}
-	return out
-}
-
-func uidAt(n map[string]any, field, fallback string) string {
-	ts, _ := n[field].(string)
-	if ts == "" {
-		ts, _ = n[fallback].(string)
-	}
-	parsed, err := time.Parse(time.RFC3339Nano, ts)
-	if err != nil {
-		panic(fmt.Sprintf("node %v: bad %s %q", n["id"], field, ts))
-	}
-	return n["id"].(string) + "@" + parsed.UTC().Format(time.RFC3339Nano)
-}
-
-// requireExactlyOnce fails unless every expected uid arrived exactly once
-// and nothing else arrived.
-func requireExactlyOnce(t *testing.T, want map[string][]string, got map[string]map[string]int) {
-	t.Helper()
-	for typ, uids := range want {
-		var missing, dups []string
-		for _, uid := range uids {
-			switch got[typ][uid] {
-			case 0:
-				missing = append(missing, uid)
-			case 1:
-			default:
-				dups = append(dups, uid)
-			}
-		}
-		require.Empty(t, missing, "%s: %d of %d records lost", typ, len(missing), len(uids))
-		require.Empty(t, dups, "%s: records duplicated", typ)
-		var extra []string
-		for uid := range got[typ] {
-			if !slices.Contains(uids, uid) {
-				extra = append(extra, uid)
-			}
-		}
-		require.Empty(t, extra, "%s: unexpected records", typ)
-	}
-}
-
-// allArrived reports whether every expected uid has arrived at least once.
-func allArrived(want map[string][]string, got map[string]map[string]int) bool {
-	for typ, uids := range want {
-		for _, uid := range uids {
-			if got[typ][uid] == 0 {
-				return false
-			}
-		}
-	}
-	return true
-}
-
 // firstStream builds rcv's streams on host and returns the first one,
 // restored from its checkpoint. The returned func releases the receiver's
 // storage client and telemetry, as a shutdown does; it also runs at cleanup.
 func firstStream(t *testing.T, rcv *wizReceiver, host component.Host) (*stream, func()) {
 	t.Helper()
+	if rcv.afterSave == nil {
+		rcv.afterSave = checkInvariants(t)
+	}
 	streams, err := rcv.buildStreams(context.Background(), host)
 	require.NoError(t, err)
 	var once sync.Once

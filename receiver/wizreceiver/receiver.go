@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 
+	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadata"
 )
@@ -33,9 +34,11 @@ type wizReceiver struct {
 
 	// now is the clock for windows and timestamps; tests replace it.
 	now func() time.Time
-	// auditResultCap is Wiz's per-query cap on audit entries; tests lower
-	// it to match a mock's.
-	auditResultCap int
+	// resultCaps is Wiz's per-query cap by log-type key; tests lower them
+	// to match a mock's.
+	resultCaps map[string]int
+	// afterSave, when set, sees each stream after every checkpoint write.
+	afterSave func(*stream)
 
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -56,7 +59,7 @@ func newWizReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*wi
 		return nil, err
 	}
 	return &wizReceiver{cfg: cfg, set: set, next: next, obsrecv: obsrecv, metrics: &telemetry{tb: tb},
-		now: time.Now, auditResultCap: auditResultCap}, nil
+		now: time.Now, resultCaps: resultCaps()}, nil
 }
 
 // Start builds the client and starts the streams. It does no network I/O:
@@ -107,21 +110,37 @@ func (r *wizReceiver) buildStreams(ctx context.Context, host component.Host) ([]
 	status := newStatusTracker(host)
 	resource := r.resource()
 	var streams []*stream
-	for _, spec := range r.enabledStreams() {
-		streams = append(streams, &stream{
-			spec:     spec,
-			cfg:      r.cfg,
-			client:   client,
-			next:     r.next,
-			store:    checkpointStore{client: r.storage, key: "checkpoint." + spec.name},
-			obsrecv:  r.obsrecv,
-			metrics:  r.metrics.forStream(spec.logType),
-			logger:   r.set.Logger,
-			status:   status,
-			resource: resource,
-			version:  r.set.BuildInfo.Version,
-			now:      r.now,
-		})
+	for _, lt := range logtype.All {
+		section := r.cfg.logType(lt)
+		if !section.Settings().Enabled {
+			continue
+		}
+		s := &stream{
+			logType:         lt,
+			query:           lt.Poll(section, r.cfg.ProjectIDs),
+			noEventsTimeout: r.cfg.NoEventsTimeout,
+			cap:             noCap{},
+			cfg:             r.cfg,
+			client:          client,
+			next:            r.next,
+			store:           checkpointStore{client: r.storage, key: "checkpoint." + lt.Key},
+			obsrecv:         r.obsrecv,
+			metrics:         r.metrics.forStream(lt.Name),
+			logger:          r.set.Logger,
+			status:          status,
+			resource:        resource,
+			version:         r.set.BuildInfo.Version,
+			now:             r.now,
+			afterSave:       r.afterSave,
+		}
+		if d := section.Settings().NoEventsTimeout; d != nil {
+			s.noEventsTimeout = *d
+		}
+		if limit := r.resultCaps[lt.Key]; limit > 0 {
+			s.cap = &windowCap{limit: limit, pageSize: r.cfg.PageSize, logType: lt.Key, logger: r.set.Logger}
+		}
+		s.dedup = dedup{overlap: r.cfg.Overlap, cap: s.cap}
+		streams = append(streams, s)
 	}
 	return streams, nil
 }
@@ -151,28 +170,15 @@ func (r *wizReceiver) Shutdown(ctx context.Context) error {
 	return nil
 }
 
-func (r *wizReceiver) enabledStreams() []streamSpec {
-	candidates := []struct {
-		cfg  StreamConfig
-		spec func() streamSpec
-	}{
-		{r.cfg.Audit.StreamConfig, func() streamSpec { return auditStream(r.auditResultCap) }},
-		{r.cfg.Issues.StreamConfig, func() streamSpec { return issuesStream(r.cfg) }},
-		{r.cfg.VulnerabilityFindings.StreamConfig, func() streamSpec { return vulnerabilityFindingsStream(r.cfg) }},
-	}
-	var specs []streamSpec
-	for _, c := range candidates {
-		if !c.cfg.Enabled {
-			continue
+// resultCaps is Wiz's result cap of each log type that has one.
+func resultCaps() map[string]int {
+	caps := map[string]int{}
+	for _, lt := range logtype.All {
+		if lt.ResultCap > 0 {
+			caps[lt.Key] = lt.ResultCap
 		}
-		spec := c.spec()
-		spec.noEventsTimeout = r.cfg.NoEventsTimeout
-		if c.cfg.NoEventsTimeout != nil {
-			spec.noEventsTimeout = *c.cfg.NoEventsTimeout
-		}
-		specs = append(specs, spec)
 	}
-	return specs
+	return caps
 }
 
 // resource describes the telemetry source: the Wiz tenant's API. The cloud

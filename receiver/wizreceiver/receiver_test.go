@@ -15,7 +15,9 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 )
 
 // Every record the mock holds inside initial_lookback arrives exactly once,
@@ -26,11 +28,11 @@ func TestReceiverDeliversAllStreamsExactlyOnce(t *testing.T) {
 	sink := &consumertest.LogsSink{}
 	startReceiver(t, testConfig(url), sink, componenttest.NewNopHost(), nil)
 
-	want := expectedUIDs(srv, "statusChangedAt", "updatedAt")
-	require.Eventually(t, func() bool { return allArrived(want, receivedUIDs(sink)) }, 20*time.Second, 50*time.Millisecond)
+	want := wiztest.Expected(t, srv)
+	require.Eventually(t, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) }, 20*time.Second, 50*time.Millisecond)
 	// A few more polls must not repeat anything.
 	time.Sleep(500 * time.Millisecond)
-	requireExactlyOnce(t, want, receivedUIDs(sink))
+	wiztest.RequireExactlyOnce(t, want, wiztest.Received(sink))
 
 	// One connection check per stream (first: 1), then pages of the
 	// configured size.
@@ -64,10 +66,11 @@ func TestReceiverPicksUpChanges(t *testing.T) {
 	sink := &consumertest.LogsSink{}
 	startReceiver(t, testConfig(url), sink, componenttest.NewNopHost(), nil)
 
-	first := expectedUIDs(srv, "statusChangedAt", "updatedAt")
-	require.Eventually(t, func() bool { return allArrived(first, receivedUIDs(sink)) }, 10*time.Second, 20*time.Millisecond)
+	first := wiztest.Expected(t, srv)
+	require.Eventually(t, func() bool { return wiztest.AllArrived(first, wiztest.Received(sink)) }, 10*time.Second, 20*time.Millisecond)
 
-	_, issues, findings := srv.Snapshot()
+	snapshot := srv.Snapshot()
+	issues, findings := snapshot[logtype.Issues.Name], snapshot[logtype.VulnerabilityFindings.Name]
 	now := time.Now()
 	srv.AddAuditEntries(3, now)
 	issueID := issues[0]["id"].(string)
@@ -75,17 +78,17 @@ func TestReceiverPicksUpChanges(t *testing.T) {
 	findingID := findings[0]["id"].(string)
 	srv.RedetectFinding(findingID, now)
 
-	all := expectedUIDs(srv, "statusChangedAt", "updatedAt")
-	require.Eventually(t, func() bool { return allArrived(all, receivedUIDs(sink)) }, 10*time.Second, 20*time.Millisecond)
+	all := wiztest.Expected(t, srv)
+	require.Eventually(t, func() bool { return wiztest.AllArrived(all, wiztest.Received(sink)) }, 10*time.Second, 20*time.Millisecond)
 	time.Sleep(300 * time.Millisecond)
 
 	// Both versions of the issue and of the finding arrived, each once.
-	got := receivedUIDs(sink)
+	got := wiztest.Received(sink)
 	for typ, uids := range first {
 		all[typ] = append(all[typ], uids...)
 		all[typ] = dedupe(all[typ])
 	}
-	requireExactlyOnce(t, all, got)
+	wiztest.RequireExactlyOnce(t, all, got)
 	assert.Len(t, got["Wiz.Issues"], len(issues)+1, "the status change is a new record")
 	assert.Len(t, got["Wiz.VulnerabilityFinding"], len(findings)+1, "the re-detection is a new record")
 }
@@ -123,15 +126,15 @@ func TestReceiverRestartWithStorage(t *testing.T) {
 		require.NoError(t, rcv.Shutdown(context.Background()))
 	}
 
-	first := expectedUIDs(srv, "statusChangedAt", "updatedAt")
-	run(func() bool { return allArrived(first, receivedUIDs(sink)) })
+	first := wiztest.Expected(t, srv)
+	run(func() bool { return wiztest.AllArrived(first, wiztest.Received(sink)) })
 
 	// While the collector is down, Wiz records more.
 	srv.AddAuditEntries(5, time.Now())
-	all := expectedUIDs(srv, "statusChangedAt", "updatedAt")
+	all := wiztest.Expected(t, srv)
 	before := len(srv.Requests())
-	run(func() bool { return allArrived(all, receivedUIDs(sink)) && len(srv.Requests()) > before+6 })
-	requireExactlyOnce(t, all, receivedUIDs(sink))
+	run(func() bool { return wiztest.AllArrived(all, wiztest.Received(sink)) && len(srv.Requests()) > before+6 })
+	wiztest.RequireExactlyOnce(t, all, wiztest.Received(sink))
 }
 
 // The checkpoint advances only after the next consumer accepted a page,
@@ -160,7 +163,7 @@ func TestCheckpointAdvancesOnlyAfterConsume(t *testing.T) {
 			cfg.PageSize = 20
 			cfg.Overlap = 0
 			cfg.BackOff.Enabled = false
-			cfg.Issues.Enabled, cfg.VulnerabilityFindings.Enabled = false, false
+			enableOnly(cfg, "audit")
 			storageID := storagetest.NewStorageID("cp")
 			cfg.StorageID = &storageID
 			host := storagetest.NewStorageHost().WithInMemoryStorageExtension("cp")
@@ -244,7 +247,7 @@ func TestShutdownIsPrompt(t *testing.T) {
 func TestShutdownHonoursContext(t *testing.T) {
 	_, url := newMock(t, mockwiz.Options{Dataset: smallDataset(5, 0, 0)})
 	cfg := testConfig(url)
-	cfg.Issues.Enabled, cfg.VulnerabilityFindings.Enabled = false, false
+	enableOnly(cfg, "audit")
 	entered, release := make(chan struct{}), make(chan struct{})
 	stuck, err := consumer.NewLogs(func(context.Context, plog.Logs) error {
 		close(entered)
@@ -288,7 +291,7 @@ func TestWindowKeysStayBounded(t *testing.T) {
 	cfg := testConfig(url)
 	cfg.PageSize = 20
 	cfg.Overlap = 30 * time.Second
-	cfg.Audit.Enabled, cfg.Issues.Enabled = false, false
+	enableOnly(cfg, "vulnerability_findings")
 	cfg.BackOff.Enabled = false
 	rcv, err := newWizReceiver(receivertestSettings(), cfg, consumertest.NewNop())
 	require.NoError(t, err)
@@ -299,5 +302,5 @@ func TestWindowKeysStayBounded(t *testing.T) {
 
 	require.NotNil(t, s.state.Window)
 	assert.NotEmpty(t, s.state.Window.Cursor, "three pages were delivered")
-	assert.Empty(t, s.seen, "60 delivered keys, none inside an overlap")
+	assert.Empty(t, s.dedup.seen, "60 delivered keys, none inside an overlap")
 }

@@ -21,7 +21,9 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadatatest"
 )
 
@@ -72,7 +74,7 @@ func TestSoak(t *testing.T) {
 		require.NoError(t, err)
 		// The audit backlog is four times the cap: windows split, and the
 		// restart may land inside a split one.
-		rcv.(*wizReceiver).auditResultCap = auditCap
+		rcv.(*wizReceiver).resultCaps["audit"] = auditCap
 		require.NoError(t, rcv.Start(context.Background(), storagetest.NewStorageHost().WithFileBackedStorageExtension("soak", dir)))
 		return func() { require.NoError(t, rcv.Shutdown(context.Background())) }
 	}
@@ -83,7 +85,8 @@ func TestSoak(t *testing.T) {
 	var changes sync.WaitGroup
 	changes.Go(func() {
 		rng := rand.New(rand.NewPCG(3, 4))
-		_, issues, findings := srv.Snapshot()
+		snapshot := srv.Snapshot()
+		issues, findings := snapshot[logtype.Issues.Name], snapshot[logtype.VulnerabilityFindings.Name]
 		statuses := []string{"IN_PROGRESS", "RESOLVED", "REJECTED", "OPEN"}
 		for i := 0; ; i++ {
 			select {
@@ -112,13 +115,13 @@ func TestSoak(t *testing.T) {
 	close(stopChanges)
 	changes.Wait()
 
-	want := expectedUIDs(srv, "statusChangedAt", "updatedAt")
+	want := wiztest.Expected(t, srv)
 	total := 0
 	for _, uids := range want {
 		total += len(uids)
 	}
 	// Not require: on a timeout the figures below say what was lost.
-	assert.Eventually(t, func() bool { return allArrived(want, receivedUIDs(sink)) }, 90*time.Second, 100*time.Millisecond)
+	assert.Eventually(t, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) }, 90*time.Second, 100*time.Millisecond)
 	time.Sleep(time.Second)
 	stop()
 	elapsed := time.Since(began)
@@ -126,7 +129,7 @@ func TestSoak(t *testing.T) {
 	// Lost: a current version that never arrived. Duplicated: any record
 	// that arrived twice. Older versions of changed issues and findings
 	// arrive once each too; they are records, not duplicates.
-	got := receivedUIDs(sink)
+	got := wiztest.Received(sink)
 	lost, duplicated, delivered := 0, 0, 0
 	for typ, uids := range want {
 		for _, uid := range uids {

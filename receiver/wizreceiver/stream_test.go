@@ -19,7 +19,9 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 )
 
 // brokenPagingServer is a Wiz that never ends a walk: it answers every
@@ -51,7 +53,7 @@ func TestLoopGuards(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			url, queries := brokenPagingServer(t, page)
 			cfg := testConfig(url)
-			cfg.Issues.Enabled, cfg.VulnerabilityFindings.Enabled = false, false
+			enableOnly(cfg, "audit")
 			rcv, err := newWizReceiver(receivertestSettings(), cfg, consumertest.NewNop())
 			require.NoError(t, err)
 			s, _ := firstStream(t, rcv, componenttest.NewNopHost())
@@ -82,15 +84,15 @@ func TestProjectScopedAccount(t *testing.T) {
 	sink := &consumertest.LogsSink{}
 	startReceiver(t, cfg, sink, host, nil)
 
-	want := expectedUIDs(srv, "statusChangedAt", "updatedAt")
+	want := wiztest.Expected(t, srv)
 	delete(want, "Wiz.Audit")
 	want["Wiz.Issues"] = inProject(srv, want["Wiz.Issues"], "issues", ds.Projects[0])
 	want["Wiz.VulnerabilityFinding"] = inProject(srv, want["Wiz.VulnerabilityFinding"], "findings", ds.Projects[0])
 	require.NotEmpty(t, want["Wiz.Issues"])
 	require.NotEmpty(t, want["Wiz.VulnerabilityFinding"])
-	require.Eventually(t, func() bool { return allArrived(want, receivedUIDs(sink)) }, 10*time.Second, 20*time.Millisecond)
-	got := receivedUIDs(sink)
-	requireExactlyOnce(t, want, got)
+	require.Eventually(t, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) }, 10*time.Second, 20*time.Millisecond)
+	got := wiztest.Received(sink)
+	wiztest.RequireExactlyOnce(t, want, got)
 	assert.Empty(t, got["Wiz.Audit"])
 
 	require.Eventually(t, func() bool {
@@ -122,7 +124,8 @@ func TestProjectScopedAccount(t *testing.T) {
 
 // inProject keeps the uids whose node belongs to project.
 func inProject(srv *mockwiz.Server, uids []string, kind, project string) []string {
-	_, issues, findings := srv.Snapshot()
+	snapshot := srv.Snapshot()
+	issues, findings := snapshot[logtype.Issues.Name], snapshot[logtype.VulnerabilityFindings.Name]
 	nodes := issues
 	if kind == "findings" {
 		nodes = findings
@@ -155,9 +158,9 @@ func TestMissingScope(t *testing.T) {
 	sink := &consumertest.LogsSink{}
 	startReceiver(t, testConfig(url), sink, host, nil)
 
-	want := expectedUIDs(srv, "statusChangedAt", "updatedAt")
+	want := wiztest.Expected(t, srv)
 	delete(want, "Wiz.VulnerabilityFinding")
-	require.Eventually(t, func() bool { return allArrived(want, receivedUIDs(sink)) }, 10*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) }, 10*time.Second, 20*time.Millisecond)
 	require.Eventually(t, func() bool {
 		ev := host.last()
 		return ev != nil && ev.Status() == componentstatus.StatusPermanentError
@@ -173,16 +176,16 @@ func TestDownstreamBackPressure(t *testing.T) {
 	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(60, 0, 0)})
 	cfg := testConfig(url)
 	cfg.PageSize = 20
-	cfg.Issues.Enabled, cfg.VulnerabilityFindings.Enabled = false, false
+	enableOnly(cfg, "audit")
 
 	sink := &consumertest.LogsSink{}
 	failing := &flakyConsumer{LogsSink: sink, failures: 3}
 	startReceiver(t, cfg, failing, componenttest.NewNopHost(), nil)
-	want := expectedUIDs(srv, "", "")
+	want := wiztest.Expected(t, srv)
 	delete(want, "Wiz.Issues")
 	delete(want, "Wiz.VulnerabilityFinding")
-	require.Eventually(t, func() bool { return allArrived(want, receivedUIDs(sink)) }, 10*time.Second, 20*time.Millisecond)
-	requireExactlyOnce(t, want, receivedUIDs(sink))
+	require.Eventually(t, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) }, 10*time.Second, 20*time.Millisecond)
+	wiztest.RequireExactlyOnce(t, want, wiztest.Received(sink))
 	assert.Equal(t, int64(3), failing.refused.Load())
 }
 
@@ -193,14 +196,14 @@ func TestPermanentConsumerError(t *testing.T) {
 	cfg := testConfig(url)
 	cfg.PageSize = 20
 	cfg.Overlap = 0
-	cfg.Issues.Enabled, cfg.VulnerabilityFindings.Enabled = false, false
+	enableOnly(cfg, "audit")
 	rcv, err := newWizReceiver(receivertestSettings(), cfg, consumertest.NewErr(consumererror.NewPermanent(errors.New("malformed records"))))
 	require.NoError(t, err)
 	s, _ := firstStream(t, rcv, componenttest.NewNopHost())
 	require.NoError(t, s.poll(context.Background()), "a permanent refusal drops the page; the stream moves on")
 	assert.Nil(t, s.state.Window)
 	assert.WithinDuration(t, time.Now(), s.state.Watermark, 10*time.Second, "the watermark moved past the dropped pages")
-	assert.Len(t, s.seen, 0, "overlap 0 keeps nothing behind the watermark")
+	assert.Len(t, s.dedup.seen, 0, "overlap 0 keeps nothing behind the watermark")
 }
 
 type flakyConsumer struct {

@@ -50,7 +50,7 @@ func TestNoEventsAlert(t *testing.T) {
 	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(10, 0, 0)})
 	cfg := testConfig(url)
 	cfg.NoEventsTimeout = time.Hour
-	cfg.Issues.Enabled, cfg.VulnerabilityFindings.Enabled = false, false
+	enableOnly(cfg, "audit")
 
 	tt := componenttest.NewTelemetry()
 	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
@@ -67,7 +67,7 @@ func TestNoEventsAlert(t *testing.T) {
 	pollAndReport := func() {
 		t.Helper()
 		require.NoError(t, s.poll(context.Background()))
-		s.status.report(s.spec.name, s.checkSilence(), false)
+		s.status.report(s.logType.Key, s.checkSilence(), false)
 	}
 	noEvents := func(v int64) {
 		t.Helper()
@@ -109,7 +109,7 @@ func TestSelfTelemetry(t *testing.T) {
 	srv.InjectGraphQLFaults(mockwiz.Fault{Status: 429, RetryAfter: "1"}, mockwiz.Fault{Status: 503})
 	cfg := testConfig(url)
 	cfg.PageSize = 10
-	cfg.Issues.Enabled, cfg.VulnerabilityFindings.Enabled = false, false
+	enableOnly(cfg, "audit")
 
 	tt := componenttest.NewTelemetry()
 	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
@@ -213,7 +213,7 @@ func TestDroppedRecordsByReason(t *testing.T) {
 	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
 	cfg := testConfig("http://127.0.0.1:1")
 	cfg.Overlap = 0
-	cfg.Issues.Enabled, cfg.VulnerabilityFindings.Enabled = false, false
+	enableOnly(cfg, "audit")
 	// The first page is accepted, the second refused for good.
 	next := &refuseNth{LogsSink: &consumertest.LogsSink{}, n: 2, err: consumererror.NewPermanent(errors.New("malformed records"))}
 	rcv, err := newWizReceiver(metadatatest.NewSettings(tt), cfg, next)

@@ -22,9 +22,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8899", "listen address")
 	clientID := flag.String("client-id", "mock-client-id", "accepted OAuth client id")
 	clientSecret := flag.String("client-secret", "mock-client-secret", "accepted OAuth client secret")
-	audit := flag.Int("audit", 200, "number of audit log entries")
-	issues := flag.Int("issues", 120, "number of issues")
-	findings := flag.Int("findings", 300, "number of vulnerability findings")
+	counts := mockwiz.CountFlags(flag.CommandLine)
 	lookback := flag.Duration("lookback", 24*time.Hour, "generated data spans [now-lookback, now]")
 	tokenLifetime := flag.Duration("token-lifetime", time.Hour, "access token lifetime")
 	faultRate := flag.Float64("fault-rate", 0, "fraction of /graphql requests that fail with a random fault")
@@ -34,14 +32,11 @@ func main() {
 
 	now := time.Now()
 	srv := mockwiz.New(mockwiz.Options{
-		Clients: []mockwiz.Client{{
-			ID: *clientID, Secret: *clientSecret,
-			Scopes: []string{"admin:audit", "read:issues", "read:vulnerabilities"},
-		}},
+		Clients:       []mockwiz.Client{{ID: *clientID, Secret: *clientSecret, Scopes: mockwiz.AllScopes()}},
 		TokenLifetime: *tokenLifetime,
 		Dataset: mockwiz.GenerateDataset(mockwiz.DatasetOptions{
 			Seed: *seed, Start: now.Add(-*lookback), End: now,
-			Audit: *audit, Issues: *issues, Findings: *findings,
+			Counts: counts(),
 		}),
 	})
 	srv.SetFaultRate(*faultRate, *seed)
@@ -84,7 +79,8 @@ func mutate(ctx context.Context, srv *mockwiz.Server, every time.Duration, seed 
 			return
 		case now := <-t.C:
 			srv.AddAuditEntries(1, now)
-			_, issues, findings := srv.Snapshot()
+			snapshot := srv.Snapshot()
+			issues, findings := snapshot["Wiz.Issues"], snapshot["Wiz.VulnerabilityFinding"]
 			if len(issues) > 0 {
 				srv.ChangeIssueStatus(issues[rng.IntN(len(issues))]["id"].(string), statuses[rng.IntN(len(statuses))], now)
 			}

@@ -1,0 +1,28 @@
+package logtype
+
+import (
+	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
+)
+
+// Audit polls auditLogEntries on timestamp. Audit entries never change, so
+// their time is final. Wiz has no project filter for them, refuses them to
+// project-scoped service accounts, and serves at most 10,000 of them per
+// query.
+var Audit = LogType{
+	Key:                   "audit",
+	Name:                  "Wiz.Audit",
+	Noun:                  "audit logs",
+	Scope:                 "admin:audit",
+	Query:                 wiz.AuditLogEntries,
+	TimeFields:            []TimeField{{Filter: "timestamp", Node: "timestamp"}},
+	DeniedToProjectScoped: true,
+	ResultCap:             10000,
+	NewConfig:             func() Config { return &AuditConfig{Stream: Stream{Enabled: true}} },
+	NewMapper:             func(TimeField) mapping.Mapper { return mapping.Audit{} },
+}
+
+// AuditConfig configures the Wiz.Audit log type.
+type AuditConfig struct {
+	Stream `mapstructure:",squash"`
+}

@@ -1,0 +1,34 @@
+package logtype
+
+import (
+	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
+)
+
+// Issues polls issuesV2. The default, statusChangedAt, moves on every
+// status change (new, resolved, reopened, rejected); updatedAt also moves on
+// note and ticket changes; createdAt would miss all but the first.
+var Issues = LogType{
+	Key:   "issues",
+	Name:  "Wiz.Issues",
+	Noun:  "issues",
+	Scope: "read:issues",
+	Query: wiz.Issues,
+	// The node field is also the filterBy key.
+	TimeFields: []TimeField{
+		{Option: "status_changed_at", Filter: "statusChangedAt", Node: "statusChangedAt"},
+		{Option: "updated_at", Filter: "updatedAt", Node: "updatedAt"},
+		{Option: "created_at", Filter: "createdAt", Node: "createdAt"},
+	},
+	ProjectFilter: "project",
+	NewConfig: func() Config {
+		return &IssuesConfig{Stream: Stream{Enabled: true}, TimeFieldOption: TimeFieldOption{TimeField: "status_changed_at"}}
+	},
+	NewMapper: func(tf TimeField) mapping.Mapper { return mapping.Issue{TimeField: tf.Node} },
+}
+
+// IssuesConfig configures the Wiz.Issues log type.
+type IssuesConfig struct {
+	Stream          `mapstructure:",squash"`
+	TimeFieldOption `mapstructure:",squash"`
+}

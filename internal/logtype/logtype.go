@@ -1,0 +1,231 @@
+// Package logtype declares each Wiz data set the receiver polls, once: its
+// config key and Panther log-type name, scope, query, time fields, fixed
+// filters, mapper, result cap and config section. The receiver's factory,
+// config, streams and documentation tests, the mock's tests and the shared
+// test helpers all iterate over All, so a new data set is new files plus one
+// entry there.
+package logtype
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
+)
+
+// All lists the log types in the order the configuration, the start-up log
+// and the documentation show them.
+var All = []*LogType{&Audit, &Issues, &VulnerabilityFindings}
+
+// Keys lists every log type's key for a message: "audit, issues or …".
+func Keys() string {
+	keys := make([]string, len(All))
+	for i, lt := range All {
+		keys[i] = lt.Key
+	}
+	return orList(keys)
+}
+
+// ByName returns the log type with Panther's name, or nil.
+func ByName(name string) *LogType {
+	i := slices.IndexFunc(All, func(lt *LogType) bool { return lt.Name == name })
+	if i < 0 {
+		return nil
+	}
+	return All[i]
+}
+
+// LogType is one Wiz data set.
+type LogType struct {
+	// Key is the log type's section in the receiver's configuration, and
+	// names its checkpoint.
+	Key string
+	// Name is Panther's log-type name, the records' wiz.log_type.
+	Name string
+	// Noun names the records in messages: "audit logs".
+	Noun string
+	// Scope is the Wiz service-account scope the query needs.
+	Scope string
+	Query wiz.Connection
+	// TimeFields are the fields the log type can poll on; the first is the
+	// default.
+	TimeFields []TimeField
+	// ProjectFilter is the filterBy path project_ids go to, dotted where
+	// Wiz nests it; empty when Wiz has no project filter for the log type.
+	ProjectFilter string
+	// DeniedToProjectScoped marks a query Wiz refuses to project-scoped
+	// service accounts.
+	DeniedToProjectScoped bool
+	// ResultCap is the most nodes Wiz serves for one query, its pages
+	// together; 0 means no cap.
+	ResultCap int
+	// NewConfig returns the log type's config section with its defaults.
+	NewConfig func() Config
+	// NewMapper returns the mapper of the log type's nodes when it polls on
+	// tf.
+	NewMapper func(tf TimeField) mapping.Mapper
+}
+
+// TimeField is one field a log type can poll on.
+type TimeField struct {
+	// Option is the time_field value that selects the field; empty where
+	// the log type polls on one field only.
+	Option string
+	// Filter is the filterBy key that bounds a query window on the field.
+	Filter string
+	// Node is the node field that holds the time.
+	Node string
+}
+
+// Config is a log type's section of the receiver's configuration. A
+// section with options of its own also implements filterSelector (the
+// filterBy entries they select) and validator (their checks).
+type Config interface {
+	// Settings returns what every section has.
+	Settings() *Stream
+}
+
+// filterSelector is a section whose options select fixed filterBy entries
+// (statuses, say), beside the time window and the project filter.
+type filterSelector interface {
+	Filter() map[string]any
+}
+
+// validator is a section with checks of its own; errors name the option
+// without the section's key.
+type validator interface {
+	Validate() error
+}
+
+// Stream holds the settings every log type's section has.
+type Stream struct {
+	Enabled bool `mapstructure:"enabled"`
+	// NoEventsTimeout overrides the receiver-wide no_events_timeout for
+	// this log type.
+	NoEventsTimeout *time.Duration `mapstructure:"no_events_timeout"`
+}
+
+// Settings implements Config for the sections that embed Stream.
+func (s *Stream) Settings() *Stream { return s }
+
+// TimeFieldOption is the time_field option of log types that can poll on
+// more than one field.
+type TimeFieldOption struct {
+	TimeField string `mapstructure:"time_field"`
+}
+
+// timeFieldSelector is a section with a time_field option.
+type timeFieldSelector interface {
+	selectedTimeField() string
+}
+
+func (o TimeFieldOption) selectedTimeField() string { return o.TimeField }
+
+// Poll is what a stream needs to poll the log type as configured.
+type Poll struct {
+	TimeField TimeField
+	// Filter holds the fixed filterBy entries: the section's, and the
+	// project filter; nil when there are none.
+	Filter map[string]any
+	Mapper mapping.Mapper
+}
+
+// Poll resolves cfg, a section Validate accepted, into what a stream polls.
+func (lt *LogType) Poll(cfg Config, projectIDs []string) Poll {
+	tf := lt.timeField(cfg)
+	var filter map[string]any
+	if sel, ok := cfg.(filterSelector); ok {
+		filter = sel.Filter()
+	}
+	// A stored cursor belongs to the filter's JSON (the stream's
+	// fingerprint), so the filter keeps the shape earlier releases sent:
+	// nil where the log type has no fixed filter at all, an empty object
+	// where it has a project filter but no project_ids.
+	if lt.ProjectFilter != "" {
+		if filter == nil {
+			filter = map[string]any{}
+		}
+		if len(projectIDs) > 0 {
+			setPath(filter, strings.Split(lt.ProjectFilter, "."), projectIDs)
+		}
+	}
+	return Poll{TimeField: tf, Filter: filter, Mapper: lt.NewMapper(tf)}
+}
+
+// timeField is the field cfg selects, the default when it selects none.
+func (lt *LogType) timeField(cfg Config) TimeField {
+	if sel, ok := cfg.(timeFieldSelector); ok {
+		if i := slices.IndexFunc(lt.TimeFields, func(tf TimeField) bool { return tf.Option == sel.selectedTimeField() }); i >= 0 {
+			return lt.TimeFields[i]
+		}
+	}
+	return lt.TimeFields[0]
+}
+
+// setPath sets the value at a nested path of filter, creating the maps on
+// the way.
+func setPath(filter map[string]any, path []string, value any) {
+	for _, key := range path[:len(path)-1] {
+		next, ok := filter[key].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			filter[key] = next
+		}
+		filter = next
+	}
+	filter[path[len(path)-1]] = value
+}
+
+// Validate checks cfg, the log type's section; every error names the
+// option by its full key.
+func (lt *LogType) Validate(cfg Config) error {
+	var errs []error
+	if d := cfg.Settings().NoEventsTimeout; d != nil && *d < 0 {
+		errs = append(errs, fmt.Errorf("no_events_timeout must not be negative, got %s: use 0 to disable the alert", *d))
+	}
+	if sel, ok := cfg.(timeFieldSelector); ok {
+		options := make([]string, len(lt.TimeFields))
+		for i, tf := range lt.TimeFields {
+			options[i] = tf.Option
+		}
+		if got := sel.selectedTimeField(); !slices.Contains(options, got) {
+			errs = append(errs, fmt.Errorf("time_field %q is not supported: use %s", got, orList(options)))
+		}
+	}
+	if v, ok := cfg.(validator); ok {
+		errs = append(errs, v.Validate())
+	}
+	for i, err := range errs {
+		if err != nil {
+			errs[i] = fmt.Errorf("%s.%w", lt.Key, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// validateList checks a list option against the values Wiz knows (of the
+// kind noun): it must not be empty, and every entry must be one of them.
+func validateList(option, noun string, got, known []string) error {
+	if len(got) == 0 {
+		return fmt.Errorf("%s must not be empty: list some of %s, or remove it for the default", option, strings.Join(known, ", "))
+	}
+	var errs []error
+	for _, v := range got {
+		if !slices.Contains(known, v) {
+			errs = append(errs, fmt.Errorf("%s: %q is not a %s: use %s", option, v, noun, strings.Join(known, ", ")))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// orList writes a, b or c.
+func orList(items []string) string {
+	if len(items) == 1 {
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
+}

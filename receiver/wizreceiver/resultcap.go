@@ -1,0 +1,242 @@
+package wizreceiver
+
+import (
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
+)
+
+// resultCap is what the poller asks of a log type's result cap: Wiz stops
+// serving a query after a fixed number of nodes, its pages together, so a
+// window that holds more must be narrowed and read again. Log types without
+// a cap use noCap, and the poller never looks inside a window's capWalk.
+type resultCap interface {
+	// queryEnd is the upper bound of the window's next walk.
+	queryEnd(w *window) time.Time
+	// keepsWalkKeys reports whether the keys of a walk in progress are all
+	// kept: a narrowed window's next walk may read any of them again.
+	keepsWalkKeys() bool
+	// rereads reports whether the window's next walk reads polled time t
+	// again.
+	rereads(w *window, t int64) bool
+	// accepted records a page of the walk the next consumer accepted, with
+	// the polled times of its mapped nodes in the order Wiz served them.
+	accepted(w *window, page wiz.Page, times []time.Time)
+	// narrow shrinks a window whose walk may have been cut short by the
+	// cap and reports whether it must be read again. prune lets go of the
+	// keys no later query reads.
+	narrow(cp *checkpoint, prune func()) bool
+}
+
+// noCap is the result cap of log types Wiz serves in full.
+type noCap struct{}
+
+func (noCap) queryEnd(w *window) time.Time            { return w.End }
+func (noCap) keepsWalkKeys() bool                     { return false }
+func (noCap) rereads(*window, int64) bool             { return false }
+func (noCap) accepted(*window, wiz.Page, []time.Time) {}
+func (noCap) narrow(*checkpoint, func()) bool         { return false }
+
+// capWalk is a capped window's record of its walks, stored with the window.
+type capWalk struct {
+	// Until, when set, is where the part still to read ends: earlier walks
+	// were cut short by Wiz's result cap after delivering everything in
+	// (Until, End], so the next walk queries [Start, Until].
+	Until time.Time `json:"until,omitzero"`
+	// Served counts the nodes Wiz served in this walk before the cursor.
+	// Wiz's result cap counts the whole walk, so a walk resumed after a
+	// restart must know what its earlier pages used up.
+	Served int `json:"served,omitempty"`
+	// Oldest is the oldest polled time this walk was served. Descending
+	// records that a node came older than the one before it, Unordered that
+	// one came newer. Only a capped walk seen going down, never up, covers
+	// (Oldest, queryEnd], which is what lets the next walk start where it
+	// stopped; nodes all on one microsecond show no order at all.
+	Oldest     time.Time `json:"oldest,omitzero"`
+	Descending bool      `json:"descending,omitempty"`
+	Unordered  bool      `json:"unordered,omitempty"`
+	// MaxCountReached is Wiz's own word on whether the walk reached the
+	// cap, where its connection reports maxCountReached; nil when it does
+	// not.
+	MaxCountReached *bool `json:"max_count_reached,omitempty"`
+}
+
+// restartWalk forgets the walk in progress but not where earlier walks of
+// the window left off.
+func (c *capWalk) restartWalk() {
+	*c = capWalk{Until: c.Until}
+}
+
+// capWalkValid reports whether the window's stored capWalk fits it: Until,
+// when set, lies within [Start, End].
+func (w *window) capWalkValid() bool {
+	return w.Served >= 0 && (w.Until.IsZero() || (!w.Until.Before(w.Start) && !w.Until.After(w.End)))
+}
+
+func (c capWalk) String() string {
+	return fmt.Sprintf("until %s, %d served", c.Until, c.Served)
+}
+
+// windowCap narrows the windows of a log type Wiz serves at most limit
+// nodes per query.
+type windowCap struct {
+	limit    int
+	pageSize int
+	logType  string // the config key, for log lines
+	logger   *zap.Logger
+}
+
+func (*windowCap) queryEnd(w *window) time.Time {
+	if w.Until.IsZero() {
+		return w.End
+	}
+	return w.Until
+}
+
+func (*windowCap) keepsWalkKeys() bool { return true }
+
+// rereads: newest first, the keys at or below Until are those on the
+// microsecond the last walk stopped at; walks in another order leave more
+// there. Every query reads from a tick before its start.
+func (*windowCap) rereads(w *window, t int64) bool {
+	return !w.Until.IsZero() && t <= w.Until.Add(timeTick).UnixNano()
+}
+
+func (*windowCap) accepted(w *window, page wiz.Page, times []time.Time) {
+	previous := w.Oldest
+	for _, t := range times {
+		if !previous.IsZero() {
+			w.Descending = w.Descending || t.Before(previous)
+			w.Unordered = w.Unordered || t.After(previous)
+		}
+		previous = t
+		if w.Oldest.IsZero() || t.Before(w.Oldest) {
+			w.Oldest = t
+		}
+	}
+	w.Served += len(page.Nodes)
+	if page.MaxCountReached != nil {
+		w.MaxCountReached = page.MaxCountReached
+	}
+}
+
+func (c *windowCap) narrow(cp *checkpoint, prune func()) bool {
+	w := cp.Window
+	if !c.mayBeCapped(w) {
+		return false
+	}
+	if c.narrowWindow(cp, prune) {
+		return true
+	}
+	if c.reachedCap(w) {
+		c.logger.Error("Wiz's result cap may have cut short a window too narrow to split; records in it may be skipped",
+			zap.String("stream", c.logType), zap.Int("result_cap", c.limit), zap.Int("served", w.Served),
+			zap.Time("start", w.Start), zap.Time("end", w.End))
+	}
+	return false
+}
+
+// mayBeCapped reports whether Wiz's result cap may have ended the window's
+// walk early. Where Wiz says so itself (maxCountReached), its word is
+// taken. Otherwise: Wiz counts the cap by position in the result, and
+// entries indexed late ahead of the cursor take positions without being
+// served, so a walk can stop any number of them short of the cap. Every
+// walk longer than a page therefore counts as capped: for a newest-first
+// walk, reading on below its oldest entry costs one request when nothing
+// is left, while a missed cap loses the rest of the window. Missing one
+// now takes more late entries during a single walk than the cap minus a
+// page.
+func (c *windowCap) mayBeCapped(w *window) bool {
+	if w.MaxCountReached != nil {
+		return *w.MaxCountReached
+	}
+	return w.Served >= c.pageSize
+}
+
+// reachedCap reports whether the walk was served the whole cap: only then
+// can a walk that cannot be narrowed further have lost records to it (late
+// entries on its very microsecond aside).
+func (c *windowCap) reachedCap(w *window) bool {
+	if w.MaxCountReached != nil {
+		return *w.MaxCountReached
+	}
+	return w.Served >= c.limit
+}
+
+// narrowWindow shrinks a window whose walk may have been cut short by Wiz's
+// result cap, and reports false when it cannot shrink at all.
+//
+// Wiz serves newest first, so such a walk delivered everything in
+// (Oldest, queryEnd]; the next walk reads [Start, Oldest], inclusive for the
+// entries that share Oldest's microsecond. Each walk thus delivers about a
+// cap's worth of new records, however dense the window or its overlap.
+//
+// A walk not seen going newest first (served in another order, or all on
+// one microsecond) tells nothing about what it missed. The window then
+// first gives up its overlap (whose entries a dense overlap would otherwise
+// count against every window), then halves its part past the watermark;
+// the part cut off is read by the next window. The window keeps every key
+// it was served, as its next walk may read any of them.
+func (c *windowCap) narrowWindow(cp *checkpoint, prune func()) bool {
+	w := cp.Window
+	// A walk all on one microsecond shows no order. Once an earlier walk of
+	// the window was seen going newest first (Until is set), a walk that
+	// stayed on queryEnd's own microsecond needs none: it is the rest of
+	// the entries the last walk stopped at. A walk on any other single
+	// microsecond, or with no mapped node, tells nothing.
+	end := c.queryEnd(w)
+	atTop := !w.Until.IsZero() && !w.Oldest.IsZero() && !w.Oldest.Before(end.Truncate(timeTick))
+	if !w.Unordered && !w.Oldest.IsZero() && (w.Descending || atTop) {
+		// The query's bounds are widened by a tick, so Oldest may lie
+		// just before Start.
+		until := maxTime(w.Oldest, w.Start)
+		if !until.Before(end) {
+			// Every node served was on queryEnd's microsecond: step below
+			// it. Should the walk have been served the whole cap, more than
+			// a cap of entries share that microsecond, and the rest of them
+			// cannot be read; the window below is.
+			until = maxTime(end.Add(-timeTick), w.Start)
+			if !until.Before(end) {
+				return false
+			}
+			if c.reachedCap(w) {
+				c.logger.Error("Wiz's result cap cut short one microsecond of entries; the rest of them are skipped",
+					zap.String("stream", c.logType), zap.Int("result_cap", c.limit), zap.Time("at", w.Oldest))
+			}
+		}
+		w.Until = until
+		// No later walk reads (Until, End] before the next window's overlap.
+		prune()
+		c.logger.Debug("Walk reached Wiz's result cap; reading the rest of the window", zap.String("stream", c.logType),
+			zap.Int("result_cap", c.limit), zap.Time("start", w.Start), zap.Time("until", w.Until), zap.Time("end", w.End))
+		w.restartWalk()
+		return true
+	}
+	from := maxTime(w.Start, cp.Watermark)
+	switch {
+	case w.Start.Before(from):
+		// Earlier walks may have read down into the overlap; what is left
+		// of it is no longer read.
+		w.Start = from
+		if !w.Until.IsZero() {
+			w.Until = maxTime(w.Until, from)
+		}
+		c.logger.Warn("A walk not served newest first reached Wiz's result cap; reading this window without its overlap (late entries in it are not looked for)",
+			zap.String("stream", c.logType), zap.Int("result_cap", c.limit), zap.Time("start", w.Start), zap.Time("end", w.End))
+	case end.Sub(from) > 2*timeTick:
+		// The part cut off is read by the next window. Should Until be set
+		// (earlier walks of this window were newest first), the next window
+		// also re-reads (Until, End], whose keys were let go: Wiz changing
+		// its order within one window repeats those records.
+		w.End, w.Until = from.Add(end.Sub(from)/2), time.Time{}
+		c.logger.Info("A walk not served newest first reached Wiz's result cap; splitting the window", zap.String("stream", c.logType),
+			zap.Int("result_cap", c.limit), zap.Time("start", w.Start), zap.Time("end", w.End))
+	default:
+		return false
+	}
+	w.restartWalk()
+	return true
+}
