@@ -3,7 +3,10 @@
 # findings held by the mock Wiz and prints records, seconds, records/s, the
 # collector's own CPU time per record (the mock runs beside it, so records/s
 # at high rates is the mock's pace; CPU per record is the collector's cost)
-# and its peak RSS (VmHWM). Usage: backfill.sh OTELCOL MOCKWIZ N RPS
+# and its peak RSS (VmHWM), then the rate limiter's ceiling for RPS with the
+# 500-node pages of testdata/bench/backfill.yaml (requests are spaced
+# 1.1 s / RPS apart). internal/scripts/bench.sh (`make bench`) runs it and
+# writes its lines to docs/performance.md. Usage: backfill.sh OTELCOL MOCKWIZ N RPS
 set -euo pipefail
 otelcol=$1 mockwiz=$2 n=$3 rps=$4
 port=${WIZ_MOCK_PORT:-8911} metrics_port=${METRICS_PORT:-8912}
@@ -39,6 +42,6 @@ hwm=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
 ticks=$(awk '{print $14 + $15}' /proc/$pid/stat)
 awk -v n="$n" -v s="$start" -v e="$end" -v rps="$rps" -v hwm="$hwm" -v ticks="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN {
   secs = e - s
-  printf "%8d findings  rps %-4s %7.1f s  %8.0f records/s  collector CPU %6.1f µs/record  peak RSS %6.1f MB\n",
-    n, rps, secs, n / secs, ticks / hz / n * 1e6, hwm / 1024
+  printf "%8d findings  rps %-4s %7.1f s  %8.0f records/s  collector CPU %6.1f µs/record  peak RSS %6.1f MB  limiter ceiling %8.0f records/s\n",
+    n, rps, secs, n / secs, ticks / hz / n * 1e6, hwm / 1024, 500 * rps / 1.1
 }'

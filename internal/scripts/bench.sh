@@ -1,32 +1,89 @@
 #!/usr/bin/env bash
-# bench.sh: run the performance benchmarks and print one table.
+# bench.sh: run the performance benchmarks and the backfills through the
+# built collector, print the results, and write them to docs/performance.md
+# under a header that says where they come from (commit, machine, date,
+# command). docs/performance.md is only ever written by this script.
 #
 #   A  encoding/json Unmarshal of a 500-node page into map[string]any
 #   B  the receiver's page decoding and mapping of the same page into plog.Logs
 #   C  end to end through the real receiver against a server replaying
 #      pre-rendered pages, rate limiting off, discarding consumer, one core
 #
-# Every figure is the median of COUNT runs (default 3). The raw `go test`
-# output is kept in OUT (default _build/bench.txt) for benchstat.
+# Every benchmark figure is the median of COUNT runs (default 3). The raw
+# `go test` output is kept in OUT (default _build/bench.txt) for benchstat.
+#
+# Usage: bench.sh OTELCOL MOCKWIZ   (`make bench` builds both, then runs this)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+otelcol=$1 mockwiz=$2
 GO=${GO:-go}
 COUNT=${COUNT:-3}
 OUT=${OUT:-_build/bench.txt}
+DOC=${DOC:-docs/performance.md}
+BENCH_CMD=${BENCH_CMD:-}
 mkdir -p "$(dirname "$OUT")"
+
+# Where the figures come from, taken before anything is written.
+commit=$(git rev-parse --short HEAD)
+if [ -n "$(git status --porcelain)" ]; then commit+=-dirty; fi
+cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+script="internal/scripts/bench.sh $otelcol $mockwiz"
+command="\`$script\` with COUNT=$COUNT"
+if [ -n "$BENCH_CMD" ]; then command="\`$BENCH_CMD\`, which runs $command"; fi
+
+doc=$(mktemp)
+trap 'rm -f "$doc"' EXIT
+# emit prints to stdout and appends to the document.
+emit() { tee -a "$doc"; }
+
+emit <<EOF
+# Performance
+
+<!-- Written by \`make bench\` (internal/scripts/bench.sh). Do not edit by hand: run \`make bench\` again. -->
+
+The figures below come from one run of the command in the table, on the
+machine it names. That machine may be shared with other jobs (see the load
+averages), so absolute figures are indicative and move between runs; ratios
+within one run (B/A, the collector's CPU per record across backlog sizes) hold
+steadier. Compare runs with \`benchstat\` on the raw output (\`$OUT\`).
+
+| | |
+|---|---|
+| commit | \`$commit\` |
+| machine | $(nproc) CPUs, ${cpu:-unknown CPU}, Linux $(uname -r) |
+| go | $($GO version | cut -d' ' -f3-) |
+| date | $(date -u '+%Y-%m-%d %H:%M UTC') |
+| command | $command |
+| load average at the start | $(cut -d' ' -f1-3 /proc/loadavg) |
+
+## Benchmarks
+
+\`go test -bench\` on one core (\`-cpu 1\`), median of $COUNT runs, 500-node pages:
+
+- **A** is the least work that looks at every field: \`encoding/json\` into
+  \`map[string]any\` for a page.
+- **B** is what the receiver does with the same bytes: split the page into
+  nodes in one structural pass, then decode each node once, straight into the
+  log record's body (keeping Wiz's key order), and read the attributes from
+  it. B/A is the ratio within this run.
+- **C** is end to end through the real receiver (HTTP client, paging, decode,
+  mapping, a discarding consumer) against a server replaying pre-rendered
+  pages, with the rate limiter out of the way. \`C req/1k\` counts every
+  \`/graphql\` request per 1,000 records delivered, the connection check
+  included: with 500-node pages the floor is 1000/500 = 2, plus one request
+  per walk that ends on a short page.
+
+EOF
 
 {
 	$GO test ./internal/wiz/ -run '^$' -bench '^BenchmarkPage$' -benchmem -cpu 1 -count "$COUNT" -benchtime 1s
 	$GO test ./receiver/wizreceiver/ -run '^$' -bench '^BenchmarkEndToEnd$' -benchmem -cpu 1 -count "$COUNT" -benchtime 1s
 } | tee "$OUT" >/dev/null
 
-cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
-echo "machine: $(nproc) CPUs, ${cpu:-unknown CPU}, $($GO version | cut -d' ' -f3-)"
-echo "benchmarks: -cpu 1, median of $COUNT runs, 500-node pages (raw output: $OUT)"
-echo
-
-awk '
+{
+	echo '```text'
+	awk '
 function median(key,    n, i, j, t, v) {
 	n = cnt[key]
 	if (n == 0) return -1
@@ -56,8 +113,57 @@ END {
 			(an > 0 ? bn / an : 0),
 			median(c SUBSEP "records/s"), median(c SUBSEP "requests/1000records"), median(c SUBSEP "ns/record")
 	}
-	printf "\nof B, the client page decoding alone (decodePage, fixed here) in ns/record:"
+	printf "\nof B, the client page decoding alone (decodePage) in ns/record:"
 	for (k = 1; k <= 3; k++) printf " %s %.0f", types[k], median("BenchmarkPage/" types[k] "/decodePage_only" SUBSEP "ns/record")
-	printf "\nC req/1k counts every /graphql request per 1,000 records delivered, the connection check included;\n"
-	printf "with 500-node pages the floor is 1000/500 = 2, plus one request per walk that ends on a short page.\n"
+	printf "\n"
 }' "$OUT"
+	echo '```'
+} | emit
+
+emit <<'EOF'
+
+Where C's time goes is not measured by this run; profile it with
+
+```sh
+go test ./receiver/wizreceiver/ -run '^$' -bench 'BenchmarkEndToEnd/vulnerability_findings' -cpu 1 -cpuprofile _build/c.prof
+```
+
+In past profiles the largest share was `encoding/json` inside
+go-graphql-client's `ExecRaw` (it decodes the whole response envelope and
+copies `data` before handing it over), then the mapping (partly allocating
+pdata values), then HTTP, the garbage collector and the replay server, which
+shares the core.
+
+## Backfills through the built collector
+
+`internal/scripts/backfill.sh` runs the built collector
+(`testdata/bench/backfill.yaml`: vulnerability findings only, 500-node pages,
+the debug exporter) over a backlog of findings held by the mock Wiz, and reads
+the collector's `otelcol_wiz_records_emitted` metric, its CPU time and its peak
+RSS (VmHWM). The mock runs beside the collector on the same machine and
+executes every query and renders every page, so at high `requests_per_second`
+the records/s are the mock's pace; the collector's CPU per record is its own
+cost. The receiver holds one page per stream in flight and, outside the
+overlaps, no per-record state, so peak RSS should not grow with the backlog.
+The limiter ceiling is 500 records per request times `requests_per_second`
+divided by 1.1 (requests are spaced (1 s + 100 ms) / `requests_per_second`
+apart, to absorb network jitter): at a low rate, compare the records/s with it.
+
+```text
+EOF
+for run in "50000 1000" "200000 1000" "20000 3"; do
+	# shellcheck disable=SC2086 # two arguments on purpose
+	./internal/scripts/backfill.sh "$otelcol" "$mockwiz" $run | emit
+done
+emit <<EOF
+\`\`\`
+
+Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg).
+EOF
+
+mkdir -p "$(dirname "$DOC")"
+chmod 644 "$doc"
+mv "$doc" "$DOC"
+trap - EXIT
+echo
+echo "wrote $DOC"
