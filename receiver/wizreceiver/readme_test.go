@@ -11,23 +11,18 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
+
+	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 )
 
 // The receiver README's configuration table documents every key the default
 // config has, so the two cannot drift apart.
 func TestReadmeDocumentsEveryConfigKey(t *testing.T) {
-	raw, err := os.ReadFile("README.md")
-	require.NoError(t, err)
-	readme := string(raw)
-	start := strings.Index(readme, "## Configuration")
-	require.GreaterOrEqual(t, start, 0, "README has no Configuration section")
-	section := readme[start:]
-	if end := strings.Index(section[3:], "\n## "); end >= 0 {
-		section = section[:end+3]
-	}
-
+	section := readmeSection(t, "## Configuration")
 	documented := map[string]bool{}
 	firstColumn := regexp.MustCompile(`(?m)^\| ([^|]+) \|`)
 	name := regexp.MustCompile("`([a-z0-9_.]+)`")
@@ -44,6 +39,55 @@ func TestReadmeDocumentsEveryConfigKey(t *testing.T) {
 		dotted := strings.ReplaceAll(key, confmap.KeyDelimiter, ".")
 		assert.True(t, documented[dotted], "config key %q is missing from the README's configuration table", dotted)
 	}
+}
+
+// The README's log-types table has a row for every log type of the
+// registry, saying what the registry says.
+func TestReadmeListsEveryLogType(t *testing.T) {
+	rows := map[string][]string{}
+	for line := range strings.SplitSeq(readmeSection(t, "## Log types"), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) > 2 {
+			rows[strings.TrimSpace(cells[1])] = cells[1 : len(cells)-1]
+		}
+	}
+	for _, lt := range logtype.All {
+		row := rows["`"+lt.Key+"`"]
+		if !assert.Len(t, row, 5, "the Log types table has no row for %s", lt.Key) {
+			continue
+		}
+		doc, err := parser.ParseQuery(&ast.Source{Input: lt.Query.Query})
+		require.NoError(t, err)
+		root := doc.Operations[0].SelectionSet[0].(*ast.Field).Name
+		var options []string
+		for _, tf := range lt.TimeFields {
+			options = append(options, "`"+tf.Option+"`")
+		}
+		timeFields := strings.Join(options, ", ")
+		if len(lt.TimeFields) == 1 {
+			timeFields = "none: always `" + lt.TimeFields[0].Filter + "`"
+		}
+		want := []string{"`" + lt.Key + "`", "`" + root + "`", "`" + lt.Scope + "`", timeFields, "`" + lt.Name + "`"}
+		for i := range row {
+			row[i] = strings.TrimSpace(row[i])
+		}
+		assert.Equal(t, want, row, "the Log types row of %s", lt.Key)
+	}
+}
+
+// readmeSection is the README's section under heading, up to the next one.
+func readmeSection(t *testing.T, heading string) string {
+	t.Helper()
+	raw, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	readme := string(raw)
+	start := strings.Index(readme, heading+"\n")
+	require.GreaterOrEqual(t, start, 0, "README has no %q section", heading)
+	section := readme[start:]
+	if end := strings.Index(section[3:], "\n## "); end >= 0 {
+		section = section[:end+3]
+	}
+	return section
 }
 
 // The README's status table is the one mdatagen writes between its markers
@@ -118,13 +162,13 @@ func TestReadmeStatusMatchesMetadata(t *testing.T) {
 	assert.Contains(t, rows, "| Distributions | ["+strings.Join(distributions, "], [")+"] |")
 
 	label := "label%3A" + class + "%2F" + typ
+	project, _ := md.Get("github_project").(string)
+	require.NotEmpty(t, project, "metadata.yaml names no github_project, so the Issues row would point at contrib")
 	assert.True(t, slices.ContainsFunc(rows, func(r string) bool {
-		return strings.HasPrefix(r, "| Issues ") && strings.Count(r, label) == 4
-	}), "the Issues row does not label issues %s", label)
-	codecov := "component=" + class + "_" + strings.ReplaceAll(typ, "_", "")
-	assert.True(t, slices.ContainsFunc(rows, func(r string) bool {
-		return strings.HasPrefix(r, "| Code coverage ") && strings.Contains(r, codecov)
-	}), "the Code coverage row does not name %s", codecov)
+		return strings.HasPrefix(r, "| Issues ") && strings.Count(r, label) == 4 && strings.Contains(r, "https://github.com/"+project+"/issues")
+	}), "the Issues row does not label issues %s in %s", label, project)
+	hasCodecov := slices.ContainsFunc(rows, func(r string) bool { return strings.HasPrefix(r, "| Code coverage ") })
+	assert.Equal(t, md.Get("status::disable_codecov_badge") != true, hasCodecov, "the Code coverage row follows status.disable_codecov_badge")
 
 	var owners []string
 	if active, ok := md.Get("status::codeowners::active").([]any); ok {
