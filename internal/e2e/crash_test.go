@@ -99,7 +99,7 @@ func kill9(t *testing.T, bin, config string, inFlight int) {
 	env = append(env, "WIZ_STATE_DIR="+filepath.Join(dir, "state"), "OTLP_ENDPOINT="+otlp.URL)
 	want := wiztest.Expected(t, srv)
 
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	rng := rand.New(rand.NewPCG(wiztest.Seed(t), 1))
 	kills := 0
 	for range 8 {
 		c := startCollector(t, bin, config, env, filepath.Join(dir, "unused.jsonl"))

@@ -146,7 +146,7 @@ the records/s are the mock's pace; the collector's CPU per record is its own
 cost. The receiver holds one page per stream in flight and, outside the
 overlaps, no per-record state, so peak RSS should not grow with the backlog.
 The limiter ceiling is 500 records per request times `requests_per_second`
-divided by 1.1 (requests are spaced (1 s + 100 ms) / `requests_per_second`
+divided by 1.05 (requests are spaced (1 s + 50 ms) / `requests_per_second`
 apart, to absorb network jitter): at a low rate, compare the records/s with it.
 
 ```text

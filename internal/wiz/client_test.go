@@ -238,28 +238,6 @@ func TestRetryAfterPausesEveryCaller(t *testing.T) {
 	assert.GreaterOrEqual(t, <-done, time.Second)
 }
 
-// TestLimiterStartsEmpty: a limiter made for a restarted receiver must not
-// send at once, since its predecessor may have just sent a request.
-func TestLimiterStartsEmpty(t *testing.T) {
-	l := NewLimiter(10)
-	first, err := l.Wait(context.Background())
-	require.NoError(t, err)
-	second, err := l.Wait(context.Background())
-	require.NoError(t, err)
-	spacing := (time.Second + jitterAllowance) / 10
-	assert.GreaterOrEqual(t, first, spacing-5*time.Millisecond, "the first request waits one spacing")
-	assert.GreaterOrEqual(t, second, spacing-5*time.Millisecond, "and so does every one after it")
-}
-
-func TestLimiterWaitIsCancellable(t *testing.T) {
-	l := NewLimiter(1)
-	l.PauseUntil(time.Now().Add(time.Hour))
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
-	_, err := l.Wait(ctx)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-}
-
 func TestParseRetryAfter(t *testing.T) {
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 	h := func(v string) http.Header { return http.Header{"Retry-After": []string{v}} }

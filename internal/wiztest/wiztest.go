@@ -6,8 +6,11 @@ package wiztest
 
 import (
 	"encoding/json"
+	"os"
 	"slices"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer/consumertest"
@@ -123,4 +126,22 @@ func RequireExactlyOnce(t testing.TB, want UIDs, got Counts) {
 		}
 		require.Empty(t, extra, "%s: unexpected records", typ)
 	}
+}
+
+// seedVariable replays a randomised test's run.
+const seedVariable = "WIZ_TEST_SEED"
+
+// Seed is the seed of a randomised test: WIZ_TEST_SEED when it is set, so a
+// failure can be replayed, or a new one. Either way it is logged.
+func Seed(t testing.TB) uint64 {
+	t.Helper()
+	if v := os.Getenv(seedVariable); v != "" {
+		seed, err := strconv.ParseUint(v, 10, 64)
+		require.NoError(t, err, "%s must be an unsigned integer", seedVariable)
+		t.Logf("seed %d, from %s", seed, seedVariable)
+		return seed
+	}
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d; replay this run's data and faults with %s=%d", seed, seedVariable, seed)
+	return seed
 }

@@ -56,16 +56,16 @@ func newMock(t *testing.T, o mockwiz.Options) (*mockwiz.Server, string) {
 // smallDataset is a dataset of the three first log types spread over the
 // last 12 hours, inside the default initial_lookback.
 func smallDataset(audit, issues, findings int) *mockwiz.Dataset {
-	return datasetOf(map[string]int{
+	return datasetOf(42, map[string]int{
 		logtype.Audit.Name: audit, logtype.Issues.Name: issues, logtype.VulnerabilityFindings.Name: findings,
 	})
 }
 
 // datasetOf is a dataset with counts nodes of each log type (by name),
 // spread over the last 12 hours.
-func datasetOf(counts map[string]int) *mockwiz.Dataset {
+func datasetOf(seed int64, counts map[string]int) *mockwiz.Dataset {
 	end := time.Now().Add(-time.Minute)
-	return mockwiz.GenerateDataset(mockwiz.DatasetOptions{Seed: 42, Start: end.Add(-12 * time.Hour), End: end, Counts: counts})
+	return mockwiz.GenerateDataset(mockwiz.DatasetOptions{Seed: seed, Start: end.Add(-12 * time.Hour), End: end, Counts: counts})
 }
 
 // enableOnly enables the log types with the given keys and disables the

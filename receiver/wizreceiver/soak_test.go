@@ -47,15 +47,19 @@ func (c *sometimesRefusing) ConsumeLogs(ctx context.Context, ld plog.Logs) error
 // TestSoak mixes every fault over 20,000 records of the three types while
 // Wiz keeps changing: random 429/5xx/dropped bodies/GraphQL errors, short
 // token lifetimes, a refusing consumer, late entries, an audit result cap
-// far below the backlog, and a restart. It asserts 0 lost, 0 duplicated,
-// and a request rate within the limit.
+// far below the backlog, and a restart. It asserts counts only: 0 lost, 0
+// duplicated, and that faults, retries and refusals happened. The rate it
+// saw is printed, not asserted: TestLimiterPacing checks the pacing on a
+// clock of its own, where a loaded machine's timing cannot move it.
 func TestSoak(t *testing.T) {
 	if testing.Short() {
 		t.Skip("soak test skipped in -short mode")
 	}
 	const rps, auditCap = 25, 2000
-	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(8000, 4000, 8000), TokenLifetime: 3 * time.Second, AuditResultCap: auditCap})
-	srv.SetFaultRate(0.1, 1)
+	seed := wiztest.Seed(t)
+	ds := datasetOf(int64(seed), map[string]int{logtype.Audit.Name: 8000, logtype.Issues.Name: 4000, logtype.VulnerabilityFindings.Name: 8000})
+	srv, url := newMock(t, mockwiz.Options{Dataset: ds, TokenLifetime: 3 * time.Second, AuditResultCap: auditCap})
+	srv.SetFaultRate(0.1, int64(seed))
 	cfg := testConfig(url)
 	cfg.PageSize = 100
 	cfg.RequestsPerSecond = rps
@@ -84,7 +88,7 @@ func TestSoak(t *testing.T) {
 	stopChanges := make(chan struct{})
 	var changes sync.WaitGroup
 	changes.Go(func() {
-		rng := rand.New(rand.NewPCG(3, 4))
+		rng := rand.New(rand.NewPCG(seed, 4))
 		snapshot := srv.Snapshot()
 		issues, findings := snapshot[logtype.Issues.Name], snapshot[logtype.VulnerabilityFindings.Name]
 		statuses := []string{"IN_PROGRESS", "RESOLVED", "REJECTED", "OPEN"}
@@ -155,7 +159,6 @@ func TestSoak(t *testing.T) {
 	assert.GreaterOrEqual(t, total, 20000)
 	assert.Zero(t, lost, "records lost")
 	assert.Zero(t, duplicated, "records duplicated")
-	assert.LessOrEqual(t, stats.MaxObservedRate, rps, "request rate above requests_per_second")
 	assert.Positive(t, stats.FaultsServed)
 	assert.Positive(t, retries)
 	assert.Positive(t, next.refused.Load())
