@@ -38,12 +38,11 @@ func (b *otlpBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for _, rl := range req.Logs().ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
-				typ, _ := lr.Attributes().Get("wiz.log_type")
-				uid, _ := lr.Attributes().Get("log.record.uid")
-				if b.uids[typ.Str()] == nil {
-					b.uids[typ.Str()] = map[string]int{}
+				typ, uid := recordID(lr)
+				if b.uids[typ] == nil {
+					b.uids[typ] = map[string]int{}
 				}
-				b.uids[typ.Str()][uid.Str()]++
+				b.uids[typ][uid]++
 			}
 		}
 	}

@@ -5,9 +5,11 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 	"testing"
@@ -65,10 +67,13 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func startCollector(t *testing.T, bin, config string, env []string, out string) *collector {
+// startCollector runs the binary on config with env added to the
+// environment and WIZ_OUT_FILE set to out; args follow (e.g. --set
+// overrides).
+func startCollector(t *testing.T, bin, config string, env []string, out string, args ...string) *collector {
 	t.Helper()
 	c := &collector{out: out, log: &syncBuffer{}}
-	c.cmd = exec.Command(bin, "--config", config)
+	c.cmd = exec.Command(bin, append([]string{"--config", config}, args...)...)
 	c.cmd.Env = append(os.Environ(), append(env, "WIZ_OUT_FILE="+out)...)
 	c.cmd.Stdout, c.cmd.Stderr = c.log, c.log
 	require.NoError(t, c.cmd.Start())
@@ -87,11 +92,17 @@ func (c *collector) stop(t *testing.T) {
 	require.NoError(t, c.cmd.Wait(), "collector log:\n%s", c.log.String())
 }
 
-// readUIDs parses the file exporter's OTLP JSON lines and counts each
-// record's log.record.uid per log type.
-func readUIDs(t *testing.T, files ...string) map[string]map[string]int {
+// recordID is a record's log type and log.record.uid.
+func recordID(lr plog.LogRecord) (typ, uid string) {
+	t, _ := lr.Attributes().Get("wiz.log_type")
+	u, _ := lr.Attributes().Get("log.record.uid")
+	return t.Str(), u.Str()
+}
+
+// eachRecord parses the file exporter's OTLP JSON lines and calls fn for
+// every log record.
+func eachRecord(t *testing.T, fn func(plog.LogRecord), files ...string) {
 	t.Helper()
-	out := map[string]map[string]int{}
 	var unmarshaler plog.JSONUnmarshaler
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
@@ -109,17 +120,26 @@ func readUIDs(t *testing.T, files ...string) map[string]map[string]int {
 			for _, rl := range logs.ResourceLogs().All() {
 				for _, sl := range rl.ScopeLogs().All() {
 					for _, lr := range sl.LogRecords().All() {
-						typ, _ := lr.Attributes().Get("wiz.log_type")
-						uid, _ := lr.Attributes().Get("log.record.uid")
-						if out[typ.Str()] == nil {
-							out[typ.Str()] = map[string]int{}
-						}
-						out[typ.Str()][uid.Str()]++
+						fn(lr)
 					}
 				}
 			}
 		}
 	}
+}
+
+// readUIDs counts each record's log.record.uid per log type in the file
+// exporter's output.
+func readUIDs(t *testing.T, files ...string) map[string]map[string]int {
+	t.Helper()
+	out := map[string]map[string]int{}
+	eachRecord(t, func(lr plog.LogRecord) {
+		typ, uid := recordID(lr)
+		if out[typ] == nil {
+			out[typ] = map[string]int{}
+		}
+		out[typ][uid]++
+	}, files...)
 	return out
 }
 
@@ -141,10 +161,11 @@ func newWiz(t *testing.T, seed int64, audit, issues, findings int) (*mockwiz.Ser
 	}
 }
 
-func expected(srv *mockwiz.Server) map[string][]string {
+// eachExpected calls fn for every node the mock holds, with the log type
+// and log.record.uid the receiver gives its record.
+func eachExpected(srv *mockwiz.Server, fn func(typ, uid string, node map[string]any)) {
 	audit, issues, findings := srv.Snapshot()
-	out := map[string][]string{}
-	add := func(typ string, nodes []map[string]any, field string) {
+	each := func(typ string, nodes []map[string]any, field string) {
 		for _, n := range nodes {
 			uid := n["id"].(string)
 			if field != "" {
@@ -154,12 +175,19 @@ func expected(srv *mockwiz.Server) map[string][]string {
 				}
 				uid += "@" + ts.UTC().Format(time.RFC3339Nano)
 			}
-			out[typ] = append(out[typ], uid)
+			fn(typ, uid, n)
 		}
 	}
-	add("Wiz.Audit", audit, "")
-	add("Wiz.Issues", issues, "statusChangedAt")
-	add("Wiz.VulnerabilityFinding", findings, "updatedAt")
+	each("Wiz.Audit", audit, "")
+	each("Wiz.Issues", issues, "statusChangedAt")
+	each("Wiz.VulnerabilityFinding", findings, "updatedAt")
+}
+
+// expected is the log.record.uid of every record the mock holds, by log
+// type.
+func expected(srv *mockwiz.Server) map[string][]string {
+	out := map[string][]string{}
+	eachExpected(srv, func(typ, uid string, _ map[string]any) { out[typ] = append(out[typ], uid) })
 	return out
 }
 
@@ -172,6 +200,64 @@ func allArrived(want map[string][]string, got map[string]map[string]int) bool {
 		}
 	}
 	return true
+}
+
+// waitArrived waits, at most a minute, until every record of want is in
+// files. On a timeout it fails the test, naming records that never arrived
+// and showing the collector's log.
+func waitArrived(t *testing.T, c *collector, want map[string][]string, files ...string) {
+	t.Helper()
+	if assert.Eventually(t, func() bool { return allArrived(want, readUIDs(t, files...)) }, 60*time.Second, 200*time.Millisecond) {
+		return
+	}
+	got := readUIDs(t, files...)
+	for typ, uids := range want {
+		var missing []string
+		for _, uid := range uids {
+			if got[typ][uid] == 0 {
+				missing = append(missing, uid)
+			}
+		}
+		if len(missing) > 0 {
+			t.Errorf("%s: %d of %d records never arrived, e.g. %v", typ, len(missing), len(uids), sample(missing))
+		}
+	}
+	t.Fatalf("collector log:\n%s", c.log.String())
+}
+
+// exactlyOnce checks that got (log.record.uid → how many times it arrived)
+// holds every uid of want once and nothing else, naming the records that
+// are missing, repeated or unexpected. It returns how many distinct records
+// want holds.
+func exactlyOnce(t *testing.T, what string, want []string, got map[string]int) int {
+	t.Helper()
+	wanted := map[string]bool{}
+	for _, uid := range want {
+		wanted[uid] = true
+	}
+	var missing, repeated, extra []string
+	for uid := range wanted {
+		if n := got[uid]; n == 0 {
+			missing = append(missing, uid)
+		} else if n > 1 {
+			repeated = append(repeated, fmt.Sprintf("%s ×%d", uid, n))
+		}
+	}
+	for uid := range got {
+		if !wanted[uid] {
+			extra = append(extra, uid)
+		}
+	}
+	assert.Empty(t, sample(missing), "%s: %d of %d records missing", what, len(missing), len(wanted))
+	assert.Empty(t, sample(repeated), "%s: %d records arrived more than once", what, len(repeated))
+	assert.Empty(t, sample(extra), "%s: %d records that do not belong here", what, len(extra))
+	return len(wanted)
+}
+
+// sample is the first ten of uids, sorted, for a failure message.
+func sample(uids []string) []string {
+	slices.Sort(uids)
+	return uids[:min(len(uids), 10)]
 }
 
 // TestE2EBuiltCollector runs the distribution against the mock: every
@@ -188,8 +274,7 @@ func TestE2EBuiltCollector(t *testing.T) {
 
 	first := expected(srv)
 	c1 := startCollector(t, bin, config, env, out1)
-	require.Eventually(t, func() bool { return allArrived(first, readUIDs(t, out1)) }, 60*time.Second, 200*time.Millisecond,
-		"collector log:\n%s", c1.log.String())
+	waitArrived(t, c1, first, out1)
 	c1.stop(t)
 
 	// While the collector is down, Wiz records more and changes an issue.
@@ -204,25 +289,16 @@ func TestE2EBuiltCollector(t *testing.T) {
 	}
 
 	c2 := startCollector(t, bin, config, env, out2)
-	require.Eventually(t, func() bool { return allArrived(all, readUIDs(t, out1, out2)) }, 60*time.Second, 200*time.Millisecond,
-		"collector log:\n%s", c2.log.String())
+	waitArrived(t, c2, all, out1, out2)
 	time.Sleep(2 * time.Second) // a couple more polls must add nothing
 	c2.stop(t)
 
 	got := readUIDs(t, out1, out2)
 	total := 0
 	for typ, uids := range all {
-		seen := map[string]bool{}
-		for _, uid := range uids {
-			if seen[uid] {
-				continue
-			}
-			seen[uid] = true
-			assert.Equal(t, 1, got[typ][uid], "%s %s", typ, uid)
-		}
-		assert.Len(t, got[typ], len(seen), "%s: unexpected extra records", typ)
-		total += len(seen)
-		t.Logf("%s: %d records, each exactly once", typ, len(seen))
+		n := exactlyOnce(t, typ, uids, got[typ])
+		total += n
+		t.Logf("%s: %d records, each exactly once", typ, n)
 	}
 	t.Logf("total %d records across two runs and a restart", total)
 	assert.NotContains(t, c1.log.String()+c2.log.String(), clientSecret)
