@@ -320,7 +320,7 @@ func TestE2EExamplesValidate(t *testing.T) {
 				"WIZ_TOKEN_URL=https://auth.app.wiz.io/oauth/token",
 				"WIZ_CLIENT_ID=id", "WIZ_CLIENT_SECRET=secret",
 				"WIZ_STATE_DIR="+t.TempDir(), "WIZ_OUT_FILE="+filepath.Join(t.TempDir(), "out.jsonl"),
-				"OTLP_ENDPOINT=127.0.0.1:4317",
+				"OTLP_ENDPOINT=http://127.0.0.1:4318",
 			)
 			out, err := cmd.CombinedOutput()
 			require.NoError(t, err, "%s", out)
