@@ -1,0 +1,33 @@
+package mockwiz
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestAddAuditEntryAndSetFindingSeverity(t *testing.T) {
+	e := newEnv(t, Options{Now: (&clock{now: testEnd}).Now})
+	at := testEnd.Add(-time.Minute)
+
+	id := e.srv.AddAuditEntry("UpdateIPRestrictions", "FAILED", at)
+	after := map[string]any{"timestamp": map[string]any{"after": formatTime(at.Add(-time.Microsecond))}}
+	assert.Contains(t, e.walk(auditQuery, "auditLogEntries", 500, after, nil), id)
+	audit, _, findings := e.srv.Snapshot()
+	entry := audit[len(audit)-1]
+	require.Equal(t, id, entry["id"])
+	assert.Equal(t, "UpdateIPRestrictions", entry["action"])
+	assert.Equal(t, "FAILED", entry["status"])
+	assert.Equal(t, formatTime(at), entry["timestamp"])
+	assert.NotEqual(t, id, entry["requestId"], "a mutation has its own request id")
+	assert.Contains(t, entry["actionParameters"], "input")
+
+	fid := findings[0]["id"].(string)
+	e.srv.SetFindingSeverity(fid, "NONE")
+	e.srv.SetFindingSeverity("no-such-finding", "LOW")
+	_, _, findings = e.srv.Snapshot()
+	assert.Equal(t, "NONE", findings[0]["vendorSeverity"])
+	assert.Equal(t, "NONE", findings[0]["severity"])
+}
