@@ -320,6 +320,9 @@ func TestE2EExamplesValidate(t *testing.T) {
 				"WIZ_TOKEN_URL=https://auth.app.wiz.io/oauth/token",
 				"WIZ_CLIENT_ID=id", "WIZ_CLIENT_SECRET=secret",
 				"WIZ_STATE_DIR="+t.TempDir(), "WIZ_OUT_FILE="+filepath.Join(t.TempDir(), "out.jsonl"),
+				"WIZ_AUDIT_FILE="+filepath.Join(t.TempDir(), "audit.jsonl"),
+				"WIZ_ISSUES_FILE="+filepath.Join(t.TempDir(), "issues.jsonl"),
+				"WIZ_FINDINGS_FILE="+filepath.Join(t.TempDir(), "findings.jsonl"),
 				"OTLP_ENDPOINT=http://127.0.0.1:4318",
 			)
 			out, err := cmd.CombinedOutput()
