@@ -323,6 +323,7 @@ func TestE2EExamplesValidate(t *testing.T) {
 				"WIZ_AUDIT_FILE="+filepath.Join(t.TempDir(), "audit.jsonl"),
 				"WIZ_ISSUES_FILE="+filepath.Join(t.TempDir(), "issues.jsonl"),
 				"WIZ_FINDINGS_FILE="+filepath.Join(t.TempDir(), "findings.jsonl"),
+				"WIZ_ALERTS_FILE="+filepath.Join(t.TempDir(), "alerts.jsonl"),
 				"OTLP_ENDPOINT=http://127.0.0.1:4318",
 			)
 			out, err := cmd.CombinedOutput()
