@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"compress/gzip"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -26,7 +27,21 @@ type otlpBackend struct {
 }
 
 func (b *otlpBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
+	var in io.Reader = r.Body
+	switch r.Header.Get("Content-Encoding") {
+	case "":
+	case "gzip":
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		in = zr
+	default:
+		w.WriteHeader(http.StatusUnsupportedMediaType)
+		return
+	}
+	body, err := io.ReadAll(in)
 	if err != nil {
 		w.WriteHeader(http.StatusBadRequest)
 		return
@@ -37,7 +52,17 @@ func (b *otlpBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b.mu.Lock()
-	b.uids.Add(req.Logs())
+	for _, rl := range req.Logs().ResourceLogs().All() {
+		for _, sl := range rl.ScopeLogs().All() {
+			for _, lr := range sl.LogRecords().All() {
+				typ, uid := recordID(lr)
+				if b.uids[typ] == nil {
+					b.uids[typ] = map[string]int{}
+				}
+				b.uids[typ][uid]++
+			}
+		}
+	}
 	b.mu.Unlock()
 	resp, _ := plogotlp.NewExportResponse().MarshalProto()
 	w.Header().Set("Content-Type", "application/x-protobuf")
@@ -59,10 +84,10 @@ func (b *otlpBackend) snapshot() wiztest.Counts {
 
 // TestE2EKill9 kills the collector with SIGKILL at random moments of a
 // backfill, restarts it each time, and checks what the backend received:
-// nothing may be lost. It runs both crash-safe pipeline shapes the README
-// recommends: no sending queue (the receiver's checkpoint follows the
-// backend's answer) and examples/otlp.yaml's persistent queue (it follows
-// the page's write to the on-disk queue).
+// nothing may be lost. It runs both crash-safe pipeline shapes:
+// examples/otlp.yaml itself, with no sending queue (the receiver's
+// checkpoint follows the backend's answer), and a persistent queue (it
+// follows the page's write to the on-disk queue).
 //
 // A record repeats only when a kill lands while it is in flight: sent, with
 // no trace on disk yet that the backend took it. Without a queue that is the
@@ -75,22 +100,32 @@ func TestE2EKill9(t *testing.T) {
 	root := repoRoot(t)
 	for _, shape := range []struct {
 		name, config string
+		// args override the example's pacing for a backfill in seconds
+		// (pages of 50, so that a kill lands mid-backfill and the bound
+		// below is tight) and move what would bind fixed ports.
+		args []string
 		// inFlight is the most records one kill can leave unacknowledged.
 		inFlight int
 	}{
 		// Three streams with a page of 50 each.
-		{"no_queue", "crash.yaml", 3 * 50},
+		{"no_queue", filepath.Join(root, "examples", "otlp.yaml"), []string{
+			"--set=receivers.wiz.poll_interval=200ms",
+			"--set=receivers.wiz.page_size=50",
+			"--set=receivers.wiz.requests_per_second=40",
+			"--set=extensions.healthcheckv2.http.endpoint=127.0.0.1:" + freePort(t),
+			"--set=service.telemetry.metrics.level=none",
+		}, 3 * 50},
 		// One queue consumer with batches of at most 500, plus the
 		// receiver's pages between the queue write and the checkpoint.
-		{"persistent_queue", "crash-queue.yaml", 500 + 3*50},
+		{"persistent_queue", filepath.Join(root, "testdata", "e2e", "crash-queue.yaml"), nil, 500 + 3*50},
 	} {
 		t.Run(shape.name, func(t *testing.T) {
-			kill9(t, bin, filepath.Join(root, "testdata", "e2e", shape.config), shape.inFlight)
+			kill9(t, bin, shape.config, shape.args, shape.inFlight)
 		})
 	}
 }
 
-func kill9(t *testing.T, bin, config string, inFlight int) {
+func kill9(t *testing.T, bin, config string, args []string, inFlight int) {
 	srv, env := newWiz(t, 9, 1500, 600, 1500)
 	backend := &otlpBackend{uids: wiztest.Counts{}}
 	otlp := httptest.NewServer(backend)
@@ -102,7 +137,7 @@ func kill9(t *testing.T, bin, config string, inFlight int) {
 	rng := rand.New(rand.NewPCG(wiztest.Seed(t), 1))
 	kills := 0
 	for range 8 {
-		c := startCollector(t, bin, config, env, filepath.Join(dir, "unused.jsonl"))
+		c := startCollector(t, bin, config, env, filepath.Join(dir, "unused.jsonl"), args...)
 		time.Sleep(time.Duration(150+rng.IntN(500)) * time.Millisecond)
 		require.NoError(t, c.cmd.Process.Signal(syscall.SIGKILL))
 		_ = c.cmd.Wait()
@@ -111,7 +146,7 @@ func kill9(t *testing.T, bin, config string, inFlight int) {
 			break
 		}
 	}
-	c := startCollector(t, bin, config, env, filepath.Join(dir, "unused.jsonl"))
+	c := startCollector(t, bin, config, env, filepath.Join(dir, "unused.jsonl"), args...)
 	// Not require: on a timeout the figures below say what was lost.
 	assert.Eventually(t, func() bool { return wiztest.AllArrived(want, backend.snapshot()) }, 60*time.Second, 100*time.Millisecond)
 	time.Sleep(time.Second)
@@ -133,7 +168,7 @@ func kill9(t *testing.T, bin, config string, inFlight int) {
 			assert.True(t, expected[uid], "%s: unexpected record %s", typ, uid)
 		}
 	}
-	t.Logf("kill -9: %d kills; %d records, %d lost, %d duplicated", kills, total, lost, duplicated)
+	t.Logf("kill -9 on %s: %d kills; %d records, %d lost, %d duplicated", filepath.Base(config), kills, total, lost, duplicated)
 	if !assert.Zero(t, lost, "records lost") {
 		t.Logf("collector log of the last run:\n%s", c.log.String())
 	}

@@ -67,10 +67,13 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func startCollector(t *testing.T, bin, config string, env []string, out string) *collector {
+// startCollector runs the binary on config with env added to the
+// environment and WIZ_OUT_FILE set to out; args follow (e.g. --set
+// overrides).
+func startCollector(t *testing.T, bin, config string, env []string, out string, args ...string) *collector {
 	t.Helper()
 	c := &collector{out: out, log: &syncBuffer{}}
-	c.cmd = exec.Command(bin, "--config", config)
+	c.cmd = exec.Command(bin, append([]string{"--config", config}, args...)...)
 	c.cmd.Env = append(os.Environ(), append(env, "WIZ_OUT_FILE="+out)...)
 	c.cmd.Stdout, c.cmd.Stderr = c.log, c.log
 	require.NoError(t, c.cmd.Start())
@@ -89,11 +92,17 @@ func (c *collector) stop(t *testing.T) {
 	require.NoError(t, c.cmd.Wait(), "collector log:\n%s", c.log.String())
 }
 
-// readUIDs parses the file exporter's OTLP JSON lines and counts each
-// record's log.record.uid per log type.
-func readUIDs(t *testing.T, files ...string) wiztest.Counts {
+// recordID is a record's log type and log.record.uid.
+func recordID(lr plog.LogRecord) (typ, uid string) {
+	t, _ := lr.Attributes().Get("wiz.log_type")
+	u, _ := lr.Attributes().Get("log.record.uid")
+	return t.Str(), u.Str()
+}
+
+// eachRecord parses the file exporter's OTLP JSON lines and calls fn for
+// every log record.
+func eachRecord(t *testing.T, fn func(plog.LogRecord), files ...string) {
 	t.Helper()
-	out := wiztest.Counts{}
 	var unmarshaler plog.JSONUnmarshaler
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
@@ -108,9 +117,29 @@ func readUIDs(t *testing.T, files ...string) wiztest.Counts {
 			if err != nil {
 				continue // a line still being written
 			}
-			out.Add(logs)
+			for _, rl := range logs.ResourceLogs().All() {
+				for _, sl := range rl.ScopeLogs().All() {
+					for _, lr := range sl.LogRecords().All() {
+						fn(lr)
+					}
+				}
+			}
 		}
 	}
+}
+
+// readUIDs counts each record's log.record.uid per log type in the file
+// exporter's output.
+func readUIDs(t *testing.T, files ...string) wiztest.Counts {
+	t.Helper()
+	out := wiztest.Counts{}
+	eachRecord(t, func(lr plog.LogRecord) {
+		typ, uid := recordID(lr)
+		if out[typ] == nil {
+			out[typ] = map[string]int{}
+		}
+		out[typ][uid]++
+	}, files...)
 	return out
 }
 
@@ -133,6 +162,29 @@ func newWiz(t *testing.T, seed int64, audit, issues, findings int) (*mockwiz.Ser
 	}
 }
 
+// waitArrived waits, at most a minute, until every record of want is in
+// files. On a timeout it fails the test, naming records that never arrived
+// and showing the collector's log.
+func waitArrived(t *testing.T, c *collector, want wiztest.UIDs, files ...string) {
+	t.Helper()
+	if assert.Eventually(t, func() bool { return wiztest.AllArrived(want, readUIDs(t, files...)) }, 60*time.Second, 200*time.Millisecond) {
+		return
+	}
+	got := readUIDs(t, files...)
+	for typ, uids := range want {
+		var missing []string
+		for _, uid := range uids {
+			if got[typ][uid] == 0 {
+				missing = append(missing, uid)
+			}
+		}
+		if len(missing) > 0 {
+			t.Errorf("%s: %d of %d records never arrived, e.g. %v", typ, len(missing), len(uids), wiztest.Sample(missing))
+		}
+	}
+	t.Fatalf("collector log:\n%s", c.log.String())
+}
+
 // TestE2EBuiltCollector runs the distribution against the mock: every
 // record of all three types arrives through the file exporter exactly once,
 // including across a restart that resumes from file_storage.
@@ -147,8 +199,7 @@ func TestE2EBuiltCollector(t *testing.T) {
 
 	first := wiztest.Expected(t, srv)
 	c1 := startCollector(t, bin, config, env, out1)
-	require.Eventually(t, func() bool { return wiztest.AllArrived(first, readUIDs(t, out1)) }, 60*time.Second, 200*time.Millisecond,
-		"collector log:\n%s", c1.log.String())
+	waitArrived(t, c1, first, out1)
 	c1.stop(t)
 
 	// While the collector is down, Wiz records more and changes an issue.
@@ -164,25 +215,16 @@ func TestE2EBuiltCollector(t *testing.T) {
 	}
 
 	c2 := startCollector(t, bin, config, env, out2)
-	require.Eventually(t, func() bool { return wiztest.AllArrived(all, readUIDs(t, out1, out2)) }, 60*time.Second, 200*time.Millisecond,
-		"collector log:\n%s", c2.log.String())
+	waitArrived(t, c2, all, out1, out2)
 	time.Sleep(2 * time.Second) // a couple more polls must add nothing
 	c2.stop(t)
 
 	got := readUIDs(t, out1, out2)
 	total := 0
 	for typ, uids := range all {
-		seen := map[string]bool{}
-		for _, uid := range uids {
-			if seen[uid] {
-				continue
-			}
-			seen[uid] = true
-			assert.Equal(t, 1, got[typ][uid], "%s %s", typ, uid)
-		}
-		assert.Len(t, got[typ], len(seen), "%s: unexpected extra records", typ)
-		total += len(seen)
-		t.Logf("%s: %d records, each exactly once", typ, len(seen))
+		n, _ := wiztest.ExactlyOnce(t, typ, uids, got[typ])
+		total += n
+		t.Logf("%s: %d records, each exactly once", typ, n)
 	}
 	t.Logf("total %d records across two runs and a restart", total)
 	assert.NotContains(t, c1.log.String()+c2.log.String(), clientSecret)
@@ -204,7 +246,11 @@ func TestE2EExamplesValidate(t *testing.T) {
 				"WIZ_TOKEN_URL=https://auth.app.wiz.io/oauth/token",
 				"WIZ_CLIENT_ID=id", "WIZ_CLIENT_SECRET=secret",
 				"WIZ_STATE_DIR="+t.TempDir(), "WIZ_OUT_FILE="+filepath.Join(t.TempDir(), "out.jsonl"),
-				"OTLP_ENDPOINT=127.0.0.1:4317",
+				"WIZ_AUDIT_FILE="+filepath.Join(t.TempDir(), "audit.jsonl"),
+				"WIZ_ISSUES_FILE="+filepath.Join(t.TempDir(), "issues.jsonl"),
+				"WIZ_FINDINGS_FILE="+filepath.Join(t.TempDir(), "findings.jsonl"),
+				"WIZ_ALERTS_FILE="+filepath.Join(t.TempDir(), "alerts.jsonl"),
+				"OTLP_ENDPOINT=http://127.0.0.1:4318",
 			)
 			out, err := cmd.CombinedOutput()
 			require.NoError(t, err, "%s", out)

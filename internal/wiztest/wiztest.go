@@ -6,12 +6,14 @@ package wiztest
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"slices"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -32,24 +34,31 @@ type Counts map[string]map[string]int
 // named by the log type's own mapper.
 func Expected(t testing.TB, srv *mockwiz.Server) UIDs {
 	t.Helper()
-	snapshot := srv.Snapshot()
 	want := UIDs{}
+	EachExpected(t, srv, func(typ, uid string, _ map[string]any) { want[typ] = append(want[typ], uid) })
+	return want
+}
+
+// EachExpected calls fn for every node the mock holds, with the log type
+// and log.record.uid of the record a receiver polling on the default time
+// fields makes of it.
+func EachExpected(t testing.TB, srv *mockwiz.Server, fn func(typ, uid string, node map[string]any)) {
+	t.Helper()
+	snapshot := srv.Snapshot()
 	for _, lt := range logtype.All {
 		nodes := snapshot[lt.Name]
-		if len(nodes) == 0 {
-			continue
-		}
 		mapper := lt.NewMapper(lt.TimeFields[0])
-		uids := make([]string, 0, len(nodes))
-		for _, node := range nodes {
-			uids = append(uids, uid(t, mapper, node))
+		uids := make([]string, len(nodes))
+		for i, node := range nodes {
+			uids[i] = uid(t, mapper, node)
 		}
 		// Each node is one record: two nodes sharing a uid would hide a
 		// loss behind a delivery.
 		require.Len(t, slices.Compact(slices.Sorted(slices.Values(uids))), len(uids), "%s: nodes share a log.record.uid", lt.Name)
-		want[lt.Name] = uids
+		for i, node := range nodes {
+			fn(lt.Name, uids[i], node)
+		}
 	}
-	return want
 }
 
 func uid(t testing.TB, mapper mapping.Mapper, node map[string]any) string {
@@ -101,31 +110,53 @@ func AllArrived(want UIDs, got Counts) bool {
 	return true
 }
 
-// RequireExactlyOnce fails unless every wanted uid arrived exactly once and
-// nothing else arrived for the wanted log types.
+// RequireExactlyOnce fails the test unless, for every log type of want,
+// every wanted uid arrived exactly once and nothing else arrived.
 func RequireExactlyOnce(t testing.TB, want UIDs, got Counts) {
 	t.Helper()
+	ok := true
 	for typ, uids := range want {
-		var missing, dups []string
-		for _, uid := range uids {
-			switch got[typ][uid] {
-			case 0:
-				missing = append(missing, uid)
-			case 1:
-			default:
-				dups = append(dups, uid)
-			}
-		}
-		require.Empty(t, missing, "%s: %d of %d records lost", typ, len(missing), len(uids))
-		require.Empty(t, dups, "%s: records duplicated", typ)
-		var extra []string
-		for uid := range got[typ] {
-			if !slices.Contains(uids, uid) {
-				extra = append(extra, uid)
-			}
-		}
-		require.Empty(t, extra, "%s: unexpected records", typ)
+		_, once := ExactlyOnce(t, typ, uids, got[typ])
+		ok = ok && once
 	}
+	if !ok {
+		t.FailNow()
+	}
+}
+
+// ExactlyOnce checks that got (uid → arrivals) holds every uid of want once
+// and nothing else, naming up to ten records that are missing, repeated or
+// unexpected. It returns how many distinct records want holds, and whether
+// the check passed.
+func ExactlyOnce(t testing.TB, what string, want []string, got map[string]int) (int, bool) {
+	t.Helper()
+	wanted := make(map[string]bool, len(want))
+	for _, uid := range want {
+		wanted[uid] = true
+	}
+	var missing, repeated, extra []string
+	for uid := range wanted {
+		if n := got[uid]; n == 0 {
+			missing = append(missing, uid)
+		} else if n > 1 {
+			repeated = append(repeated, fmt.Sprintf("%s ×%d", uid, n))
+		}
+	}
+	for uid := range got {
+		if !wanted[uid] {
+			extra = append(extra, uid)
+		}
+	}
+	ok := assert.Empty(t, Sample(missing), "%s: %d of %d records lost", what, len(missing), len(wanted))
+	ok = assert.Empty(t, Sample(repeated), "%s: %d records duplicated", what, len(repeated)) && ok
+	ok = assert.Empty(t, Sample(extra), "%s: %d unexpected records", what, len(extra)) && ok
+	return len(wanted), ok
+}
+
+// Sample is the first ten of uids, sorted, for a failure message.
+func Sample(uids []string) []string {
+	slices.Sort(uids)
+	return uids[:min(len(uids), 10)]
 }
 
 // seedVariable replays a randomised test's run.
