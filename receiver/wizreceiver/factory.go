@@ -14,7 +14,7 @@ import (
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadata"
 )
 
-// Defaults, documented in the README's configuration table.
+// Defaults, documented in the configuration table of the receiver README.
 const (
 	defaultPollInterval      = 5 * time.Minute
 	defaultInitialLookback   = 24 * time.Hour

@@ -10,8 +10,8 @@ import (
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadata"
 )
 
-// telemetry records the receiver's own metrics (documented in the README
-// and in documentation.md). It implements wiz.Observer for the client.
+// telemetry records the receiver's own metrics (documented in
+// documentation.md and docs/operations.md). It implements wiz.Observer.
 type telemetry struct {
 	tb *metadata.TelemetryBuilder
 }
