@@ -39,7 +39,9 @@ func repeat(f mockwiz.Fault, n int) []mockwiz.Fault {
 }
 
 // Each fault, injected while the receiver walks several pages of all three
-// log types, costs nothing: every record arrives exactly once.
+// log types, costs nothing: every record arrives exactly once. The streams
+// are polled directly, one after another: the collector's goroutines add
+// nothing to what a fault does to a poll.
 func TestFaultsLoseAndRepeatNothing(t *testing.T) {
 	inOneSecond := time.Now().Add(time.Second).UTC().Format(http.TimeFormat)
 	tests := []struct {
@@ -90,11 +92,12 @@ func TestFaultsLoseAndRepeatNothing(t *testing.T) {
 			cfg.PageSize = 15
 			cfg.RequestsPerSecond = 40
 			sink := &consumertest.LogsSink{}
-			startReceiver(t, cfg, sink, componenttest.NewNopHost(), nil)
+			rcv, err := newWizReceiver(receivertestSettings(), cfg, sink)
+			require.NoError(t, err)
+			streams, _ := buildStreams(t, rcv, componenttest.NewNopHost())
 
 			want := wiztest.Expected(t, srv)
-			require.Eventually(t, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) }, 30*time.Second, 20*time.Millisecond)
-			time.Sleep(300 * time.Millisecond)
+			pollUntil(t, streams, 20, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) })
 			wiztest.RequireExactlyOnce(t, want, wiztest.Received(sink))
 			if tt.check != nil {
 				tt.check(t, srv)
@@ -155,13 +158,12 @@ func TestCorruptCheckpoint(t *testing.T) {
 			core, logs := observer.New(zapcore.InfoLevel)
 			set.Logger = zap.New(core)
 			sink := &consumertest.LogsSink{}
-			rcv, err := NewFactory().CreateLogs(context.Background(), set, cfg, sink)
+			rcv, err := newWizReceiver(set, cfg, sink)
 			require.NoError(t, err)
-			require.NoError(t, rcv.Start(context.Background(), storagetest.NewStorageHost().WithFileBackedStorageExtension("cp", dir)))
-			t.Cleanup(func() { require.NoError(t, rcv.Shutdown(context.Background())) })
+			streams, _ := buildStreams(t, rcv, storagetest.NewStorageHost().WithFileBackedStorageExtension("cp", dir))
 
 			want := wiztest.Expected(t, srv)
-			require.Eventually(t, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) }, 10*time.Second, 20*time.Millisecond)
+			pollUntil(t, streams, 3, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) })
 			wiztest.RequireExactlyOnce(t, want, wiztest.Received(sink))
 			require.Equal(t, 1, logs.FilterMessage("Ignoring unusable checkpoint; reading from initial_lookback instead").Len())
 		})

@@ -129,10 +129,11 @@ func forEachRecord(logs plog.Logs, fn func(plog.LogRecord)) {
 	}
 }
 
-// firstStream builds rcv's streams on host and returns the first one,
-// restored from its checkpoint. The returned func releases the receiver's
-// storage client and telemetry, as a shutdown does; it also runs at cleanup.
-func firstStream(t *testing.T, rcv *wizReceiver, host component.Host) (*stream, func()) {
+// buildStreams builds rcv's streams on host, each restored from its
+// checkpoint, for a test to poll directly. The returned func releases the
+// receiver's storage client and telemetry, as a shutdown does; it also runs
+// at cleanup.
+func buildStreams(t *testing.T, rcv *wizReceiver, host component.Host) ([]*stream, func()) {
 	t.Helper()
 	if rcv.afterSave == nil {
 		rcv.afterSave = checkInvariants(t)
@@ -147,9 +148,39 @@ func firstStream(t *testing.T, rcv *wizReceiver, host component.Host) (*stream, 
 		})
 	}
 	t.Cleanup(release)
-	s := streams[0]
-	require.NoError(t, s.restore(context.Background()))
-	return s, release
+	for _, s := range streams {
+		require.NoError(t, s.restore(context.Background()))
+	}
+	return streams, release
+}
+
+// firstStream is buildStreams' first stream.
+func firstStream(t *testing.T, rcv *wizReceiver, host component.Host) (*stream, func()) {
+	t.Helper()
+	streams, release := buildStreams(t, rcv, host)
+	return streams[0], release
+}
+
+// pollUntil polls each stream in turn, as their poll intervals would, until
+// done reports true, then once more: a poll after everything arrived must
+// add nothing, which the caller's exactly-once check sees. A failed poll is
+// the fault under test (logged); the next round is the next interval's
+// retry. It fails after rounds rounds.
+func pollUntil(t *testing.T, streams []*stream, rounds int, done func() bool) {
+	t.Helper()
+	for round := 0; !done(); round++ {
+		require.Less(t, round, rounds, "not done after %d rounds of polls", rounds)
+		for _, s := range streams {
+			if err := s.poll(context.Background()); err != nil {
+				t.Logf("round %d: %s: %v", round, s.logType.Key, err)
+			}
+		}
+	}
+	for _, s := range streams {
+		if err := s.poll(context.Background()); err != nil {
+			t.Logf("after: %s: %v", s.logType.Key, err)
+		}
+	}
 }
 
 func receivertestSettings() receiver.Settings {

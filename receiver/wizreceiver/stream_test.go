@@ -180,11 +180,13 @@ func TestDownstreamBackPressure(t *testing.T) {
 
 	sink := &consumertest.LogsSink{}
 	failing := &flakyConsumer{LogsSink: sink, failures: 3}
-	startReceiver(t, cfg, failing, componenttest.NewNopHost(), nil)
+	rcv, err := newWizReceiver(receivertestSettings(), cfg, failing)
+	require.NoError(t, err)
+	streams, _ := buildStreams(t, rcv, componenttest.NewNopHost())
 	want := wiztest.Expected(t, srv)
 	delete(want, "Wiz.Issues")
 	delete(want, "Wiz.VulnerabilityFinding")
-	require.Eventually(t, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) }, 10*time.Second, 20*time.Millisecond)
+	pollUntil(t, streams, 3, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) })
 	wiztest.RequireExactlyOnce(t, want, wiztest.Received(sink))
 	assert.Equal(t, int64(3), failing.refused.Load())
 }
