@@ -13,8 +13,13 @@ import (
 //go:embed schema.graphql
 var schemaSDL string
 
-// schema is parsed once: it is immutable and every request validates against it.
-var schema = gqlparser.MustLoadSchema(&ast.Source{Name: "schema.graphql", Input: schemaSDL})
+// schema is parsed once and shared by every server that serves it as it is;
+// a server whose schema changes (RemoveSchemaField) parses its own copy.
+var schema = loadSchema()
+
+func loadSchema() *ast.Schema {
+	return gqlparser.MustLoadSchema(&ast.Source{Name: "schema.graphql", Input: schemaSDL})
+}
 
 // orderedObject is a JSON object that keeps its keys in insertion order.
 // GraphQL responses list fields in selection order; a Go map would sort them.
@@ -78,7 +83,8 @@ func writeJSON(b *bytes.Buffer, v any) error {
 // objects of an abstract type (union or interface) carry their concrete type
 // name under "__typename".
 type executor struct {
-	vars map[string]any
+	schema *ast.Schema
+	vars   map[string]any
 }
 
 // fieldGroup is every field selected under one response key; the GraphQL
@@ -105,11 +111,11 @@ func (e *executor) collect(set ast.SelectionSet, typeName string, groups []field
 				groups[i].fields = append(groups[i].fields, s)
 			}
 		case *ast.InlineFragment:
-			if e.included(s.Directives) && applies(s.TypeCondition, typeName) {
+			if e.included(s.Directives) && e.applies(s.TypeCondition, typeName) {
 				groups = e.collect(s.SelectionSet, typeName, groups)
 			}
 		case *ast.FragmentSpread:
-			if e.included(s.Directives) && applies(s.Definition.TypeCondition, typeName) {
+			if e.included(s.Directives) && e.applies(s.Definition.TypeCondition, typeName) {
 				groups = e.collect(s.Definition.SelectionSet, typeName, groups)
 			}
 		}
@@ -130,15 +136,15 @@ func (e *executor) included(dirs ast.DirectiveList) bool {
 // applies reports whether a fragment with type condition cond applies to an
 // object of concrete type typeName: the same type, or an interface or union
 // that includes it. This keeps VM-only fields off a container image.
-func applies(cond, typeName string) bool {
+func (e *executor) applies(cond, typeName string) bool {
 	if cond == "" || cond == typeName {
 		return true
 	}
-	def := schema.Types[cond]
+	def := e.schema.Types[cond]
 	if def == nil || !def.IsAbstractType() {
 		return false
 	}
-	return slices.ContainsFunc(schema.GetPossibleTypes(def), func(d *ast.Definition) bool { return d.Name == typeName })
+	return slices.ContainsFunc(e.schema.GetPossibleTypes(def), func(d *ast.Definition) bool { return d.Name == typeName })
 }
 
 // object resolves a selection set against data of concrete type typeName.
@@ -185,7 +191,7 @@ func (e *executor) value(fields []*ast.Field, typ *ast.Type, v any) any {
 	}
 	obj, _ := v.(map[string]any)
 	typeName := typ.Name()
-	if schema.Types[typeName].IsAbstractType() {
+	if e.schema.Types[typeName].IsAbstractType() {
 		typeName, _ = obj["__typename"].(string)
 	}
 	var set ast.SelectionSet

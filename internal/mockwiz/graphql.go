@@ -3,6 +3,7 @@ package mockwiz
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"time"
@@ -72,7 +73,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	if client != nil {
 		rec.ClientID = client.ID
 	}
-	s.arrive(rec.RootField, now)
+	s.arrive(rec.RootField, r.UserAgent(), now)
 
 	f := s.nextFault(graphqlEndpoint)
 	if !wait(r, f) {
@@ -150,7 +151,8 @@ func rootField(op *ast.OperationDefinition) string {
 
 // answer validates and executes a parsed request.
 func (s *Server) answer(doc *ast.QueryDocument, op *ast.OperationDefinition, req graphQLRequest, client *Client, now time.Time, repeatCursor bool) reply {
-	if errs := validator.ValidateWithRules(schema, doc, nil); len(errs) > 0 {
+	sch := s.currentSchema()
+	if errs := validator.ValidateWithRules(sch, doc, nil); len(errs) > 0 {
 		for _, e := range errs {
 			e.Extensions = map[string]any{"code": "GRAPHQL_VALIDATION_FAILED"}
 		}
@@ -161,21 +163,22 @@ func (s *Server) answer(doc *ast.QueryDocument, op *ast.OperationDefinition, req
 	}
 	// Coercion writes into the maps it is given; the request record keeps
 	// its own copy.
-	vars, err := validator.VariableValues(schema, op, req.Variables)
+	vars, err := validator.VariableValues(sch, op, req.Variables)
 	if err != nil {
 		var gqlErr *gqlerror.Error
 		if !errors.As(err, &gqlErr) {
 			gqlErr = graphQLError(err.Error(), "")
 		}
+		gqlErr = inWizWords(sch, op, gqlErr)
 		gqlErr.Extensions = map[string]any{"code": "BAD_USER_INPUT"}
 		return failedReply(gqlErr)
 	}
-	return jsonReply(http.StatusOK, s.execute(op, vars, client, now, repeatCursor))
+	return jsonReply(http.StatusOK, s.execute(sch, op, vars, client, now, repeatCursor))
 }
 
 // execute runs a validated query operation.
-func (s *Server) execute(op *ast.OperationDefinition, vars map[string]any, client *Client, now time.Time, repeatCursor bool) orderedObject {
-	e := &executor{vars: vars}
+func (s *Server) execute(sch *ast.Schema, op *ast.OperationDefinition, vars map[string]any, client *Client, now time.Time, repeatCursor bool) orderedObject {
+	e := &executor{schema: sch, vars: vars}
 	var data orderedObject
 	var errs []*gqlerror.Error
 	for _, g := range e.collect(op.SelectionSet, "Query", nil) {
@@ -208,10 +211,11 @@ func (s *Server) execute(op *ast.OperationDefinition, vars map[string]any, clien
 }
 
 // arrive counts a /graphql request and tracks the busiest second.
-func (s *Server) arrive(root string, now time.Time) {
+func (s *Server) arrive(root, userAgent string, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stats.GraphQLRequests++
+	s.stats.UserAgents[userAgent]++
 	if root != "" {
 		s.stats.ByRootField[root]++
 	}
@@ -229,4 +233,39 @@ func (s *Server) record(rec RecordedRequest) {
 		s.stats.ByStatus[rec.Status]++
 	}
 	s.requests = append(s.requests, rec)
+}
+
+// inWizWords words an unknown input field the way Wiz's graphql-js server
+// does, naming the field and its input type: `Variable "$filterBy" got
+// invalid value …; Field "updatedAt" is not defined by type "IssueFilters".`
+// Other variable errors keep gqlparser's words.
+func inWizWords(sch *ast.Schema, op *ast.OperationDefinition, e *gqlerror.Error) *gqlerror.Error {
+	// gqlparser's path: variable, the variable's name, then input fields.
+	if e.Message != "unknown field" || len(e.Path) < 3 {
+		return e
+	}
+	names := make([]string, 0, len(e.Path))
+	for _, p := range e.Path {
+		name, ok := p.(ast.PathName)
+		if !ok {
+			return e // a list element on the way: keep gqlparser's words
+		}
+		names = append(names, string(name))
+	}
+	def := op.VariableDefinitions.ForName(names[1])
+	if def == nil {
+		return e
+	}
+	typ := sch.Types[def.Type.Name()]
+	for _, field := range names[2 : len(names)-1] {
+		if typ == nil || typ.Fields.ForName(field) == nil {
+			return e
+		}
+		typ = sch.Types[typ.Fields.ForName(field).Type.Name()]
+	}
+	if typ == nil {
+		return e
+	}
+	return &gqlerror.Error{Message: fmt.Sprintf(`Variable "$%s" got invalid value; Field "%s" is not defined by type "%s".`,
+		names[1], names[len(names)-1], typ.Name)}
 }

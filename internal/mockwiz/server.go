@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vektah/gqlparser/v2/ast"
 	"golang.org/x/time/rate"
 )
 
@@ -63,6 +64,9 @@ type Options struct {
 // Server is the mock Wiz API. All its methods are safe for concurrent use.
 type Server struct {
 	opts Options
+	// schema is the shared schema until RemoveSchemaField changes this
+	// server's own copy.
+	schema *ast.Schema
 
 	mu    sync.Mutex
 	nodes map[string][]map[string]any // by log-type name
@@ -99,6 +103,8 @@ type Stats struct {
 	ByStatus map[int]int
 	// FaultsServed counts injected and random faults, on both endpoints.
 	FaultsServed int
+	// UserAgents counts requests to both endpoints by User-Agent.
+	UserAgents map[string]int
 	// MaxObservedRate is the most /graphql requests seen in any one-second
 	// window.
 	MaxObservedRate int
@@ -143,13 +149,14 @@ func New(o Options) *Server {
 	}
 	s := &Server{
 		opts:     o,
+		schema:   schema,
 		nodes:    map[string][]map[string]any{},
 		sorted:   map[string][]row{},
 		hidden:   map[string]time.Time{},
 		live:     newGenerator(o.Dataset.seed, streamLive),
 		tokens:   map[string]session{},
 		limiters: map[string]*rate.Limiter{},
-		stats:    Stats{ByRootField: map[string]int{}, ByStatus: map[int]int{}},
+		stats:    Stats{ByRootField: map[string]int{}, ByStatus: map[int]int{}, UserAgents: map[string]int{}},
 	}
 	// The server changes its nodes, so it must not share them with the
 	// dataset, which may seed other servers.
@@ -184,6 +191,7 @@ func (s *Server) Stats() Stats {
 	st := s.stats
 	st.ByRootField = maps.Clone(st.ByRootField)
 	st.ByStatus = maps.Clone(st.ByStatus)
+	st.UserAgents = maps.Clone(st.UserAgents)
 	return st
 }
 
@@ -217,6 +225,7 @@ type oauthError struct {
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.stats.TokenRequests++
+	s.stats.UserAgents[r.UserAgent()]++
 	s.mu.Unlock()
 	f := s.nextFault(tokenEndpoint)
 	if !wait(r, f) {
@@ -430,4 +439,31 @@ func AllScopes() []string {
 		scopes[i] = c.scope
 	}
 	return scopes
+}
+
+// RemoveSchemaField removes a field from an object or input type of this
+// server's schema, as Wiz does when it retires a deprecated field: queries
+// that select it, and filters that send it, fail validation from then on.
+func (s *Server) RemoveSchemaField(typeName, field string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.schema == schema {
+		s.schema = loadSchema()
+	}
+	def := s.schema.Types[typeName]
+	if def == nil {
+		panic("mockwiz: no type " + typeName)
+	}
+	i := slices.IndexFunc(def.Fields, func(f *ast.FieldDefinition) bool { return f.Name == field })
+	if i < 0 {
+		panic("mockwiz: no field " + typeName + "." + field)
+	}
+	def.Fields = slices.Delete(def.Fields, i, i+1)
+}
+
+// currentSchema is the schema requests validate against now.
+func (s *Server) currentSchema() *ast.Schema {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.schema
 }

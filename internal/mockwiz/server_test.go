@@ -461,3 +461,35 @@ func TestScopes(t *testing.T) {
 		return inProject(n) && slices.ContainsFunc(n["projects"].([]any), func(p any) bool { return p.(map[string]any)["id"] == other })
 	}), scoped.walk(wiz.Issues.Query, "issues", 10, map[string]any{"project": []any{other}}, nil))
 }
+
+// A field Wiz retires fails validation from then on, with the error and the
+// location graphql-js gives; a filter key it retires fails as bad input
+// naming the key and its input type. Other servers keep the whole schema.
+func TestRemoveSchemaField(t *testing.T) {
+	e := newEnv(t, Options{})
+	other := newEnv(t, Options{})
+	e.srv.RemoveSchemaField("Issue", "sourceRule")
+	e.srv.RemoveSchemaField("IssueFilters", "updatedAt")
+
+	got := e.query(wiz.Issues.Query, map[string]any{"first": 1}).json(t)
+	errs := got["errors"].([]any)
+	require.NotEmpty(t, errs)
+	first := errs[0].(map[string]any)
+	assert.Equal(t, `Cannot query field "sourceRule" on type "Issue". Did you mean "sourceRules"?`, first["message"])
+	assert.Equal(t, "GRAPHQL_VALIDATION_FAILED", first["extensions"].(map[string]any)["code"])
+	loc := first["locations"].([]any)[0].(map[string]any)
+	line := strings.Split(wiz.Issues.Query, "\n")[int(loc["line"].(float64))-1]
+	assert.True(t, strings.HasPrefix(line[int(loc["column"].(float64))-1:], "sourceRule {"), "the location points at the field: %q", line)
+
+	got = e.query(wiz.AuditLogEntries.Query, map[string]any{"first": 1}).json(t)
+	assert.Nil(t, got["errors"], "other types keep their fields")
+
+	filter := map[string]any{"updatedAt": map[string]any{"after": "2024-01-01T00:00:00Z"}}
+	got = e.query(`query Q($filterBy: IssueFilters) { issuesV2(first: 1, filterBy: $filterBy) { nodes { id } } }`, map[string]any{"filterBy": filter}).json(t)
+	first = got["errors"].([]any)[0].(map[string]any)
+	assert.Equal(t, `Variable "$filterBy" got invalid value; Field "updatedAt" is not defined by type "IssueFilters".`, first["message"])
+	assert.Equal(t, "BAD_USER_INPUT", first["extensions"].(map[string]any)["code"])
+
+	got = other.query(wiz.Issues.Query, map[string]any{"first": 1, "filterBy": filter}).json(t)
+	assert.Nil(t, got["errors"], "another server's schema is untouched")
+}

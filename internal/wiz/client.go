@@ -29,6 +29,10 @@ type Config struct {
 	AuthFailureCooldown time.Duration
 	// Observer receives self-telemetry; nil discards it.
 	Observer Observer
+	// UserAgent names this integration to Wiz on token and API requests,
+	// e.g. otelcol-wiz/0.1.0; a User-Agent among the configured headers
+	// wins.
+	UserAgent string
 }
 
 // Client runs paged GraphQL queries against one Wiz tenant.
@@ -47,6 +51,9 @@ func NewClient(cfg Config, httpClient *http.Client, limiter *Limiter) *Client {
 	observer := cfg.Observer
 	if observer == nil {
 		observer = nopObserver{}
+	}
+	if cfg.UserAgent != "" {
+		httpClient = withUserAgent(httpClient, cfg.UserAgent)
 	}
 	return &Client{
 		observer: observer,
@@ -139,7 +146,7 @@ func (c *Client) fetchOnce(ctx context.Context, req Request, refreshed *bool) (P
 	data, err := gql.ExecRaw(ctx, req.Query, req.Variables, graphql.BindResponseHeaders(&header))
 	c.observer.RequestDone(req.Operation, responseStatus(err), c.now().Sub(start))
 	if err != nil {
-		err = c.classify(err, header)
+		err = c.classify(req.Operation, err, header)
 		var retryable *retryableError
 		if errors.As(err, &retryable) && retryable.throttled {
 			c.observer.Throttled(req.Operation)
@@ -161,9 +168,9 @@ func (c *Client) fetchOnce(ctx context.Context, req Request, refreshed *bool) (P
 
 var errUnauthenticated = errors.New("wiz API answered 401 Unauthorized")
 
-// classify sorts a go-graphql-client error into retryable, unauthenticated
-// or one of the permanent error types.
-func (c *Client) classify(err error, header http.Header) error {
+// classify sorts a go-graphql-client error of the operation's request into
+// retryable, unauthenticated or one of the permanent error types.
+func (c *Client) classify(operation string, err error, header http.Header) error {
 	var gerrs graphql.Errors
 	if !errors.As(err, &gerrs) || len(gerrs) == 0 {
 		return &retryableError{err: err, reason: "transport"}
@@ -184,10 +191,12 @@ func (c *Client) classify(err error, header http.Header) error {
 		return errUnauthenticated
 	case code == "RATE_LIMIT_EXCEEDED":
 		return &retryableError{err: errors.New("wiz rate limit exceeded"), throttled: true, retryAfter: parseRetryAfter(header, c.now()), reason: "throttled"}
+	case code == "FORBIDDEN_IP":
+		return &IPRefusedError{Message: msg}
 	case code == "UNAUTHORIZED" || code == "FORBIDDEN" || strings.Contains(strings.ToLower(msg), "access denied"):
 		return &AccessDeniedError{Message: msg}
-	case code == "GRAPHQL_VALIDATION_FAILED" || code == "GRAPHQL_PARSE_FAILED" || code == "BAD_USER_INPUT":
-		return &QueryError{Code: code, Message: msg}
+	case code == "GRAPHQL_VALIDATION_FAILED" || code == "GRAPHQL_PARSE_FAILED" || code == "BAD_USER_INPUT" || code == "NOT_FOUND":
+		return queryError(operation, code, first)
 	default:
 		// INTERNAL and unknown codes: Wiz's own failures, worth a retry.
 		return &retryableError{err: fmt.Errorf("wiz GraphQL error (%s): %s", code, msg), reason: "graphql_error"}

@@ -26,6 +26,7 @@ type fakeWiz struct {
 	answers   []func(w http.ResponseWriter)
 	forms     []url.Values
 	auths     []string
+	agents    []string // User-Agent of every request, both endpoints
 	tokens    atomic.Int64
 	tokenCode int
 }
@@ -33,6 +34,7 @@ type fakeWiz struct {
 func (f *fakeWiz) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.agents = append(f.agents, r.Header.Get("User-Agent"))
 	if r.URL.Path == "/oauth/token" {
 		body, _ := io.ReadAll(r.Body)
 		form, _ := url.ParseQuery(string(body))
@@ -75,6 +77,15 @@ func gqlError(code, msg string) func(http.ResponseWriter) {
 	}
 }
 
+// gqlErrorAt is a GraphQL error located in the query, as validation errors
+// are.
+func gqlErrorAt(code, msg string, line, column int) func(http.ResponseWriter) {
+	return func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = fmt.Fprintf(w, `{"errors":[{"message":%q,"locations":[{"line":%d,"column":%d}],"extensions":{"code":%q}}]}`, msg, line, column, code)
+	}
+}
+
 func newTestClient(t *testing.T, f *fakeWiz, transport http.RoundTripper) (*Client, *Limiter) {
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
@@ -87,10 +98,11 @@ func newTestClient(t *testing.T, f *fakeWiz, transport http.RoundTripper) (*Clie
 	return NewClient(Config{
 		Endpoint: srv.URL + "/graphql", TokenURL: srv.URL + "/oauth/token", Audience: AudienceCognito,
 		ClientID: "id", ClientSecret: secret, BackOff: backOff, AuthFailureCooldown: time.Minute,
+		UserAgent: "otelcol-wiz/1.2.3",
 	}, httpClient, limiter), limiter
 }
 
-var auditReq = Request{Query: AuditLogEntries.Query, ResponseKey: AuditLogEntries.ResponseKey, Variables: map[string]any{"first": 1}}
+var auditReq = Request{Operation: AuditLogEntries.Operation, Query: AuditLogEntries.Query, ResponseKey: AuditLogEntries.ResponseKey, Variables: map[string]any{"first": 1}}
 
 // countingTransport proves which HTTP client carried a request: the
 // confighttp one carries proxy and TLS settings.
@@ -155,36 +167,82 @@ func TestBadCredentials(t *testing.T) {
 	assert.Equal(t, int64(1), f.tokens.Load())
 }
 
+// Every error code Wiz is known to send, and the HTTP statuses, sort into
+// retried, refreshed, throttled, or one of the permanent refusals.
 func TestErrorClassification(t *testing.T) {
 	tests := []struct {
 		name    string
 		answers []func(http.ResponseWriter)
-		check   func(t *testing.T, err error)
+		check   func(t *testing.T, err error, f *fakeWiz)
 	}{
-		{"5xx then success", []func(http.ResponseWriter){status(500), status(502), status(503)}, func(t *testing.T, err error) {
+		{"5xx then success", []func(http.ResponseWriter){status(500), status(502), status(503)}, func(t *testing.T, err error, _ *fakeWiz) {
 			require.NoError(t, err)
 		}},
-		{"graphql internal error then success", []func(http.ResponseWriter){gqlError("INTERNAL", "try again")}, func(t *testing.T, err error) {
+		{"INTERNAL then success", []func(http.ResponseWriter){gqlError("INTERNAL", "try again")}, func(t *testing.T, err error, _ *fakeWiz) {
 			require.NoError(t, err)
+		}},
+		{"an unknown code then success", []func(http.ResponseWriter){gqlError("SOMETHING_NEW", "hm")}, func(t *testing.T, err error, _ *fakeWiz) {
+			require.NoError(t, err, "Wiz's own failures are worth a retry")
 		}},
 		{"truncated body then success", []func(http.ResponseWriter){func(w http.ResponseWriter) {
 			_, _ = fmt.Fprint(w, `{"data":{"auditLogEntries":{"nodes":[{"id"`)
-		}}, func(t *testing.T, err error) { require.NoError(t, err) }},
-		{"403", []func(http.ResponseWriter){status(403)}, func(t *testing.T, err error) {
+		}}, func(t *testing.T, err error, _ *fakeWiz) { require.NoError(t, err) }},
+		{"UNAUTHENTICATED refreshes the token", []func(http.ResponseWriter){gqlError("UNAUTHENTICATED", "Unauthorized")}, func(t *testing.T, err error, f *fakeWiz) {
+			require.NoError(t, err)
+			assert.Equal(t, int64(2), f.tokens.Load())
+		}},
+		{"TOKEN_EXPIRED refreshes the token", []func(http.ResponseWriter){gqlError("TOKEN_EXPIRED", "expired")}, func(t *testing.T, err error, f *fakeWiz) {
+			require.NoError(t, err)
+			assert.Equal(t, int64(2), f.tokens.Load())
+		}},
+		{"RATE_LIMIT_EXCEEDED in a 200 is a 429", []func(http.ResponseWriter){gqlError("RATE_LIMIT_EXCEEDED", "slow down")}, func(t *testing.T, err error, _ *fakeWiz) {
+			require.NoError(t, err, "retried after the throttle pause")
+		}},
+		{"403", []func(http.ResponseWriter){status(403)}, func(t *testing.T, err error, _ *fakeWiz) {
 			var denied *AccessDeniedError
 			require.ErrorAs(t, err, &denied)
 		}},
-		{"missing scope", []func(http.ResponseWriter){gqlError("UNAUTHORIZED", "Access denied; your permissions: [read:issues]")}, func(t *testing.T, err error) {
+		{"UNAUTHORIZED: a missing scope", []func(http.ResponseWriter){gqlError("UNAUTHORIZED", "Access denied; your permissions: [read:issues]")}, func(t *testing.T, err error, _ *fakeWiz) {
 			var denied *AccessDeniedError
 			require.ErrorAs(t, err, &denied)
 			assert.Contains(t, denied.Message, "your permissions: [read:issues]")
 		}},
-		{"validation", []func(http.ResponseWriter){gqlError("GRAPHQL_VALIDATION_FAILED", `Cannot query field "nope"`)}, func(t *testing.T, err error) {
+		{"FORBIDDEN", []func(http.ResponseWriter){gqlError("FORBIDDEN", "Forbidden")}, func(t *testing.T, err error, _ *fakeWiz) {
+			var denied *AccessDeniedError
+			require.ErrorAs(t, err, &denied)
+		}},
+		{"FORBIDDEN_IP", []func(http.ResponseWriter){gqlError("FORBIDDEN_IP", "IP 203.0.113.7 is not allowed")}, func(t *testing.T, err error, _ *fakeWiz) {
+			var refused *IPRefusedError
+			require.ErrorAs(t, err, &refused)
+			assert.True(t, IsPermanent(err))
+			assert.Contains(t, err.Error(), "Wiz refused this collector's IP address; add it to the service account's allowed IPs")
+		}},
+		{"NOT_FOUND names the query", []func(http.ResponseWriter){gqlError("NOT_FOUND", "Not found")}, func(t *testing.T, err error, _ *fakeWiz) {
+			var query *QueryError
+			require.ErrorAs(t, err, &query)
+			assert.True(t, IsPermanent(err))
+			assert.Contains(t, err.Error(), "wiz rejected the AuditLogTable query (NOT_FOUND)")
+		}},
+		{"BAD_USER_INPUT names the query and the filter key", []func(http.ResponseWriter){gqlError("BAD_USER_INPUT",
+			`Variable "$filterBy" got invalid value { updatedAt: {} }; Field "updatedAt" is not defined by type "IssueFilters".`)}, func(t *testing.T, err error, _ *fakeWiz) {
+			var query *QueryError
+			require.ErrorAs(t, err, &query)
+			assert.Equal(t, "updatedAt", query.Input)
+			assert.Contains(t, err.Error(), "wiz rejected the AuditLogTable query (BAD_USER_INPUT)")
+		}},
+		{"GRAPHQL_VALIDATION_FAILED names the field and where", []func(http.ResponseWriter){gqlErrorAt("GRAPHQL_VALIDATION_FAILED",
+			`Cannot query field "sourceRule" on type "Issue". Did you mean "sourceRules"?`, 5, 7)}, func(t *testing.T, err error, _ *fakeWiz) {
 			var query *QueryError
 			require.ErrorAs(t, err, &query)
 			assert.Equal(t, "GRAPHQL_VALIDATION_FAILED", query.Code)
+			assert.Equal(t, &RejectedField{Name: "sourceRule", Type: "Issue", Line: 5, Column: 7}, query.Field)
 		}},
-		{"404", []func(http.ResponseWriter){status(404)}, func(t *testing.T, err error) {
+		{"GRAPHQL_PARSE_FAILED", []func(http.ResponseWriter){gqlError("GRAPHQL_PARSE_FAILED", "Syntax Error")}, func(t *testing.T, err error, _ *fakeWiz) {
+			var query *QueryError
+			require.ErrorAs(t, err, &query)
+			assert.Nil(t, query.Field)
+		}},
+		{"404", []func(http.ResponseWriter){status(404)}, func(t *testing.T, err error, _ *fakeWiz) {
 			var query *QueryError
 			require.ErrorAs(t, err, &query)
 			assert.Contains(t, err.Error(), "check endpoint")
@@ -195,9 +253,18 @@ func TestErrorClassification(t *testing.T) {
 			f := &fakeWiz{answers: tt.answers}
 			c, _ := newTestClient(t, f, nil)
 			_, err := c.FetchPage(context.Background(), auditReq)
-			tt.check(t, err)
+			tt.check(t, err, f)
 		})
 	}
+}
+
+// The client names itself on token and API requests alike.
+func TestUserAgent(t *testing.T) {
+	f := &fakeWiz{}
+	c, _ := newTestClient(t, f, nil)
+	_, err := c.FetchPage(context.Background(), auditReq)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"otelcol-wiz/1.2.3", "otelcol-wiz/1.2.3"}, f.agents, "the token request, then the query")
 }
 
 func TestRetriesExhausted(t *testing.T) {

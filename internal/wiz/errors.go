@@ -1,6 +1,7 @@
 package wiz
 
 import (
+	"errors"
 	"fmt"
 	"time"
 )
@@ -39,17 +40,58 @@ func (e *AccessDeniedError) Error() string {
 }
 
 // QueryError means Wiz rejected the query or its variables (validation,
-// bad input, an endpoint that is not a Wiz API). Retrying cannot help.
+// bad input, an unknown object, an endpoint that is not a Wiz API).
+// Retrying cannot help.
 type QueryError struct {
-	Code    string
-	Message string
+	// Operation names the query, e.g. IssuesTable; empty when the error is
+	// not about one query (a wrong endpoint).
+	Operation string
+	Code      string
+	Message   string
+	// Field, when set, is a field the query selects that Wiz's schema no
+	// longer has: the query can go on without it.
+	Field *RejectedField
+	// Input, when set, names a filterBy key Wiz does not accept.
+	Input string
 }
 
 func (e *QueryError) Error() string {
-	if e.Code == "" {
-		return "wiz rejected the query: " + e.Message
+	what := "the query"
+	if e.Operation != "" {
+		what = "the " + e.Operation + " query"
 	}
-	return fmt.Sprintf("wiz rejected the query (%s): %s", e.Code, e.Message)
+	if e.Code == "" {
+		return fmt.Sprintf("wiz rejected %s: %s", what, e.Message)
+	}
+	return fmt.Sprintf("wiz rejected %s (%s): %s", what, e.Code, e.Message)
+}
+
+// RejectedField is a field a validation error says Wiz's schema does not
+// have, where the query selects it.
+type RejectedField struct {
+	Name string // the field
+	Type string // the type Wiz says lacks it
+	// Line and Column locate the field in the query text, when Wiz says.
+	Line, Column int
+}
+
+// IPRefusedError means Wiz refused the request because the collector's IP
+// address is not on the service account's allow-list.
+type IPRefusedError struct {
+	Message string // Wiz's own text
+}
+
+func (e *IPRefusedError) Error() string {
+	return "Wiz refused this collector's IP address; add it to the service account's allowed IPs (" + e.Message + ")"
+}
+
+// IsPermanent reports whether err is a refusal that needs a human: retrying
+// the request, or polling again, cannot succeed.
+func IsPermanent(err error) bool {
+	var denied *AccessDeniedError
+	var query *QueryError
+	var ip *IPRefusedError
+	return errors.As(err, &denied) || errors.As(err, &query) || errors.As(err, &ip)
 }
 
 // RetriesExhaustedError wraps the last transient failure once the back-off

@@ -65,20 +65,21 @@ func fuzzStream(t *testing.T, stored []byte, pages pageFetcher) *stream {
 	t.Cleanup(rcv.metrics.tb.Shutdown)
 	lt := &logtype.Audit
 	return &stream{
-		logType:  lt,
-		query:    lt.Poll(lt.NewConfig(), nil),
-		cap:      noCap{},
-		dedup:    dedup{overlap: rcv.cfg.Overlap, cap: noCap{}},
-		cfg:      rcv.cfg,
-		client:   pages,
-		next:     consumertest.NewNop(),
-		store:    checkpointStore{client: &memStorage{value: stored}, key: "checkpoint.audit"},
-		obsrecv:  obsrecv,
-		metrics:  rcv.metrics.forStream("Wiz.Audit"),
-		logger:   zap.NewNop(),
-		status:   newStatusTracker(nil),
-		resource: pcommon.NewResource(),
-		now:      func() time.Time { return time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC) },
+		logType:   lt,
+		query:     lt.Poll(lt.NewConfig(), nil),
+		queryText: lt.Query.Query,
+		cap:       noCap{},
+		dedup:     dedup{overlap: rcv.cfg.Overlap, cap: noCap{}},
+		cfg:       rcv.cfg,
+		client:    pages,
+		next:      consumertest.NewNop(),
+		store:     checkpointStore{client: &memStorage{value: stored}, key: "checkpoint.audit"},
+		obsrecv:   obsrecv,
+		metrics:   rcv.metrics.forStream("Wiz.Audit"),
+		logger:    zap.NewNop(),
+		status:    newStatusTracker(nil),
+		resource:  pcommon.NewResource(),
+		now:       func() time.Time { return time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC) },
 	}
 }
 

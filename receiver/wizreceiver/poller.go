@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"time"
 
 	"go.opentelemetry.io/collector/consumer/consumererror"
@@ -17,8 +16,7 @@ import (
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadata"
 )
 
-// Wiz timestamps carry microseconds. Widening each query bound by one tick
-// makes the window inclusive at both ends whatever Wiz's bound semantics.
+// Wiz timestamps carry microseconds: a query bound is widened by one tick.
 const timeTick = time.Microsecond
 
 // errPagingLoop stops a page walk that would never end.
@@ -67,20 +65,17 @@ func (s *stream) walk(ctx context.Context) error {
 	w := s.state.Window
 	restarted := false
 	cursors := map[string]bool{}
-	filter := maps.Clone(s.query.Filter)
-	if filter == nil {
-		filter = map[string]any{}
-	}
-	filter[s.query.TimeField.Filter] = map[string]any{
-		"after":  formatTime(w.Start.Add(-timeTick)),
-		"before": formatTime(s.cap.queryEnd(w).Add(timeTick)),
-	}
+	filter := s.filter(w.Start, s.cap.queryEnd(w))
 	for {
 		vars := map[string]any{"first": s.cfg.PageSize, "filterBy": filter}
 		if w.Cursor != "" {
 			vars["after"] = w.Cursor
 		}
 		page, err := s.client.FetchPage(ctx, s.request(vars))
+		dropped, err := s.dropRejectedField(err)
+		if dropped {
+			continue
+		}
 		var query *wiz.QueryError
 		if w.Cursor != "" && !restarted && errors.As(err, &query) {
 			// Wiz no longer accepts the cursor (a stored one, or one that

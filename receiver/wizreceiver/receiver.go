@@ -105,6 +105,7 @@ func (r *wizReceiver) buildStreams(ctx context.Context, host component.Host) ([]
 		BackOff:             r.cfg.BackOff,
 		AuthFailureCooldown: r.cfg.AuthRetryInterval,
 		Observer:            r.metrics,
+		UserAgent:           "otelcol-wiz/" + r.set.BuildInfo.Version,
 	}, httpClient, wiz.NewLimiter(r.cfg.RequestsPerSecond))
 
 	status := newStatusTracker(host)
@@ -118,6 +119,7 @@ func (r *wizReceiver) buildStreams(ctx context.Context, host component.Host) ([]
 		s := &stream{
 			logType:         lt,
 			query:           lt.Poll(section, r.cfg.ProjectIDs),
+			queryText:       lt.Query.Query,
 			noEventsTimeout: r.cfg.NoEventsTimeout,
 			cap:             noCap{},
 			cfg:             r.cfg,

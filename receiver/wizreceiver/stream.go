@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -31,6 +32,9 @@ type pageFetcher interface {
 type stream struct {
 	logType *logtype.LogType
 	query   logtype.Poll
+	// queryText is the query sent: the log type's, less any field Wiz's
+	// schema no longer has (see drift.go).
+	queryText string
 	// noEventsTimeout alerts when the stream delivers nothing for this
 	// long; 0 disables the alert.
 	noEventsTimeout time.Duration
@@ -149,21 +153,43 @@ func (s *stream) run(ctx context.Context) {
 }
 
 // checkConnection asks Wiz for one node with the stream's own query and
-// filters, so that credentials, scopes and reachability show in the
-// component status within seconds of start, not after a long backfill.
+// filters, time window included, so that credentials, scopes, reachability
+// and a filter Wiz does not accept show in the component status within
+// seconds of start, not after a long backfill.
 func (s *stream) checkConnection(ctx context.Context) error {
-	_, err := s.client.FetchPage(ctx, s.request(map[string]any{"first": 1, "filterBy": s.query.Filter}))
-	return err
+	filter := s.filter(s.state.Watermark.Add(-s.cfg.Overlap), s.now())
+	for {
+		_, err := s.client.FetchPage(ctx, s.request(map[string]any{"first": 1, "filterBy": filter}))
+		if dropped, err := s.dropRejectedField(err); !dropped {
+			return err
+		}
+	}
 }
 
 // request is a page request of the stream's query.
 func (s *stream) request(vars map[string]any) wiz.Request {
 	q := s.logType.Query
-	return wiz.Request{Operation: q.Operation, Query: q.Query, ResponseKey: q.ResponseKey, Variables: vars}
+	return wiz.Request{Operation: q.Operation, Query: s.queryText, ResponseKey: q.ResponseKey, Variables: vars}
 }
 
-// stopped reports a failed check or poll. Refusals that need a human stop
-// the stream with a permanent status; anything else (bad credentials, an
+// filter is the stream's filterBy for the polled time range [start, end],
+// each bound widened by a tick: Wiz's timestamps carry microseconds, and
+// the widening makes the range inclusive whatever Wiz's bound semantics.
+func (s *stream) filter(start, end time.Time) map[string]any {
+	filter := maps.Clone(s.query.Filter)
+	if filter == nil {
+		filter = map[string]any{}
+	}
+	filter[s.query.TimeField.Filter] = map[string]any{
+		"after":  formatTime(start.Add(-timeTick)),
+		"before": formatTime(end.Add(timeTick)),
+	}
+	return filter
+}
+
+// stopped reports a failed check or poll. Refusals that need a human (a
+// missing scope, a rejected query or filter, an IP Wiz refuses) stop the
+// stream with a permanent status; anything else (bad credentials, an
 // unreachable API, exhausted retries) is recoverable: the checkpoint stays
 // and the stream tries again next interval.
 func (s *stream) stopped(err error, retryMsg string) bool {
@@ -175,7 +201,9 @@ func (s *stream) stopped(err error, retryMsg string) bool {
 	switch {
 	case errors.As(err, &denied):
 		err = s.explainDenied(denied)
-	case errors.As(err, &query):
+	case errors.As(err, &query) && query.Input != "":
+		err = s.explainRejectedInput(query)
+	case wiz.IsPermanent(err):
 		err = fmt.Errorf("%s stream stopped: %w", s.logType.Key, err)
 	default:
 		s.logger.Warn(retryMsg, zap.String("stream", s.logType.Key),

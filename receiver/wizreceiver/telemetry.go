@@ -22,6 +22,7 @@ const (
 	attrOperation = "operation"
 	attrStatus    = "http.response.status_code"
 	attrReason    = "reason"
+	attrField     = "field"
 )
 
 func (t *telemetry) RequestDone(operation string, status int, d time.Duration) {
@@ -72,6 +73,10 @@ func (t streamTelemetry) dropped(n int, reason string) {
 		t.tb.WizRecordsDropped.Add(context.Background(), int64(n), t.attrs,
 			metric.WithAttributes(attribute.String(attrReason, reason)))
 	}
+}
+
+func (t streamTelemetry) fieldDropped(field string) {
+	t.tb.WizQueryFieldsDropped.Add(context.Background(), 1, t.attrs, metric.WithAttributes(attribute.String(attrField, field)))
 }
 
 func (t streamTelemetry) deduplicated(n int) {

@@ -33,6 +33,7 @@ type TelemetryBuilder struct {
 	WizCheckpointLag          metric.Float64Gauge
 	WizLastSuccessfulPoll     metric.Int64Gauge
 	WizNoEvents               metric.Int64Gauge
+	WizQueryFieldsDropped     metric.Int64Counter
 	WizRateLimiterWaitTime    metric.Float64Counter
 	WizRecordsDeduplicated    metric.Int64Counter
 	WizRecordsDropped         metric.Int64Counter
@@ -110,6 +111,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_wiz_no_events",
 		metric.WithDescription("1 while the stream's no-events alert is raised (no records for no_events_timeout), else 0, per log type. [Alpha]"),
 		metric.WithUnit("1"),
+	)
+	errs = errors.Join(errs, err)
+	builder.WizQueryFieldsDropped, err = builder.meter.Int64Counter(
+		"otelcol_wiz_query_fields_dropped",
+		metric.WithDescription("Fields dropped from a log type's query because Wiz's schema no longer has them, per log type and field (attribute field, Type.field); the records go on without them. [Alpha]"),
+		metric.WithUnit("{field}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.WizRateLimiterWaitTime, err = builder.meter.Float64Counter(

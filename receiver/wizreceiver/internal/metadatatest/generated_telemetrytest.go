@@ -126,6 +126,22 @@ func AssertEqualWizNoEvents(t *testing.T, tt *componenttest.Telemetry, dps []met
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
+func AssertEqualWizQueryFieldsDropped(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_wiz_query_fields_dropped",
+		Description: "Fields dropped from a log type's query because Wiz's schema no longer has them, per log type and field (attribute field, Type.field); the records go on without them. [Alpha]",
+		Unit:        "{field}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_wiz_query_fields_dropped")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
 func AssertEqualWizRateLimiterWaitTime(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[float64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_wiz_rate_limiter_wait_time",

@@ -26,6 +26,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.WizCheckpointLag.Record(context.Background(), 1)
 	tb.WizLastSuccessfulPoll.Record(context.Background(), 1)
 	tb.WizNoEvents.Record(context.Background(), 1)
+	tb.WizQueryFieldsDropped.Add(context.Background(), 1)
 	tb.WizRateLimiterWaitTime.Add(context.Background(), 1)
 	tb.WizRecordsDeduplicated.Add(context.Background(), 1)
 	tb.WizRecordsDropped.Add(context.Background(), 1)
@@ -50,6 +51,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualWizNoEvents(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualWizQueryFieldsDropped(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualWizRateLimiterWaitTime(t, testTel,
