@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -228,6 +229,12 @@ func TestE2EBuiltCollector(t *testing.T) {
 	}
 	t.Logf("total %d records across two runs and a restart", total)
 	assert.NotContains(t, c1.log.String()+c2.log.String(), clientSecret)
+	// Every request, token requests too, named the distribution.
+	agents := srv.Stats().UserAgents
+	assert.Len(t, agents, 1, "%v", agents)
+	for agent := range agents {
+		assert.True(t, strings.HasPrefix(agent, "otelcol-wiz/"), agent)
+	}
 }
 
 // TestE2EExamplesValidate loads every shipped example with the built
