@@ -135,44 +135,44 @@ func TestSchemaDriftInANeededField(t *testing.T) {
 	assert.Empty(t, wiztest.Received(sink)[logtype.Issues.Name])
 }
 
-// A filter key Wiz does not accept is caught by the connection check at
-// start, which names the option that sends it and the value to use.
-func TestRejectedFilterKeyStopsAtConnectionCheck(t *testing.T) {
-	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(0, 10, 0)})
-	srv.RemoveSchemaField("IssueFilters", "updatedAt")
-	cfg := testConfig(url)
-	enableOnly(cfg, "issues")
-	cfg.logType(&logtype.Issues).(*logtype.IssuesConfig).TimeField = "updated_at"
-	host := &statusHost{Host: componenttest.NewNopHost()}
-	rcv, err := newWizReceiver(receivertestSettings(), cfg, consumertest.NewNop())
-	require.NoError(t, err)
-	s, _ := firstStream(t, rcv, host)
+// Refusals that need a human are caught by the connection check at start,
+// stop the stream for good after one request, and say what to change: a
+// filter key Wiz does not accept names the option that sends it and the
+// value to use; an IP Wiz refuses names the allow-list.
+func TestConnectionCheckStopsForGood(t *testing.T) {
+	tests := []struct {
+		name    string
+		logType *logtype.LogType
+		setup   func(srv *mockwiz.Server, cfg *Config)
+		want    string
+	}{
+		{"a filter key Wiz does not accept", &logtype.Issues, func(srv *mockwiz.Server, cfg *Config) {
+			srv.RemoveSchemaField("IssueFilters", "updatedAt")
+			cfg.logType(&logtype.Issues).(*logtype.IssuesConfig).TimeField = "updated_at"
+		}, "issues stream stopped: Wiz does not accept filterBy.updatedAt, which issues.time_field: updated_at sends; use issues.time_field: status_changed_at"},
+		{"an IP Wiz refuses", &logtype.Audit, func(srv *mockwiz.Server, _ *Config) {
+			srv.InjectGraphQLFaults(mockwiz.Fault{GraphQLCode: "FORBIDDEN_IP"})
+		}, "audit stream stopped: Wiz refused this collector's IP address; add it to the service account's allowed IPs"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(5, 5, 0)})
+			cfg := testConfig(url)
+			enableOnly(cfg, tt.logType.Key)
+			tt.setup(srv, cfg)
+			host := &statusHost{Host: componenttest.NewNopHost()}
+			rcv, err := newWizReceiver(receivertestSettings(), cfg, consumertest.NewNop())
+			require.NoError(t, err)
+			s, _ := firstStream(t, rcv, host)
 
-	err = s.checkConnection(context.Background())
-	require.Error(t, err)
-	assert.True(t, s.stopped(err, "retry"))
-	assert.Contains(t, host.last().Err().Error(),
-		"issues stream stopped: Wiz does not accept filterBy.updatedAt, which issues.time_field: updated_at sends; use issues.time_field: status_changed_at")
-	assert.Equal(t, 1, srv.Stats().GraphQLRequests, "one request, no retries")
-}
-
-// Wiz refusing the collector's IP address is a setting to fix, not a fault
-// to retry.
-func TestForbiddenIP(t *testing.T) {
-	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(5, 0, 0)})
-	srv.InjectGraphQLFaults(mockwiz.Fault{GraphQLCode: "FORBIDDEN_IP"})
-	cfg := testConfig(url)
-	enableOnly(cfg, "audit")
-	host := &statusHost{Host: componenttest.NewNopHost()}
-	rcv, err := newWizReceiver(receivertestSettings(), cfg, consumertest.NewNop())
-	require.NoError(t, err)
-	s, _ := firstStream(t, rcv, host)
-
-	err = s.checkConnection(context.Background())
-	require.Error(t, err)
-	assert.True(t, s.stopped(err, "retry"))
-	assert.Contains(t, host.last().Err().Error(), "audit stream stopped: Wiz refused this collector's IP address; add it to the service account's allowed IPs")
-	assert.Equal(t, 1, srv.Stats().GraphQLRequests, "not retried")
+			err = s.checkConnection(context.Background())
+			require.Error(t, err)
+			assert.True(t, s.stopped(err, "retry"))
+			assert.Equal(t, "StatusPermanentError", host.last().Status().String())
+			assert.Contains(t, host.last().Err().Error(), tt.want)
+			assert.Equal(t, 1, srv.Stats().GraphQLRequests, "one request, not retried")
+		})
+	}
 }
 
 // The receiver names itself on every request to Wiz, token requests too.
