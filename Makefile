@@ -17,9 +17,10 @@ GOLANGCI     := $(TOOLS_DIR)/golangci-lint-$(LINT_VERSION)
 BUILD_DIR    := _build
 OTELCOL      := $(BUILD_DIR)/otelcol-wiz
 MOCKWIZ      := $(BUILD_DIR)/mockwiz
+OTLPSINK     := $(BUILD_DIR)/otlpsink
 DEMO_SECONDS ?= 25
 
-.PHONY: all demo test unit-test soak-test e2e-test otelcol mockwiz lint vet fmt-check fmt generate tools clean bench
+.PHONY: all demo test unit-test soak-test e2e-test otelcol mockwiz otlpsink lint vet fmt-check fmt generate tools clean bench
 
 all: test
 
@@ -44,6 +45,11 @@ otelcol: $(OCB)
 mockwiz:
 	@mkdir -p $(BUILD_DIR)
 	$(GO) build -o $(MOCKWIZ) ./internal/cmd/mockwiz
+
+## otlpsink: build the OTLP backend the benchmarks export to
+otlpsink:
+	@mkdir -p $(BUILD_DIR)
+	$(GO) build -o $(OTLPSINK) ./internal/cmd/otlpsink
 
 ## demo: run the collector against the mock Wiz and show records flowing
 demo: otelcol mockwiz
@@ -83,5 +89,5 @@ clean:
 
 ## bench: the benchmark table, then backfills through the built collector;
 ## prints them and writes docs/performance.md (about 5 minutes with the build)
-bench: otelcol mockwiz
-	GO=$(GO) BENCH_CMD="make bench" ./internal/scripts/bench.sh $(OTELCOL) $(MOCKWIZ)
+bench: otelcol mockwiz otlpsink
+	GO=$(GO) BENCH_CMD="make bench" ./internal/scripts/bench.sh $(OTELCOL) $(MOCKWIZ) $(OTLPSINK)

@@ -1,10 +1,7 @@
 package e2e
 
 import (
-	"compress/gzip"
-	"io"
 	"math/rand/v2"
-	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"sync"
@@ -14,59 +11,28 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/otelcol-wiz/otelcol-wiz/internal/otlpsink"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 )
 
 // otlpBackend is an OTLP/HTTP logs endpoint that counts every record it
 // accepted, by log type and log.record.uid.
 type otlpBackend struct {
+	otlpsink.Sink
 	mu   sync.Mutex
 	uids wiztest.Counts
 }
 
-func (b *otlpBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var in io.Reader = r.Body
-	switch r.Header.Get("Content-Encoding") {
-	case "":
-	case "gzip":
-		zr, err := gzip.NewReader(r.Body)
-		if err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		in = zr
-	default:
-		w.WriteHeader(http.StatusUnsupportedMediaType)
-		return
+func newOTLPBackend() *otlpBackend {
+	b := &otlpBackend{uids: wiztest.Counts{}}
+	b.OnLogs = func(logs plog.Logs) {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		b.uids.Add(logs)
 	}
-	body, err := io.ReadAll(in)
-	if err != nil {
-		w.WriteHeader(http.StatusBadRequest)
-		return
-	}
-	req := plogotlp.NewExportRequest()
-	if err := req.UnmarshalProto(body); err != nil {
-		w.WriteHeader(http.StatusBadRequest)
-		return
-	}
-	b.mu.Lock()
-	for _, rl := range req.Logs().ResourceLogs().All() {
-		for _, sl := range rl.ScopeLogs().All() {
-			for _, lr := range sl.LogRecords().All() {
-				typ, uid := recordID(lr)
-				if b.uids[typ] == nil {
-					b.uids[typ] = map[string]int{}
-				}
-				b.uids[typ][uid]++
-			}
-		}
-	}
-	b.mu.Unlock()
-	resp, _ := plogotlp.NewExportResponse().MarshalProto()
-	w.Header().Set("Content-Type", "application/x-protobuf")
-	_, _ = w.Write(resp)
+	return b
 }
 
 func (b *otlpBackend) snapshot() wiztest.Counts {
@@ -127,7 +93,7 @@ func TestE2EKill9(t *testing.T) {
 
 func kill9(t *testing.T, bin, config string, args []string, inFlight int) {
 	srv, env := newWiz(t, 9, 1500, 600, 1500)
-	backend := &otlpBackend{uids: wiztest.Counts{}}
+	backend := newOTLPBackend()
 	otlp := httptest.NewServer(backend)
 	t.Cleanup(otlp.Close)
 	dir := t.TempDir()

@@ -1,15 +1,27 @@
 #!/usr/bin/env bash
-# backfill.sh: runs the built collector over a backlog of N vulnerability
-# findings held by the mock Wiz and prints records, seconds, records/s, the
-# collector's own CPU time per record (the mock runs beside it, so records/s
-# at high rates is the mock's pace; CPU per record is the collector's cost)
-# and its peak RSS (VmHWM), then the rate limiter's ceiling for RPS with the
-# 500-node pages of testdata/bench/backfill.yaml (requests are spaced
-# 1.05 s / RPS apart). internal/scripts/bench.sh (`make bench`) runs it and
-# writes its lines to docs/performance.md. Usage: backfill.sh OTELCOL MOCKWIZ N RPS
+# backfill.sh: runs the built collector in one pipeline shape over a backlog
+# of N vulnerability findings held by the mock Wiz, and prints one line:
+# the shape, records, seconds, records/s, the collector's own CPU time per
+# 1,000 records, its peak RSS (VmHWM), and for the OTLP shapes the bytes per
+# record the backend received (as sent, and as OTLP protobuf).
+#
+#   debug       testdata/bench/backfill.yaml: the receiver and the debug
+#               exporter, which prints almost nothing: the receiver's own part
+#   otlp        examples/otlp.yaml itself: otlp_http with gzip, no sending
+#               queue (the default crash-safe shape)
+#   otlp-zstd   the same with compression: zstd
+#   otlp-queue  testdata/bench/otlp-queue.yaml: the persistent sending_queue
+#
+# The OTLP shapes export to internal/cmd/otlpsink on loopback, and the run
+# ends when the sink has every record; the debug shape ends when the
+# receiver's otelcol_wiz_records_emitted says so. The mock and the sink run
+# beside the collector, so at high RPS records/s is the machine's pace; the
+# collector's CPU per record is its own cost.
+#
+# Usage: backfill.sh OTELCOL MOCKWIZ OTLPSINK SHAPE N RPS
 set -euo pipefail
-otelcol=$1 mockwiz=$2 n=$3 rps=$4
-port=${WIZ_MOCK_PORT:-8911} metrics_port=${METRICS_PORT:-8912}
+otelcol=$1 mockwiz=$2 otlpsink=$3 shape=$4 n=$5 rps=$6
+port=${WIZ_MOCK_PORT:-8911} metrics_port=${METRICS_PORT:-8912} sink_port=${SINK_PORT:-8913} health_port=${HEALTH_PORT:-8914}
 dir=$(mktemp -d -t otelcol-wiz-backfill.XXXXXX)
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir"; }
@@ -18,21 +30,53 @@ trap cleanup EXIT
 "$mockwiz" -addr 127.0.0.1:$port -audit 0 -issues 0 -findings "$n" -lookback 24h \
   -client-id bench -client-secret bench-secret >"$dir/mock.log" 2>&1 &
 pids+=($!)
-until grep -q listening "$dir/mock.log"; do sleep 0.5; done
+until grep -qs listening "$dir/mock.log"; do sleep 0.5; done
 
 export WIZ_ENDPOINT=http://127.0.0.1:$port/graphql WIZ_TOKEN_URL=http://127.0.0.1:$port/oauth/token
 export WIZ_CLIENT_ID=bench WIZ_CLIENT_SECRET=bench-secret WIZ_RPS=$rps METRICS_PORT=$metrics_port
+export WIZ_STATE_DIR=$dir/state OTLP_ENDPOINT=http://127.0.0.1:$sink_port
+
+# The receiver's pace and data for every OTLP shape: one pass over the
+# findings, none of the other log types.
+receiver_flags=(
+  --set=receivers.wiz.requests_per_second="$rps" --set=receivers.wiz.initial_lookback=25h
+  --set=receivers.wiz.poll_interval=1h --set=receivers.wiz.audit.enabled=false
+  --set=receivers.wiz.issues.enabled=false
+)
+case $shape in
+  debug) args=(--config testdata/bench/backfill.yaml) ;;
+  otlp) args=(--config examples/otlp.yaml "${receiver_flags[@]}"
+    --set=extensions.healthcheckv2.http.endpoint=127.0.0.1:$health_port) ;;
+  otlp-zstd) args=(--config examples/otlp.yaml "${receiver_flags[@]}"
+    --set=extensions.healthcheckv2.http.endpoint=127.0.0.1:$health_port --set=exporters.otlp_http.compression=zstd) ;;
+  otlp-queue) args=(--config testdata/bench/otlp-queue.yaml "${receiver_flags[@]}") ;;
+  *) echo "unknown shape $shape" >&2; exit 2 ;;
+esac
+
+if [ "$shape" != debug ]; then
+  "$otlpsink" -addr 127.0.0.1:$sink_port >"$dir/sink.log" 2>&1 &
+  pids+=($!)
+  until grep -qs listening "$dir/sink.log"; do sleep 0.2; done
+fi
+
 start=$(date +%s.%N)
-"$otelcol" --config testdata/bench/backfill.yaml >"$dir/otelcol.log" 2>&1 &
+"$otelcol" "${args[@]}" >"$dir/otelcol.log" 2>&1 &
 pid=$!
 pids+=($pid)
 
-emitted() {
-  curl -s "http://127.0.0.1:$metrics_port/metrics" |
-    awk '/^otelcol_wiz_records_emitted/ {sum += $NF} END {printf "%d", sum}'
+# delivered prints how many records have reached the end of the pipeline.
+delivered() {
+  if [ "$shape" = debug ]; then
+    curl -s "http://127.0.0.1:$metrics_port/metrics" |
+      awk '/^otelcol_wiz_records_emitted/ {sum += $NF} END {printf "%d", sum}'
+  else
+    curl -s "http://127.0.0.1:$sink_port/stats" | sed -E 's/.*"records":([0-9]+).*/\1/'
+  fi
 }
-while [ "$(emitted)" -lt "$n" ]; do
+deadline=$((SECONDS + 600))
+while [ "$(delivered)" -lt "$n" ]; do
   kill -0 "$pid" 2>/dev/null || { echo "collector exited; log:" >&2; cat "$dir/otelcol.log" >&2; exit 1; }
+  [ $SECONDS -lt $deadline ] || { echo "only $(delivered) of $n records in 600 s; log:" >&2; tail -20 "$dir/otelcol.log" >&2; exit 1; }
   sleep 0.2
 done
 end=$(date +%s.%N)
@@ -40,8 +84,16 @@ hwm=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
 # utime + stime, in clock ticks (fields 14 and 15; the command name before
 # them has no spaces here).
 ticks=$(awk '{print $14 + $15}' /proc/$pid/stat)
-awk -v n="$n" -v s="$start" -v e="$end" -v rps="$rps" -v hwm="$hwm" -v ticks="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+wire=0 bytes=0
+if [ "$shape" != debug ]; then
+  stats=$(curl -s "http://127.0.0.1:$sink_port/stats")
+  wire=$(sed -E 's/.*"wire_bytes":([0-9]+).*/\1/' <<<"$stats")
+  bytes=$(sed -E 's/.*"bytes":([0-9]+).*/\1/' <<<"$stats")
+fi
+awk -v shape="$shape" -v n="$n" -v s="$start" -v e="$end" -v rps="$rps" -v hwm="$hwm" -v ticks="$ticks" \
+  -v hz="$(getconf CLK_TCK)" -v wire="$wire" -v bytes="$bytes" 'BEGIN {
   secs = e - s
-  printf "%8d findings  rps %-4s %7.1f s  %8.0f records/s  collector CPU %6.1f µs/record  peak RSS %6.1f MB  limiter ceiling %8.0f records/s\n",
-    n, rps, secs, n / secs, ticks / hz / n * 1e6, hwm / 1024, 500 * rps / 1.05
+  sent = (wire > 0) ? sprintf("%6.0f B/record sent, %6.0f as OTLP", wire / n, bytes / n) : "-"
+  printf "%-10s %7d findings  rps %-4s %6.1f s  %7.0f records/s  CPU %6.1f ms/1k records  peak RSS %6.1f MB  %s\n",
+    shape, n, rps, secs, n / secs, ticks / hz / n * 1e6, hwm / 1024, sent
 }'
