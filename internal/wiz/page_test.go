@@ -26,6 +26,12 @@ func referenceDecodePage(data []byte, key string) (Page, bool, error) {
 	return Page{Nodes: conn.Nodes, HasNextPage: conn.PageInfo.HasNextPage, EndCursor: conn.PageInfo.EndCursor}, true, nil
 }
 
+// pageInfo is the reference's reading of a connection's pageInfo.
+type pageInfo struct {
+	HasNextPage bool   `json:"hasNextPage"`
+	EndCursor   string `json:"endCursor"`
+}
+
 var pageSamples = []string{
 	`{"auditLogEntries":{"nodes":[{"id":"1","a":[1,{"b":"]}"}]},{"id":"2\"}"}],"pageInfo":{"hasNextPage":true,"endCursor":"abc"}}}`,
 	` { "auditLogEntries" : { "totalCount": 3, "pageInfo" : { "endCursor" : null , "hasNextPage" : false } , "nodes" : [ ] } } `,
