@@ -77,6 +77,9 @@ type Page struct {
 	Nodes       []json.RawMessage
 	HasNextPage bool
 	EndCursor   string
+	// MaxCountReached is the connection's maxCountReached, nil when Wiz
+	// did not send it (or sent null).
+	MaxCountReached *bool
 }
 
 // FetchPage sends req, retrying transient failures with back-off until the

@@ -12,18 +12,18 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-// decodePage reads the connection at data[key]: its nodes and pageInfo.
-// It reads data once, with jsontext, and hands the nodes
+// decodePage reads the connection at data[key]: its nodes, pageInfo and
+// maxCountReached. It reads data once, with jsontext, and hands the nodes
 // out as sub-slices of data, without decoding or copying them: the
 // mapping decodes each node anyway.
 //
 // It reads what encoding/json reads into map[string]*struct{Nodes
-// []json.RawMessage; PageInfo struct{HasNextPage bool; EndCursor
-// string}}, and refuses what that refuses, since every member of data is
-// read as a connection: field names match case-insensitively; a repeated
-// key replaces the connection, a repeated field replaces the field, a
-// repeated pageInfo merges; null is a missing connection, nil nodes, and
-// no change to the rest.
+// []json.RawMessage; PageInfo struct{HasNextPage bool; EndCursor string};
+// MaxCountReached *bool}, and refuses what that refuses, since every
+// member of data is read as a connection: field names match
+// case-insensitively; a repeated key replaces the connection, a repeated
+// field replaces the field, a repeated pageInfo merges; null is a missing
+// connection, nil nodes or maxCountReached, and no change to the rest.
 // data is the "data" member go-graphql-client decoded, so it is valid
 // JSON: anything unexpected means the response is malformed, which is
 // worth a retry.
@@ -100,6 +100,9 @@ func (r *pageReader) connection() (page Page, ok bool, err error) {
 					return r.dec.SkipValue()
 				}
 			})
+		case strings.EqualFold(name, "maxCountReached"):
+			page.MaxCountReached = nil
+			err = r.boolean(func(v bool) { page.MaxCountReached = &v })
 		default:
 			err = r.dec.SkipValue()
 		}
