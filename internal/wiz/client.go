@@ -77,8 +77,9 @@ type Page struct {
 	Nodes       []json.RawMessage
 	HasNextPage bool
 	EndCursor   string
-	// MaxCountReached is the connection's maxCountReached, nil when Wiz
-	// did not send it (or sent null).
+	// MaxCountReached is the connection's maxCountReached, Wiz's word that
+	// the walk reached its result cap; nil where the query does not select
+	// it.
 	MaxCountReached *bool
 }
 
