@@ -1,107 +1,65 @@
 package mapping
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"sync"
-	"unicode"
-	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
-// The node decoder reads a node in two passes over the bytes: a scanner
-// validates the JSON and turns it into a flat token list (object and array
-// tokens carry their member counts), then the list is built into a
-// pcommon.Map with exact capacities. It replaces encoding/json's
-// Decoder into map[string]any followed by a copy, which parsed twice and
-// allocated a Go map per object, and it keeps Wiz's key order.
+// The node decoder reads a node once with jsontext, which validates it,
+// into a flat token list (objects and arrays carry their member counts),
+// then builds the list into a pcommon.Map with exact capacities. It keeps
+// Wiz's key order, which a Go map would lose.
 //
-// It accepts and produces exactly what that code did: a top-level object
-// (anything after it is ignored, as json.Decoder.Decode did), strings
-// unquoted with invalid UTF-8 and lone surrogates replaced by U+FFFD,
-// integers that fit an int64 as ints, other numbers as doubles, numbers
-// beyond float64 as their literal text, null as an empty value, the last
-// of duplicate keys, and at most maxDepth levels of nesting.
+// It accepts and produces exactly what encoding/json's Decoder into
+// map[string]any with UseNumber did: a top-level object (anything after
+// it is ignored), strings unquoted with invalid UTF-8 and lone surrogates
+// replaced by U+FFFD, integers that fit an int64 as ints, other numbers
+// as doubles, numbers beyond float64 as their literal text, null as an
+// empty value, the last of duplicate keys, and at most 10,000 levels of
+// nesting (jsontext's limit is encoding/json's).
 
-// maxDepth is encoding/json's nesting limit.
-const maxDepth = 10000
-
-type tokenKind uint8
-
-const (
-	tokObject tokenKind = iota + 1
-	tokArray
-	tokString
-	tokInt
-	tokDouble
-	// tokNegZero is the literal -0: an int in the body, as
-	// json.Number.Int64 reads it, but -0.0 where an attribute reads it as a
-	// float, as json.Number.Float64 did.
-	tokNegZero
-	// tokBigNumber is a number beyond float64: its literal text in the
-	// body, and no number at all to an attribute.
-	tokBigNumber
-	tokTrue
-	tokFalse
-	tokNull
-)
-
-type token struct {
-	str  string // string value, or a big number's literal
-	num  int64  // int value, or a double's bits
-	n    int32  // members of an object, elements of an array
-	kind tokenKind
-}
-
-type decoder struct {
-	src  string
-	pos  int
-	toks []token
+type nodeDecoder struct {
+	in  bytes.Buffer // over the node: the decoder then reads it in place
+	dec jsontext.Decoder
+	// src is the node copied once: every string of the body that needs
+	// no unquoting is a substring of it.
+	src      string
+	toks     []token
+	open     []int  // indexes in toks of the objects and arrays being read
+	unquoted []byte // scratch for strings that need unquoting
 	// ambiguous is set when the node holds a number whose body value a
 	// Go-map reading would have told apart from what the attributes see
 	// (-0, numbers beyond float64).
 	ambiguous bool
-	depth     int
+	// verbatim is set when the node has no escapes and no invalid UTF-8,
+	// as nearly all do: then every string's text is its value, found
+	// with two fast passes over the whole node instead of two calls per
+	// string.
+	verbatim bool
 }
 
-var decoders = sync.Pool{New: func() any { return &decoder{toks: make([]token, 0, 256)} }}
+var nodeDecoders = sync.Pool{New: func() any { return &nodeDecoder{toks: make([]token, 0, 256)} }}
 
-var errSyntax = errors.New("invalid JSON")
+// encoding/json accepts duplicate names and invalid UTF-8.
+var nodeOptions = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)}
 
 // decodeNode parses node into a new map. view is the map attributes are
 // read from: body itself, or, for the rare node whose numbers body cannot
 // represent faithfully to an attribute, a copy that can.
 func decodeNode(node []byte) (body, view pcommon.Map, err error) {
-	d := decoders.Get().(*decoder)
-	defer func() {
-		clear(d.toks)
-		d.toks = d.toks[:0]
-		d.src = ""
-		decoders.Put(d)
-	}()
-	// One copy of the node: every unescaped string and key of the body is
-	// a substring of it.
-	d.src, d.pos, d.depth, d.ambiguous = string(node), 0, 0, false
-	d.skipSpace()
-	if d.pos >= len(d.src) {
-		return pcommon.Map{}, pcommon.Map{}, errors.New("decoding node: unexpected end of JSON input")
-	}
-	switch c := d.src[d.pos]; c {
-	case '{':
-	case 'n':
-		if err := d.value(); err != nil {
-			return pcommon.Map{}, pcommon.Map{}, fmt.Errorf("decoding node: %w", err)
-		}
-		return pcommon.Map{}, pcommon.Map{}, errors.New("node is null")
-	default:
-		return pcommon.Map{}, pcommon.Map{}, fmt.Errorf("decoding node: %w: the node is not an object (starts with %q)", errSyntax, c)
-	}
-	if err := d.value(); err != nil {
-		return pcommon.Map{}, pcommon.Map{}, fmt.Errorf("decoding node: %w", err)
+	d := nodeDecoders.Get().(*nodeDecoder)
+	defer d.release()
+	if err := d.read(node); err != nil {
+		return pcommon.Map{}, pcommon.Map{}, err
 	}
 	body = pcommon.NewMap()
 	b := builder{toks: d.toks}
@@ -115,455 +73,131 @@ func decodeNode(node []byte) (body, view pcommon.Map, err error) {
 	return body, view, nil
 }
 
-func (d *decoder) errorf(format string, args ...any) error {
-	return fmt.Errorf("%w at offset %d: %s", errSyntax, d.pos, fmt.Sprintf(format, args...))
+func (d *nodeDecoder) release() {
+	clear(d.toks)
+	d.toks = d.toks[:0]
+	d.src = ""
+	d.in = bytes.Buffer{}
+	d.dec.Reset(&d.in) // drops the reference to the node
+	nodeDecoders.Put(d)
 }
 
-func (d *decoder) skipSpace() {
-	for d.pos < len(d.src) {
-		switch d.src[d.pos] {
-		case ' ', '\t', '\n', '\r':
-			d.pos++
-		default:
-			return
-		}
+// read tokenizes the top-level object of node.
+func (d *nodeDecoder) read(node []byte) error {
+	d.src, d.ambiguous = string(node), false
+	d.verbatim = bytes.IndexByte(node, '\\') < 0 && utf8.Valid(node)
+	d.in = *bytes.NewBuffer(node)
+	d.dec.Reset(&d.in, nodeOptions...)
+	tok, err := d.dec.ReadToken()
+	switch {
+	case err != nil:
+		return fmt.Errorf("decoding node: %w", err)
+	case tok.Kind() == 'n':
+		return errors.New("node is null")
+	case tok.Kind() != '{':
+		return fmt.Errorf("decoding node: the node is a %v, not an object", tok.Kind())
 	}
-}
-
-// value scans one value at d.pos, after any white space, into tokens.
-func (d *decoder) value() error {
-	d.skipSpace()
-	if d.pos >= len(d.src) {
-		return d.errorf("unexpected end of input")
+	if err := d.tokens(); err != nil {
+		return fmt.Errorf("decoding node: %w", err)
 	}
-	switch c := d.src[d.pos]; {
-	case c == '{':
-		return d.object()
-	case c == '[':
-		return d.array()
-	case c == '"':
-		s, err := d.string()
-		if err != nil {
-			return err
-		}
-		d.toks = append(d.toks, token{kind: tokString, str: s})
-		return nil
-	case c == '-' || ('0' <= c && c <= '9'):
-		return d.number()
-	case c == 't':
-		return d.literal("true", tokTrue)
-	case c == 'f':
-		return d.literal("false", tokFalse)
-	case c == 'n':
-		return d.literal("null", tokNull)
-	default:
-		return d.errorf("invalid character %q looking for beginning of value", c)
-	}
-}
-
-func (d *decoder) literal(lit string, kind tokenKind) error {
-	if len(d.src)-d.pos < len(lit) || d.src[d.pos:d.pos+len(lit)] != lit {
-		return d.errorf("invalid literal, expected %s", lit)
-	}
-	d.pos += len(lit)
-	d.toks = append(d.toks, token{kind: kind})
 	return nil
 }
 
-func (d *decoder) object() error {
-	d.depth++
-	if d.depth > maxDepth {
-		return d.errorf("exceeded max depth")
-	}
-	d.pos++ // {
-	at := len(d.toks)
+// tokens reads the rest of the object just opened into d.toks. It reads
+// every token with ReadToken alone, the cheapest way through jsontext, and
+// finds a string's or number's text in the node between the end of the
+// token before it and its own end.
+func (d *nodeDecoder) tokens() error {
+	d.open = append(d.open[:0], len(d.toks))
 	d.toks = append(d.toks, token{kind: tokObject})
-	var n int32
-	d.skipSpace()
-	if d.pos < len(d.src) && d.src[d.pos] == '}' {
-		d.pos++
-		d.depth--
-		return nil
-	}
-	for {
-		d.skipSpace()
-		if d.pos >= len(d.src) {
-			return d.errorf("unexpected end of input in object")
-		}
-		if d.src[d.pos] != '"' {
-			return d.errorf("invalid character %q looking for beginning of object key string", d.src[d.pos])
-		}
-		key, err := d.string()
+	prevEnd := int(d.dec.InputOffset())
+	for len(d.open) > 0 {
+		tok, err := d.dec.ReadToken()
 		if err != nil {
 			return err
 		}
-		d.toks = append(d.toks, token{kind: tokString, str: key})
-		d.skipSpace()
-		if d.pos >= len(d.src) || d.src[d.pos] != ':' {
-			return d.errorf("expected ':' after object key")
+		end := int(d.dec.InputOffset())
+		kind := tok.Kind()
+		top := &d.toks[d.open[len(d.open)-1]]
+		if kind == '}' || kind == ']' {
+			if kind == '}' {
+				top.n /= 2 // it counted names and values
+			}
+			d.open = d.open[:len(d.open)-1]
+			prevEnd = end
+			continue
 		}
-		d.pos++
-		if err := d.value(); err != nil {
-			return err
+		top.n++
+		switch kind {
+		case '{':
+			d.open = append(d.open, len(d.toks))
+			d.toks = append(d.toks, token{kind: tokObject})
+		case '[':
+			d.open = append(d.open, len(d.toks))
+			d.toks = append(d.toks, token{kind: tokArray})
+		case '"':
+			d.toks = append(d.toks, token{kind: tokString, str: d.string(d.src[textStart(d.src, prevEnd):end])})
+		case '0':
+			d.number(d.src[textStart(d.src, prevEnd):end])
+		case 't':
+			d.toks = append(d.toks, token{kind: tokTrue})
+		case 'f':
+			d.toks = append(d.toks, token{kind: tokFalse})
+		case 'n':
+			d.toks = append(d.toks, token{kind: tokNull})
 		}
-		n++
-		d.skipSpace()
-		if d.pos >= len(d.src) {
-			return d.errorf("unexpected end of input in object")
-		}
-		switch d.src[d.pos] {
-		case ',':
-			d.pos++
-		case '}':
-			d.pos++
-			d.toks[at].n = n
-			d.depth--
-			return nil
-		default:
-			return d.errorf("invalid character %q after object key:value pair", d.src[d.pos])
-		}
+		prevEnd = end
 	}
+	return nil
 }
 
-func (d *decoder) array() error {
-	d.depth++
-	if d.depth > maxDepth {
-		return d.errorf("exceeded max depth")
-	}
-	d.pos++ // [
-	at := len(d.toks)
-	d.toks = append(d.toks, token{kind: tokArray})
-	var n int32
-	d.skipSpace()
-	if d.pos < len(d.src) && d.src[d.pos] == ']' {
-		d.pos++
-		d.depth--
-		return nil
-	}
+// textStart returns where the token after from begins: past the white
+// space and the one ',' or ':' that the decoder has already validated.
+func textStart(src string, from int) int {
 	for {
-		if err := d.value(); err != nil {
-			return err
-		}
-		n++
-		d.skipSpace()
-		if d.pos >= len(d.src) {
-			return d.errorf("unexpected end of input in array")
-		}
-		switch d.src[d.pos] {
-		case ',':
-			d.pos++
-		case ']':
-			d.pos++
-			d.toks[at].n = n
-			d.depth--
-			return nil
+		switch src[from] {
+		case ' ', '\t', '\n', '\r', ',', ':':
+			from++
 		default:
-			return d.errorf("invalid character %q after array element", d.src[d.pos])
+			return from
 		}
 	}
 }
 
-// string scans the string at d.pos (its opening quote) and returns its
-// value: a substring of the node when it needs no unquoting.
-func (d *decoder) string() (string, error) {
-	start := d.pos + 1
-	i := start
-	for i < len(d.src) {
-		c := d.src[i]
-		switch {
-		case c == '"':
-			d.pos = i + 1
-			return d.src[start:i], nil
-		case c == '\\' || c >= utf8.RuneSelf:
-			return d.slowString(start, i)
-		case c < ' ':
-			d.pos = i
-			return "", d.errorf("invalid character %q in string literal", c)
-		}
-		i++
+// string returns the value of a string literal the decoder has validated.
+func (d *nodeDecoder) string(lit string) string {
+	inner := lit[1 : len(lit)-1]
+	// Without escapes and invalid UTF-8, the text is the value.
+	if d.verbatim || strings.IndexByte(inner, '\\') < 0 && utf8.ValidString(inner) {
+		return inner
 	}
-	d.pos = i
-	return "", d.errorf("unexpected end of input in string literal")
+	// The only error left is the invalid UTF-8 that AppendUnquote
+	// replaces, as encoding/json does.
+	d.unquoted, _ = jsontext.AppendUnquote(d.unquoted[:0], lit)
+	return string(d.unquoted)
 }
 
-// slowString unquotes a string with escapes or non-ASCII bytes from i on,
-// as encoding/json does: escapes decoded, invalid UTF-8 and unpaired
-// surrogates replaced by U+FFFD.
-func (d *decoder) slowString(start, i int) (string, error) {
-	// Find the end first, validating escapes as the JSON grammar does.
-	j := i
-	valid := true // no escapes and valid UTF-8: the substring is the value
-	for {
-		if j >= len(d.src) {
-			d.pos = j
-			return "", d.errorf("unexpected end of input in string literal")
-		}
-		c := d.src[j]
-		switch {
-		case c == '"':
-			goto end
-		case c == '\\':
-			valid = false
-			if j+1 >= len(d.src) {
-				d.pos = j + 1
-				return "", d.errorf("unexpected end of input in string escape")
-			}
-			switch d.src[j+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				j += 2
-			case 'u':
-				for k := j + 2; k < j+6; k++ {
-					if k >= len(d.src) {
-						d.pos = k
-						return "", d.errorf("unexpected end of input in \\u escape")
-					}
-					if !isHex(d.src[k]) {
-						d.pos = k
-						return "", d.errorf("invalid character %q in \\u hexadecimal character escape", d.src[k])
-					}
-				}
-				j += 6
-			default:
-				d.pos = j + 1
-				return "", d.errorf("invalid character %q in string escape code", d.src[j+1])
-			}
-		case c < ' ':
-			d.pos = j
-			return "", d.errorf("invalid character %q in string literal", c)
-		case c < utf8.RuneSelf:
-			j++
-		default:
-			r, size := utf8.DecodeRuneInString(d.src[j:])
-			if r == utf8.RuneError && size == 1 {
-				valid = false
-			}
-			j += size
-		}
-	}
-end:
-	d.pos = j + 1
-	if valid {
-		return d.src[start:j], nil
-	}
-	return unquote(d.src[start:j]), nil
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-// unquote decodes the inside of a string literal the grammar has already
-// validated, with encoding/json's replacements.
-func unquote(s string) string {
-	b := make([]byte, 0, len(s)+utf8.UTFMax)
-	for r := 0; r < len(s); {
-		c := s[r]
-		switch {
-		case c == '\\':
-			switch s[r+1] {
-			case 'b':
-				b = append(b, '\b')
-			case 'f':
-				b = append(b, '\f')
-			case 'n':
-				b = append(b, '\n')
-			case 'r':
-				b = append(b, '\r')
-			case 't':
-				b = append(b, '\t')
-			case 'u':
-				rr := getu4(s[r:])
-				r += 6
-				if utf16.IsSurrogate(rr) {
-					if dec := utf16.DecodeRune(rr, getu4(s[r:])); dec != unicode.ReplacementChar {
-						r += 6
-						b = utf8.AppendRune(b, dec)
-						continue
-					}
-					rr = unicode.ReplacementChar
-				}
-				b = utf8.AppendRune(b, rr)
-				continue
-			default: // " \ /
-				b = append(b, s[r+1])
-			}
-			r += 2
-		case c < utf8.RuneSelf:
-			b = append(b, c)
-			r++
-		default:
-			rr, size := utf8.DecodeRuneInString(s[r:])
-			r += size
-			b = utf8.AppendRune(b, rr)
-		}
-	}
-	return string(b)
-}
-
-// getu4 decodes \uXXXX at the start of s, or returns -1.
-func getu4(s string) rune {
-	if len(s) < 6 || s[0] != '\\' || s[1] != 'u' {
-		return -1
-	}
-	var r rune
-	for _, c := range []byte(s[2:6]) {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c = c - 'a' + 10
-		case 'A' <= c && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return -1
-		}
-		r = r*16 + rune(c)
-	}
-	return r
-}
-
-// number scans a number and converts it as json.Number's Int64, then
-// Float64, did.
-func (d *decoder) number() error {
-	start := d.pos
-	i := start
-	neg := d.src[i] == '-'
-	if neg {
-		i++
-	}
-	digits := i
-	switch {
-	case i < len(d.src) && d.src[i] == '0':
-		i++
-	case i < len(d.src) && '1' <= d.src[i] && d.src[i] <= '9':
-		for i < len(d.src) && '0' <= d.src[i] && d.src[i] <= '9' {
-			i++
-		}
-	default:
-		d.pos = i
-		return d.errorf("invalid number: expected a digit")
-	}
-	intDigits := i - digits
-	isInt := true
-	if i < len(d.src) && d.src[i] == '.' {
-		isInt = false
-		i++
-		if i >= len(d.src) || d.src[i] < '0' || d.src[i] > '9' {
-			d.pos = i
-			return d.errorf("invalid number: expected a digit after the decimal point")
-		}
-		for i < len(d.src) && '0' <= d.src[i] && d.src[i] <= '9' {
-			i++
-		}
-	}
-	if i < len(d.src) && (d.src[i] == 'e' || d.src[i] == 'E') {
-		isInt = false
-		i++
-		if i < len(d.src) && (d.src[i] == '+' || d.src[i] == '-') {
-			i++
-		}
-		if i >= len(d.src) || d.src[i] < '0' || d.src[i] > '9' {
-			d.pos = i
-			return d.errorf("invalid number: expected a digit in the exponent")
-		}
-		for i < len(d.src) && '0' <= d.src[i] && d.src[i] <= '9' {
-			i++
-		}
-	}
-	d.pos = i
-	lit := d.src[start:i]
-	if isInt && intDigits <= 18 {
-		// Fits an int64 for certain: no need for strconv.
-		var v int64
-		for _, c := range []byte(d.src[digits:i]) {
-			v = v*10 + int64(c-'0')
-		}
-		if neg {
-			if v == 0 {
+// number converts a number literal as json.Number's Int64, then Float64,
+// did.
+func (d *nodeDecoder) number(lit string) {
+	// Only ints can parse as ints; checking first spares strconv's error
+	// allocations on every double.
+	if !strings.ContainsAny(lit, ".eE") {
+		if v, err := strconv.ParseInt(lit, 10, 64); err == nil {
+			if v == 0 && lit[0] == '-' {
 				d.ambiguous = true
 				d.toks = append(d.toks, token{kind: tokNegZero})
-				return nil
+				return
 			}
-			v = -v
-		}
-		d.toks = append(d.toks, token{kind: tokInt, num: v})
-		return nil
-	}
-	if isInt {
-		if v, err := strconv.ParseInt(lit, 10, 64); err == nil {
 			d.toks = append(d.toks, token{kind: tokInt, num: v})
-			return nil
+			return
 		}
 	}
 	f, err := strconv.ParseFloat(lit, 64)
 	if err != nil {
 		d.ambiguous = true
 		d.toks = append(d.toks, token{kind: tokBigNumber, str: lit})
-		return nil
+		return
 	}
 	d.toks = append(d.toks, token{kind: tokDouble, num: int64(math.Float64bits(f))})
-	return nil
-}
-
-// builder turns a validated token list into pcommon values.
-type builder struct {
-	toks []token
-	next int
-	// forAttributes builds the attribute view: -0 as a double, big
-	// numbers as no number (an empty byte slice).
-	forAttributes bool
-}
-
-func (b *builder) object(m pcommon.Map) {
-	t := b.toks[b.next]
-	b.next++
-	m.EnsureCapacity(int(t.n))
-	for range t.n {
-		key := b.toks[b.next].str
-		b.next++
-		// PutEmpty keeps the last of duplicate keys, as a Go map did.
-		b.value(m.PutEmpty(key))
-	}
-}
-
-func (b *builder) value(v pcommon.Value) {
-	t := &b.toks[b.next]
-	switch t.kind {
-	case tokObject:
-		b.object(v.SetEmptyMap())
-		return
-	case tokArray:
-		b.next++
-		s := v.SetEmptySlice()
-		s.EnsureCapacity(int(t.n))
-		for range t.n {
-			b.value(s.AppendEmpty())
-		}
-		return
-	case tokString:
-		v.SetStr(t.str)
-	case tokInt:
-		v.SetInt(t.num)
-	case tokDouble:
-		v.SetDouble(math.Float64frombits(uint64(t.num)))
-	case tokNegZero:
-		if b.forAttributes {
-			v.SetDouble(math.Copysign(0, -1))
-		} else {
-			v.SetInt(0)
-		}
-	case tokBigNumber:
-		if b.forAttributes {
-			v.SetEmptyBytes()
-		} else {
-			v.SetStr(t.str)
-		}
-	case tokTrue:
-		v.SetBool(true)
-	case tokFalse:
-		v.SetBool(false)
-	case tokNull:
-		// An empty pcommon.Value stands for JSON null.
-	}
-	b.next++
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // referenceBody is the plain encoding/json reading of a node as a body,
-// which the single-pass decoder must reproduce: same keys, same nesting,
+// which decodeNode must reproduce: same keys, same nesting,
 // integers as ints, other numbers as doubles (or text when out of range),
 // nulls as empty values. ok is false when encoding/json refuses the node.
 func referenceBody(node []byte) (body pcommon.Map, ok bool) {

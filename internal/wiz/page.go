@@ -5,248 +5,186 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
-// decodePage reads the connection at data[key]: its nodes and pageInfo. It
-// walks the page once and hands the nodes out as sub-slices of data,
-// without decoding or copying them: the mapping decodes each node anyway.
-// data is the "data" member go-graphql-client decoded with encoding/json,
-// so it is valid JSON; the walk checks structure only, and on anything
-// unexpected it reports the response as malformed.
+// decodePage reads the connection at data[key]: its nodes, pageInfo and
+// maxCountReached. It reads data once, with jsontext, and hands the nodes
+// out as sub-slices of data, without decoding or copying them: the
+// mapping decodes each node anyway.
+//
+// It reads what encoding/json reads into map[string]*struct{Nodes
+// []json.RawMessage; PageInfo struct{HasNextPage bool; EndCursor string};
+// MaxCountReached *bool}, and refuses what that refuses, since every
+// member of data is read as a connection: field names match
+// case-insensitively; a repeated key replaces the connection, a repeated
+// field replaces the field, a repeated pageInfo merges; null is a missing
+// connection, nil nodes or maxCountReached, and no change to the rest.
+// data is the "data" member go-graphql-client decoded, so it is valid
+// JSON: anything unexpected means the response is malformed, which is
+// worth a retry.
 func decodePage(data []byte, key string) (Page, error) {
-	s := pageScanner{data: data}
-	var page Page
-	var info pageInfo
-	found := false
-	// Repeated keys behave as in encoding/json: the last one wins.
-	var err error
-	if !s.null() {
-		err = s.object(s.connection(key, &page, &info, &found))
-	}
+	r := pageReaders.Get().(*pageReader)
+	defer r.release()
+	page, found, err := r.read(data, key)
 	if err != nil {
 		return Page{}, &retryableError{err: fmt.Errorf("wiz response is not valid JSON: %w", err), reason: "bad_response"}
 	}
 	if !found {
 		return Page{}, &QueryError{Message: fmt.Sprintf("the response has no %q connection", key)}
 	}
-	page.HasNextPage, page.EndCursor = info.HasNextPage, info.EndCursor
 	return page, nil
 }
 
-// connection returns the member callback of the response object: it reads
-// the connection under key and skips everything else.
-func (s *pageScanner) connection(key string, page *Page, info *pageInfo, found *bool) func(k []byte) error {
-	return func(k []byte) error {
-		if !keyIs(k, key) {
-			return s.skip()
+// pageReader is a jsontext.Decoder over a page, pooled so that its state
+// stack is allocated once.
+type pageReader struct {
+	in  bytes.Buffer // over data: the decoder then reads data in place
+	dec jsontext.Decoder
+}
+
+var pageReaders = sync.Pool{New: func() any { return new(pageReader) }}
+
+// encoding/json accepts duplicate names and invalid UTF-8.
+var pageOptions = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)}
+
+var (
+	errShape    = errors.New("unexpected JSON type")
+	errTrailing = errors.New("more than white space after the data object")
+)
+
+func (r *pageReader) release() {
+	r.in = bytes.Buffer{}
+	r.dec.Reset(&r.in) // drops the reference to data
+	pageReaders.Put(r)
+}
+
+func (r *pageReader) read(data []byte, key string) (page Page, found bool, err error) {
+	r.in = *bytes.NewBuffer(data)
+	r.dec.Reset(&r.in, pageOptions...)
+	_, err = r.object("data", func(name string) error {
+		conn, ok, err := r.connection()
+		if name == key {
+			page, found = conn, ok
 		}
-		*page, *info, *found = Page{}, pageInfo{}, false
-		if s.null() {
-			return nil
-		}
-		*found = true
-		return s.object(func(k []byte) error {
-			switch {
-			case keyIs(k, "nodes"):
-				if s.null() {
-					page.Nodes = nil
-					return nil
+		return err
+	})
+	if err != nil {
+		return Page{}, false, err
+	}
+	if _, err := r.dec.ReadToken(); !errors.Is(err, io.EOF) {
+		return Page{}, false, errTrailing
+	}
+	return page, found, nil
+}
+
+// connection reads one connection; ok is false when it is null.
+func (r *pageReader) connection() (page Page, ok bool, err error) {
+	null, err := r.object("a connection", func(name string) error {
+		var err error
+		switch {
+		case strings.EqualFold(name, "nodes"):
+			page.Nodes, err = r.nodes()
+		case strings.EqualFold(name, "pageInfo"):
+			_, err = r.object("pageInfo", func(name string) error {
+				switch {
+				case strings.EqualFold(name, "hasNextPage"):
+					return r.boolean(func(v bool) { page.HasNextPage = v })
+				case strings.EqualFold(name, "endCursor"):
+					return r.string(func(v string) { page.EndCursor = v })
+				default:
+					return r.dec.SkipValue()
 				}
-				page.Nodes = []json.RawMessage{}
-				return s.array(func(node []byte) { page.Nodes = append(page.Nodes, json.RawMessage(node)) })
-			case keyIs(k, "pageInfo"):
-				return s.decodeSmall(info)
-			default:
-				return s.skip()
-			}
-		})
-	}
-}
-
-type pageInfo struct {
-	HasNextPage bool   `json:"hasNextPage"`
-	EndCursor   string `json:"endCursor"`
-}
-
-var errMalformed = errors.New("malformed JSON")
-
-// pageScanner walks JSON text without building values.
-type pageScanner struct {
-	data []byte
-	i    int
-}
-
-func (s *pageScanner) space() {
-	for s.i < len(s.data) {
-		switch s.data[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
+			})
+		case strings.EqualFold(name, "maxCountReached"):
+			page.MaxCountReached = nil
+			err = r.boolean(func(v bool) { page.MaxCountReached = &v })
 		default:
-			return
+			err = r.dec.SkipValue()
 		}
-	}
+		return err
+	})
+	return page, !null && err == nil, err
 }
 
-// next skips white space and reports the next byte, or 0 at the end.
-func (s *pageScanner) next() byte {
-	s.space()
-	if s.i < len(s.data) {
-		return s.data[s.i]
-	}
-	return 0
-}
-
-func (s *pageScanner) null() bool {
-	if s.next() == 'n' && bytes.HasPrefix(s.data[s.i:], []byte("null")) {
-		s.i += 4
-		return true
-	}
-	return false
-}
-
-// str consumes a string and returns its raw (still escaped) contents.
-func (s *pageScanner) str() ([]byte, error) {
-	if s.next() != '"' {
-		return nil, errMalformed
-	}
-	start := s.i + 1
-	for i := start; i < len(s.data); i++ {
-		switch s.data[i] {
-		case '\\':
-			i++
-		case '"':
-			s.i = i + 1
-			return s.data[start:i], nil
-		}
-	}
-	return nil, errMalformed
-}
-
-// object consumes an object, calling member with each key while positioned
-// at its value; member must consume the value.
-func (s *pageScanner) object(member func(key []byte) error) error {
-	if s.next() != '{' {
-		return errMalformed
-	}
-	s.i++
-	if s.next() == '}' {
-		s.i++
-		return nil
+// object reads an object, calling member with each name while the decoder
+// stands at its value, which member must read; or it reads null.
+func (r *pageReader) object(what string, member func(name string) error) (null bool, err error) {
+	tok, err := r.dec.ReadToken()
+	switch {
+	case err != nil:
+		return false, err
+	case tok.Kind() == 'n':
+		return true, nil
+	case tok.Kind() != '{':
+		return false, fmt.Errorf("%w: %s is %v, want an object", errShape, what, tok.Kind())
 	}
 	for {
-		key, err := s.str()
+		tok, err := r.dec.ReadToken()
 		if err != nil {
-			return err
+			return false, err
 		}
-		if s.next() != ':' {
-			return errMalformed
+		if tok.Kind() == '}' {
+			return false, nil
 		}
-		s.i++
-		if err := member(key); err != nil {
-			return err
-		}
-		switch s.next() {
-		case ',':
-			s.i++
-		case '}':
-			s.i++
-			return nil
-		default:
-			return errMalformed
+		if err := member(tok.String()); err != nil {
+			return false, err
 		}
 	}
 }
 
-// array consumes an array, passing each element's raw text.
-func (s *pageScanner) array(element func(raw []byte)) error {
-	if s.next() != '[' {
-		return errMalformed
+// nodes reads the nodes array as sub-slices of the page, or null as nil.
+func (r *pageReader) nodes() ([]json.RawMessage, error) {
+	tok, err := r.dec.ReadToken()
+	switch {
+	case err != nil:
+		return nil, err
+	case tok.Kind() == 'n':
+		return nil, nil
+	case tok.Kind() != '[':
+		return nil, fmt.Errorf("%w: nodes is %v, want an array", errShape, tok.Kind())
 	}
-	s.i++
-	if s.next() == ']' {
-		s.i++
-		return nil
-	}
-	for {
-		s.space()
-		start := s.i
-		if err := s.skip(); err != nil {
-			return err
+	nodes := []json.RawMessage{}
+	for r.dec.PeekKind() != ']' {
+		node, err := r.dec.ReadValue()
+		if err != nil {
+			return nil, err
 		}
-		element(s.data[start:s.i])
-		switch s.next() {
-		case ',':
-			s.i++
-		case ']':
-			s.i++
-			return nil
-		default:
-			return errMalformed
-		}
+		// Capped, so that appending to a node cannot overwrite the next.
+		nodes = append(nodes, json.RawMessage(node[:len(node):len(node)]))
 	}
+	_, err = r.dec.ReadToken()
+	return nodes, err
 }
 
-// skip consumes one value of any kind.
-func (s *pageScanner) skip() error {
-	switch s.next() {
-	case '"':
-		_, err := s.str()
+// boolean reads a boolean into set, or null, which it skips.
+func (r *pageReader) boolean(set func(bool)) error {
+	tok, err := r.dec.ReadToken()
+	switch {
+	case err != nil:
 		return err
-	case '{', '[':
-		depth := 0
-		for s.i < len(s.data) {
-			switch s.data[s.i] {
-			case '"':
-				if _, err := s.str(); err != nil {
-					return err
-				}
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					s.i++
-					return nil
-				}
-			}
-			s.i++
-		}
-		return errMalformed
-	case 0:
-		return errMalformed
-	default:
-		// A number or a literal runs to the next delimiter.
-		start := s.i
-		for s.i < len(s.data) && !bytes.ContainsRune([]byte(",}] \t\n\r"), rune(s.data[s.i])) {
-			s.i++
-		}
-		if s.i == start {
-			return errMalformed
-		}
-		return nil
+	case tok.Kind() == 't' || tok.Kind() == 'f':
+		set(tok.Bool())
+	case tok.Kind() != 'n':
+		return fmt.Errorf("%w: %v, want a boolean", errShape, tok.Kind())
 	}
+	return nil
 }
 
-// decodeSmall decodes the next value into v with encoding/json: pageInfo
-// is small, and this gets escapes and types exactly right.
-func (s *pageScanner) decodeSmall(v any) error {
-	s.space()
-	start := s.i
-	if err := s.skip(); err != nil {
+// string reads a string into set, or null, which it skips.
+func (r *pageReader) string(set func(string)) error {
+	tok, err := r.dec.ReadToken()
+	switch {
+	case err != nil:
 		return err
+	case tok.Kind() == '"':
+		set(tok.String())
+	case tok.Kind() != 'n':
+		return fmt.Errorf("%w: %v, want a string", errShape, tok.Kind())
 	}
-	return json.Unmarshal(s.data[start:s.i], v)
-}
-
-// keyIs compares a raw JSON key with want, unescaping only when needed.
-func keyIs(raw []byte, want string) bool {
-	if bytes.IndexByte(raw, '\\') < 0 {
-		return string(raw) == want
-	}
-	var key string
-	if err := json.Unmarshal(append(append([]byte{'"'}, raw...), '"'), &key); err != nil {
-		return false
-	}
-	return key == want
+	return nil
 }

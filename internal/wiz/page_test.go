@@ -13,8 +13,9 @@ import (
 // decodePage must match on every valid input.
 func referenceDecodePage(data []byte, key string) (Page, bool, error) {
 	var resp map[string]*struct {
-		Nodes    []json.RawMessage `json:"nodes"`
-		PageInfo pageInfo          `json:"pageInfo"`
+		Nodes           []json.RawMessage `json:"nodes"`
+		PageInfo        pageInfo          `json:"pageInfo"`
+		MaxCountReached *bool             `json:"maxCountReached"`
 	}
 	if err := json.Unmarshal(data, &resp); err != nil {
 		return Page{}, false, err
@@ -23,7 +24,13 @@ func referenceDecodePage(data []byte, key string) (Page, bool, error) {
 	if conn == nil {
 		return Page{}, false, nil
 	}
-	return Page{Nodes: conn.Nodes, HasNextPage: conn.PageInfo.HasNextPage, EndCursor: conn.PageInfo.EndCursor}, true, nil
+	return Page{Nodes: conn.Nodes, HasNextPage: conn.PageInfo.HasNextPage, EndCursor: conn.PageInfo.EndCursor, MaxCountReached: conn.MaxCountReached}, true, nil
+}
+
+// pageInfo is the reference's reading of a connection's pageInfo.
+type pageInfo struct {
+	HasNextPage bool   `json:"hasNextPage"`
+	EndCursor   string `json:"endCursor"`
 }
 
 var pageSamples = []string{
@@ -51,6 +58,29 @@ func TestDecodePageMatchesEncodingJSON(t *testing.T) {
 		require.NoError(t, err, sample)
 		assert.Equal(t, want, got, sample)
 	}
+}
+
+// maxCountReached is nil when absent or null; the last one wins, its name
+// matches in any case, and a non-boolean is a malformed response.
+func TestDecodePageMaxCountReached(t *testing.T) {
+	yes, no := true, false
+	for sample, want := range map[string]*bool{
+		`{"issues":{"nodes":[]}}`:                                                  nil,
+		`{"issues":{"nodes":[],"maxCountReached":null}}`:                           nil,
+		`{"issues":{"nodes":[],"maxCountReached":true}}`:                           &yes,
+		`{"issues":{"maxCountReached":true,"nodes":[],"MaxCountReached":false}}`:   &no,
+		`{"issues":{"maxCountReached":true,"pageInfo":{},"maxCountReached":null}}`: nil,
+	} {
+		got, err := decodePage([]byte(sample), "issues")
+		require.NoError(t, err, sample)
+		assert.Equal(t, want, got.MaxCountReached, sample)
+		ref, _, err := referenceDecodePage([]byte(sample), "issues")
+		require.NoError(t, err, sample)
+		assert.Equal(t, ref, got, sample)
+	}
+	_, err := decodePage([]byte(`{"issues":{"nodes":[],"maxCountReached":"yes"}}`), "issues")
+	var retryable *retryableError
+	require.ErrorAs(t, err, &retryable)
 }
 
 func TestDecodePageMalformed(t *testing.T) {

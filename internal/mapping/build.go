@@ -1,0 +1,100 @@
+package mapping
+
+import (
+	"math"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+// A token is one JSON value of a node, flattened: an object or array
+// token is followed by its members' tokens (an object's as key, value).
+type token struct {
+	str  string // string value, or a big number's literal
+	num  int64  // int value, or a double's bits
+	n    int32  // members of an object, elements of an array
+	kind tokenKind
+}
+
+type tokenKind uint8
+
+const (
+	tokObject tokenKind = iota + 1
+	tokArray
+	tokString
+	tokInt
+	tokDouble
+	// tokNegZero is the literal -0: an int in the body, as
+	// json.Number.Int64 reads it, but -0.0 where an attribute reads it as a
+	// float, as json.Number.Float64 did.
+	tokNegZero
+	// tokBigNumber is a number beyond float64: its literal text in the
+	// body, and no number at all to an attribute.
+	tokBigNumber
+	tokTrue
+	tokFalse
+	tokNull
+)
+
+// builder turns a node's token list into pcommon values, each map and
+// slice allocated once at its final size.
+type builder struct {
+	toks []token
+	next int
+	// forAttributes builds the attribute view: -0 as a double, big
+	// numbers as no number (an empty byte slice).
+	forAttributes bool
+}
+
+func (b *builder) object(m pcommon.Map) {
+	t := b.toks[b.next]
+	b.next++
+	m.EnsureCapacity(int(t.n))
+	for range t.n {
+		key := b.toks[b.next].str
+		b.next++
+		// PutEmpty keeps the last of duplicate keys, as a Go map did.
+		b.value(m.PutEmpty(key))
+	}
+}
+
+func (b *builder) value(v pcommon.Value) {
+	t := &b.toks[b.next]
+	switch t.kind {
+	case tokObject:
+		b.object(v.SetEmptyMap())
+		return
+	case tokArray:
+		b.next++
+		s := v.SetEmptySlice()
+		s.EnsureCapacity(int(t.n))
+		for range t.n {
+			b.value(s.AppendEmpty())
+		}
+		return
+	case tokString:
+		v.SetStr(t.str)
+	case tokInt:
+		v.SetInt(t.num)
+	case tokDouble:
+		v.SetDouble(math.Float64frombits(uint64(t.num)))
+	case tokNegZero:
+		if b.forAttributes {
+			v.SetDouble(math.Copysign(0, -1))
+		} else {
+			v.SetInt(0)
+		}
+	case tokBigNumber:
+		if b.forAttributes {
+			v.SetEmptyBytes()
+		} else {
+			v.SetStr(t.str)
+		}
+	case tokTrue:
+		v.SetBool(true)
+	case tokFalse:
+		v.SetBool(false)
+	case tokNull:
+		// An empty pcommon.Value stands for JSON null.
+	}
+	b.next++
+}
