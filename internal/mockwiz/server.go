@@ -46,6 +46,9 @@ type Options struct {
 	// AuditResultCap is how many audit entries one page walk can return in
 	// total (default 10000).
 	AuditResultCap int
+	// ConfigurationFindingResultCap is the same for configuration findings
+	// (default 10000).
+	ConfigurationFindingResultCap int
 	// OldestFirst serves every collection oldest first instead of newest
 	// first, as Wiz does: a change of order a client must survive.
 	OldestFirst bool
@@ -133,6 +136,9 @@ func New(o Options) *Server {
 	}
 	if o.AuditResultCap <= 0 {
 		o.AuditResultCap = 10000
+	}
+	if o.ConfigurationFindingResultCap <= 0 {
+		o.ConfigurationFindingResultCap = 10000
 	}
 	if o.Now == nil {
 		o.Now = time.Now
