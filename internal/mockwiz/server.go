@@ -30,7 +30,8 @@ type Client struct {
 	// Scopes are Wiz permissions such as admin:audit (see AllScopes).
 	Scopes []string
 	// ProjectIDs makes the service account project-scoped: it sees only
-	// issues and findings of these projects, and no audit log.
+	// the issues, findings and detections of these projects, and no audit
+	// log.
 	ProjectIDs []string
 }
 
