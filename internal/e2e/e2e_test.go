@@ -144,16 +144,19 @@ func readUIDs(t *testing.T, files ...string) wiztest.Counts {
 	return out
 }
 
-// newWiz starts a mock Wiz holding the given numbers of records over the
-// last 20 hours, and returns it with the environment the test configs read.
+// newWiz starts a mock Wiz holding the given numbers of records of the
+// log types on by default over the last 20 hours, and returns it with the
+// environment the test configs read.
 func newWiz(t *testing.T, seed int64, audit, issues, findings int) (*mockwiz.Server, []string) {
+	return newWizOf(t, seed, map[string]int{logtype.Audit.Name: audit, logtype.Issues.Name: issues, logtype.VulnerabilityFindings.Name: findings})
+}
+
+// newWizOf is newWiz with counts of records by log-type name.
+func newWizOf(t *testing.T, seed int64, counts map[string]int) (*mockwiz.Server, []string) {
 	end := time.Now().Add(-time.Minute)
 	srv, httpSrv := mockwiz.NewTestServer(t, mockwiz.Options{
 		Clients: []mockwiz.Client{{ID: clientID, Secret: clientSecret, Scopes: mockwiz.AllScopes()}},
-		Dataset: mockwiz.GenerateDataset(mockwiz.DatasetOptions{
-			Seed: seed, Start: end.Add(-20 * time.Hour), End: end,
-			Counts: map[string]int{logtype.Audit.Name: audit, logtype.Issues.Name: issues, logtype.VulnerabilityFindings.Name: findings},
-		}),
+		Dataset: mockwiz.GenerateDataset(mockwiz.DatasetOptions{Seed: seed, Start: end.Add(-20 * time.Hour), End: end, Counts: counts}),
 	})
 	return srv, []string{
 		"WIZ_ENDPOINT=" + httpSrv.URL + "/graphql",
@@ -187,12 +190,16 @@ func waitArrived(t *testing.T, c *collector, want wiztest.UIDs, files ...string)
 }
 
 // TestE2EBuiltCollector runs the distribution against the mock: every
-// record of all three types arrives through the file exporter exactly once,
-// including across a restart that resumes from file_storage.
+// record of all five types (the two opt-in ones enabled in its config)
+// arrives through the file exporter exactly once, including across a
+// restart that resumes from file_storage.
 func TestE2EBuiltCollector(t *testing.T) {
 	bin := binary(t)
 	root := repoRoot(t)
-	srv, env := newWiz(t, 7, 400, 150, 450)
+	srv, env := newWizOf(t, 7, map[string]int{
+		logtype.Audit.Name: 400, logtype.Issues.Name: 150, logtype.VulnerabilityFindings.Name: 450,
+		logtype.ConfigurationFindings.Name: 300, logtype.Detections.Name: 150,
+	})
 	dir := t.TempDir()
 	env = append(env, "WIZ_STATE_DIR="+filepath.Join(dir, "state"))
 	config := filepath.Join(root, "testdata", "e2e", "collector.yaml")
@@ -203,13 +210,17 @@ func TestE2EBuiltCollector(t *testing.T) {
 	waitArrived(t, c1, first, out1)
 	c1.stop(t)
 
-	// While the collector is down, Wiz records more and changes an issue.
+	// While the collector is down, Wiz records more and changes an issue,
+	// a finding of each kind and a detection.
 	snapshot := srv.Snapshot()
 	issues, findings := snapshot[logtype.Issues.Name], snapshot[logtype.VulnerabilityFindings.Name]
+	configurationFindings, detections := snapshot[logtype.ConfigurationFindings.Name], snapshot[logtype.Detections.Name]
 	now := time.Now()
 	srv.AddAuditEntries(7, now)
 	srv.ChangeIssueStatus(issues[0]["id"].(string), "RESOLVED", now)
 	srv.RedetectFinding(findings[0]["id"].(string), now)
+	srv.ChangeConfigurationFindingStatus(configurationFindings[0]["id"].(string), "REJECTED", now)
+	srv.UpdateDetection(detections[0]["id"].(string), now)
 	all := wiztest.Expected(t, srv)
 	for typ, uids := range first {
 		all[typ] = append(all[typ], uids...)

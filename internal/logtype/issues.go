@@ -5,9 +5,11 @@ import (
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
 )
 
-// Issues polls issuesV2. The default, statusChangedAt, moves on every
-// status change (new, resolved, reopened, rejected); updatedAt also moves on
-// note and ticket changes; createdAt would miss all but the first.
+// Issues polls issuesV2. The default, statusChangedAt (Wiz's delta-pull
+// tutorial recommends it), moves on every status change (new, resolved,
+// reopened, rejected); updatedAt also moves on note and ticket changes, but
+// no public client filters issues on it, so it is the less proven choice;
+// createdAt would miss all but the first.
 var Issues = LogType{
 	Key:   "issues",
 	Name:  "Wiz.Issues",

@@ -19,7 +19,7 @@ import (
 
 // All lists the log types in the order the configuration, the start-up log
 // and the documentation show them.
-var All = []*LogType{&Audit, &Issues, &VulnerabilityFindings}
+var All = []*LogType{&Audit, &Issues, &VulnerabilityFindings, &ConfigurationFindings, &Detections}
 
 // Keys lists every log type's key for a message: "audit, issues or …".
 func Keys() string {
@@ -57,6 +57,11 @@ type LogType struct {
 	// ProjectFilter is the filterBy path project_ids go to, dotted where
 	// Wiz nests it; empty when Wiz has no project filter for the log type.
 	ProjectFilter string
+	// ProjectFilterOne marks a project filter that takes one project id (a
+	// String) where others take a list: one configured id is sent as
+	// itself. Several are sent as the list, which Wiz refuses at the
+	// stream's connection check: that stream stops, the others go on.
+	ProjectFilterOne bool
 	// DeniedToProjectScoped marks a query Wiz refuses to project-scoped
 	// service accounts.
 	DeniedToProjectScoped bool
@@ -150,7 +155,11 @@ func (lt *LogType) Poll(cfg Config, projectIDs []string) Poll {
 			filter = map[string]any{}
 		}
 		if len(projectIDs) > 0 {
-			setPath(filter, strings.Split(lt.ProjectFilter, "."), projectIDs)
+			var ids any = projectIDs
+			if lt.ProjectFilterOne && len(projectIDs) == 1 {
+				ids = projectIDs[0]
+			}
+			setPath(filter, strings.Split(lt.ProjectFilter, "."), ids)
 		}
 	}
 	return Poll{TimeField: tf, Filter: filter, Mapper: lt.NewMapper(tf)}
@@ -199,12 +208,30 @@ func (lt *LogType) Validate(cfg Config) error {
 	if v, ok := cfg.(validator); ok {
 		errs = append(errs, v.Validate())
 	}
-	for i, err := range errs {
-		if err != nil {
-			errs[i] = fmt.Errorf("%s.%w", lt.Key, err)
+	var named []error
+	for _, err := range errs {
+		for _, e := range split(err) {
+			named = append(named, fmt.Errorf("%s.%w", lt.Key, e))
 		}
 	}
-	return errors.Join(errs...)
+	return errors.Join(named...)
+}
+
+// split returns the errors errors.Join joined into err, each on its own,
+// so that each names its option by its full key; nil is none.
+func split(err error) []error {
+	joined, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		if err == nil {
+			return nil
+		}
+		return []error{err}
+	}
+	var out []error
+	for _, e := range joined.Unwrap() {
+		out = append(out, split(e)...)
+	}
+	return out
 }
 
 // validateList checks a list option against the values Wiz knows (of the
@@ -213,6 +240,12 @@ func validateList(option, noun string, got, known []string) error {
 	if len(got) == 0 {
 		return fmt.Errorf("%s must not be empty: list some of %s, or remove it for the default", option, strings.Join(known, ", "))
 	}
+	return validateValues(option, noun, got, known)
+}
+
+// validateValues checks that every entry of a list option is one of the
+// values Wiz knows (of the kind noun); an empty list passes.
+func validateValues(option, noun string, got, known []string) error {
 	var errs []error
 	for _, v := range got {
 		if !slices.Contains(known, v) {

@@ -49,17 +49,12 @@ func (f Finding) Map(node []byte, lr plog.LogRecord) (Key, error) {
 	putProjectIDs(attrs, m)
 
 	if asset, ok := obj(m, "vulnerableAsset"); ok {
-		assetType := str(asset, "type")
-		putStr(attrs, "wiz.asset.id", str(asset, "id"))
-		putStr(attrs, "wiz.asset.type", assetType)
-		putStr(attrs, "wiz.asset.name", str(asset, "name"))
-		platform := str(asset, "cloudPlatform")
-		putStr(attrs, "wiz.cloud_platform", platform)
-		putStr(attrs, "cloud.provider", cloudProvider(platform))
-		putStr(attrs, "cloud.region", str(asset, "region"))
-		putStr(attrs, "cloud.account.id", str(asset, "subscriptionExternalId"))
-		putStr(attrs, "cloud.resource_id", str(asset, "providerUniqueId"))
-		if assetType == "VIRTUAL_MACHINE" {
+		putAsset(attrs, asset)
+		putCloud(attrs, cloudLocation{
+			platform: str(asset, "cloudPlatform"), region: str(asset, "region"),
+			accountID: str(asset, "subscriptionExternalId"), resourceID: str(asset, "providerUniqueId"),
+		})
+		if str(asset, "type") == "VIRTUAL_MACHINE" {
 			// A virtual machine is a host: its addresses and OS are the
 			// host's, in semantic-convention terms.
 			if ips, ok := list(asset, "ipAddresses"); ok {

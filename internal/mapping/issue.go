@@ -46,16 +46,14 @@ func (i Issue) Map(node []byte, lr plog.LogRecord) (Key, error) {
 		putStr(attrs, "wiz.issue.entity.type", str(entity, "type"))
 		putStr(attrs, "wiz.issue.entity.name", str(entity, "name"))
 		putStr(attrs, "wiz.issue.entity.native_type", str(entity, "nativeType"))
-		platform := str(entity, "cloudPlatform")
-		putStr(attrs, "wiz.cloud_platform", platform)
-		putStr(attrs, "cloud.provider", cloudProvider(platform))
-		putStr(attrs, "cloud.region", str(entity, "region"))
-		putStr(attrs, "cloud.account.id", str(entity, "subscriptionExternalId"))
 		resourceID := str(entity, "providerId")
 		if resourceID == "" {
 			resourceID = str(entity, "externalId")
 		}
-		putStr(attrs, "cloud.resource_id", resourceID)
+		putCloud(attrs, cloudLocation{
+			platform: str(entity, "cloudPlatform"), region: str(entity, "region"),
+			accountID: str(entity, "subscriptionExternalId"), resourceID: resourceID,
+		})
 	}
 	return key, nil
 }

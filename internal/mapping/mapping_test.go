@@ -49,6 +49,8 @@ func TestGolden(t *testing.T) {
 		{"audit", Audit{}, "audit_nodes.json"},
 		{"issue", Issue{TimeField: "statusChangedAt"}, "issue_nodes.json"},
 		{"finding", Finding{TimeField: "updatedAt"}, "finding_nodes.json"},
+		{"configuration_finding", ConfigurationFinding{TimeField: "updatedAt"}, "configuration_finding_nodes.json"},
+		{"detection", Detection{TimeField: "updatedAt"}, "detection_nodes.json"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -68,9 +70,11 @@ func TestGolden(t *testing.T) {
 // nulls and number types.
 func TestBodyIsTheWholeNode(t *testing.T) {
 	tests := map[string]Mapper{
-		"audit_nodes.json":   Audit{},
-		"issue_nodes.json":   Issue{TimeField: "statusChangedAt"},
-		"finding_nodes.json": Finding{TimeField: "updatedAt"},
+		"audit_nodes.json":                 Audit{},
+		"issue_nodes.json":                 Issue{TimeField: "statusChangedAt"},
+		"finding_nodes.json":               Finding{TimeField: "updatedAt"},
+		"configuration_finding_nodes.json": ConfigurationFinding{TimeField: "updatedAt"},
+		"detection_nodes.json":             Detection{TimeField: "updatedAt"},
 	}
 	for file, mapper := range tests {
 		for _, node := range readNodes(t, file) {
@@ -98,6 +102,23 @@ func TestKeysFollowTheTimeField(t *testing.T) {
 	_, byFirstSeen := mapAll(t, Finding{TimeField: "firstDetectedAt"}, findings)
 	assert.Equal(t, time.Date(2026, 11, 27, 4, 30, 0, 0, time.UTC), byUpdate[3].Time)
 	assert.Equal(t, time.Date(2026, 11, 27, 4, 0, 0, 0, time.UTC), byFirstSeen[3].Time)
+
+	configurationFindings := readNodes(t, "configuration_finding_nodes.json")
+	_, byUpdated := mapAll(t, ConfigurationFinding{TimeField: "updatedAt"}, configurationFindings)
+	_, byAnalyzed := mapAll(t, ConfigurationFinding{TimeField: "analyzedAt"}, configurationFindings)
+	assert.Equal(t, time.Date(2026, 11, 26, 18, 40, 12, 4417000, time.UTC), byUpdated[0].Time)
+	assert.Equal(t, time.Date(2026, 11, 27, 6, 2, 44, 908113000, time.UTC), byAnalyzed[0].Time)
+	assert.Equal(t, time.Date(2026, 11, 18, 22, 47, 31, 663920000, time.UTC), byUpdated[2].Time, "no updatedAt: firstSeenAt")
+
+	// Detection times keep all their digits, seven or nine.
+	detections := readNodes(t, "detection_nodes.json")
+	_, byDetectionUpdate := mapAll(t, Detection{TimeField: "updatedAt"}, detections)
+	_, byCreation := mapAll(t, Detection{TimeField: "createdAt"}, detections)
+	assert.Equal(t, time.Date(2026, 11, 27, 15, 13, 36, 318130100, time.UTC), byDetectionUpdate[0].Time)
+	assert.Equal(t, time.Date(2026, 11, 27, 8, 19, 49, 640710912, time.UTC), byDetectionUpdate[1].Time)
+	assert.Equal(t, time.Date(2026, 11, 26, 10, 53, 40, 878210512, time.UTC), byCreation[1].Time)
+	assert.NotEqual(t, byDetectionUpdate[1], byCreation[1], "an update is a new key for the same detection")
+	assert.Equal(t, byCreation[4], byDetectionUpdate[4], "no updatedAt: createdAt")
 }
 
 func TestSeverityNumber(t *testing.T) {
@@ -124,31 +145,39 @@ func TestCloudProvider(t *testing.T) {
 }
 
 func TestMalformedNodes(t *testing.T) {
-	mappers := []Mapper{Audit{}, Issue{TimeField: "statusChangedAt"}, Finding{TimeField: "updatedAt"}}
 	for _, node := range []string{
 		`null`, `[]`, `{}`, `{"id": ""}`, `{"id": 7}`, `{"id": "x"}`,
 		`{"id": "x", "timestamp": "yesterday", "statusChangedAt": "yesterday", "updatedAt": "yesterday"}`,
 		`{"id": "x", "timestamp": "2026-11-27T00:00:00Z"`,
 	} {
-		for _, m := range mappers {
+		for _, m := range allMappers {
 			_, err := m.Map([]byte(node), plog.NewLogRecord())
 			assert.Error(t, err, "%T %s", m, node)
 		}
 	}
 }
 
+// allMappers is one mapper of each log type.
+var allMappers = []Mapper{
+	Audit{}, Issue{TimeField: "statusChangedAt"}, Finding{TimeField: "updatedAt"},
+	ConfigurationFinding{TimeField: "updatedAt"}, Detection{TimeField: "updatedAt"},
+}
+
 // FuzzMap feeds arbitrary nodes to every mapper: none may panic, and a
 // node that maps has an id.
 func FuzzMap(f *testing.F) {
-	for _, file := range []string{"audit_nodes.json", "issue_nodes.json", "finding_nodes.json"} {
+	for _, file := range []string{"audit_nodes.json", "issue_nodes.json", "finding_nodes.json", "configuration_finding_nodes.json", "detection_nodes.json"} {
 		for _, node := range readNodes(f, file) {
 			f.Add([]byte(node))
 		}
 	}
 	f.Add([]byte(`{"id":"x","timestamp":"2026-11-27T00:00:00Z","user":[],"serviceAccount":"s","vulnerableAsset":{"type":"VIRTUAL_MACHINE","ipAddresses":[1,null]}}`))
-	mappers := []Mapper{Audit{}, Issue{TimeField: "statusChangedAt"}, Finding{TimeField: "updatedAt"}}
+	// Shapes the new mappers walk into: lists where maps belong, and maps
+	// where lists belong.
+	f.Add([]byte(`{"id":"x","updatedAt":"2026-11-27T00:00:00.123456789Z","rule":{"securitySubCategories":[null,{"category":[]},{"category":{"framework":"MITRE"}}]},"resource":{"subscription":[],"projects":{}}}`))
+	f.Add([]byte(`{"id":"x","updatedAt":"2026-11-27T00:00:00Z","ruleMatch":{"rule":{"securitySubCategories":{}}},"triggeringEvents":{"nodes":[1,{"actorIP":7}],"totalCount":"3"},"cloudAccounts":[{"linkedProjects":[null,{"id":1}]}],"primaryResource":{"cloudAccount":null},"primaryActor":[]}`))
 	f.Fuzz(func(t *testing.T, node []byte) {
-		for _, m := range mappers {
+		for _, m := range allMappers {
 			k, err := m.Map(node, plog.NewLogRecord())
 			if err == nil && k.ID == "" {
 				t.Fatalf("%T mapped %q to key %+v", m, node, k)

@@ -113,11 +113,16 @@ func (g *generator) chance(p float64) bool { return g.rng.Float64() < p }
 
 // timeIn is a random time in [start, end] at microsecond precision.
 func (g *generator) timeIn(start, end time.Time) time.Time {
+	return g.timeInUnits(start, end, time.Microsecond)
+}
+
+// timeInUnits is a random time in [start, end], a whole number of unit.
+func (g *generator) timeInUnits(start, end time.Time, unit time.Duration) time.Time {
 	span := end.Sub(start)
 	if span <= 0 {
-		return start.Truncate(time.Microsecond)
+		return start.Truncate(unit)
 	}
-	t := start.Add(time.Duration(g.rng.Int64N(int64(span) + 1))).Truncate(time.Microsecond)
+	t := start.Add(time.Duration(g.rng.Int64N(int64(span) + 1))).Truncate(unit)
 	if t.Before(start) {
 		return start
 	}

@@ -38,7 +38,7 @@ var (
 		"statusChangedAt":  timeWindow("statusChangedAt"),
 		"resolvedAt":       timeWindow("resolvedAt"),
 		"dueAt":            timeWindow("dueAt"),
-		"project":          inProjects,
+		"project":          oneOf("projects.id"),
 		"hasServiceTicket": nonEmpty("serviceTickets"),
 		"hasNote":          nonEmpty("notes"),
 	}
@@ -56,7 +56,7 @@ var (
 		"detectionMethod":   oneOf("detectionMethod"),
 		"hasExploit":        boolEqual("hasExploit"),
 		"hasCisaKevExploit": boolEqual("hasCisaKevExploit"),
-		"projectId":         inProjects,
+		"projectId":         oneOf("projects.id"),
 		"updatedAt":         timeWindow("updatedAt"),
 		"firstSeenAt":       timeWindow("firstDetectedAt"),
 		"resolvedAt":        timeWindow("resolvedAt"),
@@ -67,17 +67,60 @@ func userError(format string, args ...any) *gqlerror.Error {
 	return &gqlerror.Error{Message: fmt.Sprintf(format, args...), Extensions: map[string]any{"code": "BAD_USER_INPUT"}}
 }
 
-// lookup follows a dotted path of object keys.
-func lookup(n map[string]any, path string) any {
-	var v any = n
+// lookupAll follows a dotted path of object keys and returns every value at
+// its end: a list on the way, or at the end, stands for each of its
+// elements ("projects.id" is the id of every project).
+func lookupAll(n map[string]any, path string) []any {
+	values := []any{n}
 	for key := range strings.SplitSeq(path, ".") {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
+		var next []any
+		for _, v := range values {
+			if m, ok := v.(map[string]any); ok {
+				next = appendElements(next, m[key])
+			}
 		}
-		v = m[key]
+		values = next
 	}
-	return v
+	return values
+}
+
+// appendElements appends v, or each element of a list v; null is nothing.
+func appendElements(out []any, v any) []any {
+	switch x := v.(type) {
+	case nil:
+		return out
+	case []any:
+		return append(out, x...)
+	}
+	return append(out, v)
+}
+
+// allOf matches the nodes every predicate matches.
+func allOf(preds []predicate) predicate {
+	return func(n map[string]any) bool {
+		return !slices.ContainsFunc(preds, func(p predicate) bool { return !p(n) })
+	}
+}
+
+// nested compiles an input object of filter fields, such as filterBy
+// itself: a node must match every field sent. A null field filters
+// nothing.
+func nested(fields map[string]filterField) filterField {
+	return func(arg any) (predicate, *gqlerror.Error) {
+		m, _ := arg.(map[string]any)
+		var preds []predicate
+		for key, v := range m {
+			if v == nil {
+				continue
+			}
+			p, err := fields[key](v)
+			if err != nil {
+				return nil, err
+			}
+			preds = append(preds, p)
+		}
+		return allOf(preds), nil
+	}
 }
 
 // stringList returns a list argument's strings. Variable coercion may turn a
@@ -134,18 +177,41 @@ func timeWindow(field string) filterField {
 	}
 }
 
-// oneOf matches when the value at any of the paths is one of the arguments.
+// oneOf matches when a value at any of the paths is one of the arguments.
 func oneOf(paths ...string) filterField {
 	return func(arg any) (predicate, *gqlerror.Error) {
 		want := stringList(arg)
 		return func(n map[string]any) bool {
 			for _, p := range paths {
-				if s, ok := lookup(n, p).(string); ok && slices.Contains(want, s) {
-					return true
+				for _, v := range lookupAll(n, p) {
+					if s, ok := v.(string); ok && slices.Contains(want, s) {
+						return true
+					}
 				}
 			}
 			return false
 		}, nil
+	}
+}
+
+// equals matches a detection filter's {equals: [...]} wrapper as oneOf
+// matches a plain list; without equals it filters nothing.
+func equals(paths ...string) filterField {
+	match := oneOf(paths...)
+	return func(arg any) (predicate, *gqlerror.Error) {
+		m, _ := arg.(map[string]any)
+		if m["equals"] == nil {
+			return allOf(nil), nil
+		}
+		return match(m["equals"])
+	}
+}
+
+// includeFlagged matches an include* filter: false leaves out the nodes
+// whose flag is true.
+func includeFlagged(flag string) filterField {
+	return func(arg any) (predicate, *gqlerror.Error) {
+		return func(n map[string]any) bool { return arg == true || n[flag] != true }, nil
 	}
 }
 
@@ -181,19 +247,5 @@ func actorType(arg any) (predicate, *gqlerror.Error) {
 	return func(n map[string]any) bool {
 		return (slices.Contains(want, "USER") && n["user"] != nil) ||
 			(slices.Contains(want, "SERVICE_ACCOUNT") && n["serviceAccount"] != nil)
-	}, nil
-}
-
-// inProjects matches a node that belongs to any of the given projects.
-func inProjects(arg any) (predicate, *gqlerror.Error) {
-	want := stringList(arg)
-	return func(n map[string]any) bool {
-		projects, _ := n["projects"].([]any)
-		for _, p := range projects {
-			if id, ok := lookup(p.(map[string]any), "id").(string); ok && slices.Contains(want, id) {
-				return true
-			}
-		}
-		return false
 	}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -26,13 +27,21 @@ type collection struct {
 	generate func(g *generator, start, end time.Time, projects []map[string]any) map[string]any
 	scope    string
 	// sortField orders results newest first, as Wiz does; cursorField is its
-	// name inside cursors.
+	// name inside cursors. Its value never changes once a node exists.
 	sortField, cursorField string
 	filters                map[string]filterField
-	// audit only: Wiz rejects a query without first, stops sending
-	// results after AuditResultCap of them, and refuses project-scoped
+	// implied holds the filterBy entries Wiz applies on its own when a
+	// query sends filterBy without them.
+	implied map[string]any
+	// projectIDs is the path to the ids of a node's projects, which a
+	// project-scoped service account is restricted to.
+	projectIDs string
+	// resultCap, when set, is how many results Wiz serves one walk of the
+	// query, its pages together.
+	resultCap func(Options) int
+	// Wiz rejects a query without first, and refuses project-scoped
 	// service accounts.
-	requireFirst, capped, deniedToProjectScoped bool
+	requireFirst, deniedToProjectScoped bool
 }
 
 var (
@@ -42,19 +51,22 @@ var (
 			return g.auditEntry(g.timeIn(start, end))
 		},
 		scope: "admin:audit", sortField: "timestamp", cursorField: "Timestamp",
-		filters: auditFilters, requireFirst: true, capped: true, deniedToProjectScoped: true,
+		filters: auditFilters, requireFirst: true, deniedToProjectScoped: true,
+		resultCap: func(o Options) int { return o.AuditResultCap },
 	}
 	issueCollection = collection{
 		logType: "Wiz.Issues", flag: "issues", defaultCount: 120, generate: (*generator).issue,
 		scope: "read:issues", sortField: "createdAt", cursorField: "CreatedAt", filters: issueFilters,
+		projectIDs: "projects.id",
 	}
 	findingCollection = collection{
 		logType: "Wiz.VulnerabilityFinding", flag: "findings", defaultCount: 300, generate: (*generator).finding,
 		scope: "read:vulnerabilities", sortField: "firstDetectedAt", cursorField: "FirstDetectedAt", filters: findingFilters,
+		projectIDs: "projects.id",
 	}
 	// served lists every collection once, in the order datasets are
 	// generated.
-	served = []*collection{&auditCollection, &issueCollection, &findingCollection}
+	served = []*collection{&auditCollection, &issueCollection, &findingCollection, &configurationFindingCollection, &detectionCollection}
 	// collections maps root fields to what they serve; issues is the
 	// deprecated name of issuesV2 over the same data. orderBy is accepted and
 	// ignored: results are always newest first, which keyset cursors rely on.
@@ -63,6 +75,8 @@ var (
 		"issuesV2":              issueCollection,
 		"issues":                issueCollection,
 		"vulnerabilityFindings": findingCollection,
+		"configurationFindings": configurationFindingCollection,
+		"detections":            detectionCollection,
 	}
 )
 
@@ -98,8 +112,9 @@ func compareRows(a, b row, oldestFirst bool) int {
 }
 
 func (c collection) encodeCursor(r row) string {
+	// Nanoseconds: detections' times have more digits than microseconds.
 	b, _ := json.Marshal(cursor{Fields: []cursorField{
-		{Field: c.cursorField, Value: formatTime(r.at)},
+		{Field: c.cursorField, Value: r.at.UTC().Format(time.RFC3339Nano)},
 		{Field: "Id", Value: r.id},
 	}})
 	return base64.StdEncoding.EncodeToString(b)
@@ -165,24 +180,23 @@ func (s *Server) connection(c collection, args map[string]any, client *Client, n
 	}
 	preds := []predicate{func(n map[string]any) bool { return s.visible(n, now) }}
 	if len(client.ProjectIDs) > 0 {
-		p, _ := inProjects(client.ProjectIDs)
+		p, _ := oneOf(c.projectIDs)(client.ProjectIDs)
 		preds = append(preds, p)
 	}
-	filterBy, _ := args["filterBy"].(map[string]any)
-	for key, arg := range filterBy {
-		if arg == nil {
-			continue
+	filterBy, sent := args["filterBy"].(map[string]any)
+	if sent {
+		filterBy = maps.Clone(filterBy)
+		for key, arg := range c.implied {
+			if filterBy[key] == nil {
+				filterBy[key] = arg
+			}
 		}
-		p, err := c.filters[key](arg)
-		if err != nil {
-			return nil, err
-		}
-		preds = append(preds, p)
 	}
-
-	matches := func(n map[string]any) bool {
-		return !slices.ContainsFunc(preds, func(p predicate) bool { return !p(n) })
+	p, err := nested(c.filters)(filterBy)
+	if err != nil {
+		return nil, err
 	}
+	matches := allOf(append(preds, p))
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -210,18 +224,22 @@ func (s *Server) connection(c collection, args map[string]any, client *Client, n
 		}
 		page = append(page, rows[i])
 	}
-	if c.capped {
+	maxCountReached := false
+	if c.resultCap != nil {
 		// The cap counts the walk's results: the matches before the cursor,
 		// then this page.
+		limit := c.resultCap(s.opts)
 		before := 0
 		for _, r := range rows[:start] {
 			if matches(r.node) {
 				before++
 			}
 		}
-		if before+len(page) >= s.opts.AuditResultCap {
-			// The walk has reached the cap: the API sends no further results.
-			page = page[:max(0, s.opts.AuditResultCap-before)]
+		if before+len(page) >= limit {
+			// The walk has reached the cap: the API sends no further
+			// results, and says whether the query matched more.
+			maxCountReached = before+len(page) > limit || hasNext
+			page = page[:max(0, limit-before)]
 			hasNext = false
 		}
 	}
@@ -239,6 +257,8 @@ func (s *Server) connection(c collection, args map[string]any, client *Client, n
 	conn := map[string]any{
 		"nodes":    nodes,
 		"pageInfo": map[string]any{"hasNextPage": hasNext, "endCursor": endCursor},
+		// Served where the schema's connection has the field.
+		"maxCountReached": maxCountReached,
 	}
 	if wantTotal {
 		total := 0

@@ -31,7 +31,8 @@ type Client struct {
 	// Scopes are Wiz permissions such as admin:audit (see AllScopes).
 	Scopes []string
 	// ProjectIDs makes the service account project-scoped: it sees only
-	// issues and findings of these projects, and no audit log.
+	// the issues, findings and detections of these projects, and no audit
+	// log.
 	ProjectIDs []string
 }
 
@@ -47,6 +48,9 @@ type Options struct {
 	// AuditResultCap is how many audit entries one page walk can return in
 	// total (default 10000).
 	AuditResultCap int
+	// ConfigurationFindingResultCap is the same for configuration findings
+	// (default 10000).
+	ConfigurationFindingResultCap int
 	// OldestFirst serves every collection oldest first instead of newest
 	// first, as Wiz does: a change of order a client must survive.
 	OldestFirst bool
@@ -139,6 +143,9 @@ func New(o Options) *Server {
 	}
 	if o.AuditResultCap <= 0 {
 		o.AuditResultCap = 10000
+	}
+	if o.ConfigurationFindingResultCap <= 0 {
+		o.ConfigurationFindingResultCap = 10000
 	}
 	if o.Now == nil {
 		o.Now = time.Now

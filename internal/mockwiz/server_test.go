@@ -355,6 +355,12 @@ func TestFilters(t *testing.T) {
 func TestSchemaFiltersImplemented(t *testing.T) {
 	for input, impl := range map[string]map[string]filterField{
 		"AuditLogEntryFilters": auditFilters, "IssueFilters": issueFilters, "VulnerabilityFindingFilters": findingFilters,
+		"ConfigurationFindingFilters":         configurationFindingFilters,
+		"ConfigurationFindingRuleFilters":     configurationFindingRuleFilters,
+		"ConfigurationFindingResourceFilters": configurationFindingResourceFilters,
+		"DetectionFilters":                    detectionFilters,
+		"DetectionResourceFilter":             detectionResourceFilters,
+		"DetectionMatchedRuleFilter":          detectionMatchedRuleFilters,
 	} {
 		var declared []string
 		for _, f := range schema.Types[input].Fields {
@@ -444,7 +450,7 @@ func TestScopes(t *testing.T) {
 	scoped := login("project", "b")
 	code, msg = firstError(t, scoped.query(wiz.AuditLogEntries.Query, map[string]any{"first": 5}))
 	assert.Equal(t, "UNAUTHORIZED", code)
-	assert.Equal(t, "Access denied: audit logs are not available to project-scoped service accounts; your permissions: [admin:audit,read:issues,read:vulnerabilities]", msg)
+	assert.Equal(t, "Access denied: audit logs are not available to project-scoped service accounts; your permissions: [admin:audit,read:issues,read:vulnerabilities,read:cloud_configuration,read:detections]", msg)
 	snapshot := srv.Snapshot()
 	_, issues, findings := snapshot[auditCollection.logType], snapshot[issueCollection.logType], snapshot[findingCollection.logType]
 	inProject := func(n map[string]any) bool {

@@ -27,7 +27,7 @@ pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir"; }
 trap cleanup EXIT
 
-"$mockwiz" -addr 127.0.0.1:$port -audit 0 -issues 0 -findings "$n" -lookback 24h \
+"$mockwiz" -addr 127.0.0.1:$port -audit 0 -issues 0 -findings "$n" -configuration-findings 0 -detections 0 -lookback 24h \
   -client-id bench -client-secret bench-secret >"$dir/mock.log" 2>&1 &
 pids+=($!)
 until grep -qs listening "$dir/mock.log"; do sleep 0.5; done

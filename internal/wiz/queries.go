@@ -113,3 +113,117 @@ var VulnerabilityFindings = Connection{
   }
 }`,
 }
+
+// securitySubCategoryFields selects a framework entry with the ids Wiz
+// filters by and the names the records carry.
+const securitySubCategoryFields = `securitySubCategories { id externalId title category { id name framework { id name } } }`
+
+// ConfigurationFindings selects a cloud configuration finding with its rule,
+// resource, account, projects, framework mappings, ignore rules and evidence
+// (Wiz.CloudConfigurationFinding), and the connection's maxCountReached,
+// Wiz's word on whether a walk hit its result cap. The rule's opaPolicy, a
+// Rego program peers rarely read, is left out.
+var ConfigurationFindings = Connection{
+	Operation:   "CloudConfigurationFindingsPage",
+	ResponseKey: "configurationFindings",
+	Query: `query CloudConfigurationFindingsPage($first: Int, $after: String, $filterBy: ConfigurationFindingFilters) {
+  configurationFindings(first: $first, after: $after, filterBy: $filterBy) {
+    nodes {
+      id name targetExternalId targetObjectProviderUniqueId deleted
+      firstSeenAt analyzedAt updatedAt statusChangedAt
+      severity result status resolutionReason remediation source
+      note { text }
+      resource {
+        id providerId name nativeType type region cloudPlatform status
+        subscription { id name externalId cloudProvider }
+        projects { id name slug businessUnit riskProfile { businessImpact } }
+        tags { key value }
+      }
+      subscription { id name externalId cloudProvider }
+      rule {
+        id shortId graphId name description remediationInstructions serviceType
+        functionAsControl builtin risks threats
+        tags { key value }
+        ` + securitySubCategoryFields + `
+      }
+      ` + securitySubCategoryFields + `
+      ignoreRules { id name enabled expiredAt }
+      evidence { currentValue expectedValue configurationPath cloudConfigurationLink }
+    }
+    pageInfo { hasNextPage endCursor }
+    maxCountReached
+  }
+}`,
+}
+
+// detectionActorFields selects an actor of a detection: an IP address, a
+// user, a service account and what it acted as, or Wiz's UNKNOWN.
+const detectionActorFields = `id name externalId providerUniqueId type nativeType email userAgent MFA federated
+        friendlyName accessKeyId hasHighPrivileges hasAdminPrivileges hasHighKubernetesPrivileges
+        hasAdminKubernetesPrivileges inactiveInLast90Days
+        actingAs { id name type nativeType }
+        cloudAccount { id name externalId cloudProvider }`
+
+// detectionResourceFields selects a resource of a detection.
+const detectionResourceFields = `id name externalId providerUniqueId type nativeType region
+        cloudAccount { id name externalId cloudProvider }
+        kubernetesNamespace { id providerUniqueId name }
+        kubernetesCluster { id providerUniqueId name }`
+
+// Detections selects a Wiz Defend detection (Detections API v2) with its
+// threat, matched rule and its MITRE mapping, actors, resources, accounts and
+// the newest ten triggering events with the count of all of them
+// (Wiz.DefendDetection). totalCount is the name Sekoia and Cribl read;
+// Elastic reads totalCountV2, and which one Wiz keeps is not known.
+var Detections = Connection{
+	Operation:   "DetectionsTableV2",
+	ResponseKey: "detections",
+	Query: `query DetectionsTableV2($first: Int, $after: String, $filterBy: DetectionFilters) {
+  detections(first: $first, after: $after, filterBy: $filterBy) {
+    nodes {
+      id type origins severity description(format: MARKDOWN)
+      createdAt updatedAt startedAt endedAt
+      issue { id url dueAt resolutionReason projects { id name } notes { text } }
+      ruleMatch {
+        rule {
+          id name builtin sourceType origins
+          ` + securitySubCategoryFields + `
+        }
+      }
+      actors { ` + detectionActorFields + ` }
+      primaryActor { ` + detectionActorFields + ` }
+      resources { ` + detectionResourceFields + ` }
+      primaryResource { ` + detectionResourceFields + ` }
+      cloudAccounts { id name externalId cloudProvider linkedProjects { id name } }
+      cloudOrganizations { id name externalId cloudProvider }
+      triggeringEvents(first: 10) {
+        totalCount
+        nodes {
+          ... on CloudEvent {
+            id name description origin source category status cloudPlatform cloudProviderUrl timestamp
+            actor { id name type }
+            actorIP
+            actorIPMeta {
+              country autonomousSystemNumber autonomousSystemOrganization reputation
+              reputationDescription reputationSource relatedAttackGroupNames isForeign customIPRanges
+            }
+            resources { id name type }
+            rawAuditLogRecord commandLine
+            runtimeProgram { name }
+            parentRuntimeProgram { name }
+            extraDetails {
+              ... on CloudEventRuntimeDetails {
+                processTree {
+                  command path hash size executionTime runtimeProgramId userId userName
+                  container { id externalId name image { id externalId } }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}`,
+}

@@ -65,6 +65,11 @@ func TestConfigDefaults(t *testing.T) {
 			TimeFieldOption: logtype.TimeFieldOption{TimeField: "status_changed_at"}},
 		"vulnerability_findings": &logtype.VulnerabilityFindingsConfig{Stream: logtype.Stream{Enabled: true},
 			TimeFieldOption: logtype.TimeFieldOption{TimeField: "updated_at"}, Statuses: []string{"OPEN", "IN_PROGRESS", "RESOLVED", "REJECTED"}},
+		// Off: existing service accounts lack their scopes.
+		"configuration_findings": &logtype.ConfigurationFindingsConfig{
+			TimeFieldOption: logtype.TimeFieldOption{TimeField: "updated_at"}, Statuses: []string{"OPEN", "RESOLVED"}},
+		"detections": &logtype.DetectionsConfig{
+			TimeFieldOption: logtype.TimeFieldOption{TimeField: "updated_at"}, Types: []string{"GENERATED_THREAT", "MATCH_ONLY"}},
 	}
 	for _, lt := range logtype.All {
 		assert.Equal(t, defaults[lt.Key], cfg.logType(lt), lt.Key)
@@ -95,6 +100,8 @@ func TestConfigFull(t *testing.T) {
 	audit := cfg.logType(&logtype.Audit).(*logtype.AuditConfig)
 	issues := cfg.logType(&logtype.Issues).(*logtype.IssuesConfig)
 	findings := cfg.logType(&logtype.VulnerabilityFindings).(*logtype.VulnerabilityFindingsConfig)
+	configurationFindings := cfg.logType(&logtype.ConfigurationFindings).(*logtype.ConfigurationFindingsConfig)
+	detections := cfg.logType(&logtype.Detections).(*logtype.DetectionsConfig)
 	assert.False(t, audit.Enabled)
 	assert.Equal(t, 48*time.Hour, cfg.NoEventsTimeout)
 	assert.Equal(t, 10*time.Minute, cfg.AuthRetryInterval)
@@ -104,6 +111,14 @@ func TestConfigFull(t *testing.T) {
 	assert.Equal(t, "updated_at", issues.TimeField)
 	assert.Equal(t, "first_seen_at", findings.TimeField)
 	assert.Equal(t, []string{"OPEN", "RESOLVED"}, findings.Statuses)
+	assert.True(t, configurationFindings.Enabled)
+	assert.Equal(t, "analyzed_at", configurationFindings.TimeField)
+	assert.Equal(t, []string{"OPEN", "IN_PROGRESS", "RESOLVED", "REJECTED"}, configurationFindings.Statuses)
+	assert.Equal(t, []string{"HIGH", "CRITICAL"}, configurationFindings.Severities)
+	assert.True(t, detections.Enabled)
+	assert.Equal(t, "created_at", detections.TimeField)
+	assert.Equal(t, []string{"MATCH_ONLY"}, detections.Types)
+	assert.Equal(t, []string{"CRITICAL"}, detections.Severities)
 }
 
 func TestConfigAudience(t *testing.T) {
@@ -149,12 +164,17 @@ func TestConfigErrors(t *testing.T) {
 			"auth_retry_interval must be positive",
 		}},
 		{"bad_rate", []string{"requests_per_second must be positive"}},
-		{"no_streams", []string{"no stream is enabled: set enabled: true under at least one of audit, issues or vulnerability_findings"}},
+		{"no_streams", []string{"no stream is enabled: set enabled: true under at least one of audit, issues, vulnerability_findings, configuration_findings or detections"}},
 		{"bad_streams", []string{
 			"project_ids[0] is empty",
 			`issues.time_field "first_seen_at" is not supported: use status_changed_at, updated_at or created_at`,
 			`vulnerability_findings.time_field "created_at" is not supported: use updated_at or first_seen_at`,
 			`vulnerability_findings.statuses: "FIXED" is not a status`,
+			`configuration_findings.time_field "last_seen_at" is not supported: use updated_at, analyzed_at or first_seen_at`,
+			`configuration_findings.severities: "INFORMATIONAL" is not a severity: use NONE, LOW, MEDIUM, HIGH, CRITICAL`,
+			"configuration_findings.statuses must not be empty",
+			`detections.types: "THREAT" is not a detection type: use GENERATED_THREAT, MATCH_ONLY`,
+			`detections.severities: "NONE" is not a severity: use INFORMATIONAL, LOW, MEDIUM, HIGH, CRITICAL`,
 		}},
 		{"unknown_key", []string{"pol_interval"}},
 	}

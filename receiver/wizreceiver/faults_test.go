@@ -38,10 +38,11 @@ func repeat(f mockwiz.Fault, n int) []mockwiz.Fault {
 	return out
 }
 
-// Each fault, injected while the receiver walks several pages of all three
-// log types, costs nothing: every record arrives exactly once. The streams
-// are polled directly, one after another: the collector's goroutines add
-// nothing to what a fault does to a poll.
+// Each fault, injected while the receiver walks several pages of the three
+// default log types (of all five in the random mix), costs nothing: every
+// record arrives exactly once. The streams are polled directly, one after
+// another: the collector's goroutines add nothing to what a fault does to a
+// poll.
 func TestFaultsLoseAndRepeatNothing(t *testing.T) {
 	inOneSecond := time.Now().Add(time.Second).UTC().Format(http.TimeFormat)
 	tests := []struct {
@@ -49,6 +50,8 @@ func TestFaultsLoseAndRepeatNothing(t *testing.T) {
 		opts   mockwiz.Options
 		inject func(srv *mockwiz.Server)
 		check  func(t *testing.T, srv *mockwiz.Server)
+		// optIn also polls the log types that are off by default.
+		optIn bool
 	}{
 		{name: "429 with Retry-After in seconds", inject: func(srv *mockwiz.Server) {
 			srv.InjectGraphQLFaults(mockwiz.Fault{Status: 429, RetryAfter: "1"}, mockwiz.Fault{Status: 429, RetryAfter: "1"})
@@ -78,17 +81,24 @@ func TestFaultsLoseAndRepeatNothing(t *testing.T) {
 			srv.InjectGraphQLFaults(mockwiz.Fault{Latency: time.Millisecond}, mockwiz.Fault{Latency: time.Millisecond},
 				mockwiz.Fault{Latency: time.Millisecond}, mockwiz.Fault{RepeatCursor: true}, mockwiz.Fault{RepeatCursor: true})
 		}},
-		{name: "random mix", inject: func(srv *mockwiz.Server) { srv.SetFaultRate(0.2, 11) }},
+		{name: "random mix", inject: func(srv *mockwiz.Server) { srv.SetFaultRate(0.2, 11) }, optIn: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			opts := tt.opts
-			opts.Dataset = smallDataset(90, 50, 70)
+			counts := map[string]int{logtype.Audit.Name: 90, logtype.Issues.Name: 50, logtype.VulnerabilityFindings.Name: 70}
+			if tt.optIn {
+				counts[logtype.ConfigurationFindings.Name], counts[logtype.Detections.Name] = 60, 60
+			}
+			opts.Dataset = datasetOf(42, counts)
 			srv, url := newMock(t, opts)
 			if tt.inject != nil {
 				tt.inject(srv)
 			}
 			cfg := testConfig(url)
+			if tt.optIn {
+				enableOptIn(cfg, logtype.Audit.Key, logtype.Issues.Key, logtype.VulnerabilityFindings.Key)
+			}
 			cfg.PageSize = 15
 			cfg.RequestsPerSecond = 40
 			sink := &consumertest.LogsSink{}

@@ -27,7 +27,7 @@ func main() {
 	tokenLifetime := flag.Duration("token-lifetime", time.Hour, "access token lifetime")
 	faultRate := flag.Float64("fault-rate", 0, "fraction of /graphql requests that fail with a random fault")
 	seed := flag.Int64("seed", 1, "random seed for data and faults")
-	live := flag.Duration("live", 0, "if > 0, add an audit entry, change an issue and re-detect a finding at this interval")
+	live := flag.Duration("live", 0, "if > 0, add an audit entry, change an issue and a configuration finding, re-detect a finding and update a detection at this interval")
 	flag.Parse()
 
 	now := time.Now()
@@ -86,6 +86,14 @@ func mutate(ctx context.Context, srv *mockwiz.Server, every time.Duration, seed 
 			}
 			if len(findings) > 0 {
 				srv.RedetectFinding(findings[rng.IntN(len(findings))]["id"].(string), now)
+			}
+			configurationFindings, detections := snapshot["Wiz.CloudConfigurationFinding"], snapshot["Wiz.DefendDetection"]
+			if len(configurationFindings) > 0 {
+				id := configurationFindings[rng.IntN(len(configurationFindings))]["id"].(string)
+				srv.ChangeConfigurationFindingStatus(id, statuses[rng.IntN(len(statuses))], now)
+			}
+			if len(detections) > 0 {
+				srv.UpdateDetection(detections[rng.IntN(len(detections))]["id"].(string), now)
 			}
 		}
 	}
