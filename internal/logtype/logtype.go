@@ -58,9 +58,8 @@ type LogType struct {
 	// Wiz nests it; empty when Wiz has no project filter for the log type.
 	ProjectFilter string
 	// ProjectFilterOne marks a project filter that takes one project id (a
-	// String) where others take a list: one configured id is sent as
-	// itself. Several are sent as the list, which Wiz refuses at the
-	// stream's connection check: that stream stops, the others go on.
+	// String) where others take a list: the one configured id is sent as
+	// itself, and Validate refuses several.
 	ProjectFilterOne bool
 	// DeniedToProjectScoped marks a query Wiz refuses to project-scoped
 	// service accounts.
@@ -189,9 +188,9 @@ func setPath(filter map[string]any, path []string, value any) {
 	filter[path[len(path)-1]] = value
 }
 
-// Validate checks cfg, the log type's section; every error names the
-// option by its full key.
-func (lt *LogType) Validate(cfg Config) error {
+// Validate checks cfg, the log type's section, with the receiver's
+// project_ids; every error names the option by its full key.
+func (lt *LogType) Validate(cfg Config, projectIDs []string) error {
 	var errs []error
 	if d := cfg.Settings().NoEventsTimeout; d != nil && *d < 0 {
 		errs = append(errs, fmt.Errorf("no_events_timeout must not be negative, got %s: use 0 to disable the alert", *d))
@@ -213,6 +212,11 @@ func (lt *LogType) Validate(cfg Config) error {
 		for _, e := range split(err) {
 			named = append(named, fmt.Errorf("%s.%w", lt.Key, e))
 		}
+	}
+	if lt.ProjectFilterOne && cfg.Settings().Enabled && len(projectIDs) > 1 {
+		named = append(named, fmt.Errorf("project_ids lists %d projects, but Wiz filters %s by one: "+
+			"list one project, or run a wiz receiver per project (wiz/<name>) with %s enabled in each, or set %s.enabled: false",
+			len(projectIDs), lt.Noun, lt.Key, lt.Key))
 	}
 	return errors.Join(named...)
 }

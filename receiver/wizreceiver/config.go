@@ -116,7 +116,7 @@ func (c *Config) Validate() error {
 	enabled := false
 	for _, lt := range logtype.All {
 		section := c.logType(lt)
-		errs = append(errs, lt.Validate(section))
+		errs = append(errs, lt.Validate(section, c.ProjectIDs))
 		enabled = enabled || section.Settings().Enabled
 	}
 	if !enabled {

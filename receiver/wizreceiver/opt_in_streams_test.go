@@ -15,7 +15,6 @@ import (
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
-	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 )
 
@@ -100,9 +99,9 @@ func TestOptInStreamsWithoutTheirScopes(t *testing.T) {
 	wiztest.RequireExactlyOnce(t, want, wiztest.Received(sink))
 }
 
-// project_ids restricts both; Wiz's detection filter takes one project id,
-// so with two the detections stream stops at Wiz's refusal, and the
-// configuration findings stream reads both projects.
+// project_ids restricts both. Wiz's detection filter takes one project id,
+// so a config with two and detections enabled fails at start, naming the
+// fix; configuration findings read both projects.
 func TestOptInStreamsProjectFilters(t *testing.T) {
 	ds := optInDataset(60)
 	for _, projects := range [][]string{ds.Projects[:1], ds.Projects[:2]} {
@@ -110,32 +109,27 @@ func TestOptInStreamsProjectFilters(t *testing.T) {
 		cfg := testConfig(url)
 		cfg.ProjectIDs = projects
 		enableOptIn(cfg)
+		if len(projects) > 1 {
+			require.ErrorContains(t, cfg.Validate(), "project_ids lists 2 projects, but Wiz filters detections by one: "+
+				"list one project, or run a wiz receiver per project (wiz/<name>) with detections enabled in each, or set detections.enabled: false")
+			enableOnly(cfg, logtype.ConfigurationFindings.Key)
+		}
+		require.NoError(t, cfg.Validate())
 		sink := &consumertest.LogsSink{}
 		rcv, err := newWizReceiver(receivertestSettings(), cfg, sink)
 		require.NoError(t, err)
 		streams, _ := buildStreams(t, rcv, componenttest.NewNopHost())
-		findings, detections := streams[0], streams[1]
-		require.Equal(t, logtype.Detections.Key, detections.logType.Key)
 
 		want := wiztest.UIDs{}
 		wiztest.EachExpected(t, srv, func(typ, uid string, node map[string]any) {
 			path := map[string]string{logtype.ConfigurationFindings.Name: "resource.projects", logtype.Detections.Name: "cloudAccounts.linkedProjects"}[typ]
-			if inProjects(node, path, projects) {
+			if cfg.logType(logtype.ByName(typ)).Settings().Enabled && inProjects(node, path, projects) {
 				want[typ] = append(want[typ], uid)
 			}
 		})
 		require.NotEmpty(t, want[logtype.ConfigurationFindings.Name])
-		require.NotEmpty(t, want[logtype.Detections.Name])
-		if len(projects) == 1 {
-			pollUntil(t, streams, 3, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) })
-			wiztest.RequireExactlyOnce(t, want, wiztest.Received(sink))
-			continue
-		}
-		err = detections.checkConnection(context.Background())
-		var refused *wiz.QueryError
-		require.ErrorAs(t, err, &refused, "Wiz refuses a list where its filter takes one project id")
-		delete(want, logtype.Detections.Name)
-		pollUntil(t, []*stream{findings}, 3, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) })
+		require.Equal(t, len(projects) == 1, len(want[logtype.Detections.Name]) > 0)
+		pollUntil(t, streams, 3, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) })
 		wiztest.RequireExactlyOnce(t, want, wiztest.Received(sink))
 	}
 }
