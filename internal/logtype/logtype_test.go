@@ -19,7 +19,7 @@ func filterJSON(t *testing.T, lt *LogType, cfg Config, projectIDs ...string) str
 func TestConfigurationFindingsPoll(t *testing.T) {
 	cfg := ConfigurationFindings.NewConfig().(*ConfigurationFindingsConfig)
 	assert.False(t, cfg.Enabled, "opt-in: existing service accounts lack the scope")
-	require.NoError(t, ConfigurationFindings.Validate(cfg))
+	require.NoError(t, ConfigurationFindings.Validate(cfg, nil))
 	assert.JSONEq(t, `{"status":["OPEN","RESOLVED"]}`, filterJSON(t, &ConfigurationFindings, cfg), "every severity: none sent")
 	assert.JSONEq(t, `{"status":["OPEN","RESOLVED"],"resource":{"projectId":["p1","p2"]}}`, filterJSON(t, &ConfigurationFindings, cfg, "p1", "p2"),
 		"the project filter is nested")
@@ -33,7 +33,7 @@ func TestConfigurationFindingsPoll(t *testing.T) {
 func TestDetectionsPoll(t *testing.T) {
 	cfg := Detections.NewConfig().(*DetectionsConfig)
 	assert.False(t, cfg.Enabled, "opt-in: existing service accounts lack the scope")
-	require.NoError(t, Detections.Validate(cfg))
+	require.NoError(t, Detections.Validate(cfg, nil))
 	// Both types, always: with any filter and no type, Wiz keeps only
 	// GENERATED_THREAT.
 	assert.JSONEq(t, `{"type":{"equals":["GENERATED_THREAT","MATCH_ONLY"]}}`, filterJSON(t, &Detections, cfg))
@@ -51,15 +51,15 @@ func TestDetectionsPoll(t *testing.T) {
 // options are wrong.
 func TestValidateNamesEveryOption(t *testing.T) {
 	cfg := &DetectionsConfig{TimeFieldOption: TimeFieldOption{TimeField: "started_at"}, Types: []string{"THREAT"}, Severities: []string{"SEVERE"}}
-	err := Detections.Validate(cfg)
+	err := Detections.Validate(cfg, nil)
 	require.Error(t, err)
 	assert.Equal(t, `detections.time_field "started_at" is not supported: use updated_at or created_at
 detections.types: "THREAT" is not a detection type: use GENERATED_THREAT, MATCH_ONLY
 detections.severities: "SEVERE" is not a severity: use INFORMATIONAL, LOW, MEDIUM, HIGH, CRITICAL`, err.Error())
 
 	findings := &ConfigurationFindingsConfig{TimeFieldOption: TimeFieldOption{TimeField: "updated_at"}, Statuses: []string{}, Severities: []string{"INFORMATIONAL"}}
-	assert.EqualError(t, ConfigurationFindings.Validate(findings), `configuration_findings.statuses must not be empty: list some of OPEN, IN_PROGRESS, RESOLVED, REJECTED, or remove it for the default
+	assert.EqualError(t, ConfigurationFindings.Validate(findings, nil), `configuration_findings.statuses must not be empty: list some of OPEN, IN_PROGRESS, RESOLVED, REJECTED, or remove it for the default
 configuration_findings.severities: "INFORMATIONAL" is not a severity: use NONE, LOW, MEDIUM, HIGH, CRITICAL`)
-	assert.EqualError(t, Detections.Validate(&DetectionsConfig{TimeFieldOption: TimeFieldOption{TimeField: "updated_at"}}),
+	assert.EqualError(t, Detections.Validate(&DetectionsConfig{TimeFieldOption: TimeFieldOption{TimeField: "updated_at"}}, nil),
 		"detections.types must not be empty: list some of GENERATED_THREAT, MATCH_ONLY, or remove it for the default")
 }
