@@ -84,7 +84,7 @@ func TestConfigFull(t *testing.T) {
 	storageID := component.MustNewIDWithName("file_storage", "wiz")
 	assert.Equal(t, "https://api.eu2.app.wiz.io/graphql", cfg.graphQLURL(), "a URL without a path gets /graphql")
 	assert.Equal(t, "wiz-api", cfg.audience())
-	assert.Equal(t, []string{"project-a", "project-b"}, cfg.ProjectIDs)
+	assert.Equal(t, []string{"project-a"}, cfg.ProjectIDs)
 	assert.Equal(t, time.Minute, cfg.PollInterval)
 	assert.Equal(t, 168*time.Hour, cfg.InitialLookback)
 	assert.Equal(t, 2*time.Minute, cfg.Overlap)
@@ -165,6 +165,7 @@ func TestConfigErrors(t *testing.T) {
 		}},
 		{"bad_rate", []string{"requests_per_second must be positive"}},
 		{"no_streams", []string{"no stream is enabled: set enabled: true under at least one of audit, issues, vulnerability_findings, configuration_findings or detections"}},
+		{"detections_projects", []string{"project_ids lists 2 projects, but Wiz filters detections by one"}},
 		{"bad_streams", []string{
 			"project_ids[0] is empty",
 			`issues.time_field "first_seen_at" is not supported: use status_changed_at, updated_at or created_at`,
