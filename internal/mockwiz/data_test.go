@@ -85,10 +85,31 @@ func TestMutationsAndHiding(t *testing.T) {
 	assert.Equal(t, formatTime(at), issuesNow[0]["resolvedAt"])
 	assert.Equal(t, "RESOLVED", issuesNow[0]["status"])
 
-	fid := findings[0]["id"].(string)
-	e.srv.RedetectFinding(fid, at)
+	// A re-detection moves lastDetectedAt; updatedAt moves only when it
+	// reopens a resolved finding.
+	var open, resolved string
+	for _, f := range findings {
+		switch f["status"] {
+		case "OPEN":
+			open = f["id"].(string)
+		case "RESOLVED":
+			resolved = f["id"].(string)
+		}
+	}
+	require.NotEmpty(t, open)
+	require.NotEmpty(t, resolved)
+	e.srv.RedetectFinding(open, at)
+	e.srv.RedetectFinding(resolved, at)
 	updated := map[string]any{"updatedAt": map[string]any{"after": formatTime(at.Add(-time.Microsecond))}}
-	assert.Equal(t, []string{fid}, e.walk(wiz.VulnerabilityFindings.Query, "vulnerabilityFindings", 10, updated, nil))
+	assert.Equal(t, []string{resolved}, e.walk(wiz.VulnerabilityFindings.Query, "vulnerabilityFindings", 10, updated, nil))
+	for _, f := range e.srv.Snapshot()[findingCollection.logType] {
+		if f["id"] == open || f["id"] == resolved {
+			assert.Equal(t, formatTime(at), f["lastDetectedAt"])
+		}
+		if f["id"] == resolved {
+			assert.Equal(t, "OPEN", f["status"])
+		}
+	}
 
 	hidden := audit[0]["id"].(string)
 	e.srv.HideUntil(hidden, testEnd.Add(time.Minute))

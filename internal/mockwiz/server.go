@@ -382,9 +382,12 @@ func (s *Server) RedetectFinding(id string, at time.Time) {
 		return
 	}
 	ts := formatTime(at)
-	n["lastDetectedAt"], n["updatedAt"] = ts, ts
+	// A re-detection moves lastDetectedAt; only the reopening of a
+	// resolved finding, a status change, moves updatedAt too (Wiz's
+	// vulnerability findings tutorial).
+	n["lastDetectedAt"] = ts
 	if n["status"] == "RESOLVED" {
-		n["status"], n["resolvedAt"], n["resolutionReason"] = "OPEN", nil, nil
+		n["status"], n["resolvedAt"], n["resolutionReason"], n["updatedAt"] = "OPEN", nil, nil, ts
 	}
 }
 

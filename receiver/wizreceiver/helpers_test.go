@@ -68,6 +68,17 @@ func datasetOf(seed int64, counts map[string]int) *mockwiz.Dataset {
 	return mockwiz.GenerateDataset(mockwiz.DatasetOptions{Seed: seed, Start: end.Add(-12 * time.Hour), End: end, Counts: counts})
 }
 
+// withStatus is the nodes whose status is status.
+func withStatus(nodes []map[string]any, status string) []map[string]any {
+	var out []map[string]any
+	for _, n := range nodes {
+		if n["status"] == status {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // enableOnly enables the log types with the given keys and disables the
 // others.
 func enableOnly(cfg *Config, keys ...string) {

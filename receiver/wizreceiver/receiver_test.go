@@ -62,7 +62,7 @@ func TestReceiverDeliversAllStreamsExactlyOnce(t *testing.T) {
 // New entries, issue status changes and finding re-detections are picked
 // up by later polls as new records.
 func TestReceiverPicksUpChanges(t *testing.T) {
-	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(20, 10, 10)})
+	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(20, 10, 30)})
 	sink := &consumertest.LogsSink{}
 	startReceiver(t, testConfig(url), sink, componenttest.NewNopHost(), nil)
 
@@ -75,8 +75,10 @@ func TestReceiverPicksUpChanges(t *testing.T) {
 	srv.AddAuditEntries(3, now)
 	issueID := issues[0]["id"].(string)
 	srv.ChangeIssueStatus(issueID, "RESOLVED", now)
-	findingID := findings[0]["id"].(string)
-	srv.RedetectFinding(findingID, now)
+	// A resolved finding seen again reopens, which moves its updatedAt.
+	resolved := withStatus(findings, "RESOLVED")
+	require.NotEmpty(t, resolved)
+	srv.RedetectFinding(resolved[0]["id"].(string), now)
 
 	all := wiztest.Expected(t, srv)
 	require.Eventually(t, func() bool { return wiztest.AllArrived(all, wiztest.Received(sink)) }, 10*time.Second, 20*time.Millisecond)
