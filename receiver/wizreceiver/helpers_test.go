@@ -3,6 +3,7 @@ package wizreceiver
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -196,4 +197,27 @@ func pollUntil(t *testing.T, streams []*stream, rounds int, done func() bool) {
 
 func receivertestSettings() receiver.Settings {
 	return receivertest.NewNopSettings(metadata.Type)
+}
+
+// inProjects reports whether the node's projects at path, a dotted path
+// through objects and lists of them, include any of ids.
+func inProjects(node map[string]any, path string, ids []string) bool {
+	values := []any{node}
+	for _, key := range strings.Split(path, ".") {
+		var next []any
+		for _, v := range values {
+			m, _ := v.(map[string]any)
+			switch x := m[key].(type) {
+			case []any:
+				next = append(next, x...)
+			case map[string]any:
+				next = append(next, x)
+			}
+		}
+		values = next
+	}
+	return slices.ContainsFunc(values, func(p any) bool {
+		id, _ := p.(map[string]any)["id"].(string)
+		return slices.Contains(ids, id)
+	})
 }

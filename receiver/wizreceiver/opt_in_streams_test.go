@@ -2,7 +2,6 @@ package wizreceiver
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -132,29 +131,6 @@ func TestOptInStreamsProjectFilters(t *testing.T) {
 		pollUntil(t, streams, 3, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) })
 		wiztest.RequireExactlyOnce(t, want, wiztest.Received(sink))
 	}
-}
-
-// inProjects reports whether the node's projects at path, a dotted path
-// through objects and lists of them, include any of ids.
-func inProjects(node map[string]any, path string, ids []string) bool {
-	values := []any{node}
-	for _, key := range strings.Split(path, ".") {
-		var next []any
-		for _, v := range values {
-			m, _ := v.(map[string]any)
-			switch x := m[key].(type) {
-			case []any:
-				next = append(next, x...)
-			case map[string]any:
-				next = append(next, x)
-			}
-		}
-		values = next
-	}
-	return slices.ContainsFunc(values, func(p any) bool {
-		id, _ := p.(map[string]any)["id"].(string)
-		return slices.Contains(ids, id)
-	})
 }
 
 // Configuration findings reach Wiz's result cap (50 here, 10,000 in Wiz):

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,7 +18,6 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 )
@@ -84,10 +82,12 @@ func TestProjectScopedAccount(t *testing.T) {
 	sink := &consumertest.LogsSink{}
 	startReceiver(t, cfg, sink, host, nil)
 
-	want := wiztest.Expected(t, srv)
-	delete(want, "Wiz.Audit")
-	want["Wiz.Issues"] = inProject(srv, want["Wiz.Issues"], "issues", ds.Projects[0])
-	want["Wiz.VulnerabilityFinding"] = inProject(srv, want["Wiz.VulnerabilityFinding"], "findings", ds.Projects[0])
+	want := wiztest.UIDs{}
+	wiztest.EachExpected(t, srv, func(typ, uid string, node map[string]any) {
+		if typ != "Wiz.Audit" && inProjects(node, "projects", ds.Projects[:1]) {
+			want[typ] = append(want[typ], uid)
+		}
+	})
 	require.NotEmpty(t, want["Wiz.Issues"])
 	require.NotEmpty(t, want["Wiz.VulnerabilityFinding"])
 	require.Eventually(t, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) }, 10*time.Second, 20*time.Millisecond)
@@ -120,32 +120,6 @@ func TestProjectScopedAccount(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 1, audits)
-}
-
-// inProject keeps the uids whose node belongs to project.
-func inProject(srv *mockwiz.Server, uids []string, kind, project string) []string {
-	snapshot := srv.Snapshot()
-	issues, findings := snapshot[logtype.Issues.Name], snapshot[logtype.VulnerabilityFindings.Name]
-	nodes := issues
-	if kind == "findings" {
-		nodes = findings
-	}
-	member := map[string]bool{}
-	for _, n := range nodes {
-		projects, _ := n["projects"].([]any)
-		for _, p := range projects {
-			if pm, _ := p.(map[string]any); pm["id"] == project {
-				member[n["id"].(string)] = true
-			}
-		}
-	}
-	var out []string
-	for _, uid := range uids {
-		if member[strings.SplitN(uid, "@", 2)[0]] {
-			out = append(out, uid)
-		}
-	}
-	return out
 }
 
 // A missing scope stops only the stream that needs it, naming the scope.
