@@ -2,6 +2,7 @@ package logtype
 
 import (
 	"errors"
+	"slices"
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
@@ -35,7 +36,7 @@ var Detections = LogType{
 	NewConfig: func() Config {
 		return &DetectionsConfig{
 			TimeFieldOption: TimeFieldOption{TimeField: "updated_at"},
-			Types:           []string{"GENERATED_THREAT", "MATCH_ONLY"},
+			Types:           slices.Clone(detectionTypes),
 		}
 	},
 	NewMapper: func(tf TimeField) mapping.Mapper { return mapping.Detection{TimeField: tf.Node} },
