@@ -58,6 +58,9 @@ type Pushed struct {
 	ID string
 	// UID is the record's log.record.uid.
 	UID string
+	// TriggerSource is the payload's trigger.source as sent, "" when it
+	// has none.
+	TriggerSource string
 }
 
 // MapPushed decodes payload, which must be one JSON object and nothing
@@ -77,7 +80,7 @@ func MapPushed(payload []byte, types []*PushedType, observed time.Time, lr plog.
 		return Pushed{}, err
 	}
 	typ := Classify(view, types)
-	p := Pushed{Type: typ, ID: text(view, typ.ID), UID: PayloadUID(payload)}
+	p := Pushed{Type: typ, ID: text(view, typ.ID), UID: PayloadUID(payload), TriggerSource: text(view, "trigger.source")}
 
 	ts := observed
 	for _, field := range typ.TimeFields {
