@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -24,9 +25,30 @@ import (
 type otlpBackend struct {
 	mu   sync.Mutex
 	uids wiztest.Counts
+	// refusals is how many exports to answer 503 before accepting again,
+	// as a backend that is down for a while.
+	refusals int
+	// gate, when not nil, holds every export until it is closed; held
+	// counts the exports held so far.
+	gate chan struct{}
+	held atomic.Int32
 }
 
 func (b *otlpBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if b.gate != nil {
+		b.held.Add(1)
+		<-b.gate
+	}
+	b.mu.Lock()
+	refuse := b.refusals > 0
+	if refuse {
+		b.refusals--
+	}
+	b.mu.Unlock()
+	if refuse {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
 	var in io.Reader = r.Body
 	switch r.Header.Get("Content-Encoding") {
 	case "":
