@@ -81,7 +81,8 @@ generate:
 clean:
 	rm -rf $(BUILD_DIR)
 
-## bench: the benchmark table, then backfills through the built collector;
-## prints them and writes docs/performance.md (about 5 minutes with the build)
+## bench: the benchmark table, then backfills and the webhook under load
+## through the built collector; prints them and writes docs/performance.md
+## (about 7 minutes with the build)
 bench: otelcol mockwiz
 	GO=$(GO) BENCH_CMD="make bench" ./internal/scripts/bench.sh $(OTELCOL) $(MOCKWIZ)
