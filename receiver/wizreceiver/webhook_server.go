@@ -69,7 +69,11 @@ func (s *webhookServer) start(ctx context.Context, host component.Host, status *
 	endpoint := s.cfg.NetAddr.Endpoint
 	ln, err := s.cfg.ToListener(ctx)
 	if err != nil {
-		err = fmt.Errorf("webhook cannot listen on %s: %w; free the port or set webhook.endpoint to another address", endpoint, err)
+		if _, bind := errors.AsType[*net.OpError](err); bind {
+			err = fmt.Errorf("webhook cannot listen on %s: %w; free the port or set webhook.endpoint to another address", endpoint, err)
+		} else {
+			err = fmt.Errorf("webhook.tls: %w; check the certificate, key and CA files", err)
+		}
 		status.report(webhookStatus, err, true)
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -594,4 +595,26 @@ func threatID(t *testing.T, payload []byte) string {
 	require.NoError(t, json.Unmarshal(payload, &p))
 	require.NotEmpty(t, p.Threat.ID)
 	return p.Threat.ID
+}
+
+// TLS files that cannot be loaded fail the start with an error naming
+// webhook.tls, not the port.
+func TestWebhookBadTLSFiles(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	enableOnly(cfg)
+	cfg.Webhook.Enabled = true
+	cfg.Webhook.NetAddr.Endpoint = "127.0.0.1:0"
+	tls := configtls.NewDefaultServerConfig()
+	tls.CertFile, tls.KeyFile = filepath.Join(t.TempDir(), "missing.pem"), filepath.Join(t.TempDir(), "missing-key.pem")
+	cfg.Webhook.TLS = configoptional.Some(tls)
+	rcv, err := NewFactory().CreateLogs(context.Background(), metadatatest.NewSettings(componenttest.NewTelemetry()), cfg, consumertest.NewNop())
+	require.NoError(t, err)
+	host := &statusHost{Host: componenttest.NewNopHost()}
+	err = rcv.Start(context.Background(), host)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "webhook.tls: ")
+	assert.Contains(t, err.Error(), "missing.pem")
+	assert.NotContains(t, err.Error(), "free the port")
+	assert.Equal(t, componentstatus.StatusPermanentError, host.last().Status())
+	require.NoError(t, rcv.Shutdown(context.Background()))
 }
