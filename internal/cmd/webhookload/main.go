@@ -40,7 +40,9 @@ func main() {
 	flag.StringVar(&o.otelcol, "otelcol", "_build/otelcol-wiz", "the built collector")
 	flag.StringVar(&o.config, "config", "testdata/bench/webhook.yaml", "the collector's configuration")
 	flag.IntVar(&o.rate, "rate", 1000, "requests per second of the steady phase")
-	flag.DurationVar(&o.warmup, "warmup", 5*time.Second, "unmeasured load before the steady phase")
+	// Long enough for the collector's heap to reach its size under the
+	// load, so that the steady phase's RSS shows growth, not the ramp.
+	flag.DurationVar(&o.warmup, "warmup", 15*time.Second, "unmeasured load before the steady phase")
 	flag.DurationVar(&o.duration, "duration", 60*time.Second, "length of the steady phase")
 	flag.IntVar(&o.floodFactor, "flood-factor", 10, "the flood's rate, in multiples of -rate")
 	flag.DurationVar(&o.floodDuration, "flood-duration", 10*time.Second, "length of the flood")

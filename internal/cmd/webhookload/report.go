@@ -26,7 +26,7 @@ func report(size int, steady, flood result, b *backend, afterFlood int, exitErr 
 	sDelivered, sLost, sRepeated, sUnexpected := steady.delivery(b)
 	line(w, steady, sDelivered, sLost, sRepeated, sUnexpected)
 	first, last := average(steady.rss, 10, false), average(steady.rss, 10, true)
-	fmt.Fprintf(w, "%8s collector RSS every 10 s: %s MB; peak (VmHWM) %.1f MB\n", "", rssSeries(steady.rss), mb(steady.peak))
+	fmt.Fprintf(w, "%8s collector RSS every 10 s: %s MB; peak since its start (VmHWM) %.1f MB\n", "", rssSeries(steady.rss), mb(steady.peak))
 	fDelivered, fLost, fRepeated, fUnexpected := flood.delivery(b)
 	line(w, flood, fDelivered, fLost, fRepeated, fUnexpected)
 	fmt.Fprintf(w, "%8s collector peak RSS %.1f MB; after the flood it answered %s and %s\n", "", mb(flood.peak), statusText(afterFlood), exitText(exitErr))
