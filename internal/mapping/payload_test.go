@@ -23,7 +23,11 @@ import (
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
 )
 
-var updatePushed = flag.Bool("update-pushed", false, "rewrite the pushed golden files in testdata")
+// update is mapping_test.go's -update flag: `go test -run Golden -update`
+// rewrites these golden files too.
+func update() bool {
+	return flag.Lookup("update").Value.(flag.Getter).Get().(bool)
+}
 
 // sent is when the sample payloads happened, observed when they arrived.
 var (
@@ -65,7 +69,7 @@ func TestPushedGolden(t *testing.T) {
 			lr, _ := mapPushed(t, payload)
 			lr.CopyTo(logs.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty())
 			path := filepath.Join("testdata", name+"_expected.yaml")
-			if *updatePushed {
+			if update() {
 				require.NoError(t, golden.WriteLogs(t, path, logs))
 			}
 			expected, err := golden.ReadLogs(path)
