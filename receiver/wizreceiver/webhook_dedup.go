@@ -6,9 +6,10 @@ import (
 	"time"
 )
 
-// maxRecentBodies bounds the bodies the webhook remembers: about 5 MB. At a
-// sustained rate above maxRecentBodies per dedup_window the oldest are
-// forgotten early, so the window is shorter, but memory stays flat.
+// maxRecentBodies bounds the bodies the webhook remembers: a few MB,
+// allocated when it starts. At a sustained rate above maxRecentBodies per
+// dedup_window the oldest are forgotten early, so the window is shorter,
+// but memory stays flat.
 const maxRecentBodies = 65536
 
 // bodyHash identifies a request body: half a SHA-256, ample for telling
@@ -38,17 +39,17 @@ const (
 // that an identical re-delivery is acknowledged but not emitted twice. A
 // body is remembered only once the next consumer accepted it: until then it
 // is claimed, and an identical request meanwhile is turned away rather than
-// emitted beside it.
+// emitted beside it. Its memory is allocated whole at the start, for limit
+// bodies, so it stays flat however many pass.
 type recentBodies struct {
 	window time.Duration
-	limit  int
 
 	mu       sync.Mutex
 	accepted map[bodyHash]int64 // acceptance time, Unix nanoseconds
-	// order holds the accepted bodies oldest first, from head on.
-	order   []acceptedBody
-	head    int
-	claimed map[bodyHash]struct{}
+	// ring holds the accepted bodies oldest first: n of them from start.
+	ring     []acceptedBody
+	start, n int
+	claimed  map[bodyHash]struct{}
 }
 
 type acceptedBody struct {
@@ -57,7 +58,12 @@ type acceptedBody struct {
 }
 
 func newRecentBodies(window time.Duration, limit int) *recentBodies {
-	return &recentBodies{window: window, limit: limit, accepted: map[bodyHash]int64{}, claimed: map[bodyHash]struct{}{}}
+	return &recentBodies{
+		window:   window,
+		accepted: make(map[bodyHash]int64, limit),
+		ring:     make([]acceptedBody, limit),
+		claimed:  map[bodyHash]struct{}{},
+	}
 }
 
 // claim checks h at now and, when it is new, claims it.
@@ -75,7 +81,8 @@ func (r *recentBodies) claim(h bodyHash, now time.Time) claim {
 	return claimed
 }
 
-// release ends h's claim; an accepted body is remembered from now on.
+// release ends h's claim; an accepted body is remembered from now on, in
+// place of the oldest when the ring is full.
 func (r *recentBodies) release(h bodyHash, accepted bool, now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -83,28 +90,24 @@ func (r *recentBodies) release(h bodyHash, accepted bool, now time.Time) {
 	if !accepted {
 		return
 	}
-	if len(r.accepted) >= r.limit {
+	if r.n == len(r.ring) {
 		r.forgetOldest()
 	}
 	at := now.UnixNano()
 	r.accepted[h] = at
-	r.order = append(r.order, acceptedBody{hash: h, at: at})
+	r.ring[(r.start+r.n)%len(r.ring)] = acceptedBody{hash: h, at: at}
+	r.n++
 }
 
 // expire forgets the bodies accepted a window or more before now.
 func (r *recentBodies) expire(now int64) {
-	for r.head < len(r.order) && now-r.order[r.head].at >= int64(r.window) {
+	for r.n > 0 && now-r.ring[r.start].at >= int64(r.window) {
 		r.forgetOldest()
 	}
 }
 
 func (r *recentBodies) forgetOldest() {
-	delete(r.accepted, r.order[r.head].hash)
-	r.order[r.head] = acceptedBody{}
-	r.head++
-	// Reclaim the forgotten half, so order does not grow for ever.
-	if r.head > len(r.order)/2 {
-		r.order = append(r.order[:0], r.order[r.head:]...)
-		r.head = 0
-	}
+	delete(r.accepted, r.ring[r.start].hash)
+	r.start = (r.start + 1) % len(r.ring)
+	r.n--
 }

@@ -13,9 +13,9 @@ import (
 const (
 	targetP99 = 50 * time.Millisecond
 	// rssGrowthLimit is what "flat" allows the resident set to grow by
-	// from the first samples to the last: the webhook's de-duplication
-	// set filling towards its 65,536 bodies (about 5 MB) and the garbage
-	// collector's headroom over it.
+	// from the first samples to the last: the garbage collector's swings
+	// under a steady load. (The webhook's de-duplication set is allocated
+	// whole when it starts.)
 	rssGrowthLimit = 10 << 20
 )
 
