@@ -87,7 +87,8 @@ generate:
 clean:
 	rm -rf $(BUILD_DIR)
 
-## bench: the benchmark table, then backfills through the built collector;
-## prints them and writes docs/performance.md (about 5 minutes with the build)
+## bench: the benchmark table, backfills through the built collector (the
+## whole pipeline and the receiver's own part), and the webhook under load;
+## prints them and writes docs/performance.md (about 10 minutes with the build)
 bench: otelcol mockwiz otlpsink
 	GO=$(GO) BENCH_CMD="make bench" ./internal/scripts/bench.sh $(OTELCOL) $(MOCKWIZ) $(OTLPSINK)

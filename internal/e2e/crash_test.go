@@ -2,9 +2,11 @@ package e2e
 
 import (
 	"math/rand/v2"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -18,11 +20,19 @@ import (
 )
 
 // otlpBackend is an OTLP/HTTP logs endpoint that counts every record it
-// accepted, by log type and log.record.uid.
+// accepted, by log type and log.record.uid. It can refuse, or hold, exports
+// for a while, as a backend that is down or stuck.
 type otlpBackend struct {
 	otlpsink.Sink
 	mu   sync.Mutex
 	uids wiztest.Counts
+	// refusals is how many exports to answer 503 before accepting again,
+	// as a backend that is down for a while.
+	refusals int
+	// gate, when not nil, holds every export until it is closed; held
+	// counts the exports held so far.
+	gate chan struct{}
+	held atomic.Int32
 }
 
 func newOTLPBackend() *otlpBackend {
@@ -33,6 +43,24 @@ func newOTLPBackend() *otlpBackend {
 		b.uids.Add(logs)
 	}
 	return b
+}
+
+func (b *otlpBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if b.gate != nil {
+		b.held.Add(1)
+		<-b.gate
+	}
+	b.mu.Lock()
+	refuse := b.refusals > 0
+	if refuse {
+		b.refusals--
+	}
+	b.mu.Unlock()
+	if refuse {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
+	b.Sink.ServeHTTP(w, r)
 }
 
 func (b *otlpBackend) snapshot() wiztest.Counts {

@@ -269,6 +269,7 @@ func TestE2EExamplesValidate(t *testing.T) {
 				"WIZ_FINDINGS_FILE="+filepath.Join(t.TempDir(), "findings.jsonl"),
 				"WIZ_ALERTS_FILE="+filepath.Join(t.TempDir(), "alerts.jsonl"),
 				"OTLP_ENDPOINT=http://127.0.0.1:4318",
+				"WIZ_WEBHOOK_TOKEN=token",
 			)
 			out, err := cmd.CombinedOutput()
 			require.NoError(t, err, "%s", out)

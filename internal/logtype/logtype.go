@@ -4,6 +4,9 @@
 // config, streams and documentation tests, the mock's tests and the shared
 // test helpers all iterate over All, so a new data set is new files plus one
 // entry there.
+//
+// The log types Wiz pushes to the receiver's webhook are declared beside
+// them, in Pushed.
 package logtype
 
 import (

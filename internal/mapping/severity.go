@@ -6,11 +6,13 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 )
 
-// severityNumber maps a Wiz severity (issues, vulnerability findings) onto
-// the OpenTelemetry scale. NONE (a finding without a vendor rating) and
-// unknown values are INFO so they are never dropped by a severity filter.
+// severityNumber maps a Wiz severity (issues, vulnerability findings,
+// pushed payloads) onto the OpenTelemetry scale, in any letter case: pushed
+// payloads also say High or Medium. NONE (a finding without a vendor
+// rating) and unknown values are INFO so they are never dropped by a
+// severity filter.
 func severityNumber(wizSeverity string) plog.SeverityNumber {
-	switch wizSeverity {
+	switch strings.ToUpper(wizSeverity) {
 	case "LOW":
 		return plog.SeverityNumberWarn
 	case "MEDIUM":

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,6 +56,9 @@ type Config struct {
 	AuthRetryInterval time.Duration `mapstructure:"auth_retry_interval"`
 	StorageID         *component.ID `mapstructure:"storage"`
 
+	// Webhook receives what Wiz pushes: issues, threats and detections.
+	Webhook WebhookConfig `mapstructure:"webhook"`
+
 	// logTypes holds each log type's section (audit, issues, …) by its
 	// key. Unmarshal and Marshal read and write them through the registry
 	// in internal/logtype, so the receiver's config names no log type.
@@ -74,21 +78,10 @@ var (
 // and how to fix it.
 func (c *Config) Validate() error {
 	var errs []error
-	if c.Endpoint == "" {
-		errs = append(errs, errors.New("endpoint is required: set it to your tenant's API endpoint URL (Wiz portal → User Settings → Tenant), e.g. https://api.us1.app.wiz.io/graphql"))
-	} else if err := validateURL("endpoint", c.Endpoint); err != nil {
-		errs = append(errs, err)
-	}
-	if c.TokenURL == "" {
-		errs = append(errs, fmt.Errorf("token_url must not be empty: remove it to use %s, or set your tenant's token URL", wiz.DefaultTokenURL))
-	} else if err := validateURL("token_url", c.TokenURL); err != nil {
-		errs = append(errs, err)
-	}
-	if c.ClientID == "" {
-		errs = append(errs, errors.New("client_id is required: set it to the Wiz service account's client ID, e.g. client_id: ${env:WIZ_CLIENT_ID}"))
-	}
-	if c.ClientSecret == "" {
-		errs = append(errs, errors.New("client_secret is required: set it to the Wiz service account's client secret, e.g. client_secret: ${env:WIZ_CLIENT_SECRET}"))
+	// The API's settings matter only to the polled log types: a receiver
+	// that only takes Wiz's pushes needs no credentials.
+	if c.polls() {
+		errs = append(errs, c.validateAPI())
 	}
 	for i, id := range c.ProjectIDs {
 		if strings.TrimSpace(id) == "" {
@@ -113,16 +106,41 @@ func (c *Config) Validate() error {
 	if c.RequestsPerSecond <= 0 {
 		errs = append(errs, fmt.Errorf("requests_per_second must be positive, got %v: Wiz allows about 3 requests per second per service account", c.RequestsPerSecond))
 	}
-	enabled := false
 	for _, lt := range logtype.All {
-		section := c.logType(lt)
-		errs = append(errs, lt.Validate(section, c.ProjectIDs))
-		enabled = enabled || section.Settings().Enabled
+		errs = append(errs, lt.Validate(c.logType(lt), c.ProjectIDs))
 	}
-	if !enabled {
-		errs = append(errs, fmt.Errorf("no stream is enabled: set enabled: true under at least one of %s", logtype.Keys()))
+	if !c.polls() && !c.Webhook.Enabled {
+		errs = append(errs, fmt.Errorf("no stream is enabled: set enabled: true under at least one of %s, or under webhook to receive Wiz's pushes", logtype.Keys()))
+	}
+	errs = append(errs, c.Webhook.validate())
+	return errors.Join(errs...)
+}
+
+// validateAPI checks the Wiz API's endpoints and credentials.
+func (c *Config) validateAPI() error {
+	var errs []error
+	if c.Endpoint == "" {
+		errs = append(errs, errors.New("endpoint is required: set it to your tenant's API endpoint URL (Wiz portal → User Settings → Tenant), e.g. https://api.us1.app.wiz.io/graphql"))
+	} else if err := validateURL("endpoint", c.Endpoint); err != nil {
+		errs = append(errs, err)
+	}
+	if c.TokenURL == "" {
+		errs = append(errs, fmt.Errorf("token_url must not be empty: remove it to use %s, or set your tenant's token URL", wiz.DefaultTokenURL))
+	} else if err := validateURL("token_url", c.TokenURL); err != nil {
+		errs = append(errs, err)
+	}
+	if c.ClientID == "" {
+		errs = append(errs, errors.New("client_id is required: set it to the Wiz service account's client ID, e.g. client_id: ${env:WIZ_CLIENT_ID}"))
+	}
+	if c.ClientSecret == "" {
+		errs = append(errs, errors.New("client_secret is required: set it to the Wiz service account's client secret, e.g. client_secret: ${env:WIZ_CLIENT_SECRET}"))
 	}
 	return errors.Join(errs...)
+}
+
+// polls reports whether any polled log type is enabled.
+func (c *Config) polls() bool {
+	return slices.ContainsFunc(logtype.All, func(lt *logtype.LogType) bool { return c.logType(lt).Settings().Enabled })
 }
 
 func positive(field string, d time.Duration) error {

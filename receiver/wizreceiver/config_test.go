@@ -18,7 +18,13 @@ import (
 
 func loadConfig(t *testing.T, name string) (*Config, error) {
 	t.Helper()
-	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	return loadConfigFrom(t, "config.yaml", name)
+}
+
+// loadConfigFrom loads the named variant of testdata/file and validates it.
+func loadConfigFrom(t *testing.T, file, name string) (*Config, error) {
+	t.Helper()
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", file))
 	require.NoError(t, err)
 	id := component.NewID(metadata.Type)
 	if name != "" {

@@ -53,6 +53,7 @@ func createDefaultConfig() component.Config {
 		NoEventsTimeout:   defaultNoEventsTimeout,
 		AuthRetryInterval: defaultAuthRetryInterval,
 		BackOff:           configretry.NewDefaultBackOffConfig(),
+		Webhook:           defaultWebhookConfig(),
 		logTypes:          defaultLogTypes(),
 	}
 }

@@ -150,7 +150,7 @@ func buildStreams(t *testing.T, rcv *wizReceiver, host component.Host) ([]*strea
 	if rcv.afterSave == nil {
 		rcv.afterSave = checkInvariants(t)
 	}
-	streams, err := rcv.buildStreams(context.Background(), host)
+	streams, err := rcv.buildStreams(context.Background(), host, newStatusTracker(host))
 	require.NoError(t, err)
 	var once sync.Once
 	release := func() {

@@ -75,6 +75,44 @@ func TestReadmeListsEveryLogType(t *testing.T) {
 	}
 }
 
+// The README's table of pushed log types has a row for every type of the
+// registry, saying what the registry says.
+func TestReadmeListsEveryPushedType(t *testing.T) {
+	rows := map[string][]string{}
+	for line := range strings.SplitSeq(readmeSection(t, "## Log types"), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) > 2 {
+			rows[strings.TrimSpace(cells[1])] = cells[1 : len(cells)-1]
+		}
+	}
+	quoted := func(items []string, none string) string {
+		if len(items) == 0 {
+			return none
+		}
+		q := make([]string, len(items))
+		for i, item := range items {
+			q[i] = "`" + item + "`"
+		}
+		return strings.Join(q, ", ")
+	}
+	for _, typ := range logtype.Pushed {
+		row := rows["`"+typ.Name+"`"]
+		if !assert.Len(t, row, 5, "the pushed log types table has no row for %s", typ.Name) {
+			continue
+		}
+		var source []string
+		if typ.TriggerSource != "" {
+			source = []string{typ.TriggerSource}
+		}
+		want := []string{"`" + typ.Name + "`", quoted(source, "any other"), quoted(typ.Shape, "any other"),
+			quoted(typ.TimeFields, "arrival"), "`" + typ.EventName + "`"}
+		for i := range row {
+			row[i] = strings.TrimSpace(row[i])
+		}
+		assert.Equal(t, want, row, "the pushed log types row of %s", typ.Name)
+	}
+}
+
 // readmeSection is the README's section under heading, up to the next one.
 func readmeSection(t *testing.T, heading string) string {
 	t.Helper()

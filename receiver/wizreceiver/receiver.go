@@ -2,6 +2,7 @@ package wizreceiver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -23,8 +24,9 @@ import (
 // dataCenterHost matches Wiz API hosts such as api.us1.app.wiz.io.
 var dataCenterHost = regexp.MustCompile(`^api\.([a-z0-9-]+)\.app\.wiz\.(io|us)$`)
 
-// wizReceiver runs one stream per enabled log type. The streams share the
-// HTTP client, the token, the rate limiter and the storage client.
+// wizReceiver runs one stream per enabled log type, and the webhook when it
+// is enabled. The streams share the HTTP client, the token, the rate
+// limiter and the storage client.
 type wizReceiver struct {
 	cfg     *Config
 	set     receiver.Settings
@@ -43,6 +45,8 @@ type wizReceiver struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	storage storage.Client
+	// webhook is nil unless webhook.enabled.
+	webhook *webhookServer
 }
 
 func newWizReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*wizReceiver, error) {
@@ -58,14 +62,30 @@ func newWizReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*wi
 	if err != nil {
 		return nil, err
 	}
-	return &wizReceiver{cfg: cfg, set: set, next: next, obsrecv: obsrecv, metrics: &telemetry{tb: tb},
-		now: time.Now, resultCaps: resultCaps()}, nil
+	r := &wizReceiver{cfg: cfg, set: set, next: next, obsrecv: obsrecv, metrics: &telemetry{tb: tb},
+		now: time.Now, resultCaps: resultCaps()}
+	if cfg.Webhook.Enabled {
+		if r.webhook, err = newWebhookServer(&cfg.Webhook, set, next, r.metrics, time.Now); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
 }
 
-// Start builds the client and starts the streams. It does no network I/O:
-// an unreachable Wiz must not stop the collector; the streams report it.
+// Start starts the webhook, then builds the client and starts the streams.
+// It does no network I/O: an unreachable Wiz must not stop the collector;
+// the streams report it.
 func (r *wizReceiver) Start(ctx context.Context, host component.Host) error {
-	streams, err := r.buildStreams(ctx, host)
+	status := newStatusTracker(host)
+	if r.webhook != nil {
+		if err := r.webhook.start(ctx, host, status); err != nil {
+			return err
+		}
+	}
+	if !r.cfg.polls() {
+		return nil
+	}
+	streams, err := r.buildStreams(ctx, host, status)
 	if err != nil {
 		return err
 	}
@@ -84,7 +104,7 @@ func (r *wizReceiver) Start(ctx context.Context, host component.Host) error {
 
 // buildStreams wires one stream per enabled log type onto a shared HTTP
 // client, token, rate limiter and storage client.
-func (r *wizReceiver) buildStreams(ctx context.Context, host component.Host) ([]*stream, error) {
+func (r *wizReceiver) buildStreams(ctx context.Context, host component.Host, status *statusTracker) ([]*stream, error) {
 	httpClient, err := r.cfg.ToClient(ctx, host.GetExtensions(), r.set.TelemetrySettings)
 	if err != nil {
 		return nil, err
@@ -108,7 +128,6 @@ func (r *wizReceiver) buildStreams(ctx context.Context, host component.Host) ([]
 		UserAgent:           "otelcol-wiz/" + r.set.BuildInfo.Version,
 	}, httpClient, wiz.NewLimiter(r.cfg.RequestsPerSecond))
 
-	status := newStatusTracker(host)
 	resource := r.resource()
 	var streams []*stream
 	for _, lt := range logtype.All {
@@ -147,11 +166,16 @@ func (r *wizReceiver) buildStreams(ctx context.Context, host component.Host) ([]
 	return streams, nil
 }
 
-// Shutdown cancels in-flight requests and waits for the streams, or until
-// ctx ends (a next consumer that ignores cancellation must not hang the
+// Shutdown stops the webhook, letting its requests in flight finish, then
+// cancels the streams' requests and waits for the streams, or until ctx
+// ends (a next consumer that ignores cancellation must not hang the
 // collector). Each stream's checkpoint is already consistent: it is saved
 // at page boundaries.
 func (r *wizReceiver) Shutdown(ctx context.Context) error {
+	var webhookErr error
+	if r.webhook != nil {
+		webhookErr = r.webhook.shutdown(ctx)
+	}
 	if r.cancel != nil {
 		r.cancel()
 	}
@@ -167,9 +191,9 @@ func (r *wizReceiver) Shutdown(ctx context.Context) error {
 	}
 	r.metrics.tb.Shutdown()
 	if r.storage != nil {
-		return r.storage.Close(ctx)
+		return errors.Join(webhookErr, r.storage.Close(ctx))
 	}
-	return nil
+	return webhookErr
 }
 
 // resultCaps is Wiz's result cap of each log type that has one.

@@ -23,22 +23,26 @@ func Tracer(settings component.TelemetrySettings) trace.Tracer {
 // TelemetryBuilder provides an interface for components to report telemetry
 // as defined in metadata and user config.
 type TelemetryBuilder struct {
-	meter                     metric.Meter
-	mu                        sync.Mutex
-	registrations             []metric.Registration
-	WizAPIRequestDuration     metric.Float64Histogram
-	WizAPIRequests            metric.Int64Counter
-	WizAPIRetries             metric.Int64Counter
-	WizAPIThrottled           metric.Int64Counter
-	WizCheckpointLag          metric.Float64Gauge
-	WizLastSuccessfulPoll     metric.Int64Gauge
-	WizNoEvents               metric.Int64Gauge
-	WizQueryFieldsDropped     metric.Int64Counter
-	WizRateLimiterWaitTime    metric.Float64Counter
-	WizRecordsDeduplicated    metric.Int64Counter
-	WizRecordsDropped         metric.Int64Counter
-	WizRecordsEmitted         metric.Int64Counter
-	WizSecondsSinceLastRecord metric.Float64Gauge
+	meter                            metric.Meter
+	mu                               sync.Mutex
+	registrations                    []metric.Registration
+	WizAPIRequestDuration            metric.Float64Histogram
+	WizAPIRequests                   metric.Int64Counter
+	WizAPIRetries                    metric.Int64Counter
+	WizAPIThrottled                  metric.Int64Counter
+	WizCheckpointLag                 metric.Float64Gauge
+	WizLastSuccessfulPoll            metric.Int64Gauge
+	WizNoEvents                      metric.Int64Gauge
+	WizQueryFieldsDropped            metric.Int64Counter
+	WizRateLimiterWaitTime           metric.Float64Counter
+	WizRecordsDeduplicated           metric.Int64Counter
+	WizRecordsDropped                metric.Int64Counter
+	WizRecordsEmitted                metric.Int64Counter
+	WizSecondsSinceLastRecord        metric.Float64Gauge
+	WizWebhookAuthFailures           metric.Int64Counter
+	WizWebhookRedeliveriesSuppressed metric.Int64Counter
+	WizWebhookRequestBytes           metric.Int64Counter
+	WizWebhookRequests               metric.Int64Counter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -147,6 +151,30 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_wiz_seconds_since_last_record",
 		metric.WithDescription("Seconds since the stream last delivered a record (or since it started), per log type, updated every poll. [Alpha]"),
 		metric.WithUnit("s"),
+	)
+	errs = errors.Join(errs, err)
+	builder.WizWebhookAuthFailures, err = builder.meter.Int64Counter(
+		"otelcol_wiz_webhook_auth_failures",
+		metric.WithDescription("Webhook requests the authenticator refused (answered 401). [Alpha]"),
+		metric.WithUnit("{request}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.WizWebhookRedeliveriesSuppressed, err = builder.meter.Int64Counter(
+		"otelcol_wiz_webhook_redeliveries_suppressed",
+		metric.WithDescription("Webhook requests whose body was accepted before within dedup_window, answered 200 and not emitted again. [Alpha]"),
+		metric.WithUnit("{request}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.WizWebhookRequestBytes, err = builder.meter.Int64Counter(
+		"otelcol_wiz_webhook_request_bytes",
+		metric.WithDescription("Bytes of webhook request bodies read (after decompression). [Alpha]"),
+		metric.WithUnit("By"),
+	)
+	errs = errors.Join(errs, err)
+	builder.WizWebhookRequests, err = builder.meter.Int64Counter(
+		"otelcol_wiz_webhook_requests",
+		metric.WithDescription("Webhook requests answered, per HTTP status code (attribute http.response.status_code). [Alpha]"),
+		metric.WithUnit("{request}"),
 	)
 	errs = errors.Join(errs, err)
 	return &builder, errs

@@ -32,6 +32,10 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.WizRecordsDropped.Add(context.Background(), 1)
 	tb.WizRecordsEmitted.Add(context.Background(), 1)
 	tb.WizSecondsSinceLastRecord.Record(context.Background(), 1)
+	tb.WizWebhookAuthFailures.Add(context.Background(), 1)
+	tb.WizWebhookRedeliveriesSuppressed.Add(context.Background(), 1)
+	tb.WizWebhookRequestBytes.Add(context.Background(), 1)
+	tb.WizWebhookRequests.Add(context.Background(), 1)
 	AssertEqualWizAPIRequestDuration(t, testTel,
 		[]metricdata.HistogramDataPoint[float64]{{}}, metricdatatest.IgnoreValue(),
 		metricdatatest.IgnoreTimestamp())
@@ -70,6 +74,18 @@ func TestSetupTelemetry(t *testing.T) {
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualWizSecondsSinceLastRecord(t, testTel,
 		[]metricdata.DataPoint[float64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualWizWebhookAuthFailures(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualWizWebhookRedeliveriesSuppressed(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualWizWebhookRequestBytes(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualWizWebhookRequests(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 
 	require.NoError(t, testTel.Shutdown(context.Background()))

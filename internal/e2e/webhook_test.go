@@ -1,0 +1,300 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
+)
+
+const (
+	webhookToken    = "e2e-webhook-token-5b7d9f"
+	webhookPassword = "e2e-webhook-password-2c4e6a"
+)
+
+// webhookSetup is one way Wiz can authenticate to the webhook.
+type webhookSetup struct {
+	name string
+	// args add the set-up to testdata/e2e/webhook.yaml.
+	args func(certs wiztest.Certificates) []string
+	// client and credentials are Wiz's side of it.
+	client      func(t *testing.T, certs wiztest.Certificates) *http.Client
+	credentials http.Header
+	// wrong is a push that must be refused, and the status it gets.
+	wrong       func(t *testing.T, certs wiztest.Certificates, url string, body []byte) (wiztest.Answer, error)
+	scheme      string
+	wrongStatus int
+}
+
+var webhookSetups = []webhookSetup{
+	{
+		name: "bearer",
+		args: func(wiztest.Certificates) []string {
+			return []string{"--set=receivers.wiz.webhook.auth.authenticator=bearertokenauth/wiz"}
+		},
+		client:      func(t *testing.T, _ wiztest.Certificates) *http.Client { return wiztest.HTTPClient(t) },
+		credentials: wiztest.Bearer(webhookToken),
+		wrong: func(t *testing.T, _ wiztest.Certificates, url string, body []byte) (wiztest.Answer, error) {
+			return wiztest.TryPush(wiztest.HTTPClient(t), url, body, wiztest.Bearer("e2e-guessed-token"))
+		},
+		scheme:      "http",
+		wrongStatus: http.StatusUnauthorized,
+	},
+	{
+		name: "basic",
+		args: func(wiztest.Certificates) []string {
+			return []string{"--set=receivers.wiz.webhook.auth.authenticator=basicauth/wiz"}
+		},
+		client:      func(t *testing.T, _ wiztest.Certificates) *http.Client { return wiztest.HTTPClient(t) },
+		credentials: basic("wiz", webhookPassword),
+		wrong: func(t *testing.T, _ wiztest.Certificates, url string, body []byte) (wiztest.Answer, error) {
+			return wiztest.TryPush(wiztest.HTTPClient(t), url, body, basic("wiz", "e2e-guessed-password"))
+		},
+		scheme:      "http",
+		wrongStatus: http.StatusUnauthorized,
+	},
+	{
+		name: "mtls",
+		args: func(c wiztest.Certificates) []string {
+			return []string{
+				"--set=receivers.wiz.webhook.tls.cert_file=" + c.ServerCert,
+				"--set=receivers.wiz.webhook.tls.key_file=" + c.ServerKey,
+				"--set=receivers.wiz.webhook.tls.client_ca_file=" + c.CA,
+			}
+		},
+		client: func(t *testing.T, c wiztest.Certificates) *http.Client { return c.Client(t, true) },
+		// Without a client certificate the handshake fails: no answer.
+		wrong: func(t *testing.T, c wiztest.Certificates, url string, body []byte) (wiztest.Answer, error) {
+			return wiztest.TryPush(c.Client(t, false), url, body, nil)
+		},
+		scheme: "https",
+	},
+}
+
+func basic(user, password string) http.Header {
+	return http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))}}
+}
+
+// webhookRun is the built collector with only its webhook, in front of an
+// OTLP backend of the test's own.
+type webhookRun struct {
+	c       *collector
+	backend *otlpBackend
+	url     string
+	client  *http.Client
+	header  http.Header
+	// want is every record pushed and acknowledged, by log type.
+	want wiztest.UIDs
+}
+
+func startWebhookRun(t *testing.T, setup webhookSetup, certs wiztest.Certificates, backend *otlpBackend) *webhookRun {
+	t.Helper()
+	bin := binary(t)
+	otlp := httptest.NewServer(backend)
+	t.Cleanup(otlp.Close)
+	port := freePort(t)
+	env := []string{
+		"WEBHOOK_PORT=" + port, "OTLP_ENDPOINT=" + otlp.URL,
+		"WIZ_WEBHOOK_TOKEN=" + webhookToken, "WIZ_WEBHOOK_PASSWORD=" + webhookPassword,
+	}
+	config := filepath.Join(repoRoot(t), "testdata", "e2e", "webhook.yaml")
+	r := &webhookRun{
+		c:       startCollector(t, bin, config, env, filepath.Join(t.TempDir(), "unused.jsonl"), setup.args(certs)...),
+		backend: backend,
+		url:     setup.scheme + "://127.0.0.1:" + port + "/",
+		client:  setup.client(t, certs),
+		header:  setup.credentials,
+		want:    wiztest.UIDs{},
+	}
+	// Listening: any answer will do.
+	if !assert.Eventually(t, func() bool {
+		_, err := wiztest.TryPush(r.client, r.url, []byte(`{}`), http.Header{"Content-Type": {"text/plain"}})
+		return err == nil
+	}, 30*time.Second, 50*time.Millisecond, "the webhook never answered") {
+		t.Fatalf("collector log:\n%s", r.c.log.String())
+	}
+	return r
+}
+
+// push pushes payload with the set-up's credentials, expecting status;
+// an acknowledged payload is one of the records the backend must hold.
+func (r *webhookRun) push(t *testing.T, payload []byte, typ string, status int) wiztest.Answer {
+	t.Helper()
+	a := wiztest.Push(t, r.client, r.url, payload, r.header)
+	require.Equal(t, status, a.Status, "%s\ncollector log:\n%s", a.Body, r.c.log.String())
+	if status == http.StatusOK {
+		r.want[typ] = append(r.want[typ], mapping.PayloadUID(payload))
+	}
+	return a
+}
+
+// finish stops the collector and checks that the backend holds every
+// acknowledged record exactly once and nothing else: nothing from a refused
+// request.
+func (r *webhookRun) finish(t *testing.T, name string) {
+	t.Helper()
+	r.c.stop(t)
+	got := r.backend.snapshot()
+	total := 0
+	for _, typ := range logtype.Pushed {
+		if len(r.want[typ.Name]) == 0 && len(got[typ.Name]) == 0 {
+			continue
+		}
+		n, _ := wiztest.ExactlyOnce(t, name+": "+typ.Name, r.want[typ.Name], got[typ.Name])
+		total += n
+	}
+	for typ := range got {
+		if _, ok := r.want[typ]; !ok {
+			t.Errorf("%s: unexpected records of log type %q", name, typ)
+		}
+	}
+	t.Logf("%s: %d records, each exactly once, none from a refused request", name, total)
+	assert.NotContains(t, r.c.log.String(), webhookToken)
+	assert.NotContains(t, r.c.log.String(), webhookPassword)
+}
+
+var kindTypes = map[mockwiz.WebhookKind]string{
+	mockwiz.WebhookIssue:     logtype.IssuesWebhook.Name,
+	mockwiz.WebhookThreat:    logtype.Threats.Name,
+	mockwiz.WebhookDetection: logtype.DetectionsWebhook.Name,
+}
+
+// TestE2EWebhook pushes each payload kind to the built collector over real
+// HTTP with each set-up (bearer token, basic, mTLS), a refused credential
+// first; every acknowledged record reaches the backend exactly once.
+func TestE2EWebhook(t *testing.T) {
+	certs := wiztest.NewCertificates(t)
+	at := time.Now().UTC()
+	for i, setup := range webhookSetups {
+		t.Run(setup.name, func(t *testing.T) {
+			r := startWebhookRun(t, setup, certs, newOTLPBackend())
+			refused := mockwiz.WebhookPayload(mockwiz.WebhookDetection, 1000+i, at)
+			a, err := setup.wrong(t, certs, r.url, refused)
+			if setup.wrongStatus == 0 {
+				require.Error(t, err, "a push without a client certificate must get no answer")
+			} else {
+				require.NoError(t, err)
+				require.Equal(t, setup.wrongStatus, a.Status)
+			}
+			for n, kind := range mockwiz.WebhookKinds {
+				r.push(t, mockwiz.WebhookPayload(kind, 10*i+n, at), kindTypes[kind], http.StatusOK)
+			}
+			r.finish(t, setup.name)
+		})
+	}
+}
+
+// TestE2EWebhookBadInputAndFailures: a malformed or oversize body is refused
+// (400, 413); a flood past max_concurrent_requests gets only 503s with
+// Retry-After while the backend is stuck, and the retries later arrive
+// once; a backend that refuses, then recovers, turns into 503s, then one
+// delivery. Nothing from a refused request reaches the backend.
+func TestE2EWebhookBadInputAndFailures(t *testing.T) {
+	backend := newOTLPBackend()
+	backend.gate = make(chan struct{})
+	r := startWebhookRun(t, webhookSetups[0], wiztest.Certificates{}, backend)
+	at := time.Now().UTC()
+	detections := logtype.DetectionsWebhook.Name
+
+	// Malformed and oversize: refused before the pipeline.
+	r.push(t, []byte(`{"trigger":{"source":"DETECTIONS"},`), detections, http.StatusBadRequest)
+	r.push(t, []byte(`"DETECTIONS"`), detections, http.StatusBadRequest)
+	oversize := append(append([]byte(`{"trigger":{"source":"DETECTIONS"},"pad":"`), bytes.Repeat([]byte("x"), 6<<20)...), `"}`...)
+	r.push(t, oversize, detections, http.StatusRequestEntityTooLarge)
+
+	// Flood: the backend holds the first max_concurrent_requests (4)
+	// exports, so every other request meets a full webhook.
+	held := pushAll(r, 0, 4, at)
+	require.Eventually(t, func() bool { return backend.held.Load() == 4 }, 30*time.Second, 10*time.Millisecond,
+		"the backend never held 4 exports\n%s", r.c.log.String())
+	const flood = 200
+	statuses := map[int]int{}
+	for _, a := range pushAll(r, 100, flood, at)(t) {
+		statuses[a.Status]++
+		assert.Equal(t, "1", a.RetryAfter)
+	}
+	require.Equal(t, map[int]int{http.StatusServiceUnavailable: flood}, statuses, "a flood past the cap gets only 503s")
+	assert.Empty(t, backend.snapshot(), "nothing reached the backend while it was stuck")
+	close(backend.gate)
+	for n, a := range held(t) {
+		require.Equal(t, http.StatusOK, a.Status, a.Body)
+		r.want[detections] = append(r.want[detections], mapping.PayloadUID(mockwiz.WebhookPayload(mockwiz.WebhookDetection, n, at)))
+	}
+	// Wiz retries the flood; every retry is delivered once.
+	for n := range flood {
+		r.push(t, mockwiz.WebhookPayload(mockwiz.WebhookDetection, 100+n, at), detections, http.StatusOK)
+	}
+
+	// The backend refuses three exports, then recovers: the webhook
+	// answers 503 until it does, and the record arrives once.
+	backend.mu.Lock()
+	backend.refusals = 3
+	backend.mu.Unlock()
+	threat := mockwiz.WebhookPayload(mockwiz.WebhookThreat, 1, at)
+	for range 3 {
+		a := r.push(t, threat, logtype.Threats.Name, http.StatusServiceUnavailable)
+		assert.Equal(t, "5", a.RetryAfter)
+	}
+	r.push(t, threat, logtype.Threats.Name, http.StatusOK)
+	// A re-delivery of an acknowledged body is acknowledged, not repeated.
+	a := wiztest.Push(t, r.client, r.url, threat, r.header)
+	require.Equal(t, http.StatusOK, a.Status)
+	assert.Contains(t, a.Body, "duplicate")
+
+	r.finish(t, "bad input and failures")
+	t.Logf("flood of %d requests past a cap of 4: %v", flood, statuses)
+}
+
+// pushAll pushes detections first to first+n-1 at once, and returns a
+// func that waits for their answers, in order. A push that got no answer
+// fails the test there.
+func pushAll(r *webhookRun, first, n int, at time.Time) func(t *testing.T) []wiztest.Answer {
+	answers := make([]wiztest.Answer, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			answers[i], errs[i] = wiztest.TryPush(r.client, r.url, mockwiz.WebhookPayload(mockwiz.WebhookDetection, first+i, at), r.header)
+		})
+	}
+	return func(t *testing.T) []wiztest.Answer {
+		t.Helper()
+		wg.Wait()
+		for i, err := range errs {
+			require.NoError(t, err, "push %d of %d got no answer", i+1, n)
+		}
+		return answers
+	}
+}
+
+// TestE2EWebhookNeedsAuthBeyondLoopback: the built collector refuses a
+// webhook on every interface without an authenticator, naming both.
+func TestE2EWebhookNeedsAuthBeyondLoopback(t *testing.T) {
+	bin := binary(t)
+	cmd := exec.Command(bin, "validate", "--config", filepath.Join(repoRoot(t), "testdata", "e2e", "webhook.yaml"),
+		"--set=receivers.wiz.webhook.endpoint=0.0.0.0:8443")
+	cmd.Env = append(os.Environ(), "WEBHOOK_PORT=8443", "OTLP_ENDPOINT=http://127.0.0.1:4318",
+		"WIZ_WEBHOOK_TOKEN="+webhookToken, "WIZ_WEBHOOK_PASSWORD="+webhookPassword)
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err, "%s", out)
+	for _, want := range []string{`webhook.auth is required because webhook.endpoint "0.0.0.0:8443" is not a loopback address`, "bearertokenauth", "basicauth"} {
+		assert.Contains(t, string(out), want)
+	}
+	assert.NotContains(t, string(out), webhookToken)
+	t.Logf("refused: %s", strings.TrimSpace(string(out)))
+}

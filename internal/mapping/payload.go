@@ -1,0 +1,204 @@
+package mapping
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+// Attribute keys of every pushed record: the Wiz automation rule that sent
+// the payload.
+const (
+	AttrTriggerType     = "wiz.webhook.trigger.type"
+	AttrTriggerRuleID   = "wiz.webhook.trigger.rule_id"
+	AttrTriggerRuleName = "wiz.webhook.trigger.rule_name"
+)
+
+// PushedType is one kind of payload Wiz's webhook integration sends: how to
+// recognise it and what its record holds. internal/logtype declares them.
+// Paths are dotted: "issue.created" is the created field of the issue
+// object.
+type PushedType struct {
+	// Name is the records' wiz.log_type: Panther's log-type name where
+	// Panther has one.
+	Name string
+	// EventName is the records' EventName.
+	EventName string
+	// TriggerSource is trigger.source in the payloads, compared
+	// case-insensitively; empty for the catch-all.
+	TriggerSource string
+	// Shape lists the top-level fields that identify the payload when it
+	// has no trigger.source (Wiz lets users edit the issue template); empty
+	// for the catch-all.
+	Shape []string
+	// ID is the path of the payload's own id, which log lines name it by.
+	ID string
+	// TimeFields are the paths of the record's Timestamp: the first that
+	// holds a time Wiz writes wins.
+	TimeFields []string
+	// Severity is the path of Wiz's severity.
+	Severity string
+	// Attributes sets the type's own attributes from the payload; nil for
+	// none.
+	Attributes func(payload, attrs pcommon.Map)
+}
+
+// Pushed is a payload mapped into a log record.
+type Pushed struct {
+	// Type is the type the payload was classified as.
+	Type *PushedType
+	// ID is the payload's own id, "" when it has none.
+	ID string
+	// UID is the record's log.record.uid.
+	UID string
+	// TriggerSource is the payload's trigger.source as sent, "" when it
+	// has none.
+	TriggerSource string
+}
+
+// MapPushed decodes payload, which must be one JSON object and nothing
+// else, classifies it as one of types, the last of which is the catch-all,
+// and maps it into lr: the body is the payload as Wiz sent it, in Wiz's
+// key order. A payload without a time the type reads gets observed as its
+// Timestamp; its body still holds whatever Wiz sent. On error lr is left
+// untouched.
+func MapPushed(payload []byte, types []*PushedType, observed time.Time, lr plog.LogRecord) (Pushed, error) {
+	// The decoder stops after the first value; a payload must not carry
+	// more.
+	if !json.Valid(payload) {
+		return Pushed{}, errors.New("the payload is not valid JSON")
+	}
+	body, view, err := decodeNode(payload)
+	if err != nil {
+		return Pushed{}, err
+	}
+	typ := Classify(view, types)
+	p := Pushed{Type: typ, ID: text(view, typ.ID), UID: PayloadUID(payload), TriggerSource: text(view, "trigger.source")}
+
+	ts := observed
+	for _, field := range typ.TimeFields {
+		if t, ok := parseTime(text(view, field)); ok {
+			ts = t
+			break
+		}
+	}
+	lr.SetTimestamp(pcommon.NewTimestampFromTime(ts))
+	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(observed))
+	lr.SetEventName(typ.EventName)
+	severity := text(view, typ.Severity)
+	lr.SetSeverityNumber(severityNumber(severity))
+	lr.SetSeverityText(severity)
+
+	attrs := lr.Attributes()
+	attrs.PutStr(AttrLogType, typ.Name)
+	attrs.PutStr(AttrRecordUID, p.UID)
+	if trigger, ok := obj(view, "trigger"); ok {
+		putStr(attrs, AttrTriggerType, text(trigger, "type"))
+		putStr(attrs, AttrTriggerRuleID, text(trigger, "ruleId"))
+		putStr(attrs, AttrTriggerRuleName, text(trigger, "ruleName"))
+	}
+	if typ.Attributes != nil {
+		typ.Attributes(view, attrs)
+	}
+	// Last: view may be body itself, which the move empties.
+	body.MoveTo(lr.Body().SetEmptyMap())
+	return p, nil
+}
+
+// Classify returns the type of a decoded payload: the one its
+// trigger.source names; without a trigger.source, the first whose shape it
+// has; otherwise the catch-all, the last of types.
+func Classify(payload pcommon.Map, types []*PushedType) *PushedType {
+	catchAll := types[len(types)-1]
+	if trigger, ok := obj(payload, "trigger"); ok {
+		if source := str(trigger, "source"); source != "" {
+			for _, typ := range types {
+				if typ.TriggerSource != "" && strings.EqualFold(source, typ.TriggerSource) {
+					return typ
+				}
+			}
+			return catchAll
+		}
+	}
+	for _, typ := range types {
+		if len(typ.Shape) > 0 && hasFields(payload, typ.Shape) {
+			return typ
+		}
+	}
+	return catchAll
+}
+
+// PayloadUID is a pushed record's log.record.uid: the SHA-256 of the
+// payload's bytes, so an identical re-delivery has the same uid downstream.
+func PayloadUID(payload []byte) string {
+	sum := sha256.Sum256(payload)
+	return hex.EncodeToString(sum[:])
+}
+
+func hasFields(m pcommon.Map, fields []string) bool {
+	for _, f := range fields {
+		if _, ok := m.Get(f); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// at returns the value at a dotted path.
+func at(m pcommon.Map, path string) (pcommon.Value, bool) {
+	for {
+		key, rest, nested := strings.Cut(path, ".")
+		v, ok := m.Get(key)
+		if !ok || !nested {
+			return v, ok
+		}
+		if v.Type() != pcommon.ValueTypeMap {
+			return pcommon.Value{}, false
+		}
+		m, path = v.Map(), rest
+	}
+}
+
+// text returns the string or integer at a dotted path as text, or "": Wiz
+// sends some ids as numbers (an AWS account's externalId, say).
+func text(m pcommon.Map, path string) string {
+	if path == "" {
+		return ""
+	}
+	v, ok := at(m, path)
+	if !ok {
+		return ""
+	}
+	switch v.Type() {
+	case pcommon.ValueTypeStr:
+		return v.Str()
+	case pcommon.ValueTypeInt:
+		return strconv.FormatInt(v.Int(), 10)
+	default:
+		return ""
+	}
+}
+
+// timeLayouts are the ways Wiz's payloads write a time: RFC 3339 (with up
+// to nine fractional digits), or with a space for the T and no zone, which
+// is UTC.
+var timeLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999"}
+
+func parseTime(s string) (time.Time, bool) {
+	if s == "" {
+		return time.Time{}, false
+	}
+	for _, layout := range timeLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}

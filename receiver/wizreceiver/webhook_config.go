@@ -1,0 +1,110 @@
+package wizreceiver
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/confignet"
+)
+
+// Webhook defaults, documented in the configuration table of the receiver
+// README.
+const (
+	// A loopback address: exposing the port is a decision, with auth.
+	defaultWebhookEndpoint = "localhost:8443"
+	defaultWebhookPath     = "/"
+	// Wiz is not known to re-deliver later than minutes after a failure.
+	defaultDedupWindow = time.Hour
+	// Beyond this many requests in flight the webhook answers 503: the
+	// sender retries, and memory stays bounded.
+	defaultMaxConcurrentRequests = 64
+	// Detections embed their triggering events and process trees.
+	defaultMaxRequestBodySize = 5 << 20
+	// A slow sender holds a concurrency slot while its body arrives.
+	defaultWebhookReadTimeout = 30 * time.Second
+)
+
+// WebhookConfig is the webhook section: an HTTP endpoint that Wiz's webhook
+// integration pushes issues, threats and detections to.
+type WebhookConfig struct {
+	Enabled bool `mapstructure:"enabled"`
+	// ServerConfig brings endpoint, tls (client_ca_file for mTLS), auth,
+	// max_request_body_size, timeouts, ...: the collector's own server.
+	confighttp.ServerConfig `mapstructure:",squash"`
+	// Path is the one URL path payloads are accepted on.
+	Path string `mapstructure:"path"`
+	// DedupWindow is how long an accepted body is remembered, so that an
+	// identical re-delivery is acknowledged but not emitted again. 0
+	// disables it.
+	DedupWindow time.Duration `mapstructure:"dedup_window"`
+	// MaxConcurrentRequests caps the requests handled at once; past it the
+	// webhook answers 503 with Retry-After instead of queueing.
+	MaxConcurrentRequests int `mapstructure:"max_concurrent_requests"`
+}
+
+func defaultWebhookConfig() WebhookConfig {
+	server := confighttp.NewDefaultServerConfig()
+	server.NetAddr.Endpoint = defaultWebhookEndpoint
+	server.MaxRequestBodySize = defaultMaxRequestBodySize
+	server.ReadTimeout = defaultWebhookReadTimeout
+	return WebhookConfig{
+		ServerConfig:          server,
+		Path:                  defaultWebhookPath,
+		DedupWindow:           defaultDedupWindow,
+		MaxConcurrentRequests: defaultMaxConcurrentRequests,
+	}
+}
+
+// validate checks the section when it is enabled; every error names the
+// option by its full key.
+func (w *WebhookConfig) validate() error {
+	if !w.Enabled {
+		return nil
+	}
+	var errs []error
+	if w.NetAddr.Endpoint == "" {
+		errs = append(errs, errors.New("webhook.endpoint is required: set the address to listen on, e.g. 0.0.0.0:8443"))
+	}
+	if !strings.HasPrefix(w.Path, "/") {
+		errs = append(errs, fmt.Errorf(`webhook.path %q must start with "/", e.g. /wiz`, w.Path))
+	}
+	if w.DedupWindow < 0 {
+		errs = append(errs, fmt.Errorf("webhook.dedup_window must not be negative, got %s: use 0 to disable de-duplication", w.DedupWindow))
+	}
+	if w.MaxConcurrentRequests < 1 {
+		errs = append(errs, fmt.Errorf("webhook.max_concurrent_requests must be at least 1, got %d", w.MaxConcurrentRequests))
+	}
+	if w.MaxRequestBodySize <= 0 {
+		errs = append(errs, fmt.Errorf("webhook.max_request_body_size must be positive, got %d: detections embed their triggering events; the default is %d (5 MiB)",
+			w.MaxRequestBodySize, defaultMaxRequestBodySize))
+	}
+	if w.NetAddr.Endpoint != "" && !w.Auth.HasValue() && !w.requiresClientCertificates() && !w.onLoopback() {
+		errs = append(errs, fmt.Errorf("webhook.auth is required because webhook.endpoint %q is not a loopback address: "+
+			"set webhook.auth.authenticator to a bearertokenauth extension (Wiz's \"Token (Bearer)\" option) or a basicauth extension "+
+			"(Wiz's basic option), or require client certificates with webhook.tls.client_ca_file; "+
+			"without any, anyone who reaches the port can write into your pipeline", w.NetAddr.Endpoint))
+	}
+	return errors.Join(errs...)
+}
+
+// onLoopback reports whether the webhook listens on a loopback address (or
+// a unix socket), which only this machine can reach. An empty host is
+// every interface; a host name other than localhost is taken as reachable.
+func (w *WebhookConfig) onLoopback() bool {
+	if w.NetAddr.Transport == confignet.TransportTypeUnix {
+		return true
+	}
+	host, _, err := net.SplitHostPort(w.NetAddr.Endpoint)
+	return err == nil && isLoopback(host)
+}
+
+// requiresClientCertificates reports whether TLS asks every client for a
+// certificate signed by client_ca_file (mTLS), which authenticates Wiz.
+func (w *WebhookConfig) requiresClientCertificates() bool {
+	tls := w.TLS.Get()
+	return tls != nil && tls.ClientCAFile != ""
+}

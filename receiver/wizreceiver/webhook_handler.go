@@ -1,0 +1,257 @@
+package wizreceiver
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadata"
+)
+
+// Retry-After of a 503, in seconds.
+const (
+	// retryAfterBusy: every slot is taken, or an identical body is being
+	// delivered; either frees within milliseconds.
+	retryAfterBusy = 1
+	// retryAfterRefused: the next consumer refused the records for now
+	// (a backend down, a memory limiter).
+	retryAfterRefused = 5
+)
+
+// webhookHandler answers Wiz's pushes behind the authenticator: it checks
+// the request, maps the payload and hands the records to the next
+// consumer, answering 200 only once the consumer accepted them. It never
+// queues: past max_concurrent_requests it answers 503.
+type webhookHandler struct {
+	path    string
+	maxBody int64
+	next    consumer.Logs
+	obsrecv *receiverhelper.ObsReport
+	metrics webhookTelemetry
+	// recent is nil when dedup_window is 0.
+	recent  *recentBodies
+	slots   chan struct{}
+	logger  *zap.Logger
+	version string
+	now     func() time.Time
+}
+
+func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != h.path {
+		answer(w, http.StatusNotFound, "no webhook at this path: Wiz posts to "+h.path)
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		answer(w, http.StatusMethodNotAllowed, "use POST")
+		return
+	}
+	if !isJSON(r.Header.Get("Content-Type")) {
+		answer(w, http.StatusUnsupportedMediaType, "the content type must be application/json")
+		return
+	}
+	select {
+	case h.slots <- struct{}{}:
+		defer func() { <-h.slots }()
+	default:
+		retryLater(w, retryAfterBusy, "too many requests at once")
+		return
+	}
+	if r.ContentLength > h.maxBody {
+		answer(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than max_request_body_size (%d bytes)", h.maxBody))
+		return
+	}
+	body, err := readBody(r)
+	h.metrics.bodyRead(len(body))
+	if err != nil {
+		if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
+			answer(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than max_request_body_size (%d bytes)", h.maxBody))
+			return
+		}
+		answer(w, http.StatusBadRequest, "reading the body failed")
+		h.logger.Debug("Webhook request body could not be read", zap.String("remote", r.RemoteAddr), zap.Error(err))
+		return
+	}
+	h.deliver(r.Context(), w, body)
+}
+
+// deliver maps body and hands its records to the next consumer, once: a
+// body accepted within dedup_window is acknowledged and not emitted again.
+func (h *webhookHandler) deliver(ctx context.Context, w http.ResponseWriter, body []byte) {
+	received := h.now()
+	if h.recent != nil {
+		key := hashBody(body)
+		switch h.recent.claim(key, received) {
+		case redelivered:
+			h.metrics.redelivered()
+			answerJSON(w, http.StatusOK, `{"status":"duplicate"}`)
+			return
+		case inFlight:
+			retryLater(w, retryAfterBusy, "an identical body is being delivered")
+			return
+		case claimed:
+		}
+		accepted := false
+		defer func() { h.recent.release(key, accepted, h.now()) }()
+		accepted = h.emit(ctx, w, body, received)
+		return
+	}
+	h.emit(ctx, w, body, received)
+}
+
+// emit maps body, hands the records to the next consumer and answers; it
+// reports whether the consumer accepted them.
+func (h *webhookHandler) emit(ctx context.Context, w http.ResponseWriter, body []byte, received time.Time) bool {
+	logs, payloads, err := h.decode(body, received)
+	if err != nil {
+		answer(w, http.StatusBadRequest, err.Error())
+		return false
+	}
+	for _, p := range payloads {
+		if p.Type == &logtype.Webhook {
+			h.logger.Warn("Webhook payload of no known type; emitted as "+logtype.Webhook.Name,
+				zap.String("trigger_source", p.TriggerSource), zap.String("uid", p.UID))
+		}
+	}
+	count := logs.LogRecordCount()
+	opCtx := h.obsrecv.StartLogsOp(ctx)
+	err = h.next.ConsumeLogs(opCtx, logs)
+	h.obsrecv.EndLogsOp(opCtx, "json", count, err)
+	switch {
+	case err == nil:
+		h.metrics.emitted(payloads)
+		answerJSON(w, http.StatusOK, `{"status":"accepted","records":`+strconv.Itoa(count)+`}`)
+		return true
+	case consumererror.IsPermanent(err):
+		// Wiz's retry would be refused again: drop the records, loudly.
+		h.metrics.dropped(payloads)
+		h.logger.Error("Next consumer permanently refused webhook records; dropping them",
+			zap.Int("records", count), zap.Strings("ids", payloadIDs(payloads)), zap.Error(err))
+		answer(w, http.StatusInternalServerError, "the pipeline refused the records")
+		return false
+	default:
+		h.logger.Warn("Next consumer refused webhook records; answering 503 so that Wiz retries",
+			zap.Int("records", count), zap.Error(err))
+		retryLater(w, retryAfterRefused, "the pipeline cannot take the records now")
+		return false
+	}
+}
+
+// decode maps body, one JSON object or an array of them (a batch, taken
+// or refused as a whole), into records.
+func (h *webhookHandler) decode(body []byte, received time.Time) (plog.Logs, []mapping.Pushed, error) {
+	payloads := [][]byte{body}
+	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '[' {
+		var batch []json.RawMessage
+		if err := json.Unmarshal(body, &batch); err != nil {
+			return plog.Logs{}, nil, fmt.Errorf("the body is not valid JSON: %w", err)
+		}
+		if len(batch) == 0 {
+			return plog.Logs{}, nil, errors.New("the body is an empty array: send a JSON object, or an array of objects")
+		}
+		payloads = make([][]byte, len(batch))
+		for i, p := range batch {
+			payloads[i] = p
+		}
+	}
+	logs := plog.NewLogs()
+	sl := logs.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty()
+	sl.Scope().SetName(metadata.ScopeName)
+	sl.Scope().SetVersion(h.version)
+	records := sl.LogRecords()
+	records.EnsureCapacity(len(payloads))
+	mapped := make([]mapping.Pushed, 0, len(payloads))
+	for i, payload := range payloads {
+		p, err := mapping.MapPushed(payload, logtype.Pushed, received, records.AppendEmpty())
+		if err != nil {
+			if len(payloads) > 1 {
+				return plog.Logs{}, nil, fmt.Errorf("element %d of the array is not a JSON object: %w", i, err)
+			}
+			return plog.Logs{}, nil, fmt.Errorf("the body is not a JSON object, or an array of objects: %w", err)
+		}
+		mapped = append(mapped, p)
+	}
+	return logs, mapped, nil
+}
+
+// readBody reads the whole body into one buffer sized by Content-Length
+// (which max_request_body_size already bounds), rather than growing one step
+// by step as io.ReadAll does, whose copies stood out in CPU profiles under
+// load. A decompressed or chunked body still grows as it must.
+func readBody(r *http.Request) ([]byte, error) {
+	size := int64(bytes.MinRead)
+	if r.ContentLength > 0 {
+		size += r.ContentLength
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	_, err := buf.ReadFrom(r.Body)
+	return buf.Bytes(), err
+}
+
+// payloadIDs names payloads in a log line: each one's own id, else its uid.
+func payloadIDs(payloads []mapping.Pushed) []string {
+	ids := make([]string, len(payloads))
+	for i, p := range payloads {
+		ids[i] = p.ID
+		if ids[i] == "" {
+			ids[i] = p.UID
+		}
+	}
+	return ids
+}
+
+// isJSON accepts application/json and the application/*+json types, with
+// any parameters.
+func isJSON(contentType string) bool {
+	mediaType, _, err := mime.ParseMediaType(contentType)
+	return err == nil && (mediaType == "application/json" ||
+		strings.HasPrefix(mediaType, "application/") && strings.HasSuffix(mediaType, "+json"))
+}
+
+// refuse answers the server's own refusals: the authenticator's (401) and
+// the body decompressor's. The authenticator's message is not repeated: it
+// is the extension's, and could echo what the client presented.
+func (h *webhookHandler) refuse(w http.ResponseWriter, r *http.Request, msg string, status int) {
+	if status == http.StatusUnauthorized {
+		h.metrics.authFailed()
+		h.logger.Debug("Webhook request failed authentication", zap.String("remote", r.RemoteAddr))
+		answer(w, status, "authentication failed")
+		return
+	}
+	answer(w, status, msg)
+}
+
+func retryLater(w http.ResponseWriter, seconds int, reason string) {
+	w.Header().Set("Retry-After", strconv.Itoa(seconds))
+	answer(w, http.StatusServiceUnavailable, reason+": retry later")
+}
+
+// answer writes an error as {"error": msg}.
+func answer(w http.ResponseWriter, status int, msg string) {
+	body, _ := json.Marshal(struct {
+		Error string `json:"error"`
+	}{msg})
+	answerJSON(w, status, string(body))
+}
+
+func answerJSON(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
+}
