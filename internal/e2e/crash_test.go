@@ -107,7 +107,7 @@ func TestE2EKill9(t *testing.T) {
 			"--set=receivers.wiz.page_size=50",
 			"--set=receivers.wiz.requests_per_second=40",
 			"--set=extensions.healthcheckv2.http.endpoint=127.0.0.1:" + freePort(t),
-			"--set=service.telemetry.metrics.level=none",
+			noMetrics,
 		}, 3 * 50},
 		// One queue consumer with batches of at most 500, plus the
 		// receiver's pages between the queue write and the checkpoint.

@@ -71,6 +71,11 @@ func (b *syncBuffer) String() string {
 // startCollector runs the binary on config with env added to the
 // environment and WIZ_OUT_FILE set to out; args follow (e.g. --set
 // overrides).
+// noMetrics turns off the collector's own metrics, which would otherwise
+// listen on the fixed port 8888: a test that does not read them must not
+// depend on that port being free.
+const noMetrics = "--set=service.telemetry.metrics.level=none"
+
 func startCollector(t *testing.T, bin, config string, env []string, out string, args ...string) *collector {
 	t.Helper()
 	c := &collector{out: out, log: &syncBuffer{}}
@@ -206,7 +211,7 @@ func TestE2EBuiltCollector(t *testing.T) {
 	out1, out2 := filepath.Join(dir, "run1.jsonl"), filepath.Join(dir, "run2.jsonl")
 
 	first := wiztest.Expected(t, srv)
-	c1 := startCollector(t, bin, config, env, out1)
+	c1 := startCollector(t, bin, config, env, out1, noMetrics)
 	waitArrived(t, c1, first, out1)
 	c1.stop(t)
 
@@ -226,7 +231,7 @@ func TestE2EBuiltCollector(t *testing.T) {
 		all[typ] = append(all[typ], uids...)
 	}
 
-	c2 := startCollector(t, bin, config, env, out2)
+	c2 := startCollector(t, bin, config, env, out2, noMetrics)
 	waitArrived(t, c2, all, out1, out2)
 	time.Sleep(2 * time.Second) // a couple more polls must add nothing
 	c2.stop(t)

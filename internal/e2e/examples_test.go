@@ -27,7 +27,7 @@ func runExample(t *testing.T, name string, env []string, out string, want wiztes
 	t.Helper()
 	bin := binary(t)
 	env = append(env, "WIZ_STATE_DIR="+filepath.Join(t.TempDir(), "state"))
-	c := startCollector(t, bin, filepath.Join(repoRoot(t), "examples", name), env, out)
+	c := startCollector(t, bin, filepath.Join(repoRoot(t), "examples", name), env, out, noMetrics)
 	waitArrived(t, c, want, files...)
 	c.stop(t)
 }
