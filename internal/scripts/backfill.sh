@@ -27,10 +27,22 @@ pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir"; }
 trap cleanup EXIT
 
+# waitFor waits up to 60 s for a helper process to log that it listens.
+waitFor() {
+  local pid=$1 log=$2
+  for _ in $(seq 300); do
+    grep -qs listening "$log" && return 0
+    kill -0 "$pid" 2>/dev/null || { echo "$(basename "$log" .log) exited:" >&2; cat "$log" >&2; exit 1; }
+    sleep 0.2
+  done
+  echo "$(basename "$log" .log) did not start in 60 s" >&2
+  exit 1
+}
+
 "$mockwiz" -addr 127.0.0.1:$port -audit 0 -issues 0 -findings "$n" -configuration-findings 0 -detections 0 -lookback 24h \
   -client-id bench -client-secret bench-secret >"$dir/mock.log" 2>&1 &
 pids+=($!)
-until grep -qs listening "$dir/mock.log"; do sleep 0.5; done
+waitFor $! "$dir/mock.log"
 
 export WIZ_ENDPOINT=http://127.0.0.1:$port/graphql WIZ_TOKEN_URL=http://127.0.0.1:$port/oauth/token
 export WIZ_CLIENT_ID=bench WIZ_CLIENT_SECRET=bench-secret WIZ_RPS=$rps METRICS_PORT=$metrics_port
@@ -56,7 +68,7 @@ esac
 if [ "$shape" != debug ]; then
   "$otlpsink" -addr 127.0.0.1:$sink_port >"$dir/sink.log" 2>&1 &
   pids+=($!)
-  until grep -qs listening "$dir/sink.log"; do sleep 0.2; done
+  waitFor $! "$dir/sink.log"
 fi
 
 start=$(date +%s.%N)
