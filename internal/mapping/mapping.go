@@ -33,8 +33,10 @@ type Mapper interface {
 // common decodes node and fills what every log type shares; it returns the
 // node's key and the map to read attributes from. The record's Timestamp
 // is the polled time field, so it orders like the checkpoint does;
-// missing, it falls back to fallbackField. On error lr is left untouched.
-func common(node []byte, lr plog.LogRecord, eventName, logType, timeField, fallbackField string) (Key, pcommon.Map, error) {
+// missing, it falls back to fallbackField. maxAttrs is the most attributes
+// the mapper sets: the attribute map is allocated once at that size
+// instead of growing five or six times. On error lr is left untouched.
+func common(node []byte, lr plog.LogRecord, eventName, logType, timeField, fallbackField string, maxAttrs int) (Key, pcommon.Map, error) {
 	body, m, err := decodeNode(node)
 	if err != nil {
 		return Key{}, pcommon.Map{}, err
@@ -59,6 +61,7 @@ func common(node []byte, lr plog.LogRecord, eventName, logType, timeField, fallb
 		m = dst
 	}
 	attrs := lr.Attributes()
+	attrs.EnsureCapacity(maxAttrs)
 	attrs.PutStr(AttrLogType, logType)
 	return Key{ID: id, Time: ts}, m, nil
 }
