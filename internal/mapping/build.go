@@ -9,9 +9,11 @@ import (
 // A token is one JSON value of a node, flattened: an object or array
 // token is followed by its members' tokens (an object's as key, value).
 type token struct {
-	str  string // string value, or a big number's literal
-	num  int64  // int value, or a double's bits
-	n    int32  // members of an object, elements of an array
+	str string // string value, or a big number's literal
+	// num is an int value, a double's bits, or, for an object or array,
+	// the index of the token after its last member.
+	num  int64
+	n    int32 // members of an object, elements of an array
 	kind tokenKind
 }
 

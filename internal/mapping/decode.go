@@ -52,25 +52,52 @@ var nodeDecoders = sync.Pool{New: func() any { return &nodeDecoder{toks: make([]
 // encoding/json accepts duplicate names and invalid UTF-8.
 var nodeOptions = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)}
 
-// decodeNode parses node into a new map. view is the map attributes are
-// read from: body itself, or, for the rare node whose numbers body cannot
-// represent faithfully to an attribute, a copy that can.
-func decodeNode(node []byte) (body, view pcommon.Map, err error) {
+// decodeNode tokenizes node. The caller reads the key with topStr, builds
+// the body with build, and releases the decoder.
+func decodeNode(node []byte) (*nodeDecoder, error) {
 	d := nodeDecoders.Get().(*nodeDecoder)
-	defer d.release()
 	if err := d.read(node); err != nil {
-		return pcommon.Map{}, pcommon.Map{}, err
+		d.release()
+		return nil, err
 	}
-	body = pcommon.NewMap()
+	return d, nil
+}
+
+// topStr returns the string value of the node's member name, the last one
+// where the name repeats (the one the body keeps), or "" when it is
+// missing or not a string: what str reads from the body, before the body
+// is built.
+func (d *nodeDecoder) topStr(name string) string {
+	v := ""
+	for i := 1; i < len(d.toks); {
+		val := &d.toks[i+1]
+		if d.toks[i].str == name {
+			v = ""
+			if val.kind == tokString {
+				v = val.str
+			}
+		}
+		i += 2
+		if val.kind == tokObject || val.kind == tokArray {
+			i = int(val.num)
+		}
+	}
+	return v
+}
+
+// build builds the node into body and returns the map attributes are read
+// from: body itself, or, for the rare node whose numbers body cannot
+// represent faithfully to an attribute, a copy that can.
+func (d *nodeDecoder) build(body pcommon.Map) pcommon.Map {
 	b := builder{toks: d.toks}
 	b.object(body)
-	view = body
-	if d.ambiguous {
-		view = pcommon.NewMap()
-		b = builder{toks: d.toks, forAttributes: true}
-		b.object(view)
+	if !d.ambiguous {
+		return body
 	}
-	return body, view, nil
+	view := pcommon.NewMap()
+	b = builder{toks: d.toks, forAttributes: true}
+	b.object(view)
+	return view
 }
 
 func (d *nodeDecoder) release() {
@@ -123,6 +150,7 @@ func (d *nodeDecoder) tokens() error {
 			if kind == '}' {
 				top.n /= 2 // it counted names and values
 			}
+			top.num = int64(len(d.toks))
 			d.open = d.open[:len(d.open)-1]
 			prevEnd = end
 			continue

@@ -37,17 +37,20 @@ type Mapper interface {
 // the mapper sets: the attribute map is allocated once at that size
 // instead of growing five or six times. On error lr is left untouched.
 func common(node []byte, lr plog.LogRecord, eventName, logType, timeField, fallbackField string, maxAttrs int) (Key, pcommon.Map, error) {
-	body, m, err := decodeNode(node)
+	d, err := decodeNode(node)
 	if err != nil {
 		return Key{}, pcommon.Map{}, err
 	}
-	id := str(m, "id")
+	defer d.release()
+	// The key comes from the tokens, so that a node without one leaves lr
+	// untouched and the body is built once, in place.
+	id := d.topStr("id")
 	if id == "" {
 		return Key{}, pcommon.Map{}, fmt.Errorf("node has no id")
 	}
-	raw := str(m, timeField)
+	raw := d.topStr(timeField)
 	if raw == "" {
-		raw = str(m, fallbackField)
+		raw = d.topStr(fallbackField)
 	}
 	ts, err := time.Parse(time.RFC3339Nano, raw)
 	if err != nil {
@@ -55,11 +58,7 @@ func common(node []byte, lr plog.LogRecord, eventName, logType, timeField, fallb
 	}
 	lr.SetTimestamp(pcommon.NewTimestampFromTime(ts))
 	lr.SetEventName(eventName)
-	dst := lr.Body().SetEmptyMap()
-	body.MoveTo(dst)
-	if m == body {
-		m = dst
-	}
+	m := d.build(lr.Body().SetEmptyMap())
 	attrs := lr.Attributes()
 	attrs.EnsureCapacity(maxAttrs)
 	attrs.PutStr(AttrLogType, logType)
