@@ -169,5 +169,9 @@ func putProjectIDs(attrs pcommon.Map, m pcommon.Map) {
 // conventions treat equal uids as duplicates, so the uid includes the
 // polled time.
 func recordUID(k Key) string {
-	return k.ID + "@" + k.Time.UTC().Format(time.RFC3339Nano)
+	// Built in a stack buffer: one allocation, the string itself.
+	var buf [96]byte
+	b := append(buf[:0], k.ID...)
+	b = append(b, '@')
+	return string(k.Time.UTC().AppendFormat(b, time.RFC3339Nano))
 }
