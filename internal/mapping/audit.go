@@ -7,9 +7,12 @@ import (
 // Audit maps auditLogEntries nodes (Wiz.Audit).
 type Audit struct{}
 
+// auditAttrs is the most attributes Audit sets (TestAttributeCapacity).
+const auditAttrs = 11
+
 // Map implements Mapper.
 func (Audit) Map(node []byte, lr plog.LogRecord) (Key, error) {
-	key, m, err := common(node, lr, "wiz.audit", "Wiz.Audit", "timestamp", "timestamp")
+	key, m, err := common(node, lr, "wiz.audit", "Wiz.Audit", "timestamp", "timestamp", auditAttrs)
 	if err != nil {
 		return Key{}, err
 	}

@@ -8,11 +8,18 @@ import (
 
 // A token is one JSON value of a node, flattened: an object or array
 // token is followed by its members' tokens (an object's as key, value).
+// It holds no pointers, so the token list costs the garbage collector
+// nothing to scan and the pool nothing to clear.
 type token struct {
-	str  string // string value, or a big number's literal
-	num  int64  // int value, or a double's bits
-	n    int32  // members of an object, elements of an array
-	kind tokenKind
+	// num is an int value, a double's bits, or, for an object or array,
+	// the index of the token after its last member.
+	num int64
+	// off and len place a string's value, or a big number's literal, in
+	// the node; in the unquoted strings where unquoted is set.
+	off, len int
+	n        int32 // members of an object, elements of an array
+	kind     tokenKind
+	unquoted bool
 }
 
 type tokenKind uint8
@@ -38,7 +45,7 @@ const (
 // builder turns a node's token list into pcommon values, each map and
 // slice allocated once at its final size.
 type builder struct {
-	toks []token
+	d    *nodeDecoder
 	next int
 	// forAttributes builds the attribute view: -0 as a double, big
 	// numbers as no number (an empty byte slice).
@@ -46,11 +53,11 @@ type builder struct {
 }
 
 func (b *builder) object(m pcommon.Map) {
-	t := b.toks[b.next]
+	t := &b.d.toks[b.next]
 	b.next++
 	m.EnsureCapacity(int(t.n))
 	for range t.n {
-		key := b.toks[b.next].str
+		key := b.d.text(&b.d.toks[b.next])
 		b.next++
 		// PutEmpty keeps the last of duplicate keys, as a Go map did.
 		b.value(m.PutEmpty(key))
@@ -58,7 +65,7 @@ func (b *builder) object(m pcommon.Map) {
 }
 
 func (b *builder) value(v pcommon.Value) {
-	t := &b.toks[b.next]
+	t := &b.d.toks[b.next]
 	switch t.kind {
 	case tokObject:
 		b.object(v.SetEmptyMap())
@@ -72,7 +79,7 @@ func (b *builder) value(v pcommon.Value) {
 		}
 		return
 	case tokString:
-		v.SetStr(t.str)
+		v.SetStr(b.d.text(t))
 	case tokInt:
 		v.SetInt(t.num)
 	case tokDouble:
@@ -87,7 +94,7 @@ func (b *builder) value(v pcommon.Value) {
 		if b.forAttributes {
 			v.SetEmptyBytes()
 		} else {
-			v.SetStr(t.str)
+			v.SetStr(b.d.text(t))
 		}
 	case tokTrue:
 		v.SetBool(true)

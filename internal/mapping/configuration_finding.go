@@ -13,10 +13,14 @@ type ConfigurationFinding struct {
 	TimeField string
 }
 
+// configurationFindingAttrs is the most attributes ConfigurationFinding
+// sets (TestAttributeCapacity).
+const configurationFindingAttrs = 25
+
 // Map implements Mapper.
 func (f ConfigurationFinding) Map(node []byte, lr plog.LogRecord) (Key, error) {
 	// firstSeenAt is the one time every finding has.
-	key, m, err := common(node, lr, "wiz.configuration_finding", "Wiz.CloudConfigurationFinding", f.TimeField, "firstSeenAt")
+	key, m, err := common(node, lr, "wiz.configuration_finding", "Wiz.CloudConfigurationFinding", f.TimeField, "firstSeenAt", configurationFindingAttrs)
 	if err != nil {
 		return Key{}, err
 	}

@@ -32,10 +32,14 @@ type nodeDecoder struct {
 	dec jsontext.Decoder
 	// src is the node copied once: every string of the body that needs
 	// no unquoting is a substring of it.
-	src      string
-	toks     []token
-	open     []int  // indexes in toks of the objects and arrays being read
-	unquoted []byte // scratch for strings that need unquoting
+	src string
+	// unquoted holds the values of the strings that need unquoting, one
+	// after the other; unquotedStr is its one string copy, made once the
+	// node is read, that those values are substrings of.
+	unquoted    []byte
+	unquotedStr string
+	toks        []token
+	open        []int // indexes in toks of the objects and arrays being read
 	// ambiguous is set when the node holds a number whose body value a
 	// Go-map reading would have told apart from what the attributes see
 	// (-0, numbers beyond float64).
@@ -52,31 +56,67 @@ var nodeDecoders = sync.Pool{New: func() any { return &nodeDecoder{toks: make([]
 // encoding/json accepts duplicate names and invalid UTF-8.
 var nodeOptions = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)}
 
-// decodeNode parses node into a new map. view is the map attributes are
-// read from: body itself, or, for the rare node whose numbers body cannot
-// represent faithfully to an attribute, a copy that can.
-func decodeNode(node []byte) (body, view pcommon.Map, err error) {
+// decodeNode tokenizes node. The caller reads the key with topStr, builds
+// the body with build, and releases the decoder.
+func decodeNode(node []byte) (*nodeDecoder, error) {
 	d := nodeDecoders.Get().(*nodeDecoder)
-	defer d.release()
 	if err := d.read(node); err != nil {
-		return pcommon.Map{}, pcommon.Map{}, err
+		d.release()
+		return nil, err
 	}
-	body = pcommon.NewMap()
-	b := builder{toks: d.toks}
-	b.object(body)
-	view = body
-	if d.ambiguous {
-		view = pcommon.NewMap()
-		b = builder{toks: d.toks, forAttributes: true}
-		b.object(view)
-	}
-	return body, view, nil
+	return d, nil
 }
 
+// topStr returns the string value of the node's member name, the last one
+// where the name repeats (the one the body keeps), or "" when it is
+// missing or not a string: what str reads from the body, before the body
+// is built.
+func (d *nodeDecoder) topStr(name string) string {
+	v := ""
+	for i := 1; i < len(d.toks); {
+		val := &d.toks[i+1]
+		if d.text(&d.toks[i]) == name {
+			v = ""
+			if val.kind == tokString {
+				v = d.text(val)
+			}
+		}
+		i += 2
+		if val.kind == tokObject || val.kind == tokArray {
+			i = int(val.num)
+		}
+	}
+	return v
+}
+
+// build builds the node into body and returns the map attributes are read
+// from: body itself, or, for the rare node whose numbers body cannot
+// represent faithfully to an attribute, a copy that can.
+func (d *nodeDecoder) build(body pcommon.Map) pcommon.Map {
+	b := builder{d: d}
+	b.object(body)
+	if !d.ambiguous {
+		return body
+	}
+	view := pcommon.NewMap()
+	b = builder{d: d, forAttributes: true}
+	b.object(view)
+	return view
+}
+
+// text is a string token's value, or a big number's literal.
+func (d *nodeDecoder) text(t *token) string {
+	if t.unquoted {
+		return d.unquotedStr[t.off : t.off+t.len]
+	}
+	return d.src[t.off : t.off+t.len]
+}
+
+// release returns d to the pool. Tokens hold no pointers, so the stale
+// ones need no clearing: dropping src and unquotedStr lets the node go.
 func (d *nodeDecoder) release() {
-	clear(d.toks)
 	d.toks = d.toks[:0]
-	d.src = ""
+	d.src, d.unquotedStr = "", ""
 	d.in = bytes.Buffer{}
 	d.dec.Reset(&d.in) // drops the reference to the node
 	nodeDecoders.Put(d)
@@ -85,6 +125,7 @@ func (d *nodeDecoder) release() {
 // read tokenizes the top-level object of node.
 func (d *nodeDecoder) read(node []byte) error {
 	d.src, d.ambiguous = string(node), false
+	d.unquoted = d.unquoted[:0]
 	d.verbatim = bytes.IndexByte(node, '\\') < 0 && utf8.Valid(node)
 	d.in = *bytes.NewBuffer(node)
 	d.dec.Reset(&d.in, nodeOptions...)
@@ -99,6 +140,9 @@ func (d *nodeDecoder) read(node []byte) error {
 	}
 	if err := d.tokens(); err != nil {
 		return fmt.Errorf("decoding node: %w", err)
+	}
+	if len(d.unquoted) > 0 {
+		d.unquotedStr = string(d.unquoted)
 	}
 	return nil
 }
@@ -123,6 +167,7 @@ func (d *nodeDecoder) tokens() error {
 			if kind == '}' {
 				top.n /= 2 // it counted names and values
 			}
+			top.num = int64(len(d.toks))
 			d.open = d.open[:len(d.open)-1]
 			prevEnd = end
 			continue
@@ -136,9 +181,9 @@ func (d *nodeDecoder) tokens() error {
 			d.open = append(d.open, len(d.toks))
 			d.toks = append(d.toks, token{kind: tokArray})
 		case '"':
-			d.toks = append(d.toks, token{kind: tokString, str: d.string(d.src[textStart(d.src, prevEnd):end])})
+			d.string(textStart(d.src, prevEnd), end)
 		case '0':
-			d.number(d.src[textStart(d.src, prevEnd):end])
+			d.number(textStart(d.src, prevEnd), end)
 		case 't':
 			d.toks = append(d.toks, token{kind: tokTrue})
 		case 'f':
@@ -164,22 +209,26 @@ func textStart(src string, from int) int {
 	}
 }
 
-// string returns the value of a string literal the decoder has validated.
-func (d *nodeDecoder) string(lit string) string {
-	inner := lit[1 : len(lit)-1]
+// string adds the string literal at src[start:end], which the decoder has
+// validated.
+func (d *nodeDecoder) string(start, end int) {
+	inner := d.src[start+1 : end-1]
 	// Without escapes and invalid UTF-8, the text is the value.
 	if d.verbatim || strings.IndexByte(inner, '\\') < 0 && utf8.ValidString(inner) {
-		return inner
+		d.toks = append(d.toks, token{kind: tokString, off: start + 1, len: len(inner)})
+		return
 	}
 	// The only error left is the invalid UTF-8 that AppendUnquote
 	// replaces, as encoding/json does.
-	d.unquoted, _ = jsontext.AppendUnquote(d.unquoted[:0], lit)
-	return string(d.unquoted)
+	off := len(d.unquoted)
+	d.unquoted, _ = jsontext.AppendUnquote(d.unquoted, d.src[start:end])
+	d.toks = append(d.toks, token{kind: tokString, off: off, len: len(d.unquoted) - off, unquoted: true})
 }
 
-// number converts a number literal as json.Number's Int64, then Float64,
-// did.
-func (d *nodeDecoder) number(lit string) {
+// number adds the number literal at src[start:end], converted as
+// json.Number's Int64, then Float64, did.
+func (d *nodeDecoder) number(start, end int) {
+	lit := d.src[start:end]
 	// Only ints can parse as ints; checking first spares strconv's error
 	// allocations on every double.
 	if !strings.ContainsAny(lit, ".eE") {
@@ -196,7 +245,7 @@ func (d *nodeDecoder) number(lit string) {
 	f, err := strconv.ParseFloat(lit, 64)
 	if err != nil {
 		d.ambiguous = true
-		d.toks = append(d.toks, token{kind: tokBigNumber, str: lit})
+		d.toks = append(d.toks, token{kind: tokBigNumber, off: start, len: end - start})
 		return
 	}
 	d.toks = append(d.toks, token{kind: tokDouble, num: int64(math.Float64bits(f))})

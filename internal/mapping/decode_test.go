@@ -4,6 +4,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -175,4 +176,28 @@ func FuzzMatchesReference(f *testing.F) {
 	f.Fuzz(func(t *testing.T, node []byte) {
 		sameAsReference(t, node)
 	})
+}
+
+// The key, read from the tokens before the body is built, is what the
+// body holds: the last of repeated names, never a nested member's.
+func TestKeyIsTheBodys(t *testing.T) {
+	const ts = `"timestamp":"2026-11-27T00:00:00Z"`
+	for _, node := range []string{
+		`{"id":"a",` + ts + `}`,
+		`{"id":"a","id":"b",` + ts + `}`,
+		`{"id":7,"id":"b",` + ts + `}`,
+		`{"user":{"id":"nested","timestamp":"bad"},"x":[{"id":"n"},["id"]],"id":"top",` + ts + `}`,
+		`{"id":"a",` + ts + `,"timestamp":"2026-11-28T00:00:00Z"}`,
+		`{"id":"a\u0062",` + ts + `}`,
+	} {
+		lr := plog.NewLogRecord()
+		key, err := Audit{}.Map([]byte(node), lr)
+		require.NoError(t, err, node)
+		assert.Equal(t, str(lr.Body().Map(), "id"), key.ID, node)
+		assert.Equal(t, str(lr.Body().Map(), "timestamp"), key.Time.Format(time.RFC3339Nano), node)
+	}
+	for _, node := range []string{`{"id":"a","id":7,` + ts + `}`, `{"user":{"id":"nested"},` + ts + `}`} {
+		_, err := Audit{}.Map([]byte(node), plog.NewLogRecord())
+		assert.Error(t, err, node)
+	}
 }

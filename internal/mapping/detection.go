@@ -13,9 +13,12 @@ type Detection struct {
 	TimeField string
 }
 
+// detectionAttrs is the most attributes Detection sets (TestAttributeCapacity).
+const detectionAttrs = 34
+
 // Map implements Mapper.
 func (d Detection) Map(node []byte, lr plog.LogRecord) (Key, error) {
-	key, m, err := common(node, lr, "wiz.detection", "Wiz.DefendDetection", d.TimeField, "createdAt")
+	key, m, err := common(node, lr, "wiz.detection", "Wiz.DefendDetection", d.TimeField, "createdAt", detectionAttrs)
 	if err != nil {
 		return Key{}, err
 	}

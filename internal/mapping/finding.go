@@ -11,9 +11,12 @@ type Finding struct {
 	TimeField string
 }
 
+// findingAttrs is the most attributes Finding sets (TestAttributeCapacity).
+const findingAttrs = 33
+
 // Map implements Mapper.
 func (f Finding) Map(node []byte, lr plog.LogRecord) (Key, error) {
-	key, m, err := common(node, lr, "wiz.vulnerability_finding", "Wiz.VulnerabilityFinding", f.TimeField, "lastDetectedAt")
+	key, m, err := common(node, lr, "wiz.vulnerability_finding", "Wiz.VulnerabilityFinding", f.TimeField, "lastDetectedAt", findingAttrs)
 	if err != nil {
 		return Key{}, err
 	}

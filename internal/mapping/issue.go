@@ -11,11 +11,14 @@ type Issue struct {
 	TimeField string
 }
 
+// issueAttrs is the most attributes Issue sets (TestAttributeCapacity).
+const issueAttrs = 25
+
 // Map implements Mapper.
 func (i Issue) Map(node []byte, lr plog.LogRecord) (Key, error) {
 	// A never-changed issue may carry no statusChangedAt: it changed
 	// status when it was created.
-	key, m, err := common(node, lr, "wiz.issue", "Wiz.Issues", i.TimeField, "createdAt")
+	key, m, err := common(node, lr, "wiz.issue", "Wiz.Issues", i.TimeField, "createdAt", issueAttrs)
 	if err != nil {
 		return Key{}, err
 	}

@@ -67,11 +67,17 @@ type seenKey struct {
 
 // hashKey reduces a record key to 64 bits: checkpoints stay small, and a
 // collision among the few thousand keys of an overlap window is negligible.
+// It is FNV-1a of "id|unix nanoseconds", which stored checkpoints hold, so
+// it must not change.
 func hashKey(k mapping.Key) uint64 {
+	// Written into a stack buffer, so that hashing every record allocates
+	// nothing.
+	var buf [96]byte
+	b := append(buf[:0], k.ID...)
+	b = append(b, '|')
+	b = strconv.AppendInt(b, k.Time.UnixNano(), 10)
 	h := fnv.New64a()
-	_, _ = h.Write([]byte(k.ID))
-	_, _ = h.Write([]byte{'|'})
-	_, _ = h.Write(strconv.AppendInt(nil, k.Time.UnixNano(), 10))
+	_, _ = h.Write(b)
 	return h.Sum64()
 }
 
