@@ -75,10 +75,13 @@ func MapPushed(payload []byte, types []*PushedType, observed time.Time, lr plog.
 	if !json.Valid(payload) {
 		return Pushed{}, errors.New("the payload is not valid JSON")
 	}
-	body, view, err := decodeNode(payload)
+	d, err := decodeNode(payload)
 	if err != nil {
 		return Pushed{}, err
 	}
+	defer d.release()
+	// Nothing below fails, so the body is built in place.
+	view := d.build(lr.Body().SetEmptyMap())
 	typ := Classify(view, types)
 	p := Pushed{Type: typ, ID: text(view, typ.ID), UID: PayloadUID(payload), TriggerSource: text(view, "trigger.source")}
 
@@ -107,8 +110,6 @@ func MapPushed(payload []byte, types []*PushedType, observed time.Time, lr plog.
 	if typ.Attributes != nil {
 		typ.Attributes(view, attrs)
 	}
-	// Last: view may be body itself, which the move empties.
-	body.MoveTo(lr.Body().SetEmptyMap())
 	return p, nil
 }
 
