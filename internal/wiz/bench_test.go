@@ -1,4 +1,4 @@
-package wiz
+package wiz_test
 
 import (
 	"bytes"
@@ -14,8 +14,10 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
 )
 
 // benchPageSize is the receiver's default page size, the most Wiz serves.
@@ -24,7 +26,7 @@ const benchPageSize = 500
 // benchPage is one realistic page of a log type, rendered by the mock Wiz's
 // GraphQL execution of the receiver's own query.
 type benchPage struct {
-	conn   Connection
+	conn   wiz.Connection
 	mapper mapping.Mapper
 	page   []byte // the whole response: {"data":{"<key>":{"nodes":[...],"pageInfo":{...}}}}
 	data   []byte // its "data" member, what the GraphQL client hands to decodePage
@@ -42,31 +44,25 @@ func renderBenchPages(b *testing.B) map[string]benchPage {
 	b.Helper()
 	benchPagesOnce.Do(func() {
 		end := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
-		ds := mockwiz.GenerateDataset(mockwiz.DatasetOptions{
-			Seed: 7, Start: end.Add(-24 * time.Hour), End: end,
-			Counts: map[string]int{"Wiz.Audit": benchPageSize, "Wiz.Issues": benchPageSize, "Wiz.VulnerabilityFinding": benchPageSize},
-		})
-		srv := mockwiz.New(mockwiz.Options{Dataset: ds, Now: func() time.Time { return end }})
-		statuses := []string{"OPEN", "IN_PROGRESS", "RESOLVED", "REJECTED"}
-		specs := map[string]struct {
-			conn   Connection
-			mapper mapping.Mapper
-			filter map[string]any
-		}{
-			"audit":                  {AuditLogEntries, mapping.Audit{}, map[string]any{}},
-			"issues":                 {Issues, mapping.Issue{TimeField: "statusChangedAt"}, map[string]any{"status": statuses}},
-			"vulnerability_findings": {VulnerabilityFindings, mapping.Finding{TimeField: "updatedAt"}, map[string]any{"status": statuses}},
+		// Two pages' worth of each log type, so that a full page is left
+		// after its default filters.
+		counts := map[string]int{}
+		for _, lt := range logtype.All {
+			counts[lt.Name] = 2 * benchPageSize
 		}
+		ds := mockwiz.GenerateDataset(mockwiz.DatasetOptions{Seed: 7, Start: end.Add(-24 * time.Hour), End: end, Counts: counts})
+		srv := mockwiz.New(mockwiz.Options{Dataset: ds, Now: func() time.Time { return end }})
 		token, err := mockToken(srv.Handler())
 		if err != nil {
 			errBenchPages = err
 			return
 		}
 		benchPages = map[string]benchPage{}
-		for name, sp := range specs {
+		for _, lt := range logtype.All {
+			name, poll := lt.Key, lt.Poll(lt.NewConfig(), nil)
 			body, _ := json.Marshal(map[string]any{
-				"query":     sp.conn.Query,
-				"variables": map[string]any{"first": benchPageSize, "filterBy": sp.filter},
+				"query":     lt.Query.Query,
+				"variables": map[string]any{"first": benchPageSize, "filterBy": poll.Filter},
 			})
 			page, err := serve(srv.Handler(), "/graphql", "application/json", token, body)
 			if err != nil {
@@ -80,7 +76,7 @@ func renderBenchPages(b *testing.B) map[string]benchPage {
 				errBenchPages = err
 				return
 			}
-			got, err := decodePage(env.Data, sp.conn.ResponseKey)
+			got, err := wiz.DecodePage(env.Data, lt.Query.ResponseKey)
 			if err != nil {
 				errBenchPages = fmt.Errorf("%s: %w", name, err)
 				return
@@ -89,7 +85,7 @@ func renderBenchPages(b *testing.B) map[string]benchPage {
 				errBenchPages = fmt.Errorf("%s: the mock served %d nodes, want %d", name, len(got.Nodes), benchPageSize)
 				return
 			}
-			benchPages[name] = benchPage{conn: sp.conn, mapper: sp.mapper, page: page, data: env.Data}
+			benchPages[name] = benchPage{conn: lt.Query, mapper: poll.Mapper, page: page, data: env.Data}
 		}
 	})
 	if errBenchPages != nil {
@@ -111,7 +107,7 @@ func serve(h http.Handler, path, contentType, token string, body []byte) ([]byte
 	rec := &recorder{header: http.Header{}}
 	h.ServeHTTP(rec, req)
 	if rec.status != 0 && rec.status != http.StatusOK {
-		return nil, &QueryError{Message: "mock answered " + http.StatusText(rec.status) + ": " + rec.body.String()}
+		return nil, fmt.Errorf("mock answered %s: %s", http.StatusText(rec.status), rec.body.String())
 	}
 	return rec.body.Bytes(), nil
 }
@@ -147,7 +143,7 @@ func mockToken(h http.Handler) (string, error) {
 // BenchmarkPage compares, per log type and 500-node page:
 //
 //	A: encoding/json Unmarshal of the page into map[string]any (baseline);
-//	B: what the receiver does with a page: decodePage of the data member,
+//	B: what the receiver does with a page: DecodePage of the data member,
 //	   then the mapper on every node into one ResourceLogs/ScopeLogs;
 //
 // and decodePage_only, the part of B that is the client's page decoding.
@@ -155,7 +151,8 @@ func mockToken(h http.Handler) (string, error) {
 // Both report ns/record, B/record and allocs/record; internal/scripts/bench.sh
 // prints them side by side with the ratio B/A.
 func BenchmarkPage(b *testing.B) {
-	for _, name := range []string{"audit", "issues", "vulnerability_findings"} {
+	for _, lt := range logtype.All {
+		name := lt.Key
 		b.Run(name+"/A_json_map", func(b *testing.B) {
 			p := renderBenchPages(b)[name]
 			b.SetBytes(int64(len(p.page)))
@@ -170,7 +167,7 @@ func BenchmarkPage(b *testing.B) {
 			p := renderBenchPages(b)[name]
 			b.SetBytes(int64(len(p.page)))
 			benchPerRecord(b, func() {
-				if _, err := decodePage(p.data, p.conn.ResponseKey); err != nil {
+				if _, err := wiz.DecodePage(p.data, p.conn.ResponseKey); err != nil {
 					b.Fatal(err)
 				}
 			})
@@ -179,7 +176,7 @@ func BenchmarkPage(b *testing.B) {
 			p := renderBenchPages(b)[name]
 			b.SetBytes(int64(len(p.page)))
 			benchPerRecord(b, func() {
-				page, err := decodePage(p.data, p.conn.ResponseKey)
+				page, err := wiz.DecodePage(p.data, p.conn.ResponseKey)
 				if err != nil {
 					b.Fatal(err)
 				}
