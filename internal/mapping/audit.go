@@ -10,6 +10,9 @@ type Audit struct{}
 // auditAttrs is the most attributes Audit sets (TestAttributeCapacity).
 const auditAttrs = 11
 
+// KeyFields implements Mapper: audit entries are polled on timestamp alone.
+func (Audit) KeyFields() []string { return []string{"id", "timestamp"} }
+
 // Map implements Mapper.
 func (Audit) Map(node []byte, lr plog.LogRecord) (Key, error) {
 	key, m, err := common(node, lr, "wiz.audit", "Wiz.Audit", "timestamp", "timestamp", auditAttrs)

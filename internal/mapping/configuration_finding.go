@@ -13,6 +13,15 @@ type ConfigurationFinding struct {
 	TimeField string
 }
 
+// configurationFindingFallbackTime dates a node that lacks the polled time
+// field: when it was first seen.
+const configurationFindingFallbackTime = "firstSeenAt"
+
+// KeyFields implements Mapper.
+func (f ConfigurationFinding) KeyFields() []string {
+	return []string{"id", f.TimeField, configurationFindingFallbackTime}
+}
+
 // configurationFindingAttrs is the most attributes ConfigurationFinding
 // sets (TestAttributeCapacity).
 const configurationFindingAttrs = 25
@@ -20,7 +29,7 @@ const configurationFindingAttrs = 25
 // Map implements Mapper.
 func (f ConfigurationFinding) Map(node []byte, lr plog.LogRecord) (Key, error) {
 	// firstSeenAt is the one time every finding has.
-	key, m, err := common(node, lr, "wiz.configuration_finding", "Wiz.CloudConfigurationFinding", f.TimeField, "firstSeenAt", configurationFindingAttrs)
+	key, m, err := common(node, lr, "wiz.configuration_finding", "Wiz.CloudConfigurationFinding", f.TimeField, configurationFindingFallbackTime, configurationFindingAttrs)
 	if err != nil {
 		return Key{}, err
 	}

@@ -13,12 +13,19 @@ type Detection struct {
 	TimeField string
 }
 
+// detectionFallbackTime dates a node that lacks the polled time field: a
+// detection never updated is dated by its creation.
+const detectionFallbackTime = "createdAt"
+
+// KeyFields implements Mapper.
+func (d Detection) KeyFields() []string { return []string{"id", d.TimeField, detectionFallbackTime} }
+
 // detectionAttrs is the most attributes Detection sets (TestAttributeCapacity).
 const detectionAttrs = 34
 
 // Map implements Mapper.
 func (d Detection) Map(node []byte, lr plog.LogRecord) (Key, error) {
-	key, m, err := common(node, lr, "wiz.detection", "Wiz.DefendDetection", d.TimeField, "createdAt", detectionAttrs)
+	key, m, err := common(node, lr, "wiz.detection", "Wiz.DefendDetection", d.TimeField, detectionFallbackTime, detectionAttrs)
 	if err != nil {
 		return Key{}, err
 	}

@@ -11,12 +11,19 @@ type Finding struct {
 	TimeField string
 }
 
+// findingFallbackTime dates a node that lacks the polled time field: its
+// last detection.
+const findingFallbackTime = "lastDetectedAt"
+
+// KeyFields implements Mapper.
+func (f Finding) KeyFields() []string { return []string{"id", f.TimeField, findingFallbackTime} }
+
 // findingAttrs is the most attributes Finding sets (TestAttributeCapacity).
 const findingAttrs = 33
 
 // Map implements Mapper.
 func (f Finding) Map(node []byte, lr plog.LogRecord) (Key, error) {
-	key, m, err := common(node, lr, "wiz.vulnerability_finding", "Wiz.VulnerabilityFinding", f.TimeField, "lastDetectedAt", findingAttrs)
+	key, m, err := common(node, lr, "wiz.vulnerability_finding", "Wiz.VulnerabilityFinding", f.TimeField, findingFallbackTime, findingAttrs)
 	if err != nil {
 		return Key{}, err
 	}

@@ -11,14 +11,20 @@ type Issue struct {
 	TimeField string
 }
 
+// issueFallbackTime dates a node that lacks the polled time field: a
+// never-changed issue may carry no statusChangedAt, as it changed status
+// when it was created.
+const issueFallbackTime = "createdAt"
+
+// KeyFields implements Mapper.
+func (i Issue) KeyFields() []string { return []string{"id", i.TimeField, issueFallbackTime} }
+
 // issueAttrs is the most attributes Issue sets (TestAttributeCapacity).
 const issueAttrs = 25
 
 // Map implements Mapper.
 func (i Issue) Map(node []byte, lr plog.LogRecord) (Key, error) {
-	// A never-changed issue may carry no statusChangedAt: it changed
-	// status when it was created.
-	key, m, err := common(node, lr, "wiz.issue", "Wiz.Issues", i.TimeField, "createdAt", issueAttrs)
+	key, m, err := common(node, lr, "wiz.issue", "Wiz.Issues", i.TimeField, issueFallbackTime, issueAttrs)
 	if err != nil {
 		return Key{}, err
 	}

@@ -28,6 +28,10 @@ type Key struct {
 // Mapper maps one node into lr and returns the node's key.
 type Mapper interface {
 	Map(node []byte, lr plog.LogRecord) (Key, error)
+	// KeyFields names the node fields the key is read from: the id, the
+	// polled time field and the field read when Wiz leaves that one empty.
+	// A query can go on without any other field.
+	KeyFields() []string
 }
 
 // common decodes node and fills what every log type shares; it returns the

@@ -40,13 +40,21 @@ func (s *stream) dropRejectedField(err error) (bool, error) {
 }
 
 // needs reports whether the field at path (root field first) is one the
-// stream cannot poll without: the connection, its nodes and paging, a
-// node's id, or the polled time.
+// stream cannot poll without: the connection, its nodes and paging, or a
+// node field the key is read from (the id, the polled time and its
+// fallback). Anything else the connection or a node carries
+// (maxCountReached, totalCount, a node's details) can go.
 func (s *stream) needs(path []string) bool {
-	if len(path) < 3 {
-		return true // the root field, nodes or pageInfo
+	switch {
+	case len(path) == 1 || path[1] == "pageInfo":
+		return true
+	case path[1] != "nodes":
+		return false
+	case len(path) == 2:
+		return true
+	default:
+		return len(path) == 3 && slices.Contains(s.query.Mapper.KeyFields(), path[2])
 	}
-	return path[1] == "pageInfo" || (len(path) == 3 && slices.Contains([]string{"id", s.query.TimeField.Node}, path[2]))
 }
 
 // explainRejectedInput names the option behind a filterBy key Wiz does not

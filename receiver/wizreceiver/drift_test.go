@@ -192,3 +192,46 @@ func TestUserAgentReachesWiz(t *testing.T) {
 	assert.Len(t, agents, 1, "%v", agents)
 	assert.Positive(t, agents["otelcol-wiz/latest"], "%v", agents)
 }
+
+// What the key is read from (the id, the polled time and the time read when
+// Wiz leaves that one empty) cannot leave the query; anything else can,
+// connection-level fields such as maxCountReached too.
+func TestSchemaDriftKeepsWhatTheKeyNeeds(t *testing.T) {
+	tests := []struct {
+		logType     *logtype.LogType
+		typ, field  string
+		stopsStream bool
+	}{
+		{&logtype.Issues, "Issue", "createdAt", true},
+		{&logtype.VulnerabilityFindings, "VulnerabilityFinding", "lastDetectedAt", true},
+		{&logtype.ConfigurationFindings, "ConfigurationFindingConnection", "maxCountReached", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.typ+"."+tt.field, func(t *testing.T) {
+			srv, url := newMock(t, mockwiz.Options{Dataset: datasetOf(42, map[string]int{tt.logType.Name: 10})})
+			srv.RemoveSchemaField(tt.typ, tt.field)
+			cfg := testConfig(url)
+			enableOnly(cfg, tt.logType.Key)
+			if findings, ok := cfg.logType(tt.logType).(*logtype.ConfigurationFindingsConfig); ok {
+				// Every status, as wiztest.Expected expects every node.
+				findings.Statuses = []string{"OPEN", "IN_PROGRESS", "RESOLVED", "REJECTED"}
+			}
+			host := &statusHost{Host: componenttest.NewNopHost()}
+			sink := &consumertest.LogsSink{}
+			rcv, err := newWizReceiver(receivertestSettings(), cfg, sink)
+			require.NoError(t, err)
+			s, _ := firstStream(t, rcv, host)
+
+			err = s.poll(context.Background())
+			if !tt.stopsStream {
+				require.NoError(t, err)
+				wiztest.RequireExactlyOnce(t, wiztest.Expected(t, srv), wiztest.Received(sink))
+				return
+			}
+			require.Error(t, err)
+			assert.True(t, s.stopped(err, "retry"))
+			assert.Contains(t, host.last().Err().Error(), "wiz no longer has the field "+tt.typ+"."+tt.field+", which the receiver needs")
+			assert.Zero(t, sink.LogRecordCount())
+		})
+	}
+}
