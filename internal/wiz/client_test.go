@@ -228,6 +228,7 @@ func TestErrorClassification(t *testing.T) {
 			var query *QueryError
 			require.ErrorAs(t, err, &query)
 			assert.Equal(t, "updatedAt", query.Input)
+			assert.Equal(t, "IssueFilters", query.InputType)
 			assert.Contains(t, err.Error(), "wiz rejected the AuditLogTable query (BAD_USER_INPUT)")
 		}},
 		{"GRAPHQL_VALIDATION_FAILED names the field and where", []func(http.ResponseWriter){gqlErrorAt("GRAPHQL_VALIDATION_FAILED",

@@ -51,8 +51,10 @@ type QueryError struct {
 	// Field, when set, is a field the query selects that Wiz's schema no
 	// longer has: the query can go on without it.
 	Field *RejectedField
-	// Input, when set, names a filterBy key Wiz does not accept.
-	Input string
+	// Input, when set, names a filter field Wiz does not accept, and
+	// InputType the input type Wiz says lacks it (IssueFilters, say, for a
+	// filterBy key; another type for a field nested deeper).
+	Input, InputType string
 }
 
 func (e *QueryError) Error() string {

@@ -22,7 +22,7 @@ func queryError(operation, code string, e graphql.Error) *QueryError {
 			qe.Field.Line, qe.Field.Column = e.Locations[0].Line, e.Locations[0].Column
 		}
 	} else if m := unknownInputMessage.FindStringSubmatch(e.Message); m != nil {
-		qe.Input = m[1]
+		qe.Input, qe.InputType = m[1], m[2]
 	}
 	return qe
 }

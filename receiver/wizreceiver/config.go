@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -81,7 +80,13 @@ func (c *Config) Validate() error {
 	// The API's settings matter only to the polled log types: a receiver
 	// that only takes Wiz's pushes needs no credentials.
 	if c.polls() {
-		errs = append(errs, c.validateAPI())
+		if err := c.validateAPI(); err != nil {
+			errs = append(errs, err)
+			if c.Webhook.Enabled {
+				errs = append(errs, fmt.Errorf("the API settings are needed only to poll: for a receiver that only takes Wiz's pushes, set enabled: false under %s",
+					strings.Join(c.polledKeys(), ", ")))
+			}
+		}
 	}
 	for i, id := range c.ProjectIDs {
 		if strings.TrimSpace(id) == "" {
@@ -140,7 +145,18 @@ func (c *Config) validateAPI() error {
 
 // polls reports whether any polled log type is enabled.
 func (c *Config) polls() bool {
-	return slices.ContainsFunc(logtype.All, func(lt *logtype.LogType) bool { return c.logType(lt).Settings().Enabled })
+	return len(c.polledKeys()) > 0
+}
+
+// polledKeys are the keys of the enabled polled log types.
+func (c *Config) polledKeys() []string {
+	var keys []string
+	for _, lt := range logtype.All {
+		if c.logType(lt).Settings().Enabled {
+			keys = append(keys, lt.Key)
+		}
+	}
+	return keys
 }
 
 func positive(field string, d time.Duration) error {

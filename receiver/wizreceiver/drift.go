@@ -72,7 +72,7 @@ func (s *stream) explainRejectedInput(query *wiz.QueryError) error {
 		return fmt.Errorf("%s stream stopped: Wiz does not accept filterBy.%s, which project_ids sends for %s; remove project_ids, or set %s.enabled: false (%w)",
 			lt.Key, lt.ProjectFilter, lt.Name, lt.Key, query)
 	default:
-		return fmt.Errorf("%s stream stopped: Wiz does not accept filterBy.%s, which an option of the %s section sends; remove or change that option (%w)",
-			lt.Key, key, lt.Key, query)
+		return fmt.Errorf("%s stream stopped: Wiz does not accept the filter field %s (of %s), which an option of the %s section sends; remove or change that option (%w)",
+			lt.Key, key, query.InputType, lt.Key, query)
 	}
 }

@@ -29,11 +29,10 @@ func (s *stream) poll(ctx context.Context) error {
 	now := s.now()
 	for {
 		if s.state.Window == nil {
-			end := minTime(now, s.state.Watermark.Add(s.cfg.MaxWindow))
-			if !end.After(s.state.Watermark) {
+			s.state.Window = s.nextWindow(now)
+			if s.state.Window == nil {
 				return nil
 			}
-			s.state.Window = &window{Start: s.state.Watermark.Add(-s.cfg.Overlap), End: end}
 		}
 		if err := s.walk(ctx); err != nil {
 			return err
@@ -60,6 +59,17 @@ func (s *stream) poll(ctx context.Context) error {
 	}
 }
 
+// nextWindow is the window after the watermark, up to now and at most
+// max_window long, reading the overlap before it; nil when there is nothing
+// after the watermark yet.
+func (s *stream) nextWindow(now time.Time) *window {
+	end := minTime(now, s.state.Watermark.Add(s.cfg.MaxWindow))
+	if !end.After(s.state.Watermark) {
+		return nil
+	}
+	return &window{Start: s.state.Watermark.Add(-s.cfg.Overlap), End: end}
+}
+
 // walk pages through the current window, resuming at its stored cursor.
 func (s *stream) walk(ctx context.Context) error {
 	w := s.state.Window
@@ -76,8 +86,7 @@ func (s *stream) walk(ctx context.Context) error {
 		if dropped {
 			continue
 		}
-		var query *wiz.QueryError
-		if w.Cursor != "" && !restarted && errors.As(err, &query) {
+		if w.Cursor != "" && !restarted && cursorRejected(err) {
 			// Wiz no longer accepts the cursor (a stored one, or one that
 			// expired mid-walk). Re-read the window from its start, once
 			// per walk; only records that are still in the seen set are
@@ -107,6 +116,14 @@ func (s *stream) walk(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// cursorRejected reports whether err is Wiz refusing a request's input
+// where the only input that can have gone stale is the cursor: a rejected
+// field or filter key, or an unknown object, is not about the cursor.
+func cursorRejected(err error) bool {
+	var query *wiz.QueryError
+	return errors.As(err, &query) && query.Field == nil && query.Input == "" && query.Code != "NOT_FOUND"
 }
 
 // deliver maps a page, drops what was delivered before, and hands the rest

@@ -153,11 +153,22 @@ func (s *stream) run(ctx context.Context) {
 }
 
 // checkConnection asks Wiz for one node with the stream's own query and
-// filters, time window included, so that credentials, scopes, reachability
+// filters, time range included, so that credentials, scopes, reachability
 // and a filter Wiz does not accept show in the component status within
 // seconds of start, not after a long backfill.
 func (s *stream) checkConnection(ctx context.Context) error {
-	filter := s.filter(s.state.Watermark.Add(-s.cfg.Overlap), s.now())
+	// The range the first walk will send: a range Wiz would refuse shows
+	// here, and one it would take cannot stop the stream.
+	w := s.state.Window
+	if w == nil {
+		w = s.nextWindow(s.now())
+	}
+	if w == nil {
+		// Nothing to read yet (the clock is behind the watermark): the
+		// overlap, which every window reads.
+		w = &window{Start: s.state.Watermark.Add(-s.cfg.Overlap), End: s.state.Watermark}
+	}
+	filter := s.filter(w.Start, s.cap.queryEnd(w))
 	for {
 		_, err := s.client.FetchPage(ctx, s.request(map[string]any{"first": 1, "filterBy": filter}))
 		if dropped, err := s.dropRejectedField(err); !dropped {

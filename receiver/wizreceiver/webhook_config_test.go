@@ -65,7 +65,8 @@ func TestWebhookConfigErrors(t *testing.T) {
 			"webhook.dedup_window must not be negative", "webhook.max_concurrent_requests must be at least 1, got 0",
 			"webhook.max_request_body_size must be positive, got -1",
 		}},
-		{"webhook_and_polling_without_credentials", []string{"endpoint is required", "client_id is required", "client_secret is required"}},
+		{"webhook_and_polling_without_credentials", []string{"endpoint is required", "client_id is required", "client_secret is required",
+			"for a receiver that only takes Wiz's pushes, set enabled: false under audit, issues, vulnerability_findings"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
