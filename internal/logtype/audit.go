@@ -18,6 +18,7 @@ var Audit = LogType{
 	TimeFields:            []TimeField{{Filter: "timestamp", Node: "timestamp"}},
 	DeniedToProjectScoped: true,
 	ResultCap:             10000,
+	ServedNewestFirst:     true,
 	NewConfig:             func() Config { return &AuditConfig{Stream: Stream{Enabled: true}} },
 	NewMapper:             func(TimeField) mapping.Mapper { return mapping.Audit{} },
 }

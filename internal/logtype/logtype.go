@@ -70,6 +70,12 @@ type LogType struct {
 	// ResultCap is the most nodes Wiz serves for one query, its pages
 	// together; 0 means no cap.
 	ResultCap int
+	// ServedNewestFirst marks a query Wiz serves newest first by the
+	// polled time, so that a capped walk is read on below the oldest
+	// entry it was served. A capped walk in another order (configuration
+	// findings come in analysis order) is narrowed by halving its window,
+	// which costs more requests and drops the window's overlap.
+	ServedNewestFirst bool
 	// NewConfig returns the log type's config section with its defaults.
 	NewConfig func() Config
 	// NewMapper returns the mapper of the log type's nodes when it polls on

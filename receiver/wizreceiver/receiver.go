@@ -158,7 +158,7 @@ func (r *wizReceiver) buildStreams(ctx context.Context, host component.Host, sta
 			s.noEventsTimeout = *d
 		}
 		if limit := r.resultCaps[lt.Key]; limit > 0 {
-			s.cap = &windowCap{limit: limit, pageSize: r.cfg.PageSize, logType: lt.Key, logger: r.set.Logger}
+			s.cap = &windowCap{limit: limit, pageSize: r.cfg.PageSize, logType: lt.Key, logger: r.set.Logger, newestFirst: lt.ServedNewestFirst}
 		}
 		s.dedup = dedup{overlap: r.cfg.Overlap, cap: s.cap}
 		streams = append(streams, s)

@@ -87,6 +87,10 @@ type windowCap struct {
 	pageSize int
 	logType  string // the config key, for log lines
 	logger   *zap.Logger
+	// newestFirst: Wiz is known to serve the log type newest first, so a
+	// walk in another order is news worth a WARN; for a log type Wiz serves
+	// in another order, narrowing by halving is the expected path.
+	newestFirst bool
 }
 
 func (*windowCap) queryEnd(w *window) time.Time {
@@ -224,7 +228,7 @@ func (c *windowCap) narrowWindow(cp *checkpoint, prune func()) bool {
 		if !w.Until.IsZero() {
 			w.Until = maxTime(w.Until, from)
 		}
-		c.logger.Warn("A walk not served newest first reached Wiz's result cap; reading this window without its overlap (late entries in it are not looked for)",
+		c.orderLog()("A walk not served newest first reached Wiz's result cap; reading this window without its overlap (late entries in it are not looked for)",
 			zap.String("stream", c.logType), zap.Int("result_cap", c.limit), zap.Time("start", w.Start), zap.Time("end", w.End))
 	case end.Sub(from) > 2*timeTick:
 		// The part cut off is read by the next window. Should Until be set
@@ -239,4 +243,14 @@ func (c *windowCap) narrowWindow(cp *checkpoint, prune func()) bool {
 	}
 	w.restartWalk()
 	return true
+}
+
+// orderLog is how a walk not served newest first is logged: a WARN where
+// Wiz is known to serve newest first, as something changed; a debug line
+// where Wiz serves another order anyway.
+func (c *windowCap) orderLog() func(string, ...zap.Field) {
+	if c.newestFirst {
+		return c.logger.Warn
+	}
+	return c.logger.Debug
 }
