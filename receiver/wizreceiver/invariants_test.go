@@ -7,7 +7,8 @@ import (
 )
 
 // checkInvariants returns a hook that checks a stream's checkpoint after
-// every write (see docs/design/checkpointing.md):
+// every write, across the restarts of a test that keeps the hook (see
+// docs/design/checkpointing.md):
 //   - the watermark never moves back;
 //   - the seen set holds only keys a later query reads again: the next
 //     window's overlap, the part of the open window below the watermark,
@@ -15,15 +16,17 @@ import (
 //   - a narrowed window's Until stays within the window.
 func checkInvariants(t *testing.T) func(*stream) {
 	var mu sync.Mutex
-	watermarks := map[*stream]time.Time{}
+	// By log type: a restarted receiver's stream must not move back
+	// either.
+	watermarks := map[string]time.Time{}
 	return func(s *stream) {
 		mu.Lock()
 		defer mu.Unlock()
 		cp := s.state
-		if last := watermarks[s]; cp.Watermark.Before(last) {
+		if last := watermarks[s.logType.Key]; cp.Watermark.Before(last) {
 			t.Errorf("%s: the watermark moved back from %s to %s", s.logType.Key, last, cp.Watermark)
 		}
-		watermarks[s] = cp.Watermark
+		watermarks[s.logType.Key] = cp.Watermark
 		for h, ts := range s.dedup.seen {
 			if !readAgain(s, ts) {
 				t.Errorf("%s: the seen set holds key %x at %s, which no later query reads", s.logType.Key, h, time.Unix(0, ts).UTC())

@@ -119,10 +119,12 @@ func TestReceiverRestartWithStorage(t *testing.T) {
 	// The storage key derives from the receiver's id: keep it across runs.
 	set := receivertestSettings()
 
+	invariants := checkInvariants(t)
 	run := func(until func() bool) {
 		host := storagetest.NewStorageHost().WithFileBackedStorageExtension("wiz", dir)
 		rcv, err := NewFactory().CreateLogs(context.Background(), set, cfg, sink)
 		require.NoError(t, err)
+		rcv.(*wizReceiver).afterSave = invariants
 		require.NoError(t, rcv.Start(context.Background(), host))
 		require.Eventually(t, until, 15*time.Second, 20*time.Millisecond)
 		require.NoError(t, rcv.Shutdown(context.Background()))

@@ -73,9 +73,11 @@ func TestSoak(t *testing.T) {
 	sink := &consumertest.LogsSink{}
 	next := &sometimesRefusing{LogsSink: sink, every: 17}
 
+	invariants := checkInvariants(t)
 	start := func() func() {
 		rcv, err := NewFactory().CreateLogs(context.Background(), set, cfg, next)
 		require.NoError(t, err)
+		rcv.(*wizReceiver).afterSave = invariants
 		// The audit backlog is four times the cap: windows split, and the
 		// restart may land inside a split one.
 		rcv.(*wizReceiver).resultCaps["audit"] = auditCap
