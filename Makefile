@@ -64,6 +64,9 @@ test: fmt-check vet lint unit-test soak-test e2e-test
 
 unit-test:
 	$(GO) test -race -count=1 -skip TestSoak ./...
+	# The distribution is built with GOEXPERIMENT=jsonv2: the JSON code and
+	# its differential tests against encoding/json run under it too.
+	GOEXPERIMENT=jsonv2 $(GO) test -race -count=1 ./internal/mapping/ ./internal/wiz/
 
 ## soak-test: about a minute of mixed faults over 20,000 records; prints its figures
 soak-test:

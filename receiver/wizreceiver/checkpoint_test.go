@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -167,18 +168,32 @@ func TestRestoreDropsWindowBehindWatermark(t *testing.T) {
 // changes the fingerprint of unchanged settings restarts every unfinished
 // window. These are the fingerprints earlier releases stored.
 func TestFingerprintsStayStable(t *testing.T) {
-	want := map[string][2]string{ // without project_ids, with two
-		"audit":                  {"efcde265b063772f", "efcde265b063772f"},
-		"issues":                 {"022f807ff065aa64", "cba78f4b800710ad"},
-		"vulnerability_findings": {"c7c76be654c954fb", "be6eb0e6213abf35"},
+	tests := []struct {
+		key      string
+		projects []string
+		want     string
+	}{
+		{"audit", nil, "efcde265b063772f"},
+		{"audit", []string{"p-1", "p-2"}, "efcde265b063772f"},
+		{"issues", nil, "022f807ff065aa64"},
+		{"issues", []string{"p-1", "p-2"}, "cba78f4b800710ad"},
+		{"vulnerability_findings", nil, "c7c76be654c954fb"},
+		{"vulnerability_findings", []string{"p-1", "p-2"}, "be6eb0e6213abf35"},
+		{"configuration_findings", nil, "2dc5beb7ba2776de"},
+		{"configuration_findings", []string{"p-1"}, "f8c96e1234980f9b"},
+		{"detections", nil, "99316842d182cf92"},
+		{"detections", []string{"p-1"}, "d8e7e4eb6e219e85"},
 	}
-	for i, projects := range [][]string{nil, {"p-1", "p-2"}} {
-		for _, lt := range logtype.All {
-			if _, ok := want[lt.Key]; !ok {
-				continue // a log type newer than the pinned fingerprints
-			}
-			s := &stream{logType: lt, query: lt.Poll(lt.NewConfig(), projects)}
-			assert.Equal(t, want[lt.Key][i], s.fingerprint(), "%s with project_ids %v", lt.Key, projects)
-		}
+	pinned := map[string]bool{}
+	for _, tt := range tests {
+		i := slices.IndexFunc(logtype.All, func(lt *logtype.LogType) bool { return lt.Key == tt.key })
+		require.GreaterOrEqual(t, i, 0, tt.key)
+		lt := logtype.All[i]
+		s := &stream{logType: lt, query: lt.Poll(lt.NewConfig(), tt.projects)}
+		assert.Equal(t, tt.want, s.fingerprint(), "%s with project_ids %v", tt.key, tt.projects)
+		pinned[tt.key] = true
+	}
+	for _, lt := range logtype.All {
+		assert.True(t, pinned[lt.Key], "pin the fingerprints of %s", lt.Key)
 	}
 }
