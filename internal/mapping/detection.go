@@ -32,8 +32,7 @@ func (d Detection) Map(node []byte, lr plog.LogRecord) (Key, error) {
 	attrs := lr.Attributes()
 	attrs.PutStr(AttrRecordUID, recordUID(key))
 	severity := str(m, "severity")
-	lr.SetSeverityNumber(severityNumber(severity))
-	lr.SetSeverityText(severity)
+	setSeverity(lr, severity)
 	putStr(attrs, "wiz.detection.id", key.ID)
 	putStr(attrs, "wiz.detection.type", str(m, "type"))
 	putStr(attrs, "wiz.detection.severity", severity)
@@ -72,10 +71,7 @@ func (d Detection) Map(node []byte, lr plog.LogRecord) (Key, error) {
 	putDetectionProjects(attrs, m)
 	if resource, ok := obj(m, "primaryResource"); ok {
 		putAsset(attrs, resource)
-		loc := cloudLocation{region: str(resource, "region"), resourceID: str(resource, "providerUniqueId")}
-		if loc.resourceID == "" {
-			loc.resourceID = str(resource, "externalId")
-		}
+		loc := cloudLocation{region: str(resource, "region"), resourceID: firstStr(resource, "providerUniqueId", "externalId")}
 		// A detection names no platform apart from its account's provider.
 		if account, ok := detectionAccount(m, resource); ok {
 			loc.platform, loc.accountID = str(account, "cloudProvider"), str(account, "externalId")

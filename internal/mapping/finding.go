@@ -35,8 +35,7 @@ func (f Finding) Map(node []byte, lr plog.LogRecord) (Key, error) {
 	if severity == "" {
 		severity = str(m, "severity")
 	}
-	lr.SetSeverityNumber(severityNumber(severity))
-	lr.SetSeverityText(severity)
+	setSeverity(lr, severity)
 	putStr(attrs, "wiz.vulnerability.finding_id", key.ID)
 	putStr(attrs, "wiz.vulnerability.id", str(m, "name"))
 	putStr(attrs, "wiz.vulnerability.status", str(m, "status"))

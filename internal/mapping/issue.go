@@ -31,8 +31,7 @@ func (i Issue) Map(node []byte, lr plog.LogRecord) (Key, error) {
 	attrs := lr.Attributes()
 	attrs.PutStr(AttrRecordUID, recordUID(key))
 	severity := str(m, "severity")
-	lr.SetSeverityNumber(severityNumber(severity))
-	lr.SetSeverityText(severity)
+	setSeverity(lr, severity)
 	putStr(attrs, "wiz.issue.id", key.ID)
 	putStr(attrs, "wiz.issue.status", str(m, "status"))
 	putStr(attrs, "wiz.issue.severity", severity)
@@ -55,13 +54,9 @@ func (i Issue) Map(node []byte, lr plog.LogRecord) (Key, error) {
 		putStr(attrs, "wiz.issue.entity.type", str(entity, "type"))
 		putStr(attrs, "wiz.issue.entity.name", str(entity, "name"))
 		putStr(attrs, "wiz.issue.entity.native_type", str(entity, "nativeType"))
-		resourceID := str(entity, "providerId")
-		if resourceID == "" {
-			resourceID = str(entity, "externalId")
-		}
 		putCloud(attrs, cloudLocation{
 			platform: str(entity, "cloudPlatform"), region: str(entity, "region"),
-			accountID: str(entity, "subscriptionExternalId"), resourceID: resourceID,
+			accountID: str(entity, "subscriptionExternalId"), resourceID: firstStr(entity, "providerId", "externalId"),
 		})
 	}
 	return key, nil

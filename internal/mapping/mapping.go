@@ -96,6 +96,17 @@ func str(m pcommon.Map, key string) string {
 	return v.Str()
 }
 
+// firstStr returns the first non-empty string at keys, or "": Wiz names
+// a resource by its provider's id where it has one, else by another id.
+func firstStr(m pcommon.Map, keys ...string) string {
+	for _, key := range keys {
+		if v := str(m, key); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
 // putStr sets key only when Wiz sent a non-empty string.
 func putStr(attrs pcommon.Map, key, value string) {
 	if value != "" {

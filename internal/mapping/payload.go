@@ -96,8 +96,7 @@ func MapPushed(payload []byte, types []*PushedType, observed time.Time, lr plog.
 	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(observed))
 	lr.SetEventName(typ.EventName)
 	severity := text(view, typ.Severity)
-	lr.SetSeverityNumber(severityNumber(severity))
-	lr.SetSeverityText(severity)
+	setSeverity(lr, severity)
 
 	attrs := lr.Attributes()
 	attrs.PutStr(AttrLogType, typ.Name)

@@ -49,3 +49,10 @@ func cloudProvider(platform string) string {
 		return ""
 	}
 }
+
+// setSeverity sets the record's SeverityNumber from Wiz's severity, and
+// keeps Wiz's word as its SeverityText.
+func setSeverity(lr plog.LogRecord, severity string) {
+	lr.SetSeverityNumber(severityNumber(severity))
+	lr.SetSeverityText(severity)
+}
