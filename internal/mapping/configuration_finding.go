@@ -33,10 +33,8 @@ func (f ConfigurationFinding) Map(node []byte, lr plog.LogRecord) (Key, error) {
 	if err != nil {
 		return Key{}, err
 	}
-	attrs := lr.Attributes()
-	attrs.PutStr(AttrRecordUID, recordUID(key))
 	severity := str(m, "severity")
-	setSeverity(lr, severity)
+	attrs := versioned(lr, key, severity)
 	putStr(attrs, "wiz.configuration_finding.id", key.ID)
 	putStr(attrs, "wiz.configuration_finding.status", str(m, "status"))
 	putStr(attrs, "wiz.configuration_finding.severity", severity)

@@ -29,10 +29,8 @@ func (d Detection) Map(node []byte, lr plog.LogRecord) (Key, error) {
 	if err != nil {
 		return Key{}, err
 	}
-	attrs := lr.Attributes()
-	attrs.PutStr(AttrRecordUID, recordUID(key))
 	severity := str(m, "severity")
-	setSeverity(lr, severity)
+	attrs := versioned(lr, key, severity)
 	putStr(attrs, "wiz.detection.id", key.ID)
 	putStr(attrs, "wiz.detection.type", str(m, "type"))
 	putStr(attrs, "wiz.detection.severity", severity)

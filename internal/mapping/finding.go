@@ -27,15 +27,10 @@ func (f Finding) Map(node []byte, lr plog.LogRecord) (Key, error) {
 	if err != nil {
 		return Key{}, err
 	}
-	attrs := lr.Attributes()
-	attrs.PutStr(AttrRecordUID, recordUID(key))
 	// vendorSeverity is the advisory's own rating; Wiz's severity field
 	// may be absent on older tenants.
-	severity := str(m, "vendorSeverity")
-	if severity == "" {
-		severity = str(m, "severity")
-	}
-	setSeverity(lr, severity)
+	severity := firstStr(m, "vendorSeverity", "severity")
+	attrs := versioned(lr, key, severity)
 	putStr(attrs, "wiz.vulnerability.finding_id", key.ID)
 	putStr(attrs, "wiz.vulnerability.id", str(m, "name"))
 	putStr(attrs, "wiz.vulnerability.status", str(m, "status"))

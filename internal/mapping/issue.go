@@ -28,10 +28,8 @@ func (i Issue) Map(node []byte, lr plog.LogRecord) (Key, error) {
 	if err != nil {
 		return Key{}, err
 	}
-	attrs := lr.Attributes()
-	attrs.PutStr(AttrRecordUID, recordUID(key))
 	severity := str(m, "severity")
-	setSeverity(lr, severity)
+	attrs := versioned(lr, key, severity)
 	putStr(attrs, "wiz.issue.id", key.ID)
 	putStr(attrs, "wiz.issue.status", str(m, "status"))
 	putStr(attrs, "wiz.issue.severity", severity)

@@ -179,6 +179,16 @@ func putProjectIDs(attrs pcommon.Map, m pcommon.Map) {
 	})
 }
 
+// versioned sets what every record of an object that changes over time
+// carries, the uid of this version and Wiz's severity, and returns the
+// record's attributes for the rest.
+func versioned(lr plog.LogRecord, key Key, severity string) pcommon.Map {
+	attrs := lr.Attributes()
+	attrs.PutStr(AttrRecordUID, recordUID(key))
+	setSeverity(lr, severity)
+	return attrs
+}
+
 // recordUID is log.record.uid for objects that change over time: the same
 // issue or finding yields a new record at every change, and semantic
 // conventions treat equal uids as duplicates, so the uid includes the
