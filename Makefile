@@ -9,7 +9,12 @@
 
 SHELL        := /bin/bash
 GO           ?= go
-OCB_VERSION  := v0.165.0
+# The one collector release the distribution is built on: core and contrib
+# modules at this version, core's stable modules at its v1 twin (v1.65.0),
+# and ocb at it too. release-check holds go.mod, internal/tools/go.mod,
+# builder-config.yaml and the built collector to it.
+COLLECTOR_RELEASE := v0.159.0
+OCB_VERSION  := $(COLLECTOR_RELEASE)
 LINT_VERSION := v2.15.0
 TOOLS_DIR    ?= $(HOME)/.cache/otelcol-wiz/tools
 OCB          := $(TOOLS_DIR)/builder-$(OCB_VERSION)
@@ -20,7 +25,7 @@ MOCKWIZ      := $(BUILD_DIR)/mockwiz
 OTLPSINK     := $(BUILD_DIR)/otlpsink
 DEMO_SECONDS ?= 25
 
-.PHONY: all demo test unit-test soak-test e2e-test otelcol mockwiz otlpsink lint vet fmt-check fmt generate tools clean bench
+.PHONY: all demo test release-check components-check unit-test soak-test e2e-test otelcol mockwiz otlpsink lint vet fmt-check fmt generate tools clean bench
 
 all: test
 
@@ -60,7 +65,16 @@ demo: otelcol mockwiz
 	./internal/scripts/demo.sh $(OTELCOL) $(MOCKWIZ) $(DEMO_SECONDS)
 
 ## test: every check and every test, as CI runs them
-test: fmt-check vet lint unit-test soak-test e2e-test
+test: fmt-check vet lint release-check unit-test soak-test e2e-test
+
+## release-check: every collector module in go.mod files and the ocb manifest is at COLLECTOR_RELEASE
+release-check:
+	$(GO) run ./internal/cmd/releasecheck -release $(COLLECTOR_RELEASE) go.mod internal/tools/go.mod builder-config.yaml
+
+## components-check: the built collector links and lists only COLLECTOR_RELEASE's modules
+components-check: otelcol
+	$(OTELCOL) components > $(BUILD_DIR)/components.yaml
+	$(GO) run ./internal/cmd/releasecheck -release $(COLLECTOR_RELEASE) $(BUILD_DIR)/go.mod $(BUILD_DIR)/components.yaml
 
 unit-test:
 	$(GO) test -race -count=1 -skip TestSoak ./...
@@ -72,7 +86,7 @@ unit-test:
 soak-test:
 	$(GO) test -race -count=1 -run TestSoak -v ./receiver/wizreceiver/ 2>&1 | grep -vE '^=== (RUN|PAUSE|CONT)'; exit $${PIPESTATUS[0]}
 
-e2e-test: otelcol
+e2e-test: otelcol components-check
 	OTELCOL_WIZ_BIN=$(abspath $(OTELCOL)) $(GO) test -race -count=1 -run E2E -v ./internal/e2e/ 2>&1 | grep -vE '^=== (RUN|PAUSE|CONT)'; exit $${PIPESTATUS[0]}
 
 lint: $(GOLANGCI)
