@@ -27,7 +27,8 @@ const (
 	webhookPassword = "e2e-webhook-password-2c4e6a"
 )
 
-// webhookSetup is one way Wiz can authenticate to the webhook.
+// webhookSetup is one way Wiz can authenticate to the webhook, as Wiz's
+// webhook integration offers them.
 type webhookSetup struct {
 	name string
 	// args add the set-up to testdata/e2e/webhook.yaml.
@@ -35,38 +36,76 @@ type webhookSetup struct {
 	// client and credentials are Wiz's side of it.
 	client      func(t *testing.T, certs wiztest.Certificates) *http.Client
 	credentials http.Header
-	// wrong is a push that must be refused, and the status it gets.
-	wrong       func(t *testing.T, certs wiztest.Certificates, url string, body []byte) (wiztest.Answer, error)
 	scheme      string
-	wrongStatus int
+	// refused are pushes with wrong or missing credentials.
+	refused []refusedPush
 }
+
+// refusedPush is a push the webhook must refuse with status, or with no
+// answer at all where status is 0 (a TLS handshake that fails).
+type refusedPush struct {
+	name   string
+	push   func(t *testing.T, certs wiztest.Certificates, url string, body []byte) (wiztest.Answer, error)
+	status int
+}
+
+// pushWith is a refused push over plain HTTP with header.
+func pushWith(name string, header http.Header) refusedPush {
+	return refusedPush{name: name, status: http.StatusUnauthorized,
+		push: func(t *testing.T, _ wiztest.Certificates, url string, body []byte) (wiztest.Answer, error) {
+			return wiztest.TryPush(wiztest.HTTPClient(t), url, body, header)
+		}}
+}
+
+// authenticatorArgs selects one of testdata/e2e/webhook.yaml's extensions.
+func authenticatorArgs(id string) func(wiztest.Certificates) []string {
+	return func(wiztest.Certificates) []string {
+		return []string{"--set=receivers.wiz.webhook.auth.authenticator=" + id}
+	}
+}
+
+func plainClient(t *testing.T, _ wiztest.Certificates) *http.Client { return wiztest.HTTPClient(t) }
 
 var webhookSetups = []webhookSetup{
 	{
-		name: "bearer",
-		args: func(wiztest.Certificates) []string {
-			return []string{"--set=receivers.wiz.webhook.auth.authenticator=bearertokenauth/wiz"}
-		},
-		client:      func(t *testing.T, _ wiztest.Certificates) *http.Client { return wiztest.HTTPClient(t) },
+		name:        "bearer",
+		args:        authenticatorArgs("bearertokenauth/wiz"),
+		client:      plainClient,
 		credentials: wiztest.Bearer(webhookToken),
-		wrong: func(t *testing.T, _ wiztest.Certificates, url string, body []byte) (wiztest.Answer, error) {
-			return wiztest.TryPush(wiztest.HTTPClient(t), url, body, wiztest.Bearer("e2e-guessed-token"))
-		},
 		scheme:      "http",
-		wrongStatus: http.StatusUnauthorized,
+		refused: []refusedPush{
+			pushWith("wrong token", wiztest.Bearer("e2e-guessed-token")),
+			pushWith("token without its scheme", http.Header{"Authorization": {webhookToken}}),
+			pushWith("no credentials", nil),
+		},
 	},
 	{
-		name: "basic",
-		args: func(wiztest.Certificates) []string {
-			return []string{"--set=receivers.wiz.webhook.auth.authenticator=basicauth/wiz"}
-		},
-		client:      func(t *testing.T, _ wiztest.Certificates) *http.Client { return wiztest.HTTPClient(t) },
-		credentials: basic("wiz", webhookPassword),
-		wrong: func(t *testing.T, _ wiztest.Certificates, url string, body []byte) (wiztest.Answer, error) {
-			return wiztest.TryPush(wiztest.HTTPClient(t), url, body, basic("wiz", "e2e-guessed-password"))
-		},
+		// Wiz's custom header option: the token alone, in a header of the
+		// user's choosing (bearertokenauth's header, with scheme "").
+		name:        "custom header",
+		args:        authenticatorArgs("bearertokenauth/header"),
+		client:      plainClient,
+		credentials: http.Header{"X-Wiz-Token": {webhookToken}},
 		scheme:      "http",
-		wrongStatus: http.StatusUnauthorized,
+		refused: []refusedPush{
+			pushWith("wrong token", http.Header{"X-Wiz-Token": {"e2e-guessed-token"}}),
+			pushWith("token in Authorization instead", wiztest.Bearer(webhookToken)),
+			pushWith("no credentials", nil),
+		},
+	},
+	{
+		// Wiz's Basic option: bearertokenauth with scheme Basic, its token
+		// the base64 of user:pass.
+		name:        "basic",
+		args:        authenticatorArgs("bearertokenauth/basic"),
+		client:      plainClient,
+		credentials: basic("wiz", webhookPassword),
+		scheme:      "http",
+		refused: []refusedPush{
+			pushWith("wrong password", basic("wiz", "e2e-guessed-password")),
+			pushWith("wrong user", basic("wiz2", webhookPassword)),
+			pushWith("no credentials", nil),
+		},
 	},
 	{
 		name: "mtls",
@@ -78,16 +117,31 @@ var webhookSetups = []webhookSetup{
 			}
 		},
 		client: func(t *testing.T, c wiztest.Certificates) *http.Client { return c.Client(t, true) },
-		// Without a client certificate the handshake fails: no answer.
-		wrong: func(t *testing.T, c wiztest.Certificates, url string, body []byte) (wiztest.Answer, error) {
-			return wiztest.TryPush(c.Client(t, false), url, body, nil)
-		},
 		scheme: "https",
+		// Without a client certificate of the configured CA the handshake
+		// fails: no answer.
+		refused: []refusedPush{
+			{name: "no client certificate", push: func(t *testing.T, c wiztest.Certificates, url string, body []byte) (wiztest.Answer, error) {
+				return wiztest.TryPush(c.ClientPresenting(t, nil), url, body, nil)
+			}},
+			{name: "client certificate of another CA", push: func(t *testing.T, c wiztest.Certificates, url string, body []byte) (wiztest.Answer, error) {
+				other := wiztest.NewCertificates(t)
+				return wiztest.TryPush(c.ClientPresenting(t, &other), url, body, nil)
+			}},
+		},
 	},
 }
 
+// basicUser is the user of Wiz's Basic option in the tests;
+// the webhook's bearertokenauth/basic holds the base64 of the pair.
+const basicUser = "wiz"
+
 func basic(user, password string) http.Header {
-	return http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))}}
+	return http.Header{"Authorization": {"Basic " + basicToken(user, password)}}
+}
+
+func basicToken(user, password string) string {
+	return base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
 }
 
 // webhookRun is the built collector with only its webhook, in front of an
@@ -110,7 +164,7 @@ func startWebhookRun(t *testing.T, setup webhookSetup, certs wiztest.Certificate
 	port := freePort(t)
 	env := []string{
 		"WEBHOOK_PORT=" + port, "OTLP_ENDPOINT=" + otlp.URL,
-		"WIZ_WEBHOOK_TOKEN=" + webhookToken, "WIZ_WEBHOOK_PASSWORD=" + webhookPassword,
+		"WIZ_WEBHOOK_TOKEN=" + webhookToken, "WIZ_WEBHOOK_BASIC=" + basicToken(basicUser, webhookPassword),
 	}
 	config := filepath.Join(repoRoot(t), "testdata", "e2e", "webhook.yaml")
 	r := &webhookRun{
@@ -166,6 +220,7 @@ func (r *webhookRun) finish(t *testing.T, name string) {
 	t.Logf("%s: %d records, each exactly once, none from a refused request", name, total)
 	assert.NotContains(t, r.c.log.String(), webhookToken)
 	assert.NotContains(t, r.c.log.String(), webhookPassword)
+	assert.NotContains(t, r.c.log.String(), basicToken(basicUser, webhookPassword))
 }
 
 var kindTypes = map[mockwiz.WebhookKind]string{
@@ -175,21 +230,25 @@ var kindTypes = map[mockwiz.WebhookKind]string{
 }
 
 // TestE2EWebhook pushes each payload kind to the built collector over real
-// HTTP with each set-up (bearer token, basic, mTLS), a refused credential
-// first; every acknowledged record reaches the backend exactly once.
+// HTTP with each of Wiz's options (bearer token, custom header, Basic, all
+// through bearertokenauth, and mTLS), after pushes with wrong and missing
+// credentials; every acknowledged record reaches the backend exactly once,
+// and nothing of a refused push does.
 func TestE2EWebhook(t *testing.T) {
 	certs := wiztest.NewCertificates(t)
 	at := time.Now().UTC()
 	for i, setup := range webhookSetups {
 		t.Run(setup.name, func(t *testing.T) {
 			r := startWebhookRun(t, setup, certs, newOTLPBackend())
-			refused := mockwiz.WebhookPayload(mockwiz.WebhookDetection, 1000+i, at)
-			a, err := setup.wrong(t, certs, r.url, refused)
-			if setup.wrongStatus == 0 {
-				require.Error(t, err, "a push without a client certificate must get no answer")
-			} else {
-				require.NoError(t, err)
-				require.Equal(t, setup.wrongStatus, a.Status)
+			for j, refusal := range setup.refused {
+				body := mockwiz.WebhookPayload(mockwiz.WebhookDetection, 1000+10*i+j, at)
+				a, err := refusal.push(t, certs, r.url, body)
+				if refusal.status == 0 {
+					require.Error(t, err, "%s: %s must get no answer", setup.name, refusal.name)
+				} else {
+					require.NoError(t, err)
+					require.Equal(t, refusal.status, a.Status, "%s: %s", setup.name, refusal.name)
+				}
 			}
 			for n, kind := range mockwiz.WebhookKinds {
 				r.push(t, mockwiz.WebhookPayload(kind, 10*i+n, at), kindTypes[kind], http.StatusOK)
@@ -283,16 +342,17 @@ func pushAll(r *webhookRun, first, n int, at time.Time) func(t *testing.T) []wiz
 }
 
 // TestE2EWebhookNeedsAuthBeyondLoopback: the built collector refuses a
-// webhook on every interface without an authenticator, naming both.
+// webhook on every interface without an authenticator, naming the
+// authenticator and the mTLS setting.
 func TestE2EWebhookNeedsAuthBeyondLoopback(t *testing.T) {
 	bin := binary(t)
 	cmd := exec.Command(bin, "validate", "--config", filepath.Join(repoRoot(t), "testdata", "e2e", "webhook.yaml"),
 		"--set=receivers.wiz.webhook.endpoint=0.0.0.0:8443")
 	cmd.Env = append(os.Environ(), "WEBHOOK_PORT=8443", "OTLP_ENDPOINT=http://127.0.0.1:4318",
-		"WIZ_WEBHOOK_TOKEN="+webhookToken, "WIZ_WEBHOOK_PASSWORD="+webhookPassword)
+		"WIZ_WEBHOOK_TOKEN="+webhookToken, "WIZ_WEBHOOK_BASIC="+basicToken(basicUser, webhookPassword))
 	out, err := cmd.CombinedOutput()
 	require.Error(t, err, "%s", out)
-	for _, want := range []string{`webhook.auth is required because webhook.endpoint "0.0.0.0:8443" is not a loopback address`, "bearertokenauth", "basicauth"} {
+	for _, want := range []string{`webhook.auth is required because webhook.endpoint "0.0.0.0:8443" is not a loopback address`, "bearertokenauth", "webhook.tls.client_ca_file"} {
 		assert.Contains(t, string(out), want)
 	}
 	assert.NotContains(t, string(out), webhookToken)

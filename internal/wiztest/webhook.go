@@ -131,13 +131,24 @@ func NewCertificates(t testing.TB) Certificates {
 // presents the client certificate.
 func (c Certificates) Client(t testing.TB, withCertificate bool) *http.Client {
 	t.Helper()
+	if !withCertificate {
+		return c.ClientPresenting(t, nil)
+	}
+	return c.ClientPresenting(t, &c)
+}
+
+// ClientPresenting is an HTTP client that trusts the CA and presents the
+// client certificate of from, which may come from another CA; nil presents
+// none.
+func (c Certificates) ClientPresenting(t testing.TB, from *Certificates) *http.Client {
+	t.Helper()
 	raw, err := os.ReadFile(c.CA)
 	require.NoError(t, err)
 	roots := x509.NewCertPool()
 	require.True(t, roots.AppendCertsFromPEM(raw))
 	cfg := &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
-	if withCertificate {
-		cert, err := tls.LoadX509KeyPair(c.ClientCert, c.ClientKey)
+	if from != nil {
+		cert, err := tls.LoadX509KeyPair(from.ClientCert, from.ClientKey)
 		require.NoError(t, err)
 		cfg.Certificates = []tls.Certificate{cert}
 	}

@@ -84,8 +84,8 @@ func (w *WebhookConfig) validate() error {
 	}
 	if w.NetAddr.Endpoint != "" && !w.Auth.HasValue() && !w.requiresClientCertificates() && !w.onLoopback() {
 		errs = append(errs, fmt.Errorf("webhook.auth is required because webhook.endpoint %q is not a loopback address: "+
-			"set webhook.auth.authenticator to a bearertokenauth extension (Wiz's \"Token (Bearer)\" option) or a basicauth extension "+
-			"(Wiz's basic option), or require client certificates with webhook.tls.client_ca_file; "+
+			"set webhook.auth.authenticator to a bearertokenauth extension (Wiz's \"Token (Bearer)\" option; with header and scheme: \"\" "+
+			"its custom header option; with scheme: Basic and the base64 of user:pass its Basic option), or require client certificates with webhook.tls.client_ca_file; "+
 			"without any, anyone who reaches the port can write into your pipeline", w.NetAddr.Endpoint))
 	}
 	return errors.Join(errs...)

@@ -41,7 +41,7 @@ func TestWebhookConfig(t *testing.T) {
 	assert.Equal(t, 8, w.MaxConcurrentRequests)
 	assert.Equal(t, int64(1<<20), w.MaxRequestBodySize)
 	assert.Equal(t, 10*time.Second, w.ReadTimeout)
-	assert.Equal(t, component.MustNewIDWithName("basicauth", "wiz"), w.Auth.Get().Config.AuthenticatorID)
+	assert.Equal(t, component.MustNewIDWithName("bearertokenauth", "basic"), w.Auth.Get().Config.AuthenticatorID)
 	assert.Equal(t, "/etc/wiz/tls.crt", w.TLS.Get().CertFile)
 
 	for _, name := range []string{"webhook_loopback", "webhook_mtls", "webhook_disabled_bad"} {
@@ -51,9 +51,10 @@ func TestWebhookConfig(t *testing.T) {
 }
 
 func TestWebhookConfigErrors(t *testing.T) {
-	// Without auth on an address others can reach, the error names both
-	// authenticators and the mTLS alternative.
-	noAuth := []string{"webhook.auth is required", "is not a loopback address", "bearertokenauth", "basicauth", "webhook.tls.client_ca_file"}
+	// Without auth on an address others can reach, the error names the
+	// authenticator, how it covers each of Wiz's options, and the mTLS
+	// alternative.
+	noAuth := []string{"webhook.auth is required", "is not a loopback address", "bearertokenauth", "scheme: Basic", "webhook.tls.client_ca_file"}
 	tests := []struct {
 		name string
 		want []string
