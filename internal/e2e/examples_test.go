@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 )
 
@@ -323,4 +325,45 @@ func TestE2EExampleEdgeDetections(t *testing.T) {
 	}
 	t.Logf("edge-detections: %d audit entries fed (%d rules), %d of %d audit entries flagged, %d in alerts",
 		fed, len(pantherAuditRules), len(alerts), len(all["Wiz.Audit"]), len(uidsOf(alerted["Wiz.Audit"])))
+}
+
+// TestE2EExampleDemo: examples/demo.yaml, the make demo pipeline, delivers
+// every record of the mock exactly once through its file exporter.
+func TestE2EExampleDemo(t *testing.T) {
+	srv, env := newWiz(t, 31, 120, 60, 90)
+	out := filepath.Join(t.TempDir(), "out.jsonl")
+	want := wiztest.Expected(t, srv)
+	runExample(t, "demo.yaml", env, out, want, out)
+	got := readUIDs(t, out)
+	for _, typ := range logTypes {
+		n, _ := wiztest.ExactlyOnce(t, typ, want[typ], got[typ])
+		t.Logf("demo: %s: %d records, each exactly once", typ, n)
+	}
+}
+
+// TestE2EExampleWebhook: examples/webhook.yaml itself, on a loopback port
+// of the test's choosing and its health check moved off the fixed 13133,
+// takes each kind of push with its bearer token and refuses a wrong one;
+// its persistent queue delivers every acknowledged record exactly once.
+func TestE2EExampleWebhook(t *testing.T) {
+	port := freePort(t)
+	config := filepath.Join(repoRoot(t), "examples", "webhook.yaml")
+	bearer := webhookSetups[0]
+	r := startWebhookConfig(t, config, port, bearer, wiztest.Certificates{}, newOTLPBackend(),
+		"--set=receivers.wiz.webhook.endpoint=127.0.0.1:"+port,
+		"--set=extensions.healthcheckv2.http.endpoint=127.0.0.1:"+freePort(t),
+		noMetrics)
+	at := time.Now().UTC()
+	for _, refusal := range bearer.refused {
+		a, err := refusal.push(t, wiztest.Certificates{}, r.url, mockwiz.WebhookPayload(mockwiz.WebhookDetection, 900, at))
+		require.NoError(t, err)
+		require.Equal(t, refusal.status, a.Status, refusal.name)
+	}
+	for n, kind := range mockwiz.WebhookKinds {
+		r.push(t, mockwiz.WebhookPayload(kind, n, at), kindTypes[kind], http.StatusOK)
+	}
+	// The queue sends after the 200: wait for the backend before stopping.
+	require.Eventually(t, func() bool { return wiztest.AllArrived(r.want, r.backend.snapshot()) }, 60*time.Second, 50*time.Millisecond,
+		"the backend never got every acknowledged push\n%s", r.c.log.String())
+	r.finish(t, "examples/webhook.yaml")
 }

@@ -158,17 +158,25 @@ type webhookRun struct {
 
 func startWebhookRun(t *testing.T, setup webhookSetup, certs wiztest.Certificates, backend *otlpBackend) *webhookRun {
 	t.Helper()
+	port := freePort(t)
+	config := filepath.Join(repoRoot(t), "testdata", "e2e", "webhook.yaml")
+	return startWebhookConfig(t, config, port, setup, certs, backend, setup.args(certs)...)
+}
+
+// startWebhookConfig runs config, whose webhook listens on port (the config
+// reads WEBHOOK_PORT, or args set it), in front of backend; args add to or
+// override the config.
+func startWebhookConfig(t *testing.T, config, port string, setup webhookSetup, certs wiztest.Certificates, backend *otlpBackend, args ...string) *webhookRun {
+	t.Helper()
 	bin := binary(t)
 	otlp := httptest.NewServer(backend)
 	t.Cleanup(otlp.Close)
-	port := freePort(t)
 	env := []string{
-		"WEBHOOK_PORT=" + port, "OTLP_ENDPOINT=" + otlp.URL,
+		"WEBHOOK_PORT=" + port, "OTLP_ENDPOINT=" + otlp.URL, "WIZ_STATE_DIR=" + filepath.Join(t.TempDir(), "state"),
 		"WIZ_WEBHOOK_TOKEN=" + webhookToken, "WIZ_WEBHOOK_BASIC=" + basicToken(basicUser, webhookPassword),
 	}
-	config := filepath.Join(repoRoot(t), "testdata", "e2e", "webhook.yaml")
 	r := &webhookRun{
-		c:       startCollector(t, bin, config, env, filepath.Join(t.TempDir(), "unused.jsonl"), setup.args(certs)...),
+		c:       startCollector(t, bin, config, env, filepath.Join(t.TempDir(), "unused.jsonl"), args...),
 		backend: backend,
 		url:     setup.scheme + "://127.0.0.1:" + port + "/",
 		client:  setup.client(t, certs),
