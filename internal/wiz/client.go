@@ -185,6 +185,9 @@ func (c *Client) classify(operation string, err error, header http.Header) error
 		return c.classifyStatus(netErr.StatusCode(), header)
 	}
 	code, _ := first.Extensions["code"].(string)
+	// Every error below quotes the server's text, which goes on to logs and
+	// health: capped before anything reads it.
+	code, first.Message = truncateUpstream(code), truncateUpstream(first.Message)
 	msg := first.Message
 	switch {
 	case code == "UNAUTHENTICATED" || code == "TOKEN_EXPIRED":

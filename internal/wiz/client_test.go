@@ -8,10 +8,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -29,6 +32,9 @@ type fakeWiz struct {
 	agents    []string // User-Agent of every request, both endpoints
 	tokens    atomic.Int64
 	tokenCode int
+	// tokenDescription follows the echoed secret in a refusal's
+	// error_description.
+	tokenDescription string
 }
 
 func (f *fakeWiz) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -41,8 +47,9 @@ func (f *fakeWiz) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.forms = append(f.forms, form)
 		n := f.tokens.Add(1)
 		if f.tokenCode != 0 {
+			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(f.tokenCode)
-			_, _ = fmt.Fprintf(w, `{"error":"access_denied","error_description":"bad secret %s"}`, form.Get("client_secret"))
+			_, _ = fmt.Fprintf(w, `{"error":"access_denied","error_description":"bad secret %s%s"}`, form.Get("client_secret"), f.tokenDescription)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
@@ -332,4 +339,48 @@ func TestShutdownCancelsBackOff(t *testing.T) {
 	_, err := c.FetchPage(ctx, auditReq)
 	require.True(t, errors.Is(err, context.Canceled))
 	assert.Less(t, time.Since(start), time.Second)
+}
+
+// A server's own words reach errors, logs and health capped: a 5 MB error
+// message, error code or token error_description leaves its head, and a
+// note of how much was cut, whatever error it ends up in.
+func TestUpstreamTextIsCapped(t *testing.T) {
+	huge := "Access denied; your permissions: [" + strings.Repeat("read:everything,", 5<<20/16) + "]"
+	tests := []struct {
+		name      string
+		tokenCode int
+		answers   []func(http.ResponseWriter)
+		head      string // what the error keeps of the server's text
+	}{
+		{"an access denied message", 0, []func(http.ResponseWriter){gqlError("UNAUTHORIZED", huge)}, "Access denied; your permissions: [read:everything,"},
+		{"a refused IP's message", 0, []func(http.ResponseWriter){gqlError("FORBIDDEN_IP", huge)}, "Access denied; your permissions"},
+		{"a validation message", 0, []func(http.ResponseWriter){gqlError("GRAPHQL_VALIDATION_FAILED", huge)}, "Access denied; your permissions"},
+		{"an error code", 0, []func(http.ResponseWriter){gqlError(strings.Repeat("X", 5<<20), "oops")}, "XXXXXXXX"},
+		{"a retried error's message", 0, slices.Repeat([]func(http.ResponseWriter){gqlError("INTERNAL", huge)}, 100), "Access denied; your permissions"},
+		// The oauth2 package reads at most 1 MiB of a token response.
+		{"a token error_description", http.StatusUnauthorized, nil, "bad secret [REDACTED]Access denied"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeWiz{answers: tt.answers, tokenCode: tt.tokenCode, tokenDescription: huge[:512<<10]}
+			c, _ := newTestClient(t, f, nil)
+			c.cfg.BackOff.MaxElapsedTime = 20 * time.Millisecond
+			_, err := c.FetchPage(context.Background(), auditReq)
+			require.Error(t, err)
+			msg := err.Error()
+			require.Less(t, len(msg), 2*maxUpstreamText, "the error carries at most a few hundred bytes of the server's text")
+			assert.Contains(t, msg, tt.head)
+			assert.Contains(t, msg, "bytes cut]")
+			assert.True(t, utf8.ValidString(msg))
+		})
+	}
+}
+
+func TestTruncateUpstream(t *testing.T) {
+	assert.Equal(t, "short", truncateUpstream("short"))
+	exact := strings.Repeat("a", maxUpstreamText)
+	assert.Equal(t, exact, truncateUpstream(exact))
+	// A cut never splits a character: é is two bytes.
+	got := truncateUpstream(strings.Repeat("a", maxUpstreamText-1) + strings.Repeat("é", 10))
+	assert.Equal(t, strings.Repeat("a", maxUpstreamText-1)+"… [20 bytes cut]", got)
 }

@@ -3,7 +3,9 @@ package wiz
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // AuthError means the token endpoint refused the credentials. It is a
@@ -123,3 +125,23 @@ type retryableError struct {
 
 func (e *retryableError) Error() string { return e.err.Error() }
 func (e *retryableError) Unwrap() error { return e.err }
+
+// maxUpstreamText caps how much of a text a server sends (a GraphQL
+// error's message or code, a token endpoint's error_description) an error
+// keeps, and so logs and health show: room for Wiz's own sentences, while
+// a server answering megabytes cannot make megabyte log lines of them.
+const maxUpstreamText = 512
+
+// truncateUpstream is s cut to maxUpstreamText bytes on a character
+// boundary, with a note of how much was cut. Anything redacted from s must
+// be redacted first: a cut could leave part of a secret.
+func truncateUpstream(s string) string {
+	if len(s) <= maxUpstreamText {
+		return s
+	}
+	cut := maxUpstreamText
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "… [" + strconv.Itoa(len(s)-cut) + " bytes cut]"
+}

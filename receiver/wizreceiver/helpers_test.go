@@ -2,6 +2,9 @@ package wizreceiver
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -52,6 +55,23 @@ func newMock(t *testing.T, o mockwiz.Options) (*mockwiz.Server, string) {
 	}
 	srv, httpSrv := mockwiz.NewTestServer(t, o)
 	return srv, httpSrv.URL
+}
+
+// stdlibWiz is a Wiz written with the standard library alone, not our
+// mock: it serves tokens as Wiz does and answers /graphql with graphql. It
+// returns its base URL.
+func stdlibWiz(t *testing.T, graphql http.HandlerFunc) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/oauth/token" {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = fmt.Fprint(w, `{"access_token":"t","token_type":"Bearer","expires_in":3600}`)
+			return
+		}
+		graphql(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
 
 // smallDataset is a dataset of the three first log types spread over the
