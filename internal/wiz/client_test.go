@@ -77,19 +77,52 @@ func status(code int, header ...string) func(http.ResponseWriter) {
 	}
 }
 
-func gqlError(code, msg string) func(http.ResponseWriter) {
+func gqlError(status int, code, msg string) func(http.ResponseWriter) {
 	return func(w http.ResponseWriter) {
 		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
 		_, _ = fmt.Fprintf(w, `{"data":null,"errors":[{"message":%q,"extensions":{"code":%q}}]}`, msg, code)
 	}
 }
 
 // gqlErrorAt is a GraphQL error located in the query, as validation errors
 // are.
-func gqlErrorAt(code, msg string, line, column int) func(http.ResponseWriter) {
+func gqlErrorAt(status int, code, msg string, line, column int) func(http.ResponseWriter) {
 	return func(w http.ResponseWriter) {
 		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
 		_, _ = fmt.Fprintf(w, `{"errors":[{"message":%q,"locations":[{"line":%d,"column":%d}],"extensions":{"code":%q}}]}`, msg, line, column, code)
+	}
+}
+
+// errorStatuses are the two ways servers send a GraphQL error: with HTTP
+// 200, as Wiz and older GraphQL servers do, or with the status of its
+// kind, as GraphQL-over-HTTP servers such as Apollo Server 4 do.
+var errorStatuses = []struct {
+	name   string
+	status func(code string) int
+}{
+	{"200", func(string) int { return http.StatusOK }},
+	{"status of its kind", overHTTPStatus},
+}
+
+// overHTTPStatus is the status a GraphQL-over-HTTP server gives an error:
+// 400 for a query it refuses to run (parse, validation and variable
+// errors), 401, 403, 404 and 429 for their kinds, 500 for the rest.
+func overHTTPStatus(code string) int {
+	switch code {
+	case "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED", "BAD_USER_INPUT":
+		return http.StatusBadRequest
+	case "UNAUTHENTICATED", "TOKEN_EXPIRED":
+		return http.StatusUnauthorized
+	case "UNAUTHORIZED", "FORBIDDEN", "FORBIDDEN_IP":
+		return http.StatusForbidden
+	case "NOT_FOUND":
+		return http.StatusNotFound
+	case "RATE_LIMIT_EXCEEDED":
+		return http.StatusTooManyRequests
+	default:
+		return http.StatusInternalServerError
 	}
 }
 
@@ -175,8 +208,19 @@ func TestBadCredentials(t *testing.T) {
 }
 
 // Every error code Wiz is known to send, and the HTTP statuses, sort into
-// retried, refreshed, throttled, or one of the permanent refusals.
+// retried, refreshed, throttled, or one of the permanent refusals; a
+// GraphQL error the same whatever the status it comes with.
 func TestErrorClassification(t *testing.T) {
+	for _, way := range errorStatuses {
+		t.Run(way.name, func(t *testing.T) { testErrorClassification(t, way.status) })
+	}
+}
+
+func testErrorClassification(t *testing.T, errStatus func(code string) int) {
+	gqlError := func(code, msg string) func(http.ResponseWriter) { return gqlError(errStatus(code), code, msg) }
+	gqlErrorAt := func(code, msg string, line, column int) func(http.ResponseWriter) {
+		return gqlErrorAt(errStatus(code), code, msg, line, column)
+	}
 	tests := []struct {
 		name    string
 		answers []func(http.ResponseWriter)
@@ -202,7 +246,7 @@ func TestErrorClassification(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, int64(2), f.tokens.Load())
 		}},
-		{"RATE_LIMIT_EXCEEDED in a 200 is a 429", []func(http.ResponseWriter){gqlError("RATE_LIMIT_EXCEEDED", "slow down")}, func(t *testing.T, err error, _ *fakeWiz) {
+		{"RATE_LIMIT_EXCEEDED is a 429", []func(http.ResponseWriter){gqlError("RATE_LIMIT_EXCEEDED", "slow down")}, func(t *testing.T, err error, _ *fakeWiz) {
 			require.NoError(t, err, "retried after the throttle pause")
 		}},
 		{"403", []func(http.ResponseWriter){status(403)}, func(t *testing.T, err error, _ *fakeWiz) {
@@ -262,6 +306,70 @@ func TestErrorClassification(t *testing.T) {
 			c, _ := newTestClient(t, f, nil)
 			_, err := c.FetchPage(context.Background(), auditReq)
 			tt.check(t, err, f)
+		})
+	}
+}
+
+// On a non-2xx answer the errors body decides wherever it can, and the
+// status only where it cannot: a body with no errors, or with a code that
+// says nothing more than the status.
+func TestErrorBodyOnAnyStatus(t *testing.T) {
+	raw := func(status int, body string) func(http.ResponseWriter) {
+		return func(w http.ResponseWriter) {
+			w.WriteHeader(status)
+			_, _ = fmt.Fprint(w, body)
+		}
+	}
+	tests := []struct {
+		name     string
+		answer   func(http.ResponseWriter)
+		check    func(t *testing.T, err error)
+		requests int
+	}{
+		{"a validation error with no code in a 400, as graphql-http answers", raw(400,
+			`{"errors":[{"message":"Cannot query field \"sourceRule\" on type \"Issue\".","locations":[{"line":5,"column":7}]}]}`), func(t *testing.T, err error) {
+			var query *QueryError
+			require.ErrorAs(t, err, &query)
+			assert.Equal(t, &RejectedField{Name: "sourceRule", Type: "Issue", Line: 5, Column: 7}, query.Field)
+			assert.Equal(t, "AuditLogTable", query.Operation)
+		}, 1},
+		{"a validation error in a 500", gqlError(500, "GRAPHQL_VALIDATION_FAILED", `Cannot query field "x" on type "AuditLogEntry".`), func(t *testing.T, err error) {
+			var query *QueryError
+			require.ErrorAs(t, err, &query)
+			assert.Equal(t, &RejectedField{Name: "x", Type: "AuditLogEntry"}, query.Field)
+		}, 1},
+		{"an unknown code in a 400", gqlError(400, "SOMETHING_NEW", "the query is too deep"), func(t *testing.T, err error) {
+			var query *QueryError
+			require.ErrorAs(t, err, &query)
+			assert.EqualError(t, err, "wiz rejected the AuditLogTable query (SOMETHING_NEW): the query is too deep")
+		}, 1},
+		{"an unknown code in a 503", gqlError(503, "SOMETHING_NEW", "hm"), func(t *testing.T, err error) {
+			require.NoError(t, err)
+		}, 2},
+		{"a 400 without an errors body", raw(400, "<html>Bad Request</html>"), func(t *testing.T, err error) {
+			var query *QueryError
+			require.ErrorAs(t, err, &query)
+			assert.Contains(t, err.Error(), "wiz rejected the query: HTTP 400 from http://")
+		}, 1},
+		{"a 403 with no code", raw(403, `{"errors":[{"message":"Access denied; your permissions: [read:issues]"}]}`), func(t *testing.T, err error) {
+			var denied *AccessDeniedError
+			require.ErrorAs(t, err, &denied)
+			assert.Contains(t, denied.Message, "your permissions: [read:issues]")
+		}, 1},
+		{"a 404 with no code", raw(404, `{"errors":[{"message":"no such route"}]}`), func(t *testing.T, err error) {
+			var query *QueryError
+			require.ErrorAs(t, err, &query)
+			assert.Contains(t, err.Error(), "no such route")
+			assert.Contains(t, err.Error(), "check endpoint")
+		}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeWiz{answers: []func(http.ResponseWriter){tt.answer}}
+			c, _ := newTestClient(t, f, nil)
+			_, err := c.FetchPage(context.Background(), auditReq)
+			tt.check(t, err)
+			assert.Len(t, f.auths, tt.requests)
 		})
 	}
 }
@@ -345,6 +453,13 @@ func TestShutdownCancelsBackOff(t *testing.T) {
 // message, error code or token error_description leaves its head, and a
 // note of how much was cut, whatever error it ends up in.
 func TestUpstreamTextIsCapped(t *testing.T) {
+	for _, way := range errorStatuses {
+		t.Run(way.name, func(t *testing.T) { testUpstreamTextIsCapped(t, way.status) })
+	}
+}
+
+func testUpstreamTextIsCapped(t *testing.T, errStatus func(code string) int) {
+	gqlError := func(code, msg string) func(http.ResponseWriter) { return gqlError(errStatus(code), code, msg) }
 	huge := "Access denied; your permissions: [" + strings.Repeat("read:everything,", 5<<20/16) + "]"
 	tests := []struct {
 		name      string
