@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -72,6 +73,16 @@ func stdlibWiz(t *testing.T, graphql http.HandlerFunc) string {
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// eachRequestErrorStatus runs test once for each way a GraphQL server
+// answers a query it refuses to run (one that fails validation, say): with
+// 400, as GraphQL-over-HTTP servers and Apollo Server 4 do, and with 200,
+// as older servers do. test passes the status on to the mock.
+func eachRequestErrorStatus(t *testing.T, test func(t *testing.T, requestErrorStatus int)) {
+	for _, status := range []int{http.StatusBadRequest, http.StatusOK} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) { test(t, status) })
+	}
 }
 
 // smallDataset is a dataset of the three first log types spread over the

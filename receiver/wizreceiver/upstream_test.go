@@ -2,10 +2,14 @@ package wizreceiver
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -14,6 +18,9 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 )
 
 // A server's error text reaches logs and health capped: a 5 MB GraphQL
@@ -50,6 +57,77 @@ func TestHugeUpstreamErrorStaysSmall(t *testing.T) {
 				line := e.Message + fmt.Sprint(e.ContextMap())
 				require.Less(t, len(line), 2048, "the log line %q", e.Message)
 			}
+		})
+	}
+}
+
+// Against GraphQL servers that are not our mock: when Wiz retires
+// Issue.sourceRule, a server that answers the query with HTTP 400 and an
+// errors body, as Apollo Server 4 does (with a code) and graphql-http does
+// (without one), has the field dropped, and records keep flowing.
+func TestSchemaDriftAgainstStandardServers(t *testing.T) {
+	tests := []struct {
+		name, contentType, extensions string
+	}{
+		{"Apollo Server 4", "application/json; charset=utf-8", `,"extensions":{"code":"GRAPHQL_VALIDATION_FAILED","stacktrace":["GraphQLError: Cannot query field"]}`},
+		{"graphql-http", "application/graphql-response+json; charset=utf-8", ""},
+	}
+	retired := regexp.MustCompile(`\bsourceRule\s*\{`)
+	at := time.Now().Add(-time.Hour).UTC()
+	stamp := at.Format(time.RFC3339Nano)
+	node := `{"id":"issue-1","status":"OPEN","severity":"HIGH","type":"TOXIC_COMBINATION",` +
+		`"createdAt":"` + stamp + `","updatedAt":"` + stamp + `","statusChangedAt":"` + stamp + `","sourceRules":[]}`
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var refused atomic.Int64
+			url := stdlibWiz(t, func(w http.ResponseWriter, r *http.Request) {
+				var req struct {
+					Query     string `json:"query"`
+					Variables struct {
+						FilterBy struct {
+							StatusChangedAt struct{ After, Before time.Time } `json:"statusChangedAt"`
+						} `json:"filterBy"`
+					} `json:"variables"`
+				}
+				if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+					http.Error(w, err.Error(), http.StatusBadRequest)
+					return
+				}
+				if loc := retired.FindStringIndex(req.Query); loc != nil {
+					refused.Add(1)
+					line := strings.Count(req.Query[:loc[0]], "\n") + 1
+					column := loc[0] - strings.LastIndex(req.Query[:loc[0]], "\n")
+					w.Header().Set("Content-Type", tt.contentType)
+					w.WriteHeader(http.StatusBadRequest)
+					_, _ = fmt.Fprintf(w, `{"errors":[{"message":"Cannot query field \"sourceRule\" on type \"Issue\". Did you mean \"sourceRules\"?",`+
+						`"locations":[{"line":%d,"column":%d}]%s}]}`, line, column, tt.extensions)
+					return
+				}
+				nodes := ""
+				if window := req.Variables.FilterBy.StatusChangedAt; at.After(window.After) && at.Before(window.Before) {
+					nodes = node
+				}
+				w.Header().Set("Content-Type", tt.contentType)
+				_, _ = fmt.Fprintf(w, `{"data":{"issues":{"nodes":[%s],"pageInfo":{"hasNextPage":false,"endCursor":"c1"}}}}`, nodes)
+			})
+			cfg := testConfig(url)
+			enableOnly(cfg, "issues")
+			core, logs := observer.New(zapcore.WarnLevel)
+			set := receivertestSettings()
+			set.Logger = zap.New(core)
+			host := &statusHost{Host: componenttest.NewNopHost()}
+			sink := &consumertest.LogsSink{}
+			rcv, err := newWizReceiver(set, cfg, sink)
+			require.NoError(t, err)
+			s, _ := firstStream(t, rcv, host)
+
+			require.NoError(t, s.checkConnection(context.Background()))
+			require.NoError(t, s.poll(context.Background()))
+			assert.Equal(t, int64(1), refused.Load(), "refused once, then asked without the field")
+			assert.Equal(t, map[string]int{"issue-1@" + stamp: 1}, wiztest.Received(sink)[logtype.Issues.Name])
+			dropped := logs.FilterMessage("Wiz no longer has a field the query selects; polling without it").FilterField(zap.String("field", "Issue.sourceRule"))
+			assert.Equal(t, 1, dropped.Len())
+			assert.Nil(t, host.last(), "no error status")
 		})
 	}
 }
