@@ -27,6 +27,10 @@ type Config struct {
 	// AuthFailureCooldown is how long a refused token request is remembered
 	// before the token endpoint is asked again.
 	AuthFailureCooldown time.Duration
+	// MaxResponseSize bounds an API answer, in bytes: past it the request
+	// fails with a ResponseTooLargeError, and the rest is never read. 0
+	// sets no bound.
+	MaxResponseSize int64
 	// Observer receives self-telemetry; nil discards it.
 	Observer Observer
 	// UserAgent names this integration to Wiz on token and API requests,
@@ -55,12 +59,17 @@ func NewClient(cfg Config, httpClient *http.Client, limiter *Limiter) *Client {
 	if cfg.UserAgent != "" {
 		httpClient = withUserAgent(httpClient, cfg.UserAgent)
 	}
+	// The token endpoint's answers are bounded by the oauth2 package.
+	apiClient := httpClient
+	if cfg.MaxResponseSize > 0 {
+		apiClient = withResponseLimit(httpClient, cfg.MaxResponseSize)
+	}
 	return &Client{
 		observer: observer,
 		cfg:      cfg,
 		// The library's own retry is left off: it sleeps without watching
 		// the context. Retries happen in FetchPage instead.
-		gql:     graphql.NewClient(cfg.Endpoint, httpClient),
+		gql:     graphql.NewClient(cfg.Endpoint, apiClient),
 		tokens:  newTokenCache(cfg, httpClient),
 		limiter: limiter,
 		now:     time.Now,
@@ -146,6 +155,13 @@ func (c *Client) fetchOnce(ctx context.Context, req Request, refreshed *bool) (P
 	data, err := gql.ExecRaw(ctx, req.Query, req.Variables, graphql.BindResponseHeaders(&header))
 	c.observer.RequestDone(req.Operation, responseStatus(err), c.now().Sub(start))
 	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			// A 2xx page past max_response_size. (An error status's
+			// body is cut off too, but the library then keeps only the
+			// status, which classify reads.)
+			return Page{}, &ResponseTooLargeError{Operation: req.Operation, Limit: tooLarge.Limit, First: req.Variables["first"]}
+		}
 		err = c.classify(req.Operation, err, header)
 		var retryable *retryableError
 		if errors.As(err, &retryable) && retryable.throttled {

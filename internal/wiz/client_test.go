@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -126,7 +125,7 @@ func overHTTPStatus(code string) int {
 	}
 }
 
-func newTestClient(t *testing.T, f *fakeWiz, transport http.RoundTripper) (*Client, *Limiter) {
+func newTestClient(t *testing.T, f *fakeWiz, transport http.RoundTripper, configure ...func(*Config)) (*Client, *Limiter) {
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	backOff := configretry.NewDefaultBackOffConfig()
@@ -135,11 +134,15 @@ func newTestClient(t *testing.T, f *fakeWiz, transport http.RoundTripper) (*Clie
 	backOff.MaxElapsedTime = 2 * time.Second
 	limiter := NewLimiter(1000)
 	httpClient := &http.Client{Transport: transport}
-	return NewClient(Config{
+	cfg := Config{
 		Endpoint: srv.URL + "/graphql", TokenURL: srv.URL + "/oauth/token", Audience: AudienceCognito,
 		ClientID: "id", ClientSecret: secret, BackOff: backOff, AuthFailureCooldown: time.Minute,
-		UserAgent: "otelcol-wiz/1.2.3",
-	}, httpClient, limiter), limiter
+		UserAgent: "otelcol-wiz/1.2.3", MaxResponseSize: 16 << 20,
+	}
+	for _, fn := range configure {
+		fn(&cfg)
+	}
+	return NewClient(cfg, httpClient, limiter), limiter
 }
 
 var auditReq = Request{Operation: AuditLogEntries.Operation, Query: AuditLogEntries.Query, ResponseKey: AuditLogEntries.ResponseKey, Variables: map[string]any{"first": 1}}
@@ -151,6 +154,28 @@ type countingTransport struct{ n atomic.Int64 }
 func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	c.n.Add(1)
 	return http.DefaultTransport.RoundTrip(r)
+}
+
+// readCounter counts the bytes of API answers read off the wire.
+type readCounter struct{ n atomic.Int64 }
+
+func (c *readCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if resp != nil && r.URL.Path == "/graphql" {
+		resp.Body = &countedBody{ReadCloser: resp.Body, n: &c.n}
+	}
+	return resp, err
+}
+
+type countedBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (b *countedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n.Add(int64(n))
+	return n, err
 }
 
 func TestTokenRequest(t *testing.T) {
@@ -449,9 +474,9 @@ func TestShutdownCancelsBackOff(t *testing.T) {
 	assert.Less(t, time.Since(start), time.Second)
 }
 
-// A server's own words reach errors, logs and health capped: a 5 MB error
-// message, error code or token error_description leaves its head, and a
-// note of how much was cut, whatever error it ends up in.
+// A server's own words reach errors, logs and health capped: a megabyte
+// error message, error code or token error_description leaves its head,
+// and a note of how much was cut, whatever error it ends up in.
 func TestUpstreamTextIsCapped(t *testing.T) {
 	for _, way := range errorStatuses {
 		t.Run(way.name, func(t *testing.T) { testUpstreamTextIsCapped(t, way.status) })
@@ -460,7 +485,7 @@ func TestUpstreamTextIsCapped(t *testing.T) {
 
 func testUpstreamTextIsCapped(t *testing.T, errStatus func(code string) int) {
 	gqlError := func(code, msg string) func(http.ResponseWriter) { return gqlError(errStatus(code), code, msg) }
-	huge := "Access denied; your permissions: [" + strings.Repeat("read:everything,", 5<<20/16) + "]"
+	huge := "Access denied; your permissions: [" + strings.Repeat("read:everything,", 1<<20/16) + "]"
 	tests := []struct {
 		name      string
 		tokenCode int
@@ -470,8 +495,8 @@ func testUpstreamTextIsCapped(t *testing.T, errStatus func(code string) int) {
 		{"an access denied message", 0, []func(http.ResponseWriter){gqlError("UNAUTHORIZED", huge)}, "Access denied; your permissions: [read:everything,"},
 		{"a refused IP's message", 0, []func(http.ResponseWriter){gqlError("FORBIDDEN_IP", huge)}, "Access denied; your permissions"},
 		{"a validation message", 0, []func(http.ResponseWriter){gqlError("GRAPHQL_VALIDATION_FAILED", huge)}, "Access denied; your permissions"},
-		{"an error code", 0, []func(http.ResponseWriter){gqlError(strings.Repeat("X", 5<<20), "oops")}, "XXXXXXXX"},
-		{"a retried error's message", 0, slices.Repeat([]func(http.ResponseWriter){gqlError("INTERNAL", huge)}, 100), "Access denied; your permissions"},
+		{"an error code", 0, []func(http.ResponseWriter){gqlError(strings.Repeat("X", 1<<20), "oops")}, "XXXXXXXX"},
+		{"a retried error's message", 0, []func(http.ResponseWriter){gqlError("INTERNAL", huge)}, "Access denied; your permissions"},
 		// The oauth2 package reads at most 1 MiB of a token response.
 		{"a token error_description", http.StatusUnauthorized, nil, "bad secret [REDACTED]Access denied"},
 	}
@@ -479,7 +504,7 @@ func testUpstreamTextIsCapped(t *testing.T, errStatus func(code string) int) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeWiz{answers: tt.answers, tokenCode: tt.tokenCode, tokenDescription: huge[:512<<10]}
 			c, _ := newTestClient(t, f, nil)
-			c.cfg.BackOff.MaxElapsedTime = 20 * time.Millisecond
+			c.cfg.BackOff.Enabled = false
 			_, err := c.FetchPage(context.Background(), auditReq)
 			require.Error(t, err)
 			msg := err.Error()
@@ -498,4 +523,78 @@ func TestTruncateUpstream(t *testing.T) {
 	// A cut never splits a character: é is two bytes.
 	got := truncateUpstream(strings.Repeat("a", maxUpstreamText-1) + strings.Repeat("é", 10))
 	assert.Equal(t, strings.Repeat("a", maxUpstreamText-1)+"… [20 bytes cut]", got)
+}
+
+// An answer larger than max_response_size fails its request, read no
+// further than the limit, however much the server would send. A page that
+// large will be as large again, so the error is permanent and names the
+// fix. An error status's body is cut off the same way, and the status
+// classifies it.
+func TestResponseCeiling(t *testing.T) {
+	const limit = 64 << 10
+	// endless streams a page that never ends, up to 64 MiB, counting what
+	// it managed to send.
+	endless := func(status int, written *atomic.Int64) func(http.ResponseWriter) {
+		return func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			node := []byte(`{"id":"` + strings.Repeat("x", 1000) + `"},`)
+			_, _ = io.WriteString(w, `{"data":{"auditLogEntries":{"nodes":[`)
+			for written.Load() < 64<<20 {
+				n, err := w.Write(node)
+				written.Add(int64(n))
+				if err != nil {
+					return
+				}
+			}
+		}
+	}
+	// sized is a valid page of exactly size bytes, padded inside.
+	sized := func(size int) func(http.ResponseWriter) {
+		return func(w http.ResponseWriter) {
+			page := `{"data":{"auditLogEntries":{"nodes":[{"id":"1"}],"pageInfo":{"hasNextPage":false,"endCursor":"c"}}}`
+			_, _ = io.WriteString(w, page+strings.Repeat(" ", size-len(page)-1)+"}")
+		}
+	}
+	limited := func(cfg *Config) { cfg.MaxResponseSize = limit }
+
+	t.Run("a page that never ends", func(t *testing.T) {
+		var written atomic.Int64
+		f := &fakeWiz{answers: []func(http.ResponseWriter){endless(http.StatusOK, &written)}}
+		read := &readCounter{}
+		c, _ := newTestClient(t, f, read, limited)
+		_, err := c.FetchPage(context.Background(), auditReq)
+		var tooLarge *ResponseTooLargeError
+		require.ErrorAs(t, err, &tooLarge)
+		assert.True(t, IsPermanent(err), "the same page would be as large again")
+		assert.EqualError(t, err, "wiz's answer to the AuditLogTable query is larger than max_response_size (65536 bytes), "+
+			"and was abandoned there; lower page_size (this request asked for first: 1), or raise max_response_size")
+		assert.Len(t, f.auths, 1, "not retried")
+		assert.LessOrEqual(t, read.n.Load(), int64(limit+1), "the client read no further than the limit")
+		assert.Less(t, written.Load(), int64(64<<20), "the server was cut off")
+	})
+	t.Run("an error status that never ends", func(t *testing.T) {
+		var written atomic.Int64
+		f := &fakeWiz{answers: []func(http.ResponseWriter){endless(http.StatusBadGateway, &written), endless(http.StatusBadGateway, &written)}}
+		read := &readCounter{}
+		c, _ := newTestClient(t, f, read, limited)
+		_, err := c.FetchPage(context.Background(), auditReq)
+		require.NoError(t, err, "retried as a 502, then served")
+		assert.Len(t, f.auths, 3)
+		assert.LessOrEqual(t, read.n.Load(), int64(3*(limit+1)), "each answer read no further than the limit")
+	})
+	t.Run("a page of the limit", func(t *testing.T) {
+		f := &fakeWiz{answers: []func(http.ResponseWriter){sized(limit)}}
+		c, _ := newTestClient(t, f, nil, limited)
+		page, err := c.FetchPage(context.Background(), auditReq)
+		require.NoError(t, err)
+		assert.Len(t, page.Nodes, 1)
+	})
+	t.Run("a page a byte past the limit", func(t *testing.T) {
+		f := &fakeWiz{answers: []func(http.ResponseWriter){sized(limit + 1)}}
+		c, _ := newTestClient(t, f, nil, limited)
+		_, err := c.FetchPage(context.Background(), auditReq)
+		var tooLarge *ResponseTooLargeError
+		require.ErrorAs(t, err, &tooLarge)
+	})
 }

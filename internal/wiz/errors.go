@@ -89,13 +89,30 @@ func (e *IPRefusedError) Error() string {
 	return "Wiz refused this collector's IP address; add it to the service account's allowed IPs (" + e.Message + ")"
 }
 
+// ResponseTooLargeError means an answer was larger than max_response_size;
+// it was read no further. A page that large will be as large again, so
+// retrying cannot help: a smaller page_size, or a larger
+// max_response_size, can.
+type ResponseTooLargeError struct {
+	Operation string
+	Limit     int64
+	// First is the page size the request asked for.
+	First any
+}
+
+func (e *ResponseTooLargeError) Error() string {
+	return fmt.Sprintf("wiz's answer to the %s query is larger than max_response_size (%d bytes), and was abandoned there; "+
+		"lower page_size (this request asked for first: %v), or raise max_response_size", e.Operation, e.Limit, e.First)
+}
+
 // IsPermanent reports whether err is a refusal that needs a human: retrying
 // the request, or polling again, cannot succeed.
 func IsPermanent(err error) bool {
 	var denied *AccessDeniedError
 	var query *QueryError
 	var ip *IPRefusedError
-	return errors.As(err, &denied) || errors.As(err, &query) || errors.As(err, &ip)
+	var tooLarge *ResponseTooLargeError
+	return errors.As(err, &denied) || errors.As(err, &query) || errors.As(err, &ip) || errors.As(err, &tooLarge)
 }
 
 // RetriesExhaustedError wraps the last transient failure once the back-off

@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 )
 
@@ -129,5 +130,70 @@ func TestSchemaDriftAgainstStandardServers(t *testing.T) {
 			assert.Equal(t, 1, dropped.Len())
 			assert.Nil(t, host.last(), "no error status")
 		})
+	}
+}
+
+// A page larger than max_response_size stops its stream after one
+// request, read no further than the limit, with an error that names the
+// fix: the same page would be as large at every retry and every poll.
+func TestOversizedPageStopsTheStream(t *testing.T) {
+	const limit = 64 << 10
+	var queries, written atomic.Int64
+	url := stdlibWiz(t, func(w http.ResponseWriter, _ *http.Request) {
+		queries.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		node := []byte(`{"id":"` + strings.Repeat("x", 1000) + `"},`)
+		_, _ = fmt.Fprint(w, `{"data":{"auditLogEntries":{"nodes":[`)
+		for written.Load() < 64<<20 {
+			n, err := w.Write(node)
+			written.Add(int64(n))
+			if err != nil {
+				return
+			}
+		}
+	})
+	cfg := testConfig(url)
+	cfg.MaxResponseSize = limit
+	enableOnly(cfg, "audit")
+	host := &statusHost{Host: componenttest.NewNopHost()}
+	rcv, err := newWizReceiver(receivertestSettings(), cfg, consumertest.NewNop())
+	require.NoError(t, err)
+	s, _ := firstStream(t, rcv, host)
+
+	err = s.poll(context.Background())
+	require.Error(t, err)
+	assert.True(t, s.stopped(err, "retry"), "the stream stops: polling again would fetch the same page")
+	assert.Equal(t, "StatusPermanentError", host.last().Status().String())
+	assert.Contains(t, host.last().Err().Error(), "audit stream stopped: wiz's answer to the AuditLogTable query is larger than max_response_size (65536 bytes), "+
+		"and was abandoned there; lower page_size (this request asked for first: 50), or raise max_response_size")
+	assert.Equal(t, int64(1), queries.Load(), "not retried")
+	assert.Less(t, written.Load(), int64(64<<20), "the rest was never read")
+}
+
+// The default max_response_size holds four 500-node pages of the heaviest
+// data set, as the mock renders them with the receiver's own queries.
+func TestDefaultMaxResponseSizeHoldsFourPages(t *testing.T) {
+	counts := map[string]int{}
+	for _, lt := range logtype.All {
+		counts[lt.Name] = 2 * maxPageSize
+	}
+	_, url := newMock(t, mockwiz.Options{Dataset: datasetOf(7, counts)})
+	cfg := testConfig(url)
+	cfg.MaxResponseSize = defaultMaxResponseSize / 4
+	for _, lt := range logtype.All {
+		cfg.logType(lt).Settings().Enabled = true
+	}
+	// Every status, so that every node matches and a page is full.
+	cfg.logType(&logtype.ConfigurationFindings).(*logtype.ConfigurationFindingsConfig).Statuses = []string{"OPEN", "IN_PROGRESS", "RESOLVED", "REJECTED"}
+	rcv, err := newWizReceiver(receivertestSettings(), cfg, consumertest.NewNop())
+	require.NoError(t, err)
+	streams, _ := buildStreams(t, rcv, componenttest.NewNopHost())
+	require.Len(t, streams, len(logtype.All))
+	for _, s := range streams {
+		w := s.nextWindow(s.now())
+		require.NotNil(t, w, s.logType.Key)
+		page, err := s.client.FetchPage(context.Background(), s.request(map[string]any{"first": maxPageSize, "filterBy": s.filter(w.Start, w.End)}))
+		require.NoError(t, err, s.logType.Key)
+		assert.Len(t, page.Nodes, maxPageSize, s.logType.Key)
 	}
 }
