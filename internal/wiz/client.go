@@ -101,7 +101,8 @@ type Page struct {
 
 // FetchPage sends req, retrying transient failures with back-off until the
 // retry_on_failure budget is spent. Permanent failures return at once as an
-// AuthError, AccessDeniedError or QueryError.
+// AuthError, AccessDeniedError, IPRefusedError, QueryError or
+// ResponseTooLargeError.
 func (c *Client) FetchPage(ctx context.Context, req Request) (Page, error) {
 	bo := NewBackOff(c.cfg.BackOff, c.now)
 	refreshed := false
@@ -217,7 +218,14 @@ func (c *Client) classify(operation string, err error, header http.Header) error
 		return c.classifyStatus(operation, netErr.StatusCode(), header, nil, "")
 	}
 	first, code := capped(body.Errors[0])
-	if classified := c.classifyGraphQL(operation, first, code, header); classified != nil {
+	classified := c.classifyGraphQL(operation, first, code, header)
+	var denied *AccessDeniedError
+	if errors.As(classified, &denied) && netErr.StatusCode() == http.StatusUnauthorized {
+		// "Unauthorized" on a 401 is about the token, not a scope: a
+		// refresh is worth one try before the stream stops.
+		return errUnauthenticated
+	}
+	if classified != nil {
 		return classified
 	}
 	return c.classifyStatus(operation, netErr.StatusCode(), header, &first, code)

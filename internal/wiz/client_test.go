@@ -381,6 +381,9 @@ func TestErrorBodyOnAnyStatus(t *testing.T) {
 			require.ErrorAs(t, err, &denied)
 			assert.Contains(t, denied.Message, "your permissions: [read:issues]")
 		}, 1},
+		{"a 401 whose body says access denied", raw(401, `{"errors":[{"message":"Unauthorized","extensions":{"code":"UNAUTHORIZED"}}]}`), func(t *testing.T, err error) {
+			require.NoError(t, err, "a 401 is about the token, whatever words come with it: refreshed, then served")
+		}, 2},
 		{"a 404 with no code", raw(404, `{"errors":[{"message":"no such route"}]}`), func(t *testing.T, err error) {
 			var query *QueryError
 			require.ErrorAs(t, err, &query)
