@@ -50,6 +50,16 @@ func failedReply(errs ...*gqlerror.Error) reply {
 	return jsonReply(http.StatusOK, orderedObject{{"errors", errs}, {"data", nil}})
 }
 
+// refusedReply answers a query the server refuses to run (a parse,
+// validation or variable error) with RequestErrorStatus.
+func (s *Server) refusedReply(errs ...*gqlerror.Error) reply {
+	if s.opts.RequestErrorStatus == http.StatusOK {
+		return failedReply(errs...)
+	}
+	// The query never ran, so there is no data, not even null.
+	return errorsReply(s.opts.RequestErrorStatus, errs...)
+}
+
 var (
 	errUnauthenticated = graphQLError("Unauthorized", "UNAUTHENTICATED")
 	errRateLimited     = graphQLError("Rate limit exceeded", "RATE_LIMIT_EXCEEDED")
@@ -99,7 +109,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 			gqlErr = graphQLError(parseErr.Error(), "")
 		}
 		gqlErr.Extensions = map[string]any{"code": "GRAPHQL_PARSE_FAILED"}
-		rp = failedReply(gqlErr)
+		rp = s.refusedReply(gqlErr)
 	default:
 		rp = s.answer(doc, op, req, client, now, f.RepeatCursor)
 	}
@@ -156,10 +166,10 @@ func (s *Server) answer(doc *ast.QueryDocument, op *ast.OperationDefinition, req
 		for _, e := range errs {
 			e.Extensions = map[string]any{"code": "GRAPHQL_VALIDATION_FAILED"}
 		}
-		return failedReply(errs...)
+		return s.refusedReply(errs...)
 	}
 	if op == nil {
-		return failedReply(graphQLError("Unknown operation, or no operationName for a document with several operations", "BAD_USER_INPUT"))
+		return s.refusedReply(graphQLError("Unknown operation, or no operationName for a document with several operations", "BAD_USER_INPUT"))
 	}
 	// Coercion writes into the maps it is given; the request record keeps
 	// its own copy.
@@ -171,7 +181,7 @@ func (s *Server) answer(doc *ast.QueryDocument, op *ast.OperationDefinition, req
 		}
 		gqlErr = inWizWords(sch, op, gqlErr)
 		gqlErr.Extensions = map[string]any{"code": "BAD_USER_INPUT"}
-		return failedReply(gqlErr)
+		return s.refusedReply(gqlErr)
 	}
 	return jsonReply(http.StatusOK, s.execute(sch, op, vars, client, now, repeatCursor))
 }

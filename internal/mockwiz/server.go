@@ -60,6 +60,12 @@ type Options struct {
 	// Dataset defaults to each collection's default count of nodes (200
 	// audit entries, 120 issues, 300 findings …) over the last 48 hours.
 	Dataset *Dataset
+	// RequestErrorStatus is the HTTP status of the answer to a query the
+	// server refuses to run: one that does not parse, fails validation or
+	// whose variables do not fit. The default, 400, is what
+	// GraphQL-over-HTTP servers and Apollo Server 4 answer, with errors
+	// and no data; 200 answers as older servers do, with data null.
+	RequestErrorStatus int
 	// Now is the server clock (default time.Now); tokens expire and hidden
 	// nodes appear by it.
 	Now func() time.Time
@@ -146,6 +152,9 @@ func New(o Options) *Server {
 	}
 	if o.ConfigurationFindingResultCap <= 0 {
 		o.ConfigurationFindingResultCap = 10000
+	}
+	if o.RequestErrorStatus == 0 {
+		o.RequestErrorStatus = http.StatusBadRequest
 	}
 	if o.Now == nil {
 		o.Now = time.Now

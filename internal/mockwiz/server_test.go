@@ -2,6 +2,7 @@ package mockwiz
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -77,8 +78,19 @@ func TestToken(t *testing.T) {
 	})
 }
 
+// A query the server refuses to run (it does not parse, fails validation,
+// or its variables do not fit) is answered with 400 and errors alone, as
+// GraphQL-over-HTTP servers and Apollo Server 4 do; with RequestErrorStatus
+// 200, with 200 and data null, as older servers do. Either way the errors
+// are those graphql-js words.
 func TestValidation(t *testing.T) {
-	e := newEnv(t, Options{})
+	for _, status := range []int{0, http.StatusOK} {
+		t.Run(fmt.Sprint(status), func(t *testing.T) { testValidation(t, status) })
+	}
+}
+
+func testValidation(t *testing.T, requestErrorStatus int) {
+	e := newEnv(t, Options{RequestErrorStatus: requestErrorStatus})
 	tests := []struct {
 		name, query, code, message string
 		vars                       map[string]any
@@ -126,17 +138,28 @@ func TestValidation(t *testing.T) {
 			code:    "GRAPHQL_PARSE_FAILED",
 			message: "Expected Name, found <EOF>",
 		},
+		{
+			name:    "unknown operation",
+			query:   `query A { auditLogEntries(first: 1) { nodes { id } } } query B { issuesV2(first: 1) { nodes { id } } }`,
+			code:    "BAD_USER_INPUT",
+			message: "Unknown operation, or no operationName for a document with several operations",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := e.query(tt.query, tt.vars)
-			assert.Equal(t, http.StatusOK, r.status)
 			code, msg := firstError(t, r)
 			assert.Equal(t, tt.code, code)
 			assert.Equal(t, tt.message, msg)
 			m := r.json(t)
-			assert.Contains(t, m, "data")
-			assert.Nil(t, m["data"])
+			if requestErrorStatus == http.StatusOK {
+				assert.Equal(t, http.StatusOK, r.status)
+				assert.Contains(t, m, "data")
+				assert.Nil(t, m["data"])
+			} else {
+				assert.Equal(t, http.StatusBadRequest, r.status)
+				assert.NotContains(t, m, "data", "the query never ran")
+			}
 		})
 	}
 }
@@ -477,7 +500,9 @@ func TestRemoveSchemaField(t *testing.T) {
 	e.srv.RemoveSchemaField("Issue", "sourceRule")
 	e.srv.RemoveSchemaField("IssueFilters", "updatedAt")
 
-	got := e.query(wiz.Issues.Query, map[string]any{"first": 1}).json(t)
+	r := e.query(wiz.Issues.Query, map[string]any{"first": 1})
+	assert.Equal(t, http.StatusBadRequest, r.status, "a query that fails validation")
+	got := r.json(t)
 	errs := got["errors"].([]any)
 	require.NotEmpty(t, errs)
 	first := errs[0].(map[string]any)
@@ -491,7 +516,9 @@ func TestRemoveSchemaField(t *testing.T) {
 	assert.Nil(t, got["errors"], "other types keep their fields")
 
 	filter := map[string]any{"updatedAt": map[string]any{"after": "2024-01-01T00:00:00Z"}}
-	got = e.query(`query Q($filterBy: IssueFilters) { issuesV2(first: 1, filterBy: $filterBy) { nodes { id } } }`, map[string]any{"filterBy": filter}).json(t)
+	r = e.query(`query Q($filterBy: IssueFilters) { issuesV2(first: 1, filterBy: $filterBy) { nodes { id } } }`, map[string]any{"filterBy": filter})
+	assert.Equal(t, http.StatusBadRequest, r.status, "variables that do not fit")
+	got = r.json(t)
 	first = got["errors"].([]any)[0].(map[string]any)
 	assert.Equal(t, `Variable "$filterBy" got invalid value; Field "updatedAt" is not defined by type "IssueFilters".`, first["message"])
 	assert.Equal(t, "BAD_USER_INPUT", first["extensions"].(map[string]any)["code"])

@@ -27,6 +27,10 @@ type Config struct {
 	// AuthFailureCooldown is how long a refused token request is remembered
 	// before the token endpoint is asked again.
 	AuthFailureCooldown time.Duration
+	// MaxResponseSize bounds an API answer, in bytes: past it the request
+	// fails with a ResponseTooLargeError, and the rest is never read. 0
+	// sets no bound.
+	MaxResponseSize int64
 	// Observer receives self-telemetry; nil discards it.
 	Observer Observer
 	// UserAgent names this integration to Wiz on token and API requests,
@@ -55,12 +59,17 @@ func NewClient(cfg Config, httpClient *http.Client, limiter *Limiter) *Client {
 	if cfg.UserAgent != "" {
 		httpClient = withUserAgent(httpClient, cfg.UserAgent)
 	}
+	// The token endpoint's answers are bounded by the oauth2 package.
+	apiClient := httpClient
+	if cfg.MaxResponseSize > 0 {
+		apiClient = withResponseLimit(httpClient, cfg.MaxResponseSize)
+	}
 	return &Client{
 		observer: observer,
 		cfg:      cfg,
 		// The library's own retry is left off: it sleeps without watching
 		// the context. Retries happen in FetchPage instead.
-		gql:     graphql.NewClient(cfg.Endpoint, httpClient),
+		gql:     graphql.NewClient(cfg.Endpoint, apiClient),
 		tokens:  newTokenCache(cfg, httpClient),
 		limiter: limiter,
 		now:     time.Now,
@@ -92,7 +101,8 @@ type Page struct {
 
 // FetchPage sends req, retrying transient failures with back-off until the
 // retry_on_failure budget is spent. Permanent failures return at once as an
-// AuthError, AccessDeniedError or QueryError.
+// AuthError, AccessDeniedError, IPRefusedError, QueryError or
+// ResponseTooLargeError.
 func (c *Client) FetchPage(ctx context.Context, req Request) (Page, error) {
 	bo := NewBackOff(c.cfg.BackOff, c.now)
 	refreshed := false
@@ -146,6 +156,13 @@ func (c *Client) fetchOnce(ctx context.Context, req Request, refreshed *bool) (P
 	data, err := gql.ExecRaw(ctx, req.Query, req.Variables, graphql.BindResponseHeaders(&header))
 	c.observer.RequestDone(req.Operation, responseStatus(err), c.now().Sub(start))
 	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			// A 2xx page past max_response_size. (An error status's
+			// body is cut off too, but the library then keeps only the
+			// status, which classify reads.)
+			return Page{}, &ResponseTooLargeError{Operation: req.Operation, Limit: tooLarge.Limit, First: req.Variables["first"]}
+		}
 		err = c.classify(req.Operation, err, header)
 		var retryable *retryableError
 		if errors.As(err, &retryable) && retryable.throttled {
@@ -175,16 +192,58 @@ func (c *Client) classify(operation string, err error, header http.Header) error
 	if !errors.As(err, &gerrs) || len(gerrs) == 0 {
 		return &retryableError{err: err, reason: "transport"}
 	}
-	first := gerrs[0]
-	var netErr graphql.NetworkError
-	if inner := first.Unwrap(); inner != nil {
-		if !errors.As(inner, &netErr) {
-			// Transport failures (resets, timeouts) and truncated bodies.
-			return &retryableError{err: fmt.Errorf("wiz request failed: %w", inner), reason: "transport"}
+	inner := gerrs[0].Unwrap()
+	if inner == nil {
+		// A 200 whose body holds errors.
+		first, code := capped(gerrs[0])
+		if classified := c.classifyGraphQL(operation, first, code, header); classified != nil {
+			return classified
 		}
-		return c.classifyStatus(netErr.StatusCode(), header)
+		// INTERNAL and unknown codes: Wiz's own failures, worth a retry.
+		return &retryableError{err: fmt.Errorf("wiz GraphQL error (%s): %s", code, first.Message), reason: "graphql_error"}
 	}
-	code, _ := first.Extensions["code"].(string)
+	var netErr graphql.NetworkError
+	if !errors.As(inner, &netErr) {
+		// Transport failures (resets, timeouts) and truncated bodies.
+		return &retryableError{err: fmt.Errorf("wiz request failed: %w", inner), reason: "transport"}
+	}
+	// Any other status may carry errors too: GraphQL-over-HTTP servers
+	// (Apollo Server 4 among them) answer a query they refuse to run with
+	// 400, and gateways put errors on 401, 403, 429 and 5xx. The body
+	// decides where it can, the status where it cannot.
+	var body struct {
+		Errors graphql.Errors `json:"errors"`
+	}
+	if json.Unmarshal([]byte(netErr.Body()), &body) != nil || len(body.Errors) == 0 {
+		return c.classifyStatus(operation, netErr.StatusCode(), header, nil, "")
+	}
+	first, code := capped(body.Errors[0])
+	classified := c.classifyGraphQL(operation, first, code, header)
+	var denied *AccessDeniedError
+	if errors.As(classified, &denied) && netErr.StatusCode() == http.StatusUnauthorized {
+		// "Unauthorized" on a 401 is about the token, not a scope: a
+		// refresh is worth one try before the stream stops.
+		return errUnauthenticated
+	}
+	if classified != nil {
+		return classified
+	}
+	return c.classifyStatus(operation, netErr.StatusCode(), header, &first, code)
+}
+
+// capped is e with its message, and its extensions.code, cut to
+// maxUpstreamText: every error below quotes them, and goes on to logs and
+// health.
+func capped(e graphql.Error) (graphql.Error, string) {
+	code, _ := e.Extensions["code"].(string)
+	e.Message = truncateUpstream(e.Message)
+	return e, truncateUpstream(code)
+}
+
+// classifyGraphQL sorts a GraphQL error by its code, and its message where
+// that is Wiz's known wording. It returns nil for a code it does not know
+// (INTERNAL among them), which the caller sorts by the HTTP status.
+func (c *Client) classifyGraphQL(operation string, first graphql.Error, code string, header http.Header) error {
 	msg := first.Message
 	switch {
 	case code == "UNAUTHENTICATED" || code == "TOKEN_EXPIRED":
@@ -198,23 +257,35 @@ func (c *Client) classify(operation string, err error, header http.Header) error
 	case code == "GRAPHQL_VALIDATION_FAILED" || code == "GRAPHQL_PARSE_FAILED" || code == "BAD_USER_INPUT" || code == "NOT_FOUND":
 		return queryError(operation, code, first)
 	default:
-		// INTERNAL and unknown codes: Wiz's own failures, worth a retry.
-		return &retryableError{err: fmt.Errorf("wiz GraphQL error (%s): %s", code, msg), reason: "graphql_error"}
+		return nil
 	}
 }
 
-func (c *Client) classifyStatus(status int, header http.Header) error {
+// classifyStatus sorts a non-2xx answer by its status. first, when set, is
+// the first error of its body, whose code classifyGraphQL did not know.
+func (c *Client) classifyStatus(operation string, status int, header http.Header, first *graphql.Error, code string) error {
+	detail := ""
+	switch {
+	case first != nil && code != "":
+		detail = " (" + code + ": " + first.Message + ")"
+	case first != nil:
+		detail = " (" + first.Message + ")"
+	}
 	switch {
 	case status == http.StatusTooManyRequests:
-		return &retryableError{err: errors.New("wiz answered 429 Too Many Requests"), throttled: true, retryAfter: parseRetryAfter(header, c.now()), reason: "throttled"}
+		return &retryableError{err: errors.New("wiz answered 429 Too Many Requests" + detail), throttled: true, retryAfter: parseRetryAfter(header, c.now()), reason: "throttled"}
 	case status == http.StatusUnauthorized:
 		return errUnauthenticated
 	case status == http.StatusForbidden:
-		return &AccessDeniedError{Message: "HTTP 403 Forbidden"}
+		return &AccessDeniedError{Message: "HTTP 403 Forbidden" + detail}
 	case status == http.StatusNotFound:
-		return &QueryError{Message: "HTTP 404 from " + c.cfg.Endpoint + "; check endpoint (your tenant's API endpoint URL, e.g. https://api.us1.app.wiz.io/graphql)"}
+		return &QueryError{Message: "HTTP 404 from " + c.cfg.Endpoint + detail + "; check endpoint (your tenant's API endpoint URL, e.g. https://api.us1.app.wiz.io/graphql)"}
 	case status >= 500:
-		return &retryableError{err: fmt.Errorf("wiz answered HTTP %d", status), reason: "server_error"}
+		return &retryableError{err: fmt.Errorf("wiz answered HTTP %d%s", status, detail), reason: "server_error"}
+	case first != nil:
+		// A 400 (or another 4xx) that says why: the query, for the reason
+		// its message gives, with the field or filter key it names.
+		return queryError(operation, code, *first)
 	default:
 		return &QueryError{Message: fmt.Sprintf("HTTP %d from %s", status, c.cfg.Endpoint)}
 	}

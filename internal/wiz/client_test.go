@@ -8,10 +8,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -29,6 +31,9 @@ type fakeWiz struct {
 	agents    []string // User-Agent of every request, both endpoints
 	tokens    atomic.Int64
 	tokenCode int
+	// tokenDescription follows the echoed secret in a refusal's
+	// error_description.
+	tokenDescription string
 }
 
 func (f *fakeWiz) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -41,8 +46,9 @@ func (f *fakeWiz) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.forms = append(f.forms, form)
 		n := f.tokens.Add(1)
 		if f.tokenCode != 0 {
+			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(f.tokenCode)
-			_, _ = fmt.Fprintf(w, `{"error":"access_denied","error_description":"bad secret %s"}`, form.Get("client_secret"))
+			_, _ = fmt.Fprintf(w, `{"error":"access_denied","error_description":"bad secret %s%s"}`, form.Get("client_secret"), f.tokenDescription)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
@@ -70,23 +76,56 @@ func status(code int, header ...string) func(http.ResponseWriter) {
 	}
 }
 
-func gqlError(code, msg string) func(http.ResponseWriter) {
+func gqlError(status int, code, msg string) func(http.ResponseWriter) {
 	return func(w http.ResponseWriter) {
 		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
 		_, _ = fmt.Fprintf(w, `{"data":null,"errors":[{"message":%q,"extensions":{"code":%q}}]}`, msg, code)
 	}
 }
 
 // gqlErrorAt is a GraphQL error located in the query, as validation errors
 // are.
-func gqlErrorAt(code, msg string, line, column int) func(http.ResponseWriter) {
+func gqlErrorAt(status int, code, msg string, line, column int) func(http.ResponseWriter) {
 	return func(w http.ResponseWriter) {
 		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
 		_, _ = fmt.Fprintf(w, `{"errors":[{"message":%q,"locations":[{"line":%d,"column":%d}],"extensions":{"code":%q}}]}`, msg, line, column, code)
 	}
 }
 
-func newTestClient(t *testing.T, f *fakeWiz, transport http.RoundTripper) (*Client, *Limiter) {
+// errorStatuses are the two ways servers send a GraphQL error: with HTTP
+// 200, as Wiz and older GraphQL servers do, or with the status of its
+// kind, as GraphQL-over-HTTP servers such as Apollo Server 4 do.
+var errorStatuses = []struct {
+	name   string
+	status func(code string) int
+}{
+	{"200", func(string) int { return http.StatusOK }},
+	{"status of its kind", overHTTPStatus},
+}
+
+// overHTTPStatus is the status a GraphQL-over-HTTP server gives an error:
+// 400 for a query it refuses to run (parse, validation and variable
+// errors), 401, 403, 404 and 429 for their kinds, 500 for the rest.
+func overHTTPStatus(code string) int {
+	switch code {
+	case "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED", "BAD_USER_INPUT":
+		return http.StatusBadRequest
+	case "UNAUTHENTICATED", "TOKEN_EXPIRED":
+		return http.StatusUnauthorized
+	case "UNAUTHORIZED", "FORBIDDEN", "FORBIDDEN_IP":
+		return http.StatusForbidden
+	case "NOT_FOUND":
+		return http.StatusNotFound
+	case "RATE_LIMIT_EXCEEDED":
+		return http.StatusTooManyRequests
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+func newTestClient(t *testing.T, f *fakeWiz, transport http.RoundTripper, configure ...func(*Config)) (*Client, *Limiter) {
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	backOff := configretry.NewDefaultBackOffConfig()
@@ -95,11 +134,15 @@ func newTestClient(t *testing.T, f *fakeWiz, transport http.RoundTripper) (*Clie
 	backOff.MaxElapsedTime = 2 * time.Second
 	limiter := NewLimiter(1000)
 	httpClient := &http.Client{Transport: transport}
-	return NewClient(Config{
+	cfg := Config{
 		Endpoint: srv.URL + "/graphql", TokenURL: srv.URL + "/oauth/token", Audience: AudienceCognito,
 		ClientID: "id", ClientSecret: secret, BackOff: backOff, AuthFailureCooldown: time.Minute,
-		UserAgent: "otelcol-wiz/1.2.3",
-	}, httpClient, limiter), limiter
+		UserAgent: "otelcol-wiz/1.2.3", MaxResponseSize: 16 << 20,
+	}
+	for _, fn := range configure {
+		fn(&cfg)
+	}
+	return NewClient(cfg, httpClient, limiter), limiter
 }
 
 var auditReq = Request{Operation: AuditLogEntries.Operation, Query: AuditLogEntries.Query, ResponseKey: AuditLogEntries.ResponseKey, Variables: map[string]any{"first": 1}}
@@ -111,6 +154,28 @@ type countingTransport struct{ n atomic.Int64 }
 func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	c.n.Add(1)
 	return http.DefaultTransport.RoundTrip(r)
+}
+
+// readCounter counts the bytes of API answers read off the wire.
+type readCounter struct{ n atomic.Int64 }
+
+func (c *readCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if resp != nil && r.URL.Path == "/graphql" {
+		resp.Body = &countedBody{ReadCloser: resp.Body, n: &c.n}
+	}
+	return resp, err
+}
+
+type countedBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (b *countedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n.Add(int64(n))
+	return n, err
 }
 
 func TestTokenRequest(t *testing.T) {
@@ -168,8 +233,19 @@ func TestBadCredentials(t *testing.T) {
 }
 
 // Every error code Wiz is known to send, and the HTTP statuses, sort into
-// retried, refreshed, throttled, or one of the permanent refusals.
+// retried, refreshed, throttled, or one of the permanent refusals; a
+// GraphQL error the same whatever the status it comes with.
 func TestErrorClassification(t *testing.T) {
+	for _, way := range errorStatuses {
+		t.Run(way.name, func(t *testing.T) { testErrorClassification(t, way.status) })
+	}
+}
+
+func testErrorClassification(t *testing.T, errStatus func(code string) int) {
+	gqlError := func(code, msg string) func(http.ResponseWriter) { return gqlError(errStatus(code), code, msg) }
+	gqlErrorAt := func(code, msg string, line, column int) func(http.ResponseWriter) {
+		return gqlErrorAt(errStatus(code), code, msg, line, column)
+	}
 	tests := []struct {
 		name    string
 		answers []func(http.ResponseWriter)
@@ -195,7 +271,7 @@ func TestErrorClassification(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, int64(2), f.tokens.Load())
 		}},
-		{"RATE_LIMIT_EXCEEDED in a 200 is a 429", []func(http.ResponseWriter){gqlError("RATE_LIMIT_EXCEEDED", "slow down")}, func(t *testing.T, err error, _ *fakeWiz) {
+		{"RATE_LIMIT_EXCEEDED is a 429", []func(http.ResponseWriter){gqlError("RATE_LIMIT_EXCEEDED", "slow down")}, func(t *testing.T, err error, _ *fakeWiz) {
 			require.NoError(t, err, "retried after the throttle pause")
 		}},
 		{"403", []func(http.ResponseWriter){status(403)}, func(t *testing.T, err error, _ *fakeWiz) {
@@ -255,6 +331,73 @@ func TestErrorClassification(t *testing.T) {
 			c, _ := newTestClient(t, f, nil)
 			_, err := c.FetchPage(context.Background(), auditReq)
 			tt.check(t, err, f)
+		})
+	}
+}
+
+// On a non-2xx answer the errors body decides wherever it can, and the
+// status only where it cannot: a body with no errors, or with a code that
+// says nothing more than the status.
+func TestErrorBodyOnAnyStatus(t *testing.T) {
+	raw := func(status int, body string) func(http.ResponseWriter) {
+		return func(w http.ResponseWriter) {
+			w.WriteHeader(status)
+			_, _ = fmt.Fprint(w, body)
+		}
+	}
+	tests := []struct {
+		name     string
+		answer   func(http.ResponseWriter)
+		check    func(t *testing.T, err error)
+		requests int
+	}{
+		{"a validation error with no code in a 400, as graphql-http answers", raw(400,
+			`{"errors":[{"message":"Cannot query field \"sourceRule\" on type \"Issue\".","locations":[{"line":5,"column":7}]}]}`), func(t *testing.T, err error) {
+			var query *QueryError
+			require.ErrorAs(t, err, &query)
+			assert.Equal(t, &RejectedField{Name: "sourceRule", Type: "Issue", Line: 5, Column: 7}, query.Field)
+			assert.Equal(t, "AuditLogTable", query.Operation)
+		}, 1},
+		{"a validation error in a 500", gqlError(500, "GRAPHQL_VALIDATION_FAILED", `Cannot query field "x" on type "AuditLogEntry".`), func(t *testing.T, err error) {
+			var query *QueryError
+			require.ErrorAs(t, err, &query)
+			assert.Equal(t, &RejectedField{Name: "x", Type: "AuditLogEntry"}, query.Field)
+		}, 1},
+		{"an unknown code in a 400", gqlError(400, "SOMETHING_NEW", "the query is too deep"), func(t *testing.T, err error) {
+			var query *QueryError
+			require.ErrorAs(t, err, &query)
+			assert.EqualError(t, err, "wiz rejected the AuditLogTable query (SOMETHING_NEW): the query is too deep")
+		}, 1},
+		{"an unknown code in a 503", gqlError(503, "SOMETHING_NEW", "hm"), func(t *testing.T, err error) {
+			require.NoError(t, err)
+		}, 2},
+		{"a 400 without an errors body", raw(400, "<html>Bad Request</html>"), func(t *testing.T, err error) {
+			var query *QueryError
+			require.ErrorAs(t, err, &query)
+			assert.Contains(t, err.Error(), "wiz rejected the query: HTTP 400 from http://")
+		}, 1},
+		{"a 403 with no code", raw(403, `{"errors":[{"message":"Access denied; your permissions: [read:issues]"}]}`), func(t *testing.T, err error) {
+			var denied *AccessDeniedError
+			require.ErrorAs(t, err, &denied)
+			assert.Contains(t, denied.Message, "your permissions: [read:issues]")
+		}, 1},
+		{"a 401 whose body says access denied", raw(401, `{"errors":[{"message":"Unauthorized","extensions":{"code":"UNAUTHORIZED"}}]}`), func(t *testing.T, err error) {
+			require.NoError(t, err, "a 401 is about the token, whatever words come with it: refreshed, then served")
+		}, 2},
+		{"a 404 with no code", raw(404, `{"errors":[{"message":"no such route"}]}`), func(t *testing.T, err error) {
+			var query *QueryError
+			require.ErrorAs(t, err, &query)
+			assert.Contains(t, err.Error(), "no such route")
+			assert.Contains(t, err.Error(), "check endpoint")
+		}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeWiz{answers: []func(http.ResponseWriter){tt.answer}}
+			c, _ := newTestClient(t, f, nil)
+			_, err := c.FetchPage(context.Background(), auditReq)
+			tt.check(t, err)
+			assert.Len(t, f.auths, tt.requests)
 		})
 	}
 }
@@ -332,4 +475,129 @@ func TestShutdownCancelsBackOff(t *testing.T) {
 	_, err := c.FetchPage(ctx, auditReq)
 	require.True(t, errors.Is(err, context.Canceled))
 	assert.Less(t, time.Since(start), time.Second)
+}
+
+// A server's own words reach errors, logs and health capped: a megabyte
+// error message, error code or token error_description leaves its head,
+// and a note of how much was cut, whatever error it ends up in.
+func TestUpstreamTextIsCapped(t *testing.T) {
+	for _, way := range errorStatuses {
+		t.Run(way.name, func(t *testing.T) { testUpstreamTextIsCapped(t, way.status) })
+	}
+}
+
+func testUpstreamTextIsCapped(t *testing.T, errStatus func(code string) int) {
+	gqlError := func(code, msg string) func(http.ResponseWriter) { return gqlError(errStatus(code), code, msg) }
+	huge := "Access denied; your permissions: [" + strings.Repeat("read:everything,", 1<<20/16) + "]"
+	tests := []struct {
+		name      string
+		tokenCode int
+		answers   []func(http.ResponseWriter)
+		head      string // what the error keeps of the server's text
+	}{
+		{"an access denied message", 0, []func(http.ResponseWriter){gqlError("UNAUTHORIZED", huge)}, "Access denied; your permissions: [read:everything,"},
+		{"a refused IP's message", 0, []func(http.ResponseWriter){gqlError("FORBIDDEN_IP", huge)}, "Access denied; your permissions"},
+		{"a validation message", 0, []func(http.ResponseWriter){gqlError("GRAPHQL_VALIDATION_FAILED", huge)}, "Access denied; your permissions"},
+		{"an error code", 0, []func(http.ResponseWriter){gqlError(strings.Repeat("X", 1<<20), "oops")}, "XXXXXXXX"},
+		{"a retried error's message", 0, []func(http.ResponseWriter){gqlError("INTERNAL", huge)}, "Access denied; your permissions"},
+		// The oauth2 package reads at most 1 MiB of a token response.
+		{"a token error_description", http.StatusUnauthorized, nil, "bad secret [REDACTED]Access denied"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeWiz{answers: tt.answers, tokenCode: tt.tokenCode, tokenDescription: huge[:512<<10]}
+			c, _ := newTestClient(t, f, nil)
+			c.cfg.BackOff.Enabled = false
+			_, err := c.FetchPage(context.Background(), auditReq)
+			require.Error(t, err)
+			msg := err.Error()
+			require.Less(t, len(msg), 2*maxUpstreamText, "the error carries at most a few hundred bytes of the server's text")
+			assert.Contains(t, msg, tt.head)
+			assert.Contains(t, msg, "bytes cut]")
+			assert.True(t, utf8.ValidString(msg))
+		})
+	}
+}
+
+func TestTruncateUpstream(t *testing.T) {
+	assert.Equal(t, "short", truncateUpstream("short"))
+	exact := strings.Repeat("a", maxUpstreamText)
+	assert.Equal(t, exact, truncateUpstream(exact))
+	// A cut never splits a character: é is two bytes.
+	got := truncateUpstream(strings.Repeat("a", maxUpstreamText-1) + strings.Repeat("é", 10))
+	assert.Equal(t, strings.Repeat("a", maxUpstreamText-1)+"… [20 bytes cut]", got)
+}
+
+// An answer larger than max_response_size fails its request, read no
+// further than the limit, however much the server would send. A page that
+// large will be as large again, so the error is permanent and names the
+// fix. An error status's body is cut off the same way, and the status
+// classifies it.
+func TestResponseCeiling(t *testing.T) {
+	const limit = 64 << 10
+	// endless streams a page that never ends, up to 64 MiB, counting what
+	// it managed to send.
+	endless := func(status int, written *atomic.Int64) func(http.ResponseWriter) {
+		return func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			node := []byte(`{"id":"` + strings.Repeat("x", 1000) + `"},`)
+			_, _ = io.WriteString(w, `{"data":{"auditLogEntries":{"nodes":[`)
+			for written.Load() < 64<<20 {
+				n, err := w.Write(node)
+				written.Add(int64(n))
+				if err != nil {
+					return
+				}
+			}
+		}
+	}
+	// sized is a valid page of exactly size bytes, padded inside.
+	sized := func(size int) func(http.ResponseWriter) {
+		return func(w http.ResponseWriter) {
+			page := `{"data":{"auditLogEntries":{"nodes":[{"id":"1"}],"pageInfo":{"hasNextPage":false,"endCursor":"c"}}}`
+			_, _ = io.WriteString(w, page+strings.Repeat(" ", size-len(page)-1)+"}")
+		}
+	}
+	limited := func(cfg *Config) { cfg.MaxResponseSize = limit }
+
+	t.Run("a page that never ends", func(t *testing.T) {
+		var written atomic.Int64
+		f := &fakeWiz{answers: []func(http.ResponseWriter){endless(http.StatusOK, &written)}}
+		read := &readCounter{}
+		c, _ := newTestClient(t, f, read, limited)
+		_, err := c.FetchPage(context.Background(), auditReq)
+		var tooLarge *ResponseTooLargeError
+		require.ErrorAs(t, err, &tooLarge)
+		assert.True(t, IsPermanent(err), "the same page would be as large again")
+		assert.EqualError(t, err, "wiz's answer to the AuditLogTable query is larger than max_response_size (65536 bytes), "+
+			"and was abandoned there; lower page_size (this request asked for first: 1), or raise max_response_size")
+		assert.Len(t, f.auths, 1, "not retried")
+		assert.LessOrEqual(t, read.n.Load(), int64(limit+1), "the client read no further than the limit")
+		assert.Less(t, written.Load(), int64(64<<20), "the server was cut off")
+	})
+	t.Run("an error status that never ends", func(t *testing.T) {
+		var written atomic.Int64
+		f := &fakeWiz{answers: []func(http.ResponseWriter){endless(http.StatusBadGateway, &written), endless(http.StatusBadGateway, &written)}}
+		read := &readCounter{}
+		c, _ := newTestClient(t, f, read, limited)
+		_, err := c.FetchPage(context.Background(), auditReq)
+		require.NoError(t, err, "retried as a 502, then served")
+		assert.Len(t, f.auths, 3)
+		assert.LessOrEqual(t, read.n.Load(), int64(3*(limit+1)), "each answer read no further than the limit")
+	})
+	t.Run("a page of the limit", func(t *testing.T) {
+		f := &fakeWiz{answers: []func(http.ResponseWriter){sized(limit)}}
+		c, _ := newTestClient(t, f, nil, limited)
+		page, err := c.FetchPage(context.Background(), auditReq)
+		require.NoError(t, err)
+		assert.Len(t, page.Nodes, 1)
+	})
+	t.Run("a page a byte past the limit", func(t *testing.T) {
+		f := &fakeWiz{answers: []func(http.ResponseWriter){sized(limit + 1)}}
+		c, _ := newTestClient(t, f, nil, limited)
+		_, err := c.FetchPage(context.Background(), auditReq)
+		var tooLarge *ResponseTooLargeError
+		require.ErrorAs(t, err, &tooLarge)
+	})
 }

@@ -3,7 +3,9 @@ package wiz
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // AuthError means the token endpoint refused the credentials. It is a
@@ -87,13 +89,30 @@ func (e *IPRefusedError) Error() string {
 	return "Wiz refused this collector's IP address; add it to the service account's allowed IPs (" + e.Message + ")"
 }
 
+// ResponseTooLargeError means an answer was larger than max_response_size;
+// it was read no further. A page that large will be as large again, so
+// retrying cannot help: a smaller page_size, or a larger
+// max_response_size, can.
+type ResponseTooLargeError struct {
+	Operation string
+	Limit     int64
+	// First is the page size the request asked for.
+	First any
+}
+
+func (e *ResponseTooLargeError) Error() string {
+	return fmt.Sprintf("wiz's answer to the %s query is larger than max_response_size (%d bytes), and was abandoned there; "+
+		"lower page_size (this request asked for first: %v), or raise max_response_size", e.Operation, e.Limit, e.First)
+}
+
 // IsPermanent reports whether err is a refusal that needs a human: retrying
 // the request, or polling again, cannot succeed.
 func IsPermanent(err error) bool {
 	var denied *AccessDeniedError
 	var query *QueryError
 	var ip *IPRefusedError
-	return errors.As(err, &denied) || errors.As(err, &query) || errors.As(err, &ip)
+	var tooLarge *ResponseTooLargeError
+	return errors.As(err, &denied) || errors.As(err, &query) || errors.As(err, &ip) || errors.As(err, &tooLarge)
 }
 
 // RetriesExhaustedError wraps the last transient failure once the back-off
@@ -123,3 +142,23 @@ type retryableError struct {
 
 func (e *retryableError) Error() string { return e.err.Error() }
 func (e *retryableError) Unwrap() error { return e.err }
+
+// maxUpstreamText caps how much of a text a server sends (a GraphQL
+// error's message or code, a token endpoint's error_description) an error
+// keeps, and so logs and health show: room for Wiz's own sentences, while
+// a server answering megabytes cannot make megabyte log lines of them.
+const maxUpstreamText = 512
+
+// truncateUpstream is s cut to maxUpstreamText bytes on a character
+// boundary, with a note of how much was cut. Anything redacted from s must
+// be redacted first: a cut could leave part of a secret.
+func truncateUpstream(s string) string {
+	if len(s) <= maxUpstreamText {
+		return s
+	}
+	cut := maxUpstreamText
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "… [" + strconv.Itoa(len(s)-cut) + " bytes cut]"
+}

@@ -111,8 +111,8 @@ func (c *tokenCache) classify(err error) error {
 		return &AuthError{
 			TokenURL:    c.conf.TokenURL,
 			StatusCode:  status,
-			Code:        redact(re.ErrorCode, c.conf.ClientSecret),
-			Description: redact(re.ErrorDescription, c.conf.ClientSecret),
+			Code:        truncateUpstream(redact(re.ErrorCode, c.conf.ClientSecret)),
+			Description: truncateUpstream(redact(re.ErrorDescription, c.conf.ClientSecret)),
 		}
 	default:
 		return &retryableError{err: fmt.Errorf("wiz token endpoint %s answered HTTP %d", c.conf.TokenURL, status), reason: "token_endpoint"}

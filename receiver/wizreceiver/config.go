@@ -43,6 +43,9 @@ type Config struct {
 	MaxWindow         time.Duration `mapstructure:"max_window"`
 	PageSize          int           `mapstructure:"page_size"`
 	RequestsPerSecond float64       `mapstructure:"requests_per_second"`
+	// MaxResponseSize bounds the bytes of one answer from Wiz: past it the
+	// request fails, and the rest is never read.
+	MaxResponseSize int64 `mapstructure:"max_response_size"`
 	// NoEventsTimeout raises an alert (a WARN log, a recoverable status and
 	// a metric) when a stream has delivered nothing for this long while its
 	// polls succeed. 0 disables it.
@@ -107,6 +110,9 @@ func (c *Config) Validate() error {
 	}
 	if c.NoEventsTimeout < 0 {
 		errs = append(errs, fmt.Errorf("no_events_timeout must not be negative, got %s: use 0 to disable the alert", c.NoEventsTimeout))
+	}
+	if c.MaxResponseSize <= 0 {
+		errs = append(errs, fmt.Errorf("max_response_size must be positive, got %d: it bounds the bytes of one answer from Wiz, %d by default", c.MaxResponseSize, defaultMaxResponseSize))
 	}
 	if c.RequestsPerSecond <= 0 {
 		errs = append(errs, fmt.Errorf("requests_per_second must be positive, got %v: Wiz allows about 3 requests per second per service account", c.RequestsPerSecond))

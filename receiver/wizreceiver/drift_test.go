@@ -26,7 +26,11 @@ import (
 // records keep flowing, exactly once, without that field; each dropped field
 // is logged once and counted.
 func TestSchemaDriftDropsRetiredFields(t *testing.T) {
-	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(0, 30, 30)})
+	eachRequestErrorStatus(t, testSchemaDriftDropsRetiredFields)
+}
+
+func testSchemaDriftDropsRetiredFields(t *testing.T, requestErrorStatus int) {
+	srv, url := newMock(t, mockwiz.Options{RequestErrorStatus: requestErrorStatus, Dataset: smallDataset(0, 30, 30)})
 	cfg := testConfig(url)
 	cfg.PageSize = 10
 	enableOnly(cfg, "issues", "vulnerability_findings")
@@ -114,7 +118,11 @@ func assertFieldDropped(t *testing.T, tt *componenttest.Telemetry, logType, fiel
 // stops only its own stream, with an error that names the field; the
 // other streams go on.
 func TestSchemaDriftInANeededField(t *testing.T) {
-	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(0, 10, 10)})
+	eachRequestErrorStatus(t, testSchemaDriftInANeededField)
+}
+
+func testSchemaDriftInANeededField(t *testing.T, requestErrorStatus int) {
+	srv, url := newMock(t, mockwiz.Options{RequestErrorStatus: requestErrorStatus, Dataset: smallDataset(0, 10, 10)})
 	cfg := testConfig(url)
 	enableOnly(cfg, "issues", "vulnerability_findings")
 	host := &statusHost{Host: componenttest.NewNopHost()}
@@ -143,6 +151,10 @@ func TestSchemaDriftInANeededField(t *testing.T) {
 // filter key Wiz does not accept names the option that sends it and the
 // value to use; an IP Wiz refuses names the allow-list.
 func TestConnectionCheckStopsForGood(t *testing.T) {
+	eachRequestErrorStatus(t, testConnectionCheckStopsForGood)
+}
+
+func testConnectionCheckStopsForGood(t *testing.T, requestErrorStatus int) {
 	tests := []struct {
 		name    string
 		logType *logtype.LogType
@@ -159,7 +171,7 @@ func TestConnectionCheckStopsForGood(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(5, 5, 0)})
+			srv, url := newMock(t, mockwiz.Options{RequestErrorStatus: requestErrorStatus, Dataset: smallDataset(5, 5, 0)})
 			cfg := testConfig(url)
 			enableOnly(cfg, tt.logType.Key)
 			tt.setup(srv, cfg)
@@ -197,6 +209,10 @@ func TestUserAgentReachesWiz(t *testing.T) {
 // Wiz leaves that one empty) cannot leave the query; anything else can,
 // connection-level fields such as maxCountReached too.
 func TestSchemaDriftKeepsWhatTheKeyNeeds(t *testing.T) {
+	eachRequestErrorStatus(t, testSchemaDriftKeepsWhatTheKeyNeeds)
+}
+
+func testSchemaDriftKeepsWhatTheKeyNeeds(t *testing.T, requestErrorStatus int) {
 	tests := []struct {
 		logType     *logtype.LogType
 		typ, field  string
@@ -208,7 +224,7 @@ func TestSchemaDriftKeepsWhatTheKeyNeeds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.typ+"."+tt.field, func(t *testing.T) {
-			srv, url := newMock(t, mockwiz.Options{Dataset: datasetOf(42, map[string]int{tt.logType.Name: 10})})
+			srv, url := newMock(t, mockwiz.Options{RequestErrorStatus: requestErrorStatus, Dataset: datasetOf(42, map[string]int{tt.logType.Name: 10})})
 			srv.RemoveSchemaField(tt.typ, tt.field)
 			cfg := testConfig(url)
 			enableOnly(cfg, tt.logType.Key)

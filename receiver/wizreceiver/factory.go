@@ -27,6 +27,10 @@ const (
 	defaultNoEventsTimeout = 24 * time.Hour
 	// Wiz answers large pages slowly; the collector's 0 would mean no limit.
 	defaultTimeout = time.Minute
+	// Four 500-node pages of the heaviest data set fit, and more
+	// (TestDefaultMaxResponseSizeHoldsFourPages): room for heavier real
+	// records, while one answer stays a small part of the memory limit.
+	defaultMaxResponseSize = 16 << 20
 )
 
 // NewFactory creates the wiz receiver factory.
@@ -49,6 +53,7 @@ func createDefaultConfig() component.Config {
 		Overlap:           defaultOverlap,
 		MaxWindow:         defaultMaxWindow,
 		PageSize:          defaultPageSize,
+		MaxResponseSize:   defaultMaxResponseSize,
 		RequestsPerSecond: defaultRequestsPerSecond,
 		NoEventsTimeout:   defaultNoEventsTimeout,
 		AuthRetryInterval: defaultAuthRetryInterval,

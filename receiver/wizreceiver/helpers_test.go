@@ -2,7 +2,11 @@ package wizreceiver
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -52,6 +56,33 @@ func newMock(t *testing.T, o mockwiz.Options) (*mockwiz.Server, string) {
 	}
 	srv, httpSrv := mockwiz.NewTestServer(t, o)
 	return srv, httpSrv.URL
+}
+
+// stdlibWiz is a Wiz written with the standard library alone, not our
+// mock: it serves tokens as Wiz does and answers /graphql with graphql. It
+// returns its base URL.
+func stdlibWiz(t *testing.T, graphql http.HandlerFunc) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/oauth/token" {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = fmt.Fprint(w, `{"access_token":"t","token_type":"Bearer","expires_in":3600}`)
+			return
+		}
+		graphql(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// eachRequestErrorStatus runs test once for each way a GraphQL server
+// answers a query it refuses to run (one that fails validation, say): with
+// 400, as GraphQL-over-HTTP servers and Apollo Server 4 do, and with 200,
+// as older servers do. test passes the status on to the mock.
+func eachRequestErrorStatus(t *testing.T, test func(t *testing.T, requestErrorStatus int)) {
+	for _, status := range []int{http.StatusBadRequest, http.StatusOK} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) { test(t, status) })
+	}
 }
 
 // smallDataset is a dataset of the three first log types spread over the

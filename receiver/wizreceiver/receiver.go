@@ -124,6 +124,7 @@ func (r *wizReceiver) buildStreams(ctx context.Context, host component.Host, sta
 		ClientSecret:        string(r.cfg.ClientSecret),
 		BackOff:             r.cfg.BackOff,
 		AuthFailureCooldown: r.cfg.AuthRetryInterval,
+		MaxResponseSize:     r.cfg.MaxResponseSize,
 		Observer:            r.metrics,
 		UserAgent:           "otelcol-wiz/" + r.set.BuildInfo.Version,
 	}, httpClient, wiz.NewLimiter(r.cfg.RequestsPerSecond))

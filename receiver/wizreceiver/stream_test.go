@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,20 +22,15 @@ import (
 )
 
 // brokenPagingServer is a Wiz that never ends a walk: it answers every
-// query with the same page. It serves tokens like Wiz does.
+// query with the same page.
 func brokenPagingServer(t *testing.T, page string) (string, *atomic.Int64) {
 	var queries atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		if r.URL.Path == "/oauth/token" {
-			_, _ = fmt.Fprint(w, `{"access_token":"t","token_type":"Bearer","expires_in":3600}`)
-			return
-		}
+	url := stdlibWiz(t, func(w http.ResponseWriter, _ *http.Request) {
 		queries.Add(1)
+		w.Header().Set("Content-Type", "application/json")
 		_, _ = fmt.Fprint(w, page)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL, &queries
+	})
+	return url, &queries
 }
 
 func TestLoopGuards(t *testing.T) {

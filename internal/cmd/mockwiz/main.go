@@ -27,13 +27,15 @@ func main() {
 	tokenLifetime := flag.Duration("token-lifetime", time.Hour, "access token lifetime")
 	faultRate := flag.Float64("fault-rate", 0, "fraction of /graphql requests that fail with a random fault")
 	seed := flag.Int64("seed", 1, "random seed for data and faults")
+	requestErrorStatus := flag.Int("request-error-status", http.StatusBadRequest, "HTTP status of the answer to a query that fails parsing, validation or variable coercion: 400 as GraphQL-over-HTTP servers and Apollo Server 4, 200 as older servers")
 	live := flag.Duration("live", 0, "if > 0, add an audit entry, change an issue and a configuration finding, re-detect a finding and update a detection at this interval")
 	flag.Parse()
 
 	now := time.Now()
 	srv := mockwiz.New(mockwiz.Options{
-		Clients:       []mockwiz.Client{{ID: *clientID, Secret: *clientSecret, Scopes: mockwiz.AllScopes()}},
-		TokenLifetime: *tokenLifetime,
+		Clients:            []mockwiz.Client{{ID: *clientID, Secret: *clientSecret, Scopes: mockwiz.AllScopes()}},
+		TokenLifetime:      *tokenLifetime,
+		RequestErrorStatus: *requestErrorStatus,
 		Dataset: mockwiz.GenerateDataset(mockwiz.DatasetOptions{
 			Seed: *seed, Start: now.Add(-*lookback), End: now,
 			Counts: counts(),
