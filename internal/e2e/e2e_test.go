@@ -274,6 +274,7 @@ func TestE2EExamplesValidate(t *testing.T) {
 				"WIZ_FINDINGS_FILE="+filepath.Join(t.TempDir(), "findings.jsonl"),
 				"WIZ_ALERTS_FILE="+filepath.Join(t.TempDir(), "alerts.jsonl"),
 				"OTLP_ENDPOINT=http://127.0.0.1:4318",
+				"KAFKA_BROKERS=127.0.0.1:9092,127.0.0.1:9093", "KAFKA_TOPIC=wiz-logs",
 				"WIZ_WEBHOOK_TOKEN=token",
 			)
 			out, err := cmd.CombinedOutput()
