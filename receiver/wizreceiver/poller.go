@@ -146,7 +146,7 @@ func (s *stream) deliver(ctx context.Context, page wiz.Page) error {
 	scratch := plog.NewLogRecord()
 	duplicates, unmappable := 0, 0
 	for _, node := range page.Nodes {
-		key, err := s.query.Mapper.Map(node, scratch)
+		res, err := s.query.Mapper.Map(node, scratch)
 		if err != nil {
 			// Retrying cannot map it either; holding the checkpoint would
 			// stall the stream. It is counted, so a change in Wiz's data
@@ -157,6 +157,7 @@ func (s *stream) deliver(ctx context.Context, page wiz.Page) error {
 			scratch = plog.NewLogRecord()
 			continue
 		}
+		key := res.Key
 		s.times = append(s.times, key.Time)
 		h := hashKey(key)
 		_, inPage := accepted[h]
