@@ -14,14 +14,14 @@ const auditAttrs = 11
 func (Audit) KeyFields() []string { return []string{"id", "timestamp"} }
 
 // Map implements Mapper.
-func (Audit) Map(node []byte, lr plog.LogRecord) (Key, error) {
-	key, m, err := common(node, lr, "wiz.audit", "Wiz.Audit", "timestamp", "timestamp", auditAttrs)
+func (Audit) Map(node []byte, lr plog.LogRecord) (Mapped, error) {
+	res, m, err := common(node, lr, "wiz.audit", "Wiz.Audit", "timestamp", "timestamp", auditAttrs)
 	if err != nil {
-		return Key{}, err
+		return Mapped{}, err
 	}
 	attrs := lr.Attributes()
 	// Audit entries never change, so the Wiz id alone identifies a record.
-	attrs.PutStr(AttrRecordUID, key.ID)
+	attrs.PutStr(AttrRecordUID, res.Key.ID)
 	status := str(m, "status")
 	putStr(attrs, "wiz.audit.action", str(m, "action"))
 	putStr(attrs, "wiz.audit.status", status)
@@ -45,5 +45,5 @@ func (Audit) Map(node []byte, lr plog.LogRecord) (Key, error) {
 		lr.SetSeverityNumber(plog.SeverityNumberWarn)
 		lr.SetSeverityText("WARN")
 	}
-	return key, nil
+	return res, nil
 }

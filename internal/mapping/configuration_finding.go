@@ -27,15 +27,15 @@ func (f ConfigurationFinding) KeyFields() []string {
 const configurationFindingAttrs = 25
 
 // Map implements Mapper.
-func (f ConfigurationFinding) Map(node []byte, lr plog.LogRecord) (Key, error) {
+func (f ConfigurationFinding) Map(node []byte, lr plog.LogRecord) (Mapped, error) {
 	// firstSeenAt is the one time every finding has.
-	key, m, err := common(node, lr, "wiz.configuration_finding", "Wiz.CloudConfigurationFinding", f.TimeField, configurationFindingFallbackTime, configurationFindingAttrs)
+	res, m, err := common(node, lr, "wiz.configuration_finding", "Wiz.CloudConfigurationFinding", f.TimeField, configurationFindingFallbackTime, configurationFindingAttrs)
 	if err != nil {
-		return Key{}, err
+		return Mapped{}, err
 	}
 	severity := str(m, "severity")
-	attrs := versioned(lr, key, severity)
-	putStr(attrs, "wiz.configuration_finding.id", key.ID)
+	attrs := versioned(lr, res.Key, severity)
+	putStr(attrs, "wiz.configuration_finding.id", res.Key.ID)
 	putStr(attrs, "wiz.configuration_finding.status", str(m, "status"))
 	putStr(attrs, "wiz.configuration_finding.severity", severity)
 	putStr(attrs, "wiz.configuration_finding.result", str(m, "result"))
@@ -75,5 +75,5 @@ func (f ConfigurationFinding) Map(node []byte, lr plog.LogRecord) (Key, error) {
 		}
 		putCloud(attrs, loc)
 	}
-	return key, nil
+	return res, nil
 }

@@ -25,7 +25,8 @@ import (
 // replaced by U+FFFD, integers that fit an int64 as ints, other numbers
 // as doubles, numbers beyond float64 as their literal text, null as an
 // empty value, the last of duplicate keys, and at most 10,000 levels of
-// nesting (jsontext's limit is encoding/json's).
+// nesting (jsontext's limit is encoding/json's). The body it builds keeps
+// maxBodyDepth of those levels, and each value below them as its JSON text.
 
 type nodeDecoder struct {
 	in  bytes.Buffer // over the node: the decoder then reads it in place
@@ -91,17 +92,18 @@ func (d *nodeDecoder) topStr(name string) string {
 
 // build builds the node into body and returns the map attributes are read
 // from: body itself, or, for the rare node whose numbers body cannot
-// represent faithfully to an attribute, a copy that can.
-func (d *nodeDecoder) build(body pcommon.Map) pcommon.Map {
+// represent faithfully to an attribute, a copy that can. flattened reports
+// whether body nested past maxBodyDepth and keeps values as their JSON text.
+func (d *nodeDecoder) build(body pcommon.Map) (attrs pcommon.Map, flattened bool) {
 	b := builder{d: d}
-	b.object(body)
+	b.object(body, 1)
 	if !d.ambiguous {
-		return body
+		return body, b.flattened
 	}
-	view := pcommon.NewMap()
-	b = builder{d: d, forAttributes: true}
-	b.object(view)
-	return view
+	view := builder{d: d, forAttributes: true}
+	attrs = pcommon.NewMap()
+	view.object(attrs, 1)
+	return attrs, b.flattened
 }
 
 // text is a string token's value, or a big number's literal.
@@ -110,6 +112,14 @@ func (d *nodeDecoder) text(t *token) string {
 		return d.unquotedStr[t.off : t.off+t.len]
 	}
 	return d.src[t.off : t.off+t.len]
+}
+
+// jsonText is an object's or array's JSON text, without white space, with
+// invalid UTF-8 and lone surrogates replaced as in string values.
+func (d *nodeDecoder) jsonText(t *token) string {
+	// The text was validated as the node was read: formatting cannot fail.
+	text, _ := jsontext.AppendFormat(nil, d.src[t.off:t.off+t.len], nodeOptions...)
+	return string(text)
 }
 
 // release returns d to the pool. Tokens hold no pointers, so the stale
@@ -152,9 +162,9 @@ func (d *nodeDecoder) read(node []byte) error {
 // finds a string's or number's text in the node between the end of the
 // token before it and its own end.
 func (d *nodeDecoder) tokens() error {
-	d.open = append(d.open[:0], len(d.toks))
-	d.toks = append(d.toks, token{kind: tokObject})
 	prevEnd := int(d.dec.InputOffset())
+	d.open = append(d.open[:0], len(d.toks))
+	d.toks = append(d.toks, token{kind: tokObject, off: prevEnd - 1})
 	for len(d.open) > 0 {
 		tok, err := d.dec.ReadToken()
 		if err != nil {
@@ -168,6 +178,7 @@ func (d *nodeDecoder) tokens() error {
 				top.n /= 2 // it counted names and values
 			}
 			top.num = int64(len(d.toks))
+			top.len = end - top.off
 			d.open = d.open[:len(d.open)-1]
 			prevEnd = end
 			continue
@@ -176,10 +187,10 @@ func (d *nodeDecoder) tokens() error {
 		switch kind {
 		case '{':
 			d.open = append(d.open, len(d.toks))
-			d.toks = append(d.toks, token{kind: tokObject})
+			d.toks = append(d.toks, token{kind: tokObject, off: end - 1})
 		case '[':
 			d.open = append(d.open, len(d.toks))
-			d.toks = append(d.toks, token{kind: tokArray})
+			d.toks = append(d.toks, token{kind: tokArray, off: end - 1})
 		case '"':
 			d.string(textStart(d.src, prevEnd), end)
 		case '0':

@@ -24,14 +24,14 @@ func (d Detection) KeyFields() []string { return []string{"id", d.TimeField, det
 const detectionAttrs = 34
 
 // Map implements Mapper.
-func (d Detection) Map(node []byte, lr plog.LogRecord) (Key, error) {
-	key, m, err := common(node, lr, "wiz.detection", "Wiz.DefendDetection", d.TimeField, detectionFallbackTime, detectionAttrs)
+func (d Detection) Map(node []byte, lr plog.LogRecord) (Mapped, error) {
+	res, m, err := common(node, lr, "wiz.detection", "Wiz.DefendDetection", d.TimeField, detectionFallbackTime, detectionAttrs)
 	if err != nil {
-		return Key{}, err
+		return Mapped{}, err
 	}
 	severity := str(m, "severity")
-	attrs := versioned(lr, key, severity)
-	putStr(attrs, "wiz.detection.id", key.ID)
+	attrs := versioned(lr, res.Key, severity)
+	putStr(attrs, "wiz.detection.id", res.Key.ID)
 	putStr(attrs, "wiz.detection.type", str(m, "type"))
 	putStr(attrs, "wiz.detection.severity", severity)
 	if origins, ok := list(m, "origins"); ok {
@@ -76,7 +76,7 @@ func (d Detection) Map(node []byte, lr plog.LogRecord) (Key, error) {
 		}
 		putCloud(attrs, loc)
 	}
-	return key, nil
+	return res, nil
 }
 
 // ruleMatched returns the rule the detection matched.

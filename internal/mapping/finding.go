@@ -22,16 +22,16 @@ func (f Finding) KeyFields() []string { return []string{"id", f.TimeField, findi
 const findingAttrs = 33
 
 // Map implements Mapper.
-func (f Finding) Map(node []byte, lr plog.LogRecord) (Key, error) {
-	key, m, err := common(node, lr, "wiz.vulnerability_finding", "Wiz.VulnerabilityFinding", f.TimeField, findingFallbackTime, findingAttrs)
+func (f Finding) Map(node []byte, lr plog.LogRecord) (Mapped, error) {
+	res, m, err := common(node, lr, "wiz.vulnerability_finding", "Wiz.VulnerabilityFinding", f.TimeField, findingFallbackTime, findingAttrs)
 	if err != nil {
-		return Key{}, err
+		return Mapped{}, err
 	}
 	// vendorSeverity is the advisory's own rating; Wiz's severity field
 	// may be absent on older tenants.
 	severity := firstStr(m, "vendorSeverity", "severity")
-	attrs := versioned(lr, key, severity)
-	putStr(attrs, "wiz.vulnerability.finding_id", key.ID)
+	attrs := versioned(lr, res.Key, severity)
+	putStr(attrs, "wiz.vulnerability.finding_id", res.Key.ID)
 	putStr(attrs, "wiz.vulnerability.id", str(m, "name"))
 	putStr(attrs, "wiz.vulnerability.status", str(m, "status"))
 	putStr(attrs, "wiz.vulnerability.severity", severity)
@@ -68,5 +68,5 @@ func (f Finding) Map(node []byte, lr plog.LogRecord) (Key, error) {
 			putStr(attrs, "os.description", str(asset, "operatingSystem"))
 		}
 	}
-	return key, nil
+	return res, nil
 }

@@ -23,14 +23,14 @@ func (i Issue) KeyFields() []string { return []string{"id", i.TimeField, issueFa
 const issueAttrs = 25
 
 // Map implements Mapper.
-func (i Issue) Map(node []byte, lr plog.LogRecord) (Key, error) {
-	key, m, err := common(node, lr, "wiz.issue", "Wiz.Issues", i.TimeField, issueFallbackTime, issueAttrs)
+func (i Issue) Map(node []byte, lr plog.LogRecord) (Mapped, error) {
+	res, m, err := common(node, lr, "wiz.issue", "Wiz.Issues", i.TimeField, issueFallbackTime, issueAttrs)
 	if err != nil {
-		return Key{}, err
+		return Mapped{}, err
 	}
 	severity := str(m, "severity")
-	attrs := versioned(lr, key, severity)
-	putStr(attrs, "wiz.issue.id", key.ID)
+	attrs := versioned(lr, res.Key, severity)
+	putStr(attrs, "wiz.issue.id", res.Key.ID)
 	putStr(attrs, "wiz.issue.status", str(m, "status"))
 	putStr(attrs, "wiz.issue.severity", severity)
 	putStr(attrs, "wiz.issue.type", str(m, "type"))
@@ -57,7 +57,7 @@ func (i Issue) Map(node []byte, lr plog.LogRecord) (Key, error) {
 			accountID: str(entity, "subscriptionExternalId"), resourceID: firstStr(entity, "providerId", "externalId"),
 		})
 	}
-	return key, nil
+	return res, nil
 }
 
 // issueRule returns the issue's rule or control: sourceRule, or the first of

@@ -25,32 +25,41 @@ type Key struct {
 	Time time.Time
 }
 
-// Mapper maps one node into lr and returns the node's key.
+// Mapped is what mapping a node tells besides the record.
+type Mapped struct {
+	Key Key
+	// Flattened is set when the body nested deeper than OTLP/protobuf
+	// allows: values below maxBodyDepth are kept as their JSON text.
+	Flattened bool
+}
+
+// Mapper maps one node into lr.
 type Mapper interface {
-	Map(node []byte, lr plog.LogRecord) (Key, error)
+	Map(node []byte, lr plog.LogRecord) (Mapped, error)
 	// KeyFields names the node fields the key is read from: the id, the
 	// polled time field and the field read when Wiz leaves that one empty.
 	// A query can go on without any other field.
 	KeyFields() []string
 }
 
-// common decodes node and fills what every log type shares; it returns the
-// node's key and the map to read attributes from. The record's Timestamp
+// common decodes node and fills what every log type shares; it returns
+// what the mapping tells and the map to read attributes from. The record's
+// Timestamp
 // is the polled time field, so it orders like the checkpoint does;
 // missing, it falls back to fallbackField. maxAttrs is the most attributes
 // the mapper sets: the attribute map is allocated once at that size
 // instead of growing five or six times. On error lr is left untouched.
-func common(node []byte, lr plog.LogRecord, eventName, logType, timeField, fallbackField string, maxAttrs int) (Key, pcommon.Map, error) {
+func common(node []byte, lr plog.LogRecord, eventName, logType, timeField, fallbackField string, maxAttrs int) (Mapped, pcommon.Map, error) {
 	d, err := decodeNode(node)
 	if err != nil {
-		return Key{}, pcommon.Map{}, err
+		return Mapped{}, pcommon.Map{}, err
 	}
 	defer d.release()
 	// The key comes from the tokens, so that a node without one leaves lr
 	// untouched and the body is built once, in place.
 	id := d.topStr("id")
 	if id == "" {
-		return Key{}, pcommon.Map{}, fmt.Errorf("node has no id")
+		return Mapped{}, pcommon.Map{}, fmt.Errorf("node has no id")
 	}
 	raw := d.topStr(timeField)
 	if raw == "" {
@@ -58,15 +67,15 @@ func common(node []byte, lr plog.LogRecord, eventName, logType, timeField, fallb
 	}
 	ts, err := time.Parse(time.RFC3339Nano, raw)
 	if err != nil {
-		return Key{}, pcommon.Map{}, fmt.Errorf("node %s: field %s: %w", id, timeField, err)
+		return Mapped{}, pcommon.Map{}, fmt.Errorf("node %s: field %s: %w", id, timeField, err)
 	}
 	lr.SetTimestamp(pcommon.NewTimestampFromTime(ts))
 	lr.SetEventName(eventName)
-	m := d.build(lr.Body().SetEmptyMap())
+	m, flattened := d.build(lr.Body().SetEmptyMap())
 	attrs := lr.Attributes()
 	attrs.EnsureCapacity(maxAttrs)
 	attrs.PutStr(AttrLogType, logType)
-	return Key{ID: id, Time: ts}, m, nil
+	return Mapped{Key: Key{ID: id, Time: ts}, Flattened: flattened}, m, nil
 }
 
 // obj returns the object at key.

@@ -33,9 +33,9 @@ func mapAll(t testing.TB, m Mapper, nodes []json.RawMessage) (plog.Logs, []Key) 
 	records := logs.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
 	keys := make([]Key, 0, len(nodes))
 	for _, n := range nodes {
-		k, err := m.Map(n, records.AppendEmpty())
+		res, err := m.Map(n, records.AppendEmpty())
 		require.NoError(t, err)
-		keys = append(keys, k)
+		keys = append(keys, res.Key)
 	}
 	return logs, keys
 }
@@ -178,9 +178,9 @@ func FuzzMap(f *testing.F) {
 	f.Add([]byte(`{"id":"x","updatedAt":"2026-11-27T00:00:00Z","ruleMatch":{"rule":{"securitySubCategories":{}}},"triggeringEvents":{"nodes":[1,{"actorIP":7}],"totalCount":"3"},"cloudAccounts":[{"linkedProjects":[null,{"id":1}]}],"primaryResource":{"cloudAccount":null},"primaryActor":[]}`))
 	f.Fuzz(func(t *testing.T, node []byte) {
 		for _, m := range allMappers {
-			k, err := m.Map(node, plog.NewLogRecord())
-			if err == nil && k.ID == "" {
-				t.Fatalf("%T mapped %q to key %+v", m, node, k)
+			res, err := m.Map(node, plog.NewLogRecord())
+			if err == nil && res.Key.ID == "" {
+				t.Fatalf("%T mapped %q to key %+v", m, node, res.Key)
 			}
 		}
 	})

@@ -61,6 +61,9 @@ type Pushed struct {
 	// TriggerSource is the payload's trigger.source as sent, "" when it
 	// has none.
 	TriggerSource string
+	// Flattened is set when the body nested deeper than OTLP/protobuf
+	// allows: values below maxBodyDepth are kept as their JSON text.
+	Flattened bool
 }
 
 // MapPushed decodes payload, which must be one JSON object and nothing
@@ -81,9 +84,9 @@ func MapPushed(payload []byte, types []*PushedType, observed time.Time, lr plog.
 	}
 	defer d.release()
 	// Nothing below fails, so the body is built in place.
-	view := d.build(lr.Body().SetEmptyMap())
+	view, flattened := d.build(lr.Body().SetEmptyMap())
 	typ := Classify(view, types)
-	p := Pushed{Type: typ, ID: text(view, typ.ID), UID: PayloadUID(payload), TriggerSource: text(view, "trigger.source")}
+	p := Pushed{Type: typ, ID: text(view, typ.ID), UID: PayloadUID(payload), TriggerSource: text(view, "trigger.source"), Flattened: flattened}
 
 	ts := observed
 	for _, field := range typ.TimeFields {

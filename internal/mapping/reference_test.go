@@ -3,6 +3,7 @@ package mapping
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
@@ -21,6 +22,19 @@ func referenceBody(node []byte) (body pcommon.Map, ok bool) {
 	body = pcommon.NewMap()
 	putReference(body, m)
 	return body, true
+}
+
+// referenceValue is encoding/json's reading of text, any JSON value.
+func referenceValue(text string) (v pcommon.Value, ok bool) {
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.UseNumber()
+	var x any
+	if err := dec.Decode(&x); err != nil {
+		return pcommon.Value{}, false
+	}
+	v = pcommon.NewValueEmpty()
+	setReference(v, x)
+	return v, true
 }
 
 func putReference(dst pcommon.Map, m map[string]any) {

@@ -29,3 +29,14 @@ func (s *Server) SetFindingSeverity(id, severity string) {
 		n["vendorSeverity"], n["severity"] = severity, severity
 	}
 }
+
+// SetActionParameters replaces what the audit entry with the id records of
+// its action's input. The action's author wrote that input, nested as deep
+// as they liked. Unknown ids are ignored.
+func (s *Server) SetActionParameters(id string, params any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n := s.node(auditCollection.logType, id); n != nil {
+		n["actionParameters"] = params
+	}
+}

@@ -15,15 +15,19 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadata"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadatatest"
 )
 
 const (
@@ -228,6 +232,18 @@ func pollUntil(t *testing.T, streams []*stream, rounds int, done func() bool) {
 
 func receivertestSettings() receiver.Settings {
 	return receivertest.NewNopSettings(metadata.Type)
+}
+
+// observedSettings are receiver settings whose telemetry and logs (INFO and
+// above) the test reads.
+func observedSettings(t *testing.T) (receiver.Settings, *componenttest.Telemetry, *observer.ObservedLogs) {
+	t.Helper()
+	tt := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
+	set := metadatatest.NewSettings(tt)
+	core, logs := observer.New(zapcore.InfoLevel)
+	set.Logger = zap.New(core)
+	return set, tt, logs
 }
 
 // inProjects reports whether the node's projects at path, a dotted path

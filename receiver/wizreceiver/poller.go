@@ -127,8 +127,9 @@ func cursorRejected(err error) bool {
 }
 
 // deliver maps a page, drops what was delivered before, and hands the rest
-// to the next consumer. Only an accepted page marks its keys as seen and
-// counts for the result cap: a refused page is fetched again.
+// to the next consumer. Only a page the consumer took whole (accepted, or
+// refused for good record by record) marks its keys as seen and counts for
+// the result cap: a page refused for now is fetched again.
 func (s *stream) deliver(ctx context.Context, page wiz.Page) error {
 	logs := plog.NewLogs()
 	rl := logs.ResourceLogs().AppendEmpty()
@@ -141,12 +142,16 @@ func (s *stream) deliver(ctx context.Context, page wiz.Page) error {
 
 	observed := pcommon.NewTimestampFromTime(s.now())
 	accepted := make(seenSet, len(page.Nodes))
-	ids := make([]string, 0, len(page.Nodes))
+	sent := make([]sentRecord, 0, len(page.Nodes))
 	s.times = s.times[:0]
 	scratch := plog.NewLogRecord()
 	duplicates, unmappable := 0, 0
+	skip := func() {
+		duplicates++
+		scratch = plog.NewLogRecord()
+	}
 	for _, node := range page.Nodes {
-		key, err := s.query.Mapper.Map(node, scratch)
+		res, err := s.query.Mapper.Map(node, scratch)
 		if err != nil {
 			// Retrying cannot map it either; holding the checkpoint would
 			// stall the stream. It is counted, so a change in Wiz's data
@@ -157,25 +162,28 @@ func (s *stream) deliver(ctx context.Context, page wiz.Page) error {
 			scratch = plog.NewLogRecord()
 			continue
 		}
-		s.times = append(s.times, key.Time)
-		h := hashKey(key)
-		_, inPage := accepted[h]
-		if s.dedup.delivered(h) || inPage {
-			duplicates++
-			scratch = plog.NewLogRecord()
+		s.times = append(s.times, res.Key.Time)
+		h := hashKey(res.Key)
+		if _, inPage := accepted[h]; inPage || s.dedup.delivered(h) {
+			skip()
 			continue
 		}
-		accepted[h] = key.Time.UnixNano()
-		ids = append(ids, key.ID)
+		accepted[h] = res.Key.Time.UnixNano()
+		if _, taken := s.partial[h]; taken {
+			// An earlier try at this page handed it over.
+			skip()
+			continue
+		}
+		sent = append(sent, sentRecord{id: res.Key.ID, hash: h, flattened: res.Flattened})
 		scratch.SetObservedTimestamp(observed)
 		scratch.MoveTo(records.AppendEmpty())
 	}
 	if records.Len() > 0 {
-		if err := s.consume(ctx, logs, ids); err != nil {
+		if err := s.consume(ctx, logs, sent); err != nil {
 			return err
 		}
-		s.state.LastRecord = s.now()
 	}
+	s.partial = nil
 	s.metrics.deduplicated(duplicates)
 	s.metrics.dropped(unmappable, dropUnmappable)
 	s.cap.accepted(s.state.Window, page, s.times)
@@ -183,29 +191,70 @@ func (s *stream) deliver(ctx context.Context, page wiz.Page) error {
 	return nil
 }
 
-// consume hands logs to the next consumer, retrying retryable refusals
-// with back-off. A permanent refusal drops the records: retrying cannot
-// succeed, and holding the checkpoint would stall the stream forever.
-func (s *stream) consume(ctx context.Context, logs plog.Logs, ids []string) error {
-	bo := wiz.NewBackOff(s.cfg.BackOff, s.now)
-	count := logs.LogRecordCount()
-	for {
-		opCtx := s.obsrecv.StartLogsOp(ctx)
-		err := s.next.ConsumeLogs(opCtx, logs)
-		s.obsrecv.EndLogsOp(opCtx, metadata.Type.String(), count, err)
-		if err == nil {
-			s.metrics.emitted(count)
-			return nil
+// sentRecord is what the poller knows of a record it hands over.
+type sentRecord struct {
+	id        string
+	hash      uint64
+	flattened bool
+}
+
+// consume hands a page's records to the next consumer (send). A permanent
+// refusal splits them (sendInHalves): the records refused alone are
+// dropped, logged with their ids and counted, since retrying cannot
+// succeed and holding the checkpoint would stall the stream. When the
+// consumer fails for now after it took part of the page, that part is kept
+// in partial, so that the page, read again, does not send it twice.
+func (s *stream) consume(ctx context.Context, logs plog.Logs, sent []sentRecord) error {
+	var took []uint64
+	refused, err := sendInHalves(ctx, logs, s.send, func(lo, hi int) {
+		flattened := 0
+		for _, r := range sent[lo:hi] {
+			took = append(took, r.hash)
+			if r.flattened {
+				flattened++
+			}
 		}
-		if consumererror.IsPermanent(err) {
-			s.metrics.dropped(count, dropRefused)
-			s.logger.Error("Next consumer permanently refused records; dropping them",
-				zap.String("stream", s.logType.Key), zap.Int("records", count), zap.Strings("ids", ids), zap.Error(err))
-			return nil
+		s.metrics.emitted(hi - lo)
+		s.metrics.flattened(flattened)
+	})
+	if len(took) > 0 {
+		s.state.LastRecord = s.now()
+	}
+	if len(refused) > 0 {
+		ids := make([]string, len(refused))
+		for i, r := range refused {
+			ids[i] = sent[r.index].id
+			took = append(took, sent[r.index].hash)
+		}
+		s.metrics.dropped(len(refused), dropRefused)
+		s.logger.Error("Next consumer permanently refused records; dropping them",
+			zap.String("stream", s.logType.Key), zap.Int("records", len(refused)), zap.Int("page_records", len(sent)),
+			zap.Strings("ids", ids), zap.Error(refused[0].err))
+	}
+	if err != nil {
+		if s.partial == nil {
+			s.partial = make(map[uint64]struct{}, len(took))
+		}
+		for _, h := range took {
+			s.partial[h] = struct{}{}
+		}
+	}
+	return err
+}
+
+// send hands logs to the next consumer, retrying retryable refusals with
+// back-off. It returns nil, a permanent refusal, or the error that ended
+// the retries.
+func (s *stream) send(ctx context.Context, logs plog.Logs) error {
+	bo := wiz.NewBackOff(s.cfg.BackOff, s.now)
+	for {
+		err := consumeOnce(ctx, s.obsrecv, metadata.Type.String(), s.next, logs)
+		if err == nil || consumererror.IsPermanent(err) {
+			return err
 		}
 		wait, ok := bo.Next(0)
 		if !ok {
-			return fmt.Errorf("next consumer refused %d records: %w", count, err)
+			return fmt.Errorf("next consumer refused %d records: %w", logs.LogRecordCount(), err)
 		}
 		s.logger.Debug("Next consumer refused records; retrying", zap.String("stream", s.logType.Key), zap.Duration("wait", wait), zap.Error(err))
 		if err := wiz.Sleep(ctx, wait); err != nil {

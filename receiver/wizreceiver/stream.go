@@ -59,6 +59,11 @@ type stream struct {
 	dedup dedup
 	// times is deliver's scratch list of a page's polled times.
 	times []time.Time
+	// partial holds the keys of the records of a page that the next
+	// consumer took (accepted, or refused for good) before it failed for
+	// now: the page is read again, and these are not sent again. It is
+	// cleared once a page is delivered.
+	partial map[uint64]struct{}
 	// silent is set while the no-events alert is raised.
 	silent bool
 }

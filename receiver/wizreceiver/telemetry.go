@@ -60,6 +60,14 @@ func (t streamTelemetry) emitted(n int) {
 	t.tb.WizRecordsEmitted.Add(context.Background(), int64(n), t.attrs)
 }
 
+// flattened counts accepted records whose body kept its deepest values as
+// JSON text.
+func (t streamTelemetry) flattened(n int) {
+	if n > 0 {
+		t.tb.WizRecordsFlattened.Add(context.Background(), int64(n), t.attrs)
+	}
+}
+
 // Why records were dropped: the reason attribute of wiz_records_dropped.
 const (
 	// dropRefused: the next consumer refused them permanently.

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/consumer"
-	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.uber.org/zap"
@@ -116,7 +115,11 @@ func (h *webhookHandler) deliver(ctx context.Context, w http.ResponseWriter, bod
 }
 
 // emit maps body, hands the records to the next consumer and answers; it
-// reports whether the consumer accepted them.
+// reports whether the consumer accepted them, all or all but those it
+// refused for good. A batch refused for good is split (sendInHalves), and
+// only the records refused alone are dropped: when the consumer accepted
+// the others, Wiz hears 200, so that it does not send them again, and the
+// body is remembered like an accepted one.
 func (h *webhookHandler) emit(ctx context.Context, w http.ResponseWriter, body []byte, received time.Time) bool {
 	logs, payloads, err := h.decode(body, received)
 	if err != nil {
@@ -129,32 +132,47 @@ func (h *webhookHandler) emit(ctx context.Context, w http.ResponseWriter, body [
 				zap.String("trigger_source", p.TriggerSource), zap.String("uid", p.UID))
 		}
 	}
-	count := logs.LogRecordCount()
-	opCtx := h.obsrecv.StartLogsOp(ctx)
-	err = h.next.ConsumeLogs(opCtx, logs)
-	h.obsrecv.EndLogsOp(opCtx, "json", count, err)
-	switch {
-	case err == nil:
-		h.metrics.emitted(payloads)
-		answerJSON(w, http.StatusOK, `{"status":"accepted","records":`+strconv.Itoa(count)+`}`)
-		return true
-	case consumererror.IsPermanent(err):
+	accepted := 0
+	refused, err := sendInHalves(ctx, logs, h.send, func(lo, hi int) {
+		h.metrics.emitted(payloads[lo:hi])
+		accepted += hi - lo
+	})
+	if len(refused) > 0 {
 		// Wiz's retry would be refused again: drop the records, loudly.
-		h.metrics.dropped(payloads)
+		dropped := make([]mapping.Pushed, len(refused))
+		for i, r := range refused {
+			dropped[i] = payloads[r.index]
+		}
+		h.metrics.dropped(dropped)
 		h.logger.Error("Next consumer permanently refused webhook records; dropping them",
-			zap.Int("records", count), zap.Strings("ids", payloadIDs(payloads)), zap.Error(err))
-		answer(w, http.StatusInternalServerError, "the pipeline refused the records")
-		return false
-	default:
+			zap.Int("records", len(dropped)), zap.Int("body_records", len(payloads)),
+			zap.Strings("ids", payloadIDs(dropped)), zap.Error(refused[0].err))
+	}
+	switch {
+	case err != nil:
 		h.logger.Warn("Next consumer refused webhook records; answering 503 so that Wiz retries",
-			zap.Int("records", count), zap.Error(err))
+			zap.Int("records", len(payloads)-accepted-len(refused)), zap.Error(err))
 		retryLater(w, retryAfterRefused, "the pipeline cannot take the records now")
 		return false
+	case accepted == 0:
+		answer(w, http.StatusInternalServerError, "the pipeline refused the records")
+		return false
+	case len(refused) > 0:
+		answerJSON(w, http.StatusOK, `{"status":"partial","records":`+strconv.Itoa(accepted)+`,"dropped":`+strconv.Itoa(len(refused))+`}`)
+		return true
+	default:
+		answerJSON(w, http.StatusOK, `{"status":"accepted","records":`+strconv.Itoa(accepted)+`}`)
+		return true
 	}
 }
 
-// decode maps body, one JSON object or an array of them (a batch, taken
-// or refused as a whole), into records.
+// send hands logs to the next consumer, once: Wiz retries.
+func (h *webhookHandler) send(ctx context.Context, logs plog.Logs) error {
+	return consumeOnce(ctx, h.obsrecv, "json", h.next, logs)
+}
+
+// decode maps body, one JSON object or an array of them (a batch), into
+// records.
 func (h *webhookHandler) decode(body []byte, received time.Time) (plog.Logs, []mapping.Pushed, error) {
 	payloads := [][]byte{body}
 	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '[' {

@@ -50,10 +50,16 @@ func (t webhookTelemetry) redelivered() {
 	t.tb.WizWebhookRedeliveriesSuppressed.Add(context.Background(), 1)
 }
 
-// emitted counts records the next consumer accepted, per log type.
+// emitted counts records the next consumer accepted, and those of them
+// with a flattened body, per log type.
 func (t webhookTelemetry) emitted(payloads []mapping.Pushed) {
 	for typ, n := range countByType(payloads) {
 		t.byType[typ].emitted(n)
+	}
+	for _, p := range payloads {
+		if p.Flattened {
+			t.byType[p.Type].flattened(1)
+		}
 	}
 }
 

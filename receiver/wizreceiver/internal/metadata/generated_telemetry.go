@@ -38,6 +38,7 @@ type TelemetryBuilder struct {
 	WizRecordsDeduplicated           metric.Int64Counter
 	WizRecordsDropped                metric.Int64Counter
 	WizRecordsEmitted                metric.Int64Counter
+	WizRecordsFlattened              metric.Int64Counter
 	WizSecondsSinceLastRecord        metric.Float64Gauge
 	WizWebhookAuthFailures           metric.Int64Counter
 	WizWebhookRedeliveriesSuppressed metric.Int64Counter
@@ -144,6 +145,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.WizRecordsEmitted, err = builder.meter.Int64Counter(
 		"otelcol_wiz_records_emitted",
 		metric.WithDescription("Log records handed to the next consumer and accepted, per log type (attribute log_type). [Alpha]"),
+		metric.WithUnit("{record}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.WizRecordsFlattened, err = builder.meter.Int64Counter(
+		"otelcol_wiz_records_flattened",
+		metric.WithDescription("Log records accepted by the next consumer whose body nested deeper than OTLP/protobuf allows (31 levels of objects and arrays), per log type; the objects and arrays below that depth are kept as their JSON text. [Alpha]"),
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)
