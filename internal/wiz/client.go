@@ -24,8 +24,8 @@ type Config struct {
 	// BackOff governs retries of transient failures (429, 5xx, resets,
 	// truncated bodies, GraphQL errors Wiz marks as internal).
 	BackOff configretry.BackOffConfig
-	// AuthFailureCooldown is how long a refused token request is remembered
-	// before the token endpoint is asked again.
+	// AuthFailureCooldown is how long a failure that needs a human (refused
+	// credentials, a redirect) is remembered before Wiz is asked again.
 	AuthFailureCooldown time.Duration
 	// Observer receives self-telemetry; nil discards it.
 	Observer Observer
@@ -41,17 +41,20 @@ type Client struct {
 	gql      *graphql.Client
 	tokens   *tokenCache
 	limiter  *Limiter
+	refused  *cooldown
 	observer Observer
 	now      func() time.Time
 }
 
 // NewClient builds a client on httpClient, which carries the user's proxy,
 // TLS, timeout and header settings for both the token and the API calls.
+// The client follows no redirect.
 func NewClient(cfg Config, httpClient *http.Client, limiter *Limiter) *Client {
 	observer := cfg.Observer
 	if observer == nil {
 		observer = nopObserver{}
 	}
+	httpClient = refuseRedirects(httpClient)
 	if cfg.UserAgent != "" {
 		httpClient = withUserAgent(httpClient, cfg.UserAgent)
 	}
@@ -63,6 +66,7 @@ func NewClient(cfg Config, httpClient *http.Client, limiter *Limiter) *Client {
 		gql:     graphql.NewClient(cfg.Endpoint, httpClient),
 		tokens:  newTokenCache(cfg, httpClient),
 		limiter: limiter,
+		refused: &cooldown{period: cfg.AuthFailureCooldown},
 		now:     time.Now,
 	}
 }
@@ -92,7 +96,7 @@ type Page struct {
 
 // FetchPage sends req, retrying transient failures with back-off until the
 // retry_on_failure budget is spent. Permanent failures return at once as an
-// AuthError, AccessDeniedError or QueryError.
+// AuthError, RedirectError, AccessDeniedError or QueryError.
 func (c *Client) FetchPage(ctx context.Context, req Request) (Page, error) {
 	bo := NewBackOff(c.cfg.BackOff, c.now)
 	refreshed := false
@@ -128,7 +132,18 @@ func (c *Client) FetchPage(ctx context.Context, req Request) (Page, error) {
 	}
 }
 
+// fetchOnce makes one attempt at req, unless a failure that needs a human
+// is in its cool-down.
 func (c *Client) fetchOnce(ctx context.Context, req Request, refreshed *bool) (Page, error) {
+	if err := c.refused.active(c.now()); err != nil {
+		return Page{}, err
+	}
+	page, err := c.send(ctx, req, refreshed)
+	c.refused.hold(err, c.now())
+	return page, err
+}
+
+func (c *Client) send(ctx context.Context, req Request, refreshed *bool) (Page, error) {
 	waited, err := c.limiter.Wait(ctx)
 	c.observer.RateLimiterWaited(waited)
 	if err != nil {
@@ -178,6 +193,9 @@ func (c *Client) classify(operation string, err error, header http.Header) error
 	first := gerrs[0]
 	var netErr graphql.NetworkError
 	if inner := first.Unwrap(); inner != nil {
+		if refused := refusal(inner, "endpoint"); refused != nil {
+			return refused
+		}
 		if !errors.As(inner, &netErr) {
 			// Transport failures (resets, timeouts) and truncated bodies.
 			return &retryableError{err: fmt.Errorf("wiz request failed: %w", inner), reason: "transport"}

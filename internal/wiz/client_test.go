@@ -89,17 +89,22 @@ func gqlErrorAt(code, msg string, line, column int) func(http.ResponseWriter) {
 func newTestClient(t *testing.T, f *fakeWiz, transport http.RoundTripper) (*Client, *Limiter) {
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
+	c := newClientAt(srv.URL, transport)
+	return c, c.limiter
+}
+
+// newClientAt is a client of the Wiz at base (/oauth/token, /graphql) over
+// transport, retrying for at most 2 s.
+func newClientAt(base string, transport http.RoundTripper) *Client {
 	backOff := configretry.NewDefaultBackOffConfig()
 	backOff.InitialInterval = time.Millisecond
 	backOff.MaxInterval = 5 * time.Millisecond
 	backOff.MaxElapsedTime = 2 * time.Second
-	limiter := NewLimiter(1000)
-	httpClient := &http.Client{Transport: transport}
 	return NewClient(Config{
-		Endpoint: srv.URL + "/graphql", TokenURL: srv.URL + "/oauth/token", Audience: AudienceCognito,
+		Endpoint: base + "/graphql", TokenURL: base + "/oauth/token", Audience: AudienceCognito,
 		ClientID: "id", ClientSecret: secret, BackOff: backOff, AuthFailureCooldown: time.Minute,
 		UserAgent: "otelcol-wiz/1.2.3",
-	}, httpClient, limiter), limiter
+	}, &http.Client{Transport: transport}, NewLimiter(1000))
 }
 
 var auditReq = Request{Operation: AuditLogEntries.Operation, Query: AuditLogEntries.Query, ResponseKey: AuditLogEntries.ResponseKey, Variables: map[string]any{"first": 1}}

@@ -17,19 +17,16 @@ import (
 const maxRefreshMargin = 5 * time.Minute
 
 // tokenCache holds one access token for all streams. It renews the token
-// before expiry and remembers an authentication failure for a cool-down, so a
-// wrong secret costs one token request per cool-down, not one per poll.
+// before expiry. A refusal is not its to remember: the client's cool-down
+// does that for every request.
 type tokenCache struct {
 	conf       clientcredentials.Config
 	httpClient *http.Client
-	cooldown   time.Duration
 	now        func() time.Time
 
-	mu          sync.Mutex
-	token       *oauth2.Token
-	refreshAt   time.Time
-	authErr     error
-	authErrTill time.Time
+	mu        sync.Mutex
+	token     *oauth2.Token
+	refreshAt time.Time
 }
 
 func newTokenCache(cfg Config, httpClient *http.Client) *tokenCache {
@@ -43,7 +40,6 @@ func newTokenCache(cfg Config, httpClient *http.Client) *tokenCache {
 			AuthStyle: oauth2.AuthStyleInParams,
 		},
 		httpClient: httpClient,
-		cooldown:   cfg.AuthFailureCooldown,
 		now:        time.Now,
 	}
 }
@@ -56,21 +52,12 @@ func (c *tokenCache) get(ctx context.Context) (string, error) {
 	if c.token != nil && now.Before(c.refreshAt) {
 		return c.token.AccessToken, nil
 	}
-	if c.authErr != nil && now.Before(c.authErrTill) {
-		return "", c.authErr
-	}
 	// The confighttp client carries proxy, TLS and timeout settings; the
 	// oauth2 package uses the client it finds in the context.
 	tok, err := c.conf.Token(context.WithValue(ctx, oauth2.HTTPClient, c.httpClient))
 	if err != nil {
-		err = c.classify(err)
-		var auth *AuthError
-		if errors.As(err, &auth) {
-			c.authErr, c.authErrTill = err, now.Add(c.cooldown)
-		}
-		return "", err
+		return "", c.classify(err)
 	}
-	c.authErr = nil
 	c.token = tok
 	c.refreshAt = refreshTime(now, tok)
 	return tok.AccessToken, nil
@@ -97,10 +84,13 @@ func refreshTime(now time.Time, tok *oauth2.Token) time.Time {
 }
 
 // classify turns an oauth2 failure into an AuthError when the endpoint
-// refused the credentials, and a retryable error otherwise. Neither ever
-// quotes the response body, which is where a misbehaving server could echo
-// the secret.
+// refused the credentials, a RedirectError when it redirected, and a
+// retryable error otherwise. None ever quotes the response body, which is
+// where a misbehaving server could echo the secret.
 func (c *tokenCache) classify(err error) error {
+	if refused := refusal(err, "token_url"); refused != nil {
+		return refused
+	}
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) || re.Response == nil {
 		return &retryableError{err: fmt.Errorf("wiz token request to %s failed: %w", c.conf.TokenURL, redactErr(err, c.conf.ClientSecret)), reason: "token_endpoint"}
