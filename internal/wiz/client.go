@@ -25,7 +25,8 @@ type Config struct {
 	// truncated bodies, GraphQL errors Wiz marks as internal).
 	BackOff configretry.BackOffConfig
 	// AuthFailureCooldown is how long a failure that needs a human (refused
-	// credentials, a redirect) is remembered before Wiz is asked again.
+	// credentials, a redirect, a certificate that does not verify) is
+	// remembered before Wiz is asked again.
 	AuthFailureCooldown time.Duration
 	// Observer receives self-telemetry; nil discards it.
 	Observer Observer
@@ -96,7 +97,8 @@ type Page struct {
 
 // FetchPage sends req, retrying transient failures with back-off until the
 // retry_on_failure budget is spent. Permanent failures return at once as an
-// AuthError, RedirectError, AccessDeniedError or QueryError.
+// AuthError, RedirectError, CertificateError, AccessDeniedError or
+// QueryError.
 func (c *Client) FetchPage(ctx context.Context, req Request) (Page, error) {
 	bo := NewBackOff(c.cfg.BackOff, c.now)
 	refreshed := false
@@ -193,7 +195,7 @@ func (c *Client) classify(operation string, err error, header http.Header) error
 	first := gerrs[0]
 	var netErr graphql.NetworkError
 	if inner := first.Unwrap(); inner != nil {
-		if refused := refusal(inner, "endpoint"); refused != nil {
+		if refused := refusal(inner, "endpoint", c.cfg.Endpoint); refused != nil {
 			return refused
 		}
 		if !errors.As(inner, &netErr) {

@@ -93,18 +93,23 @@ func newTestClient(t *testing.T, f *fakeWiz, transport http.RoundTripper) (*Clie
 	return c, c.limiter
 }
 
-// newClientAt is a client of the Wiz at base (/oauth/token, /graphql) over
-// transport, retrying for at most 2 s.
+// newClientAt is a client of the Wiz at base over transport.
 func newClientAt(base string, transport http.RoundTripper) *Client {
+	return NewClient(testClientConfig(base), &http.Client{Transport: transport}, NewLimiter(1000))
+}
+
+// testClientConfig is the client's config for the Wiz at base
+// (/oauth/token, /graphql), retrying for at most 2 s.
+func testClientConfig(base string) Config {
 	backOff := configretry.NewDefaultBackOffConfig()
 	backOff.InitialInterval = time.Millisecond
 	backOff.MaxInterval = 5 * time.Millisecond
 	backOff.MaxElapsedTime = 2 * time.Second
-	return NewClient(Config{
+	return Config{
 		Endpoint: base + "/graphql", TokenURL: base + "/oauth/token", Audience: AudienceCognito,
 		ClientID: "id", ClientSecret: secret, BackOff: backOff, AuthFailureCooldown: time.Minute,
 		UserAgent: "otelcol-wiz/1.2.3",
-	}, &http.Client{Transport: transport}, NewLimiter(1000))
+	}
 }
 
 var auditReq = Request{Operation: AuditLogEntries.Operation, Query: AuditLogEntries.Query, ResponseKey: AuditLogEntries.ResponseKey, Variables: map[string]any{"first": 1}}

@@ -7,7 +7,7 @@ import (
 )
 
 // cooldown remembers a failure that needs a human (refused credentials, a
-// redirect) for a while, so that it costs one request per cool-down, not
+// redirect, a certificate that does not verify) for a while, so that it costs one request per cool-down, not
 // one per poll of every stream.
 type cooldown struct {
 	period time.Duration
@@ -31,7 +31,8 @@ func (c *cooldown) active(now time.Time) error {
 func (c *cooldown) hold(err error, now time.Time) {
 	var auth *AuthError
 	var redirect *RedirectError
-	if !errors.As(err, &auth) && !errors.As(err, &redirect) {
+	var cert *CertificateError
+	if !errors.As(err, &auth) && !errors.As(err, &redirect) && !errors.As(err, &cert) {
 		return
 	}
 	c.mu.Lock()

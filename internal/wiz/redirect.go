@@ -19,9 +19,9 @@ type RedirectError struct {
 }
 
 func (e *RedirectError) Error() string {
-	return fmt.Sprintf("wiz %s %s answered HTTP %d with a redirect to %s; the receiver follows no redirect, "+
+	return fmt.Sprintf("%s (%s) answered HTTP %d with a redirect to %s; the receiver follows no redirect, "+
 		"so that no credential goes where it was not configured to go: set %s to the final URL",
-		e.Setting, e.URL, e.StatusCode, e.Location, e.Setting)
+		e.URL, e.Setting, e.StatusCode, e.Location, e.Setting)
 }
 
 // refuseRedirects is httpClient answering every redirect with a
@@ -34,15 +34,18 @@ func refuseRedirects(httpClient *http.Client) *http.Client {
 	return &c
 }
 
-// refusal is the failure behind a transport error that no retry can fix,
-// naming setting, the option of the URL requested; nil for any other
-// failure.
-func refusal(err error, setting string) error {
+// refusal is the failure behind a transport error that no retry can fix:
+// a redirect, or a certificate that does not verify, of the URL that the
+// option setting names. It is nil for any other failure.
+func refusal(err error, setting, url string) error {
 	var redirect *RedirectError
 	if errors.As(err, &redirect) {
 		named := *redirect
 		named.Setting = setting
 		return &named
+	}
+	if cause := certificateFailure(err); cause != nil {
+		return &CertificateError{Setting: setting, URL: url, Err: cause}
 	}
 	return nil
 }

@@ -84,11 +84,11 @@ func refreshTime(now time.Time, tok *oauth2.Token) time.Time {
 }
 
 // classify turns an oauth2 failure into an AuthError when the endpoint
-// refused the credentials, a RedirectError when it redirected, and a
-// retryable error otherwise. None ever quotes the response body, which is
+// refused the credentials, a RedirectError or CertificateError (see
+// refusal), and a retryable error otherwise. None ever quotes the response body, which is
 // where a misbehaving server could echo the secret.
 func (c *tokenCache) classify(err error) error {
-	if refused := refusal(err, "token_url"); refused != nil {
+	if refused := refusal(err, "token_url", c.conf.TokenURL); refused != nil {
 		return refused
 	}
 	var re *oauth2.RetrieveError
