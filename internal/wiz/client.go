@@ -59,15 +59,16 @@ func NewClient(cfg Config, httpClient *http.Client, limiter *Limiter) *Client {
 	if cfg.UserAgent != "" {
 		httpClient = withUserAgent(httpClient, cfg.UserAgent)
 	}
+	refused := &cooldown{period: cfg.AuthFailureCooldown}
 	return &Client{
 		observer: observer,
 		cfg:      cfg,
 		// The library's own retry is left off: it sleeps without watching
 		// the context. Retries happen in FetchPage instead.
 		gql:     graphql.NewClient(cfg.Endpoint, httpClient),
-		tokens:  newTokenCache(cfg, httpClient),
+		tokens:  newTokenCache(cfg, httpClient, refused),
 		limiter: limiter,
-		refused: &cooldown{period: cfg.AuthFailureCooldown},
+		refused: refused,
 		now:     time.Now,
 	}
 }
@@ -151,7 +152,7 @@ func (c *Client) send(ctx context.Context, req Request, refreshed *bool) (Page, 
 	if err != nil {
 		return Page{}, err
 	}
-	token, err := c.tokens.get(ctx)
+	token, redact, err := c.tokens.get(ctx)
 	if err != nil {
 		return Page{}, err
 	}
@@ -163,7 +164,7 @@ func (c *Client) send(ctx context.Context, req Request, refreshed *bool) (Page, 
 	data, err := gql.ExecRaw(ctx, req.Query, req.Variables, graphql.BindResponseHeaders(&header))
 	c.observer.RequestDone(req.Operation, responseStatus(err), c.now().Sub(start))
 	if err != nil {
-		err = c.classify(req.Operation, err, header)
+		err = redact.err(c.classify(req.Operation, err, header))
 		var retryable *retryableError
 		if errors.As(err, &retryable) && retryable.throttled {
 			c.observer.Throttled(req.Operation)
