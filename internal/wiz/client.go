@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -82,6 +83,22 @@ type Request struct {
 	// root field, or its alias.
 	ResponseKey string
 	Variables   map[string]any
+	// Retrying, when set, is told of each failed attempt FetchPage retries
+	// after a wait, before the wait: a caller can show the failure before
+	// the retries are spent.
+	Retrying func(Retry)
+}
+
+// Retry is a failed attempt that FetchPage retries.
+type Retry struct {
+	Err  error
+	Wait time.Duration
+	// Throttled means Wiz refused for its rate limit: every request of the
+	// client waits.
+	Throttled bool
+	// RetryAfterCapped is the Retry-After Wiz sent when it asked for longer
+	// than max_interval, which Wait is instead; "" otherwise.
+	RetryAfterCapped string
 }
 
 // Page is one page of a connection. Nodes stay raw JSON: decoding them is
@@ -124,6 +141,9 @@ func (c *Client) FetchPage(ctx context.Context, req Request) (Page, error) {
 			return Page{}, &RetriesExhaustedError{Attempts: attempt, Last: retryable.err}
 		}
 		c.observer.Retried(req.Operation, retryable.reason)
+		if req.Retrying != nil {
+			req.Retrying(Retry{Err: retryable.err, Wait: wait, Throttled: retryable.throttled, RetryAfterCapped: retryable.retryAfterCapped})
+		}
 		if retryable.throttled {
 			// Every stream of this receiver waits, not just this one.
 			c.limiter.PauseUntil(c.now().Add(wait))
@@ -211,7 +231,7 @@ func (c *Client) classify(operation string, err error, header http.Header) error
 	case code == "UNAUTHENTICATED" || code == "TOKEN_EXPIRED":
 		return errUnauthenticated
 	case code == "RATE_LIMIT_EXCEEDED":
-		return &retryableError{err: errors.New("wiz rate limit exceeded"), throttled: true, retryAfter: parseRetryAfter(header, c.now()), reason: "throttled"}
+		return c.throttled(errors.New("wiz rate limit exceeded"), header)
 	case code == "FORBIDDEN_IP":
 		return &IPRefusedError{Message: msg}
 	case code == "UNAUTHORIZED" || code == "FORBIDDEN" || strings.Contains(strings.ToLower(msg), "access denied"):
@@ -227,7 +247,7 @@ func (c *Client) classify(operation string, err error, header http.Header) error
 func (c *Client) classifyStatus(status int, header http.Header) error {
 	switch {
 	case status == http.StatusTooManyRequests:
-		return &retryableError{err: errors.New("wiz answered 429 Too Many Requests"), throttled: true, retryAfter: parseRetryAfter(header, c.now()), reason: "throttled"}
+		return c.throttled(errors.New("wiz answered 429 Too Many Requests"), header)
 	case status == http.StatusUnauthorized:
 		return errUnauthenticated
 	case status == http.StatusForbidden:
@@ -241,14 +261,35 @@ func (c *Client) classifyStatus(status int, header http.Header) error {
 	}
 }
 
-// parseRetryAfter reads Retry-After as seconds or as an HTTP date. Zero means
+// throttled is Wiz's refusal err for its rate limit: every request waits
+// for its Retry-After, but no longer than max_interval. A Retry-After of
+// years would otherwise stall every stream with no request to show it.
+func (c *Client) throttled(err error, header http.Header) *retryableError {
+	wait := parseRetryAfter(header, c.now())
+	if limit := c.cfg.BackOff.MaxInterval; wait > limit {
+		sent := header.Get("Retry-After")
+		return &retryableError{
+			err:        fmt.Errorf("%w with Retry-After: %s; waiting retry_on_failure.max_interval (%s) instead", err, sent, limit),
+			throttled:  true,
+			retryAfter: limit, retryAfterCapped: sent,
+			reason: "throttled",
+		}
+	}
+	return &retryableError{err: err, throttled: true, retryAfter: wait, reason: "throttled"}
+}
+
+// parseRetryAfter reads Retry-After as seconds or as an HTTP date; seconds
+// past what a time.Duration holds read as the longest one. Zero means
 // absent or unusable, and the caller falls back to its back-off.
 func parseRetryAfter(header http.Header, now time.Time) time.Duration {
 	v := header.Get("Retry-After")
 	if v == "" {
 		return 0
 	}
-	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && secs > 0 {
+	if secs, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		if secs > uint64(math.MaxInt64/time.Second) {
+			return math.MaxInt64
+		}
 		return time.Duration(secs) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {

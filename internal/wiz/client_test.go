@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -297,6 +298,7 @@ func TestRetriesExhausted(t *testing.T) {
 func TestRetryAfterPausesEveryCaller(t *testing.T) {
 	f := &fakeWiz{answers: []func(http.ResponseWriter){status(429, "Retry-After", "1")}}
 	c, limiter := newTestClient(t, f, nil)
+	c.cfg.BackOff.MaxInterval = time.Second // Retry-After waits up to it
 	start := time.Now()
 	done := make(chan time.Duration)
 	go func() {
@@ -325,6 +327,7 @@ func TestParseRetryAfter(t *testing.T) {
 	assert.Zero(t, parseRetryAfter(h("soon"), now))
 	assert.Zero(t, parseRetryAfter(h("-3"), now))
 	assert.Zero(t, parseRetryAfter(http.Header{}, now))
+	assert.Equal(t, time.Duration(math.MaxInt64), parseRetryAfter(h("99999999999999999999999"), now), "past a Duration: the longest one")
 }
 
 func TestShutdownCancelsBackOff(t *testing.T) {
@@ -342,4 +345,53 @@ func TestShutdownCancelsBackOff(t *testing.T) {
 	_, err := c.FetchPage(ctx, auditReq)
 	require.True(t, errors.Is(err, context.Canceled))
 	assert.Less(t, time.Since(start), time.Second)
+}
+
+// A Retry-After longer than max_interval, in seconds or as an HTTP date,
+// even one past what a time.Duration holds, pauses the shared limiter for
+// max_interval, not for what Wiz asked, with a retry budget or without.
+// The caller learns what Wiz sent.
+func TestRetryAfterCeiling(t *testing.T) {
+	for _, sent := range []string{"999999999", "99999999999", "Fri, 01 Jan 2100 00:00:00 GMT"} {
+		for _, budget := range []time.Duration{5 * time.Minute, 0} {
+			t.Run(fmt.Sprintf("%s with max_elapsed_time %s", sent, budget), func(t *testing.T) {
+				retries, pausedUntil := throttledOnce(t, sent, budget)
+				assert.False(t, pausedUntil.IsZero(), "the 429 paused the limiter")
+				assert.LessOrEqual(t, pausedUntil.Sub(fakeStart), 30*time.Second+time.Second, "paused until %s", pausedUntil)
+				require.Len(t, retries, 1)
+				assert.Equal(t, 30*time.Second, retries[0].Wait)
+				assert.True(t, retries[0].Throttled)
+				assert.Equal(t, sent, retries[0].RetryAfterCapped, "the caller can log what Wiz sent")
+				assert.ErrorContains(t, retries[0].Err, "Retry-After: "+sent+"; waiting retry_on_failure.max_interval (30s) instead")
+			})
+		}
+	}
+	t.Run("within max_interval", func(t *testing.T) {
+		retries, _ := throttledOnce(t, "7", 5*time.Minute)
+		require.Len(t, retries, 1)
+		assert.Equal(t, 7*time.Second, retries[0].Wait, "Wiz's own wait")
+		assert.Empty(t, retries[0].RetryAfterCapped)
+	})
+}
+
+// throttledOnce fetches a page through one 429 with Retry-After: sent, on
+// the fake clock from fakeStart, with a max_interval of 30 s and the retry
+// budget given. It returns the retries the request was told of, and when
+// the limiter's pause ended.
+func throttledOnce(t *testing.T, sent string, budget time.Duration) (retries []Retry, pausedUntil time.Time) {
+	t.Helper()
+	f := &fakeWiz{answers: []func(http.ResponseWriter){status(429, "Retry-After", sent)}}
+	c, _ := newTestClient(t, f, nil)
+	clk := &fakeClock{t: fakeStart}
+	c.limiter, c.now = newLimiter(1000, clk.clock()), clk.clock().now
+	c.cfg.BackOff.MaxInterval = 30 * time.Second
+	c.cfg.BackOff.MaxElapsedTime = budget
+	req := auditReq
+	req.Retrying = func(r Retry) { retries = append(retries, r) }
+	_, err := c.FetchPage(context.Background(), req)
+	require.NoError(t, err, "retried after the pause")
+	require.Len(t, f.auths, 2)
+	c.limiter.mu.Lock()
+	defer c.limiter.mu.Unlock()
+	return retries, c.limiter.pausedUntil
 }

@@ -132,7 +132,7 @@ func (r redactor) err(err error) error {
 		return e
 	case *retryableError:
 		redacted := *e
-		redacted.err = r.err(e.err)
+		redacted.err, redacted.retryAfterCapped = r.err(e.err), r.text(e.retryAfterCapped)
 		return &redacted
 	}
 	msg := err.Error()
