@@ -2,7 +2,13 @@ package wizreceiver
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"log"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -80,6 +86,66 @@ func TestRetryAfterCeilingShows(t *testing.T) {
 
 			require.Equal(t, []componentstatus.Status{componentstatus.StatusRecoverableError, componentstatus.StatusOK}, statuses(host))
 			assert.ErrorContains(t, host.all()[0].Err(), "audit stream: wiz answered 429 Too Many Requests with Retry-After: "+sent)
+		})
+	}
+}
+
+// A redirect from the API endpoint, or a certificate the collector does
+// not trust, shows in the status and the log with the setting to change,
+// and the streams do not ask again before auth_retry_interval: at most one
+// request (one connection) per stream, however often they poll.
+func TestRefusalsShowTheFix(t *testing.T) {
+	for name, tt := range map[string]struct {
+		endpoint func(t *testing.T, attempts *atomic.Int64) string
+		fix      string
+	}{
+		"redirect": {endpoint: func(t *testing.T, attempts *atomic.Int64) string {
+			target := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+				t.Error("the redirect was followed")
+			}))
+			t.Cleanup(target.Close)
+			src := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				attempts.Add(1)
+				http.Redirect(w, r, target.URL+"/graphql", http.StatusTemporaryRedirect)
+			}))
+			t.Cleanup(src.Close)
+			return src.URL + "/graphql"
+		}, fix: "with a redirect to http://127.0.0.1:"},
+		"untrusted certificate": {endpoint: func(t *testing.T, attempts *atomic.Int64) string {
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+				t.Error("a request passed a certificate that does not verify")
+			}))
+			srv.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+				if state == http.StateNew {
+					attempts.Add(1)
+				}
+			}
+			srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+			srv.StartTLS()
+			t.Cleanup(srv.Close)
+			return srv.URL + "/graphql"
+		}, fix: "set tls.ca_file to the CA certificate"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var attempts atomic.Int64
+			_, url := newMock(t, mockwiz.Options{Dataset: smallDataset(5, 0, 0)})
+			cfg := testConfig(url)
+			cfg.Endpoint = tt.endpoint(t, &attempts)
+			cfg.PollInterval = 20 * time.Millisecond
+			enableOnly(cfg, "audit", "issues")
+			core, logs := observer.New(zapcore.InfoLevel)
+			host := &statusHost{Host: componenttest.NewNopHost()}
+			startReceiver(t, cfg, consumertest.NewNop(), host, zap.New(core))
+			require.Eventually(t, func() bool { return logs.FilterMessage("Poll failed; retrying next interval").Len() >= 6 }, 5*time.Second, 10*time.Millisecond)
+
+			// The two streams' connection checks may both be on their way
+			// before the first refusal is known.
+			assert.LessOrEqual(t, attempts.Load(), int64(2), "no request until auth_retry_interval has passed")
+			ev := host.last()
+			require.NotNil(t, ev)
+			assert.Equal(t, componentstatus.StatusRecoverableError, ev.Status())
+			assert.ErrorContains(t, ev.Err(), tt.fix)
+			assert.Contains(t, fmt.Sprint(logs.FilterMessage("Poll failed; retrying next interval").All()[0].ContextMap()["error"]), tt.fix)
 		})
 	}
 }
