@@ -93,9 +93,6 @@ type Request struct {
 type Retry struct {
 	Err  error
 	Wait time.Duration
-	// Throttled means Wiz refused for its rate limit: every request of the
-	// client waits.
-	Throttled bool
 	// RetryAfterCapped is the Retry-After Wiz sent when it asked for longer
 	// than max_interval, which Wait is instead; "" otherwise.
 	RetryAfterCapped string
@@ -142,7 +139,7 @@ func (c *Client) FetchPage(ctx context.Context, req Request) (Page, error) {
 		}
 		c.observer.Retried(req.Operation, retryable.reason)
 		if req.Retrying != nil {
-			req.Retrying(Retry{Err: retryable.err, Wait: wait, Throttled: retryable.throttled, RetryAfterCapped: retryable.retryAfterCapped})
+			req.Retrying(Retry{Err: retryable.err, Wait: wait, RetryAfterCapped: retryable.retryAfterCapped})
 		}
 		if retryable.throttled {
 			// Every stream of this receiver waits, not just this one.
@@ -269,10 +266,11 @@ func (c *Client) throttled(err error, header http.Header) *retryableError {
 	if limit := c.cfg.BackOff.MaxInterval; wait > limit {
 		sent := header.Get("Retry-After")
 		return &retryableError{
-			err:        fmt.Errorf("%w with Retry-After: %s; waiting retry_on_failure.max_interval (%s) instead", err, sent, limit),
-			throttled:  true,
-			retryAfter: limit, retryAfterCapped: sent,
-			reason: "throttled",
+			err:              fmt.Errorf("%w with Retry-After: %s; waiting retry_on_failure.max_interval (%s) instead", err, sent, limit),
+			retryAfter:       limit,
+			retryAfterCapped: sent,
+			throttled:        true,
+			reason:           "throttled",
 		}
 	}
 	return &retryableError{err: err, throttled: true, retryAfter: wait, reason: "throttled"}

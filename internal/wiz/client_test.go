@@ -360,7 +360,6 @@ func TestRetryAfterCeiling(t *testing.T) {
 				assert.LessOrEqual(t, pausedUntil.Sub(fakeStart), 30*time.Second+time.Second, "paused until %s", pausedUntil)
 				require.Len(t, retries, 1)
 				assert.Equal(t, 30*time.Second, retries[0].Wait)
-				assert.True(t, retries[0].Throttled)
 				assert.Equal(t, sent, retries[0].RetryAfterCapped, "the caller can log what Wiz sent")
 				assert.ErrorContains(t, retries[0].Err, "Retry-After: "+sent+"; waiting retry_on_failure.max_interval (30s) instead")
 			})

@@ -101,7 +101,10 @@ func (r redactor) text(s string) string {
 // another type is kept as it is, or becomes its text redacted when that
 // held a credential.
 func (r redactor) err(err error) error {
-	switch e := err.(type) {
+	// The error itself, not what it wraps: each of the client's types is
+	// rebuilt with its texts redacted, and anything else, a wrapper
+	// included, is redacted as one text.
+	switch e := err.(type) { //nolint:errorlint // see above
 	case nil:
 		return nil
 	case *AuthError:

@@ -56,14 +56,14 @@ func TestRedirectsAreRefused(t *testing.T) {
 					var location string
 					wizSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 						source.record(r)
-						switch {
-						case r.URL.Path == redirected:
+						switch r.URL.Path {
+						case redirected:
 							w.Header().Set("Location", location)
 							w.WriteHeader(code)
-						case r.URL.Path == "/oauth/token":
+						case "/oauth/token":
 							w.Header().Set("Content-Type", "application/json")
 							_, _ = fmt.Fprint(w, `{"access_token":"tok","token_type":"Bearer","expires_in":3600}`)
-						case r.URL.Path == "/graphql":
+						case "/graphql":
 							w.Header().Set("Content-Type", "application/json")
 							_, _ = fmt.Fprint(w, `{"data":{"auditLogEntries":{"nodes":[],"pageInfo":{"hasNextPage":false,"endCursor":""}}}}`)
 						}
