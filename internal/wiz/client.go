@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -24,8 +25,9 @@ type Config struct {
 	// BackOff governs retries of transient failures (429, 5xx, resets,
 	// truncated bodies, GraphQL errors Wiz marks as internal).
 	BackOff configretry.BackOffConfig
-	// AuthFailureCooldown is how long a refused token request is remembered
-	// before the token endpoint is asked again.
+	// AuthFailureCooldown is how long a failure that needs a human (refused
+	// credentials, a redirect, a certificate that does not verify) is
+	// remembered before Wiz is asked again.
 	AuthFailureCooldown time.Duration
 	// MaxResponseSize bounds an API answer, in bytes: past it the request
 	// fails with a ResponseTooLargeError, and the rest is never read. 0
@@ -45,17 +47,20 @@ type Client struct {
 	gql      *graphql.Client
 	tokens   *tokenCache
 	limiter  *Limiter
+	refused  *cooldown
 	observer Observer
 	now      func() time.Time
 }
 
 // NewClient builds a client on httpClient, which carries the user's proxy,
 // TLS, timeout and header settings for both the token and the API calls.
+// The client follows no redirect.
 func NewClient(cfg Config, httpClient *http.Client, limiter *Limiter) *Client {
 	observer := cfg.Observer
 	if observer == nil {
 		observer = nopObserver{}
 	}
+	httpClient = refuseRedirects(httpClient)
 	if cfg.UserAgent != "" {
 		httpClient = withUserAgent(httpClient, cfg.UserAgent)
 	}
@@ -64,14 +69,16 @@ func NewClient(cfg Config, httpClient *http.Client, limiter *Limiter) *Client {
 	if cfg.MaxResponseSize > 0 {
 		apiClient = withResponseLimit(httpClient, cfg.MaxResponseSize)
 	}
+	refused := &cooldown{period: cfg.AuthFailureCooldown}
 	return &Client{
 		observer: observer,
 		cfg:      cfg,
 		// The library's own retry is left off: it sleeps without watching
 		// the context. Retries happen in FetchPage instead.
 		gql:     graphql.NewClient(cfg.Endpoint, apiClient),
-		tokens:  newTokenCache(cfg, httpClient),
+		tokens:  newTokenCache(cfg, httpClient, refused),
 		limiter: limiter,
+		refused: refused,
 		now:     time.Now,
 	}
 }
@@ -85,6 +92,19 @@ type Request struct {
 	// root field, or its alias.
 	ResponseKey string
 	Variables   map[string]any
+	// Retrying, when set, is told of each failed attempt FetchPage retries
+	// after a wait, before the wait: a caller can show the failure before
+	// the retries are spent.
+	Retrying func(Retry)
+}
+
+// Retry is a failed attempt that FetchPage retries.
+type Retry struct {
+	Err  error
+	Wait time.Duration
+	// RetryAfterCapped is the Retry-After Wiz sent when it asked for longer
+	// than max_interval, which Wait is instead; "" otherwise.
+	RetryAfterCapped string
 }
 
 // Page is one page of a connection. Nodes stay raw JSON: decoding them is
@@ -101,8 +121,8 @@ type Page struct {
 
 // FetchPage sends req, retrying transient failures with back-off until the
 // retry_on_failure budget is spent. Permanent failures return at once as an
-// AuthError, AccessDeniedError, IPRefusedError, QueryError or
-// ResponseTooLargeError.
+// AuthError, RedirectError, CertificateError, AccessDeniedError,
+// IPRefusedError, QueryError or ResponseTooLargeError.
 func (c *Client) FetchPage(ctx context.Context, req Request) (Page, error) {
 	bo := NewBackOff(c.cfg.BackOff, c.now)
 	refreshed := false
@@ -127,6 +147,9 @@ func (c *Client) FetchPage(ctx context.Context, req Request) (Page, error) {
 			return Page{}, &RetriesExhaustedError{Attempts: attempt, Last: retryable.err}
 		}
 		c.observer.Retried(req.Operation, retryable.reason)
+		if req.Retrying != nil {
+			req.Retrying(Retry{Err: retryable.err, Wait: wait, RetryAfterCapped: retryable.retryAfterCapped})
+		}
 		if retryable.throttled {
 			// Every stream of this receiver waits, not just this one.
 			c.limiter.PauseUntil(c.now().Add(wait))
@@ -138,13 +161,24 @@ func (c *Client) FetchPage(ctx context.Context, req Request) (Page, error) {
 	}
 }
 
+// fetchOnce makes one attempt at req, unless a failure that needs a human
+// is in its cool-down.
 func (c *Client) fetchOnce(ctx context.Context, req Request, refreshed *bool) (Page, error) {
+	if err := c.refused.active(c.now()); err != nil {
+		return Page{}, err
+	}
+	page, err := c.send(ctx, req, refreshed)
+	c.refused.hold(err, c.now())
+	return page, err
+}
+
+func (c *Client) send(ctx context.Context, req Request, refreshed *bool) (Page, error) {
 	waited, err := c.limiter.Wait(ctx)
 	c.observer.RateLimiterWaited(waited)
 	if err != nil {
 		return Page{}, err
 	}
-	token, err := c.tokens.get(ctx)
+	token, redact, err := c.tokens.get(ctx)
 	if err != nil {
 		return Page{}, err
 	}
@@ -163,7 +197,7 @@ func (c *Client) fetchOnce(ctx context.Context, req Request, refreshed *bool) (P
 			// status, which classify reads.)
 			return Page{}, &ResponseTooLargeError{Operation: req.Operation, Limit: tooLarge.Limit, First: req.Variables["first"]}
 		}
-		err = c.classify(req.Operation, err, header)
+		err = redact.err(c.classify(req.Operation, err, header, redact))
 		var retryable *retryableError
 		if errors.As(err, &retryable) && retryable.throttled {
 			c.observer.Throttled(req.Operation)
@@ -186,8 +220,10 @@ func (c *Client) fetchOnce(ctx context.Context, req Request, refreshed *bool) (P
 var errUnauthenticated = errors.New("wiz API answered 401 Unauthorized")
 
 // classify sorts a go-graphql-client error of the operation's request into
-// retryable, unauthenticated or one of the permanent error types.
-func (c *Client) classify(operation string, err error, header http.Header) error {
+// retryable, unauthenticated or one of the permanent error types. The
+// server's texts it quotes are redacted, then capped: a cut made first could
+// leave the head of a credential that the redactor no longer recognises.
+func (c *Client) classify(operation string, err error, header http.Header, redact redactor) error {
 	var gerrs graphql.Errors
 	if !errors.As(err, &gerrs) || len(gerrs) == 0 {
 		return &retryableError{err: err, reason: "transport"}
@@ -195,12 +231,15 @@ func (c *Client) classify(operation string, err error, header http.Header) error
 	inner := gerrs[0].Unwrap()
 	if inner == nil {
 		// A 200 whose body holds errors.
-		first, code := capped(gerrs[0])
+		first, code := capped(gerrs[0], redact)
 		if classified := c.classifyGraphQL(operation, first, code, header); classified != nil {
 			return classified
 		}
 		// INTERNAL and unknown codes: Wiz's own failures, worth a retry.
 		return &retryableError{err: fmt.Errorf("wiz GraphQL error (%s): %s", code, first.Message), reason: "graphql_error"}
+	}
+	if refused := refusal(inner, "endpoint", c.cfg.Endpoint); refused != nil {
+		return refused
 	}
 	var netErr graphql.NetworkError
 	if !errors.As(inner, &netErr) {
@@ -217,7 +256,7 @@ func (c *Client) classify(operation string, err error, header http.Header) error
 	if json.Unmarshal([]byte(netErr.Body()), &body) != nil || len(body.Errors) == 0 {
 		return c.classifyStatus(operation, netErr.StatusCode(), header, nil, "")
 	}
-	first, code := capped(body.Errors[0])
+	first, code := capped(body.Errors[0], redact)
 	classified := c.classifyGraphQL(operation, first, code, header)
 	var denied *AccessDeniedError
 	if errors.As(classified, &denied) && netErr.StatusCode() == http.StatusUnauthorized {
@@ -231,13 +270,13 @@ func (c *Client) classify(operation string, err error, header http.Header) error
 	return c.classifyStatus(operation, netErr.StatusCode(), header, &first, code)
 }
 
-// capped is e with its message, and its extensions.code, cut to
-// maxUpstreamText: every error below quotes them, and goes on to logs and
-// health.
-func capped(e graphql.Error) (graphql.Error, string) {
+// capped is e with its message, and its extensions.code, redacted and cut
+// to maxUpstreamText: every error below quotes them, and goes on to logs
+// and health.
+func capped(e graphql.Error, redact redactor) (graphql.Error, string) {
 	code, _ := e.Extensions["code"].(string)
-	e.Message = truncateUpstream(e.Message)
-	return e, truncateUpstream(code)
+	e.Message = truncateUpstream(redact.text(e.Message))
+	return e, truncateUpstream(redact.text(code))
 }
 
 // classifyGraphQL sorts a GraphQL error by its code, and its message where
@@ -249,7 +288,7 @@ func (c *Client) classifyGraphQL(operation string, first graphql.Error, code str
 	case code == "UNAUTHENTICATED" || code == "TOKEN_EXPIRED":
 		return errUnauthenticated
 	case code == "RATE_LIMIT_EXCEEDED":
-		return &retryableError{err: errors.New("wiz rate limit exceeded"), throttled: true, retryAfter: parseRetryAfter(header, c.now()), reason: "throttled"}
+		return c.throttled(errors.New("wiz rate limit exceeded"), header)
 	case code == "FORBIDDEN_IP":
 		return &IPRefusedError{Message: msg}
 	case code == "UNAUTHORIZED" || code == "FORBIDDEN" || strings.Contains(strings.ToLower(msg), "access denied"):
@@ -273,7 +312,7 @@ func (c *Client) classifyStatus(operation string, status int, header http.Header
 	}
 	switch {
 	case status == http.StatusTooManyRequests:
-		return &retryableError{err: errors.New("wiz answered 429 Too Many Requests" + detail), throttled: true, retryAfter: parseRetryAfter(header, c.now()), reason: "throttled"}
+		return c.throttled(errors.New("wiz answered 429 Too Many Requests"+detail), header)
 	case status == http.StatusUnauthorized:
 		return errUnauthenticated
 	case status == http.StatusForbidden:
@@ -291,14 +330,36 @@ func (c *Client) classifyStatus(operation string, status int, header http.Header
 	}
 }
 
-// parseRetryAfter reads Retry-After as seconds or as an HTTP date. Zero means
+// throttled is Wiz's refusal err for its rate limit: every request waits
+// for its Retry-After, but no longer than max_interval. A Retry-After of
+// years would otherwise stall every stream with no request to show it.
+func (c *Client) throttled(err error, header http.Header) *retryableError {
+	wait := parseRetryAfter(header, c.now())
+	if limit := c.cfg.BackOff.MaxInterval; wait > limit {
+		sent := header.Get("Retry-After")
+		return &retryableError{
+			err:              fmt.Errorf("%w with Retry-After: %s; waiting retry_on_failure.max_interval (%s) instead", err, sent, limit),
+			retryAfter:       limit,
+			retryAfterCapped: sent,
+			throttled:        true,
+			reason:           "throttled",
+		}
+	}
+	return &retryableError{err: err, throttled: true, retryAfter: wait, reason: "throttled"}
+}
+
+// parseRetryAfter reads Retry-After as seconds or as an HTTP date; seconds
+// past what a time.Duration holds read as the longest one. Zero means
 // absent or unusable, and the caller falls back to its back-off.
 func parseRetryAfter(header http.Header, now time.Time) time.Duration {
 	v := header.Get("Retry-After")
 	if v == "" {
 		return 0
 	}
-	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && secs > 0 {
+	if secs, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		if secs > uint64(math.MaxInt64/time.Second) {
+			return math.MaxInt64
+		}
 		return time.Duration(secs) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -128,21 +129,31 @@ func overHTTPStatus(code string) int {
 func newTestClient(t *testing.T, f *fakeWiz, transport http.RoundTripper, configure ...func(*Config)) (*Client, *Limiter) {
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
+	c := newClientAt(srv.URL, transport, configure...)
+	return c, c.limiter
+}
+
+// newClientAt is a client of the Wiz at base over transport.
+func newClientAt(base string, transport http.RoundTripper, configure ...func(*Config)) *Client {
+	cfg := testClientConfig(base)
+	for _, fn := range configure {
+		fn(&cfg)
+	}
+	return NewClient(cfg, &http.Client{Transport: transport}, NewLimiter(1000))
+}
+
+// testClientConfig is the client's config for the Wiz at base
+// (/oauth/token, /graphql), retrying for at most 2 s.
+func testClientConfig(base string) Config {
 	backOff := configretry.NewDefaultBackOffConfig()
 	backOff.InitialInterval = time.Millisecond
 	backOff.MaxInterval = 5 * time.Millisecond
 	backOff.MaxElapsedTime = 2 * time.Second
-	limiter := NewLimiter(1000)
-	httpClient := &http.Client{Transport: transport}
-	cfg := Config{
-		Endpoint: srv.URL + "/graphql", TokenURL: srv.URL + "/oauth/token", Audience: AudienceCognito,
+	return Config{
+		Endpoint: base + "/graphql", TokenURL: base + "/oauth/token", Audience: AudienceCognito,
 		ClientID: "id", ClientSecret: secret, BackOff: backOff, AuthFailureCooldown: time.Minute,
 		UserAgent: "otelcol-wiz/1.2.3", MaxResponseSize: 16 << 20,
 	}
-	for _, fn := range configure {
-		fn(&cfg)
-	}
-	return NewClient(cfg, httpClient, limiter), limiter
 }
 
 var auditReq = Request{Operation: AuditLogEntries.Operation, Query: AuditLogEntries.Query, ResponseKey: AuditLogEntries.ResponseKey, Variables: map[string]any{"first": 1}}
@@ -430,6 +441,7 @@ func TestRetriesExhausted(t *testing.T) {
 func TestRetryAfterPausesEveryCaller(t *testing.T) {
 	f := &fakeWiz{answers: []func(http.ResponseWriter){status(429, "Retry-After", "1")}}
 	c, limiter := newTestClient(t, f, nil)
+	c.cfg.BackOff.MaxInterval = time.Second // Retry-After waits up to it
 	start := time.Now()
 	done := make(chan time.Duration)
 	go func() {
@@ -458,6 +470,7 @@ func TestParseRetryAfter(t *testing.T) {
 	assert.Zero(t, parseRetryAfter(h("soon"), now))
 	assert.Zero(t, parseRetryAfter(h("-3"), now))
 	assert.Zero(t, parseRetryAfter(http.Header{}, now))
+	assert.Equal(t, time.Duration(math.MaxInt64), parseRetryAfter(h("99999999999999999999999"), now), "past a Duration: the longest one")
 }
 
 func TestShutdownCancelsBackOff(t *testing.T) {
@@ -600,4 +613,52 @@ func TestResponseCeiling(t *testing.T) {
 		var tooLarge *ResponseTooLargeError
 		require.ErrorAs(t, err, &tooLarge)
 	})
+}
+
+// A Retry-After longer than max_interval, in seconds or as an HTTP date,
+// even one past what a time.Duration holds, pauses the shared limiter for
+// max_interval, not for what Wiz asked, with a retry budget or without.
+// The caller learns what Wiz sent.
+func TestRetryAfterCeiling(t *testing.T) {
+	for _, sent := range []string{"999999999", "99999999999", "Fri, 01 Jan 2100 00:00:00 GMT"} {
+		for _, budget := range []time.Duration{5 * time.Minute, 0} {
+			t.Run(fmt.Sprintf("%s with max_elapsed_time %s", sent, budget), func(t *testing.T) {
+				retries, pausedUntil := throttledOnce(t, sent, budget)
+				assert.False(t, pausedUntil.IsZero(), "the 429 paused the limiter")
+				assert.LessOrEqual(t, pausedUntil.Sub(fakeStart), 30*time.Second+time.Second, "paused until %s", pausedUntil)
+				require.Len(t, retries, 1)
+				assert.Equal(t, 30*time.Second, retries[0].Wait)
+				assert.Equal(t, sent, retries[0].RetryAfterCapped, "the caller can log what Wiz sent")
+				assert.ErrorContains(t, retries[0].Err, "Retry-After: "+sent+"; waiting retry_on_failure.max_interval (30s) instead")
+			})
+		}
+	}
+	t.Run("within max_interval", func(t *testing.T) {
+		retries, _ := throttledOnce(t, "7", 5*time.Minute)
+		require.Len(t, retries, 1)
+		assert.Equal(t, 7*time.Second, retries[0].Wait, "Wiz's own wait")
+		assert.Empty(t, retries[0].RetryAfterCapped)
+	})
+}
+
+// throttledOnce fetches a page through one 429 with Retry-After: sent, on
+// the fake clock from fakeStart, with a max_interval of 30 s and the retry
+// budget given. It returns the retries the request was told of, and when
+// the limiter's pause ended.
+func throttledOnce(t *testing.T, sent string, budget time.Duration) (retries []Retry, pausedUntil time.Time) {
+	t.Helper()
+	f := &fakeWiz{answers: []func(http.ResponseWriter){status(429, "Retry-After", sent)}}
+	c, _ := newTestClient(t, f, nil)
+	clk := &fakeClock{t: fakeStart}
+	c.limiter, c.now = newLimiter(1000, clk.clock()), clk.clock().now
+	c.cfg.BackOff.MaxInterval = 30 * time.Second
+	c.cfg.BackOff.MaxElapsedTime = budget
+	req := auditReq
+	req.Retrying = func(r Retry) { retries = append(retries, r) }
+	_, err := c.FetchPage(context.Background(), req)
+	require.NoError(t, err, "retried after the pause")
+	require.Len(t, f.auths, 2)
+	c.limiter.mu.Lock()
+	defer c.limiter.mu.Unlock()
+	return retries, c.limiter.pausedUntil
 }

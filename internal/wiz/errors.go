@@ -133,7 +133,10 @@ func (e *RetriesExhaustedError) Unwrap() error { return e.Last }
 type retryableError struct {
 	err        error
 	retryAfter time.Duration
-	throttled  bool
+	// retryAfterCapped is the Retry-After Wiz sent when it asked for
+	// longer than max_interval, which retryAfter is instead.
+	retryAfterCapped string
+	throttled        bool
 	// immediate retries without a back-off wait (after a token refresh).
 	immediate bool
 	// reason labels the retry in telemetry.

@@ -4,3 +4,9 @@ package wiz
 // the registry of log types (a package that imports this one), time the
 // client's page decoding.
 var DecodePage = decodePage
+
+// Redact is what the client leaves of text an upstream sent when its
+// credentials are credentials.
+func Redact(text string, credentials ...string) string {
+	return newRedactor(credentials...).text(text)
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -17,22 +16,26 @@ import (
 const maxRefreshMargin = 5 * time.Minute
 
 // tokenCache holds one access token for all streams. It renews the token
-// before expiry and remembers an authentication failure for a cool-down, so a
-// wrong secret costs one token request per cool-down, not one per poll.
+// before expiry, and holds a refusal for the client's cool-down: streams
+// that wait for the token while it is asked for see the refusal, instead
+// of asking again.
 type tokenCache struct {
 	conf       clientcredentials.Config
 	httpClient *http.Client
-	cooldown   time.Duration
-	now        func() time.Time
+	refused    *cooldown
+	// redact removes the client secret from what the token endpoint says.
+	redact redactor
+	now    func() time.Time
 
-	mu          sync.Mutex
-	token       *oauth2.Token
-	refreshAt   time.Time
-	authErr     error
-	authErrTill time.Time
+	mu        sync.Mutex
+	token     *oauth2.Token
+	refreshAt time.Time
+	// tokenRedact removes the client secret and the token from what the
+	// API says.
+	tokenRedact redactor
 }
 
-func newTokenCache(cfg Config, httpClient *http.Client) *tokenCache {
+func newTokenCache(cfg Config, httpClient *http.Client, refused *cooldown) *tokenCache {
 	return &tokenCache{
 		conf: clientcredentials.Config{
 			ClientID:       cfg.ClientID,
@@ -43,37 +46,36 @@ func newTokenCache(cfg Config, httpClient *http.Client) *tokenCache {
 			AuthStyle: oauth2.AuthStyleInParams,
 		},
 		httpClient: httpClient,
-		cooldown:   cfg.AuthFailureCooldown,
+		refused:    refused,
+		redact:     newRedactor(cfg.ClientSecret),
 		now:        time.Now,
 	}
 }
 
-// get returns a valid access token, fetching a new one when needed.
-func (c *tokenCache) get(ctx context.Context) (string, error) {
+// get returns a valid access token, fetching a new one when needed, and
+// the redactor of what the API may echo of the credentials.
+func (c *tokenCache) get(ctx context.Context) (string, redactor, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.now()
 	if c.token != nil && now.Before(c.refreshAt) {
-		return c.token.AccessToken, nil
+		return c.token.AccessToken, c.tokenRedact, nil
 	}
-	if c.authErr != nil && now.Before(c.authErrTill) {
-		return "", c.authErr
+	if err := c.refused.active(now); err != nil {
+		return "", redactor{}, err
 	}
 	// The confighttp client carries proxy, TLS and timeout settings; the
 	// oauth2 package uses the client it finds in the context.
 	tok, err := c.conf.Token(context.WithValue(ctx, oauth2.HTTPClient, c.httpClient))
 	if err != nil {
-		err = c.classify(err)
-		var auth *AuthError
-		if errors.As(err, &auth) {
-			c.authErr, c.authErrTill = err, now.Add(c.cooldown)
-		}
-		return "", err
+		err = c.redact.err(c.classify(err))
+		c.refused.hold(err, now)
+		return "", redactor{}, err
 	}
-	c.authErr = nil
 	c.token = tok
 	c.refreshAt = refreshTime(now, tok)
-	return tok.AccessToken, nil
+	c.tokenRedact = newRedactor(c.conf.ClientSecret, tok.AccessToken)
+	return tok.AccessToken, c.tokenRedact, nil
 }
 
 // invalidate drops the cached token if it is still the one the API refused,
@@ -97,41 +99,30 @@ func refreshTime(now time.Time, tok *oauth2.Token) time.Time {
 }
 
 // classify turns an oauth2 failure into an AuthError when the endpoint
-// refused the credentials, and a retryable error otherwise. Neither ever
-// quotes the response body, which is where a misbehaving server could echo
-// the secret.
+// refused the credentials, a RedirectError or CertificateError (see
+// refusal), and a retryable error otherwise. None quotes the response
+// body; the error text it does quote may echo the secret, and get redacts
+// it.
 func (c *tokenCache) classify(err error) error {
+	if refused := refusal(err, "token_url", c.conf.TokenURL); refused != nil {
+		return refused
+	}
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) || re.Response == nil {
-		return &retryableError{err: fmt.Errorf("wiz token request to %s failed: %w", c.conf.TokenURL, redactErr(err, c.conf.ClientSecret)), reason: "token_endpoint"}
+		return &retryableError{err: fmt.Errorf("wiz token request to %s failed: %w", c.conf.TokenURL, err), reason: "token_endpoint"}
 	}
 	status := re.Response.StatusCode
 	switch status {
 	case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden:
 		return &AuthError{
-			TokenURL:    c.conf.TokenURL,
-			StatusCode:  status,
-			Code:        truncateUpstream(redact(re.ErrorCode, c.conf.ClientSecret)),
-			Description: truncateUpstream(redact(re.ErrorDescription, c.conf.ClientSecret)),
+			TokenURL:   c.conf.TokenURL,
+			StatusCode: status,
+			// Redacted, then capped: a cut made first could leave the head
+			// of the secret where the redactor no longer recognises it.
+			Code:        truncateUpstream(c.redact.text(re.ErrorCode)),
+			Description: truncateUpstream(c.redact.text(re.ErrorDescription)),
 		}
 	default:
 		return &retryableError{err: fmt.Errorf("wiz token endpoint %s answered HTTP %d", c.conf.TokenURL, status), reason: "token_endpoint"}
 	}
-}
-
-// redact removes every occurrence of secret from s.
-func redact(s, secret string) string {
-	if secret == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, secret, "[REDACTED]")
-}
-
-// redactErr returns err, or a copy of its message without the secret.
-func redactErr(err error, secret string) error {
-	msg := err.Error()
-	if secret == "" || !strings.Contains(msg, secret) {
-		return err
-	}
-	return errors.New(redact(msg, secret))
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -94,4 +95,48 @@ func TestSecretIsOpaque(t *testing.T) {
 	cfg := testConfig("http://127.0.0.1:1")
 	assert.Equal(t, "[REDACTED]", fmt.Sprint(cfg.ClientSecret))
 	assert.False(t, strings.Contains(fmt.Sprintf("%+v", *cfg), testClientSecret))
+}
+
+// A token endpoint that echoes the request body in error_description, and
+// an API that echoes the Authorization header in its errors, each in every
+// encoding: no form of the secret or the token reaches a log line or the
+// component status.
+func TestCredentialsRedactedEverywhere(t *testing.T) {
+	tests := map[string]struct {
+		secret string // client_secret: the fake takes only wiztest.LeakySecret
+		// logged is a log line the failure leads to, once or more.
+		logged string
+		status componentstatus.Status
+	}{
+		"token endpoint echoes the secret": {secret: "x" + wiztest.LeakySecret, logged: "Poll failed; retrying next interval", status: componentstatus.StatusRecoverableError},
+		"API echoes the token":             {secret: wiztest.LeakySecret, logged: "Stream stopped", status: componentstatus.StatusPermanentError},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			srv := wiztest.EchoingWiz(t, wiztest.EchoGraphQLError("FORBIDDEN"))
+			cfg := testConfig(srv.URL)
+			cfg.ClientSecret = configopaque.String(tt.secret)
+			cfg.PollInterval = 20 * time.Millisecond
+			core, logs := observer.New(zapcore.DebugLevel)
+			host := &statusHost{Host: componenttest.NewNopHost()}
+			startReceiver(t, cfg, consumertest.NewNop(), host, zap.New(core))
+			require.Eventually(t, func() bool { return logs.FilterMessage(tt.logged).Len() >= 3 }, 5*time.Second, 10*time.Millisecond)
+
+			credentials := []string{tt.secret, wiztest.LeakyToken}
+			var echoed bool
+			for _, e := range logs.All() {
+				line := e.Message + fmt.Sprint(e.ContextMap())
+				echoed = echoed || strings.Contains(line, "[REDACTED]")
+				assert.Empty(t, wiztest.Leaks(line, credentials...), "log line %q", line)
+			}
+			assert.True(t, echoed, "the upstream's echo reached the log, redacted")
+			require.NotNil(t, host.last())
+			assert.Equal(t, tt.status, host.last().Status())
+			for _, e := range host.all() {
+				if e.Err() != nil {
+					assert.Empty(t, wiztest.Leaks(e.Err().Error(), credentials...), "status %q", e.Err())
+				}
+			}
+		})
+	}
 }

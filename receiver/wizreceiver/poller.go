@@ -81,7 +81,7 @@ func (s *stream) walk(ctx context.Context) error {
 		if w.Cursor != "" {
 			vars["after"] = w.Cursor
 		}
-		page, err := s.client.FetchPage(ctx, s.request(vars))
+		page, err := s.fetch(ctx, vars)
 		dropped, err := s.dropRejectedField(err)
 		if dropped {
 			continue

@@ -66,6 +66,9 @@ type stream struct {
 	partial map[uint64]struct{}
 	// silent is set while the no-events alert is raised.
 	silent bool
+	// retrying is set while the status shows a failed request the client
+	// retries.
+	retrying bool
 }
 
 // fingerprint identifies the query settings a stored cursor is valid for.
@@ -175,17 +178,38 @@ func (s *stream) checkConnection(ctx context.Context) error {
 	}
 	filter := s.filter(w.Start, s.cap.queryEnd(w))
 	for {
-		_, err := s.client.FetchPage(ctx, s.request(map[string]any{"first": 1, "filterBy": filter}))
+		_, err := s.fetch(ctx, map[string]any{"first": 1, "filterBy": filter})
 		if dropped, err := s.dropRejectedField(err); !dropped {
 			return err
 		}
 	}
 }
 
-// request is a page request of the stream's query.
-func (s *stream) request(vars map[string]any) wiz.Request {
+// fetch asks Wiz for a page of the stream's query with vars. A failed
+// request the client retries shows in the component status from its first
+// failure, not only once the retries are spent, until a request succeeds.
+func (s *stream) fetch(ctx context.Context, vars map[string]any) (wiz.Page, error) {
 	q := s.logType.Query
-	return wiz.Request{Operation: q.Operation, Query: s.queryText, ResponseKey: q.ResponseKey, Variables: vars}
+	page, err := s.client.FetchPage(ctx, wiz.Request{Operation: q.Operation, Query: s.queryText, ResponseKey: q.ResponseKey,
+		Variables: vars, Retrying: s.retried})
+	if err == nil && s.retrying {
+		s.retrying = false
+		s.status.report(s.logType.Key, s.checkSilence(), false)
+	}
+	return page, err
+}
+
+// retried reports a failed request the client is about to retry. A
+// Retry-After that asked for longer than max_interval gets a WARN with the
+// value Wiz sent: every stream waits max_interval instead.
+func (s *stream) retried(r wiz.Retry) {
+	if r.RetryAfterCapped != "" {
+		s.logger.Warn("Wiz asked to wait longer than retry_on_failure.max_interval; waiting max_interval",
+			zap.String("stream", s.logType.Key), zap.String("operation", s.logType.Query.Operation),
+			zap.String("retry_after", r.RetryAfterCapped), zap.Duration("max_interval", r.Wait))
+	}
+	s.retrying = true
+	s.status.report(s.logType.Key, fmt.Errorf("%s stream: %w; retrying", s.logType.Key, r.Err), false)
 }
 
 // filter is the stream's filterBy for the polled time range [start, end],

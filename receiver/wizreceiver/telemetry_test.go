@@ -109,6 +109,7 @@ func TestSelfTelemetry(t *testing.T) {
 	srv.InjectGraphQLFaults(mockwiz.Fault{Status: 429, RetryAfter: "1"}, mockwiz.Fault{Status: 503})
 	cfg := testConfig(url)
 	cfg.PageSize = 10
+	cfg.BackOff.MaxInterval = time.Second // Retry-After waits up to it
 	enableOnly(cfg, "audit")
 
 	tt := componenttest.NewTelemetry()

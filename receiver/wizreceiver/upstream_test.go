@@ -192,7 +192,7 @@ func TestDefaultMaxResponseSizeHoldsFourPages(t *testing.T) {
 	for _, s := range streams {
 		w := s.nextWindow(s.now())
 		require.NotNil(t, w, s.logType.Key)
-		page, err := s.client.FetchPage(context.Background(), s.request(map[string]any{"first": maxPageSize, "filterBy": s.filter(w.Start, w.End)}))
+		page, err := s.fetch(context.Background(), map[string]any{"first": maxPageSize, "filterBy": s.filter(w.Start, w.End)})
 		require.NoError(t, err, s.logType.Key)
 		assert.Len(t, page.Nodes, maxPageSize, s.logType.Key)
 	}
