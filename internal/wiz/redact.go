@@ -13,6 +13,10 @@ import (
 // redactedText stands in for a credential.
 const redactedText = "[REDACTED]"
 
+// minDerivedNeedle is the shortest base64 form of a credential that is
+// looked for.
+const minDerivedNeedle = 6
+
 // redactor removes credentials from text an upstream sent: the client
 // secret a token endpoint may echo from the request body, the access token
 // an API may echo from the Authorization header.
@@ -39,11 +43,16 @@ func newRedactor(credentials ...string) redactor {
 		}
 		needles = append(needles, []byte(c))
 		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
-			needles = append(needles, []byte(enc.EncodeToString([]byte(c))),
-				[]byte(enc.WithPadding(base64.NoPadding).EncodeToString([]byte(c))))
+			derived := []string{enc.EncodeToString([]byte(c)), enc.WithPadding(base64.NoPadding).EncodeToString([]byte(c))}
 			for offset := range 3 {
-				if core := base64Core(enc, c, offset); core != "" {
-					needles = append(needles, []byte(core))
+				derived = append(derived, base64Core(enc, c, offset))
+			}
+			for _, d := range derived {
+				// A short credential's base64 core is a character or
+				// two that any text holds: redacting it would blot out
+				// the message, and hides nothing the literal does not.
+				if len(d) >= minDerivedNeedle {
+					needles = append(needles, []byte(d))
 				}
 			}
 		}

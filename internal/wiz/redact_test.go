@@ -106,3 +106,12 @@ func TestUpstreamEchoesAreRedacted(t *testing.T) {
 		})
 	}
 }
+
+// A credential of a few characters is redacted as it is, and its base64
+// forms, a character or two that any text holds, are left alone: a
+// one-letter token must not blot out every error message.
+func TestRedactShortCredential(t *testing.T) {
+	msg := `Cannot query field "sourceRule" on type "Issue". Did you mean "sourceRules"?`
+	assert.Equal(t, msg, wiz.Redact(msg, "xyz"))
+	assert.Equal(t, "token [REDACTED] echoed", wiz.Redact("token xyz echoed", "xyz"))
+}

@@ -70,7 +70,7 @@ func stdlibWiz(t *testing.T, graphql http.HandlerFunc) string {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/oauth/token" {
 			w.Header().Set("Content-Type", "application/json")
-			_, _ = fmt.Fprint(w, `{"access_token":"t","token_type":"Bearer","expires_in":3600}`)
+			_, _ = fmt.Fprint(w, `{"access_token":"stdlib-fake-access-token","token_type":"Bearer","expires_in":3600}`)
 			return
 		}
 		graphql(w, r)

@@ -85,7 +85,8 @@ func TestRetryAfterCeilingShows(t *testing.T) {
 			assert.Equal(t, 50*time.Millisecond, fields["max_interval"])
 
 			require.Equal(t, []componentstatus.Status{componentstatus.StatusRecoverableError, componentstatus.StatusOK}, statuses(host))
-			assert.ErrorContains(t, host.all()[0].Err(), "audit stream: wiz answered 429 Too Many Requests with Retry-After: "+sent)
+			// The mock answers 429 with Wiz's RATE_LIMIT_EXCEEDED body, which decides.
+			assert.ErrorContains(t, host.all()[0].Err(), "audit stream: wiz rate limit exceeded with Retry-After: "+sent)
 		})
 	}
 }
