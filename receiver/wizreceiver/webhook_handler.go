@@ -50,6 +50,11 @@ type webhookHandler struct {
 	logger  *zap.Logger
 	version string
 	now     func() time.Time
+	// maxRecords is max_records_per_request.
+	maxRecords int
+	// unknownWarnings keeps the WARN about payloads of no known type to a
+	// line a minute, which says how many it left out.
+	unknownWarnings logThrottle
 }
 
 func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -94,6 +99,15 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // deliver maps body and hands its records to the next consumer, once: a
 // body accepted within dedup_window is acknowledged and not emitted again.
 func (h *webhookHandler) deliver(ctx context.Context, w http.ResponseWriter, body []byte) {
+	payloads, err := mapping.SplitPushed(body, h.maxRecords)
+	if errors.Is(err, mapping.ErrTooManyPayloads) {
+		answer(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body holds more than max_records_per_request (%d) records: send fewer at once", h.maxRecords))
+		return
+	}
+	if err != nil {
+		answer(w, http.StatusBadRequest, err.Error())
+		return
+	}
 	received := h.now()
 	if h.recent != nil {
 		key := hashBody(body)
@@ -109,24 +123,28 @@ func (h *webhookHandler) deliver(ctx context.Context, w http.ResponseWriter, bod
 		}
 		accepted := false
 		defer func() { h.recent.release(key, accepted, h.now()) }()
-		accepted = h.emit(ctx, w, body, received)
+		accepted = h.emit(ctx, w, payloads, received)
 		return
 	}
-	h.emit(ctx, w, body, received)
+	h.emit(ctx, w, payloads, received)
 }
 
-// emit maps body, hands the records to the next consumer and answers; it
-// reports whether the consumer accepted them.
-func (h *webhookHandler) emit(ctx context.Context, w http.ResponseWriter, body []byte, received time.Time) bool {
-	logs, payloads, err := h.decode(body, received)
+// emit maps the body's payloads, hands the records to the next consumer
+// and answers; it reports whether the consumer accepted them.
+func (h *webhookHandler) emit(ctx context.Context, w http.ResponseWriter, bodyPayloads [][]byte, received time.Time) bool {
+	logs, payloads, err := h.decode(bodyPayloads, received)
 	if err != nil {
 		answer(w, http.StatusBadRequest, err.Error())
 		return false
 	}
 	for _, p := range payloads {
-		if p.Type == &logtype.Webhook {
-			h.logger.Warn("Webhook payload of no known type; emitted as "+logtype.Webhook.Name,
-				zap.String("trigger_source", p.TriggerSource), zap.String("uid", p.UID))
+		if p.Type != &logtype.Webhook {
+			continue
+		}
+		if ok, suppressed := h.unknownWarnings.allow(h.now()); ok {
+			h.logger.Warn("Webhook payload of no known type; emitted as "+logtype.Webhook.Name+
+				" (one line a minute at most; suppressed counts the payloads left out since the last)",
+				zap.String("trigger_source", p.TriggerSource), zap.String("uid", p.UID), zap.Int("suppressed", suppressed))
 		}
 	}
 	count := logs.LogRecordCount()
@@ -153,23 +171,9 @@ func (h *webhookHandler) emit(ctx context.Context, w http.ResponseWriter, body [
 	}
 }
 
-// decode maps body, one JSON object or an array of them (a batch, taken
-// or refused as a whole), into records.
-func (h *webhookHandler) decode(body []byte, received time.Time) (plog.Logs, []mapping.Pushed, error) {
-	payloads := [][]byte{body}
-	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '[' {
-		var batch []json.RawMessage
-		if err := json.Unmarshal(body, &batch); err != nil {
-			return plog.Logs{}, nil, fmt.Errorf("the body is not valid JSON: %w", err)
-		}
-		if len(batch) == 0 {
-			return plog.Logs{}, nil, errors.New("the body is an empty array: send a JSON object, or an array of objects")
-		}
-		payloads = make([][]byte, len(batch))
-		for i, p := range batch {
-			payloads[i] = p
-		}
-	}
+// decode maps a body's payloads, one JSON object or the elements of an
+// array of them (a batch, taken or refused as a whole), into records.
+func (h *webhookHandler) decode(payloads [][]byte, received time.Time) (plog.Logs, []mapping.Pushed, error) {
 	logs := plog.NewLogs()
 	sl := logs.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty()
 	sl.Scope().SetName(metadata.ScopeName)

@@ -47,15 +47,16 @@ func newWebhookServer(cfg *WebhookConfig, set receiver.Settings, next consumer.L
 		return nil, err
 	}
 	h := &webhookHandler{
-		path:    cfg.Path,
-		maxBody: cfg.MaxRequestBodySize,
-		next:    next,
-		obsrecv: obsrecv,
-		metrics: newWebhookTelemetry(metrics),
-		slots:   make(chan struct{}, cfg.MaxConcurrentRequests),
-		logger:  set.Logger,
-		version: set.BuildInfo.Version,
-		now:     now,
+		path:       cfg.Path,
+		maxBody:    cfg.MaxRequestBodySize,
+		maxRecords: cfg.MaxRecordsPerRequest,
+		next:       next,
+		obsrecv:    obsrecv,
+		metrics:    newWebhookTelemetry(metrics),
+		slots:      make(chan struct{}, cfg.MaxConcurrentRequests),
+		logger:     set.Logger,
+		version:    set.BuildInfo.Version,
+		now:        now,
 	}
 	if cfg.DedupWindow > 0 {
 		h.recent = newRecentBodies(cfg.DedupWindow, maxRecentBodies)
@@ -77,6 +78,10 @@ func (s *webhookServer) start(ctx context.Context, host component.Host, status *
 		status.report(webhookStatus, err, true)
 		return err
 	}
+	// confighttp caps neither the connections nor their header bytes, which
+	// a client holds before it is authenticated.
+	limit := newConnLimit(ln, s.cfg.MaxConnections)
+	ln = limit
 	server, err := s.cfg.ToServer(ctx, host.GetExtensions(), s.set.TelemetrySettings, s.handler,
 		confighttp.WithErrorHandler(s.handler.refuse))
 	if err != nil {
@@ -85,6 +90,8 @@ func (s *webhookServer) start(ctx context.Context, host component.Host, status *
 		status.report(webhookStatus, err, true)
 		return err
 	}
+	server.MaxHeaderBytes = s.cfg.MaxRequestHeaderSize
+	server.ConnState = limit.track
 	server.Handler = s.handler.metrics.countResponses(server.Handler)
 	baseCtx, cancel := context.WithCancel(context.Background())
 	server.BaseContext = func(net.Listener) context.Context { return baseCtx }
