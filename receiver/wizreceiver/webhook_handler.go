@@ -27,7 +27,8 @@ import (
 // Retry-After of a 503, in seconds.
 const (
 	// retryAfterBusy: every slot is taken, or an identical body is being
-	// delivered; either frees within milliseconds.
+	// delivered; either frees within milliseconds, unless the pipeline holds
+	// a delivery past its request's answer (see deliverInTime).
 	retryAfterBusy = 1
 	// retryAfterRefused: the next consumer refused the records for now
 	// (a backend down, a memory limiter).
@@ -55,9 +56,19 @@ type webhookHandler struct {
 	// unknownWarnings keeps the WARN about payloads of no known type to a
 	// line a minute, which says how many it left out.
 	unknownWarnings logThrottle
+	// answerWithin is how long a request waits for the next consumer; 0
+	// waits as long as it takes.
+	answerWithin time.Duration
+	// stopping ends when the server has stopped: it cancels the deliveries
+	// that outlived their requests.
+	stopping context.Context
+	// drained counts the slots shutdown took, to leave none to deliveries.
+	drained int
 }
 
 func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// The server's write deadline runs from about now: see deliverInTime.
+	start := time.Now()
 	if r.URL.Path != h.path {
 		answer(w, http.StatusNotFound, "no webhook at this path: Wiz posts to "+h.path)
 		return
@@ -73,11 +84,17 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	select {
 	case h.slots <- struct{}{}:
-		defer func() { <-h.slots }()
 	default:
 		retryLater(w, retryAfterBusy, "too many requests at once")
 		return
 	}
+	// Once handed to deliverInTime, the slot is the delivery's to free.
+	delivering := false
+	defer func() {
+		if !delivering {
+			<-h.slots
+		}
+	}()
 	if r.ContentLength > h.maxBody {
 		answer(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than max_request_body_size (%d bytes)", h.maxBody))
 		return
@@ -93,7 +110,8 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.logger.Debug("Webhook request body could not be read", zap.String("remote", r.RemoteAddr), zap.Error(err))
 		return
 	}
-	h.deliver(r.Context(), w, body)
+	delivering = true
+	h.deliverInTime(r.Context(), w, body, start)
 }
 
 // deliver maps body and hands its records to the next consumer, once: a

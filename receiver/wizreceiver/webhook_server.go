@@ -58,6 +58,7 @@ func newWebhookServer(cfg *WebhookConfig, set receiver.Settings, next consumer.L
 		version:    set.BuildInfo.Version,
 		now:        now,
 	}
+	h.answerWithin = answerWithin(cfg.WriteTimeout)
 	if cfg.DedupWindow > 0 {
 		h.recent = newRecentBodies(cfg.DedupWindow, maxRecentBodies)
 	}
@@ -96,6 +97,7 @@ func (s *webhookServer) start(ctx context.Context, host component.Host, status *
 	baseCtx, cancel := context.WithCancel(context.Background())
 	server.BaseContext = func(net.Listener) context.Context { return baseCtx }
 	s.server, s.cancel, s.addr = server, cancel, ln.Addr().String()
+	s.handler.stopping = baseCtx
 
 	if !s.cfg.TLS.HasValue() && !s.cfg.onLoopback() {
 		s.set.Logger.Warn("The webhook listens beyond loopback without TLS: terminate TLS in front of it (a load balancer or ingress), "+
@@ -115,18 +117,25 @@ func (s *webhookServer) start(ctx context.Context, host component.Host, status *
 	return nil
 }
 
-// shutdown stops accepting requests and waits for those in flight, or
-// until ctx ends; then it cancels what is left of them.
+// shutdown stops accepting requests and waits for those in flight and the
+// deliveries that outlived theirs, or until ctx ends; then it cancels what
+// is left of them, and waits for that to end.
 func (s *webhookServer) shutdown(ctx context.Context) error {
 	if s.server == nil {
 		return nil
 	}
 	err := s.server.Shutdown(ctx)
+	if err == nil {
+		err = s.handler.drain(ctx)
+	}
 	s.cancel()
 	if err != nil {
 		_ = s.server.Close()
-		err = fmt.Errorf("webhook: requests still in flight at shutdown: %w", err)
+		err = fmt.Errorf("webhook: requests or deliveries still in flight at shutdown: %w", err)
 	}
+	// A cancelled delivery ends as soon as the next consumer sees its
+	// context end.
+	_ = s.handler.drain(context.Background())
 	s.wg.Wait()
 	return err
 }
