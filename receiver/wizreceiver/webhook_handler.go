@@ -199,14 +199,24 @@ func (h *webhookHandler) decode(payloads [][]byte, received time.Time) (plog.Log
 	records := sl.LogRecords()
 	records.EnsureCapacity(len(payloads))
 	mapped := make([]mapping.Pushed, 0, len(payloads))
+	// An object the array repeats, whitespace aside, is one record: the
+	// repeat's uid is the same.
+	uids := make(map[string]struct{}, len(payloads))
+	lr := plog.NewLogRecord()
 	for i, payload := range payloads {
-		p, err := mapping.MapPushed(payload, logtype.Pushed, received, records.AppendEmpty())
+		p, err := mapping.MapPushed(payload, logtype.Pushed, received, lr)
 		if err != nil {
 			if len(payloads) > 1 {
 				return plog.Logs{}, nil, fmt.Errorf("element %d of the array is not a JSON object: %w", i, err)
 			}
 			return plog.Logs{}, nil, fmt.Errorf("the body is not a JSON object, or an array of objects: %w", err)
 		}
+		if _, repeated := uids[p.UID]; repeated {
+			lr = plog.NewLogRecord()
+			continue
+		}
+		uids[p.UID] = struct{}{}
+		lr.MoveTo(records.AppendEmpty())
 		mapped = append(mapped, p)
 	}
 	return logs, mapped, nil
