@@ -7,8 +7,10 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 )
@@ -138,12 +140,42 @@ func Classify(payload pcommon.Map, types []*PushedType) *PushedType {
 	return catchAll
 }
 
-// PayloadUID is a pushed record's log.record.uid: the SHA-256 of the
-// payload's bytes, so an identical re-delivery has the same uid downstream.
+// PayloadUID is a pushed record's log.record.uid: the CanonicalSum of the
+// payload, so a re-delivery has the same uid downstream, whatever
+// whitespace it carries.
 func PayloadUID(payload []byte) string {
-	sum := sha256.Sum256(payload)
+	sum := CanonicalSum(payload)
 	return hex.EncodeToString(sum[:])
 }
+
+// CanonicalSum is the SHA-256 of payload's JSON with its insignificant
+// whitespace removed (jsontext's compact form), so that bodies differing
+// only there have one sum. Strings, numbers and member order stay as sent:
+// two payloads whose records differ never share a sum. (RFC 8785's
+// canonical form would round integers past 2^53, making two ids one, and
+// refuses the duplicate names and invalid UTF-8 the mapping accepts.) A
+// payload that is not JSON is summed as it is.
+func CanonicalSum(payload []byte) [sha256.Size]byte {
+	buf := compactBuffers.Get().(*[]byte)
+	// On error AppendFormat appends payload as it is.
+	compact, _ := jsontext.AppendFormat((*buf)[:0], payload, compactOptions...)
+	sum := sha256.Sum256(compact)
+	if cap(compact) <= maxPooledCompact {
+		*buf = compact
+		compactBuffers.Put(buf)
+	}
+	return sum
+}
+
+// compactOptions are jsontext's Value.Compact: whitespace goes, and
+// everything else stays as it is.
+var compactOptions = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true), jsontext.PreserveRawStrings(true)}
+
+// compactBuffers hold the compact forms CanonicalSum hashes; one past
+// maxPooledCompact (a rare, large body) is left to the collector.
+var compactBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooledCompact = 64 << 10
 
 func hasFields(m pcommon.Map, fields []string) bool {
 	for _, f := range fields {

@@ -2,6 +2,8 @@ package mapping_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"os"
@@ -156,21 +158,44 @@ func TestPushedBodyIsThePayload(t *testing.T) {
 	}
 }
 
-// log.record.uid is the SHA-256 of the bytes: the same bytes always give
-// the same uid, any other bytes another.
+// log.record.uid is the SHA-256 of the payload's JSON without its
+// insignificant whitespace: the payload re-sent with other whitespace has
+// the same uid; any other payload, another.
 func TestPushedUID(t *testing.T) {
 	payload := mockwiz.WebhookPayload(mockwiz.WebhookDetection, 1, sent)
 	_, p := mapPushed(t, payload)
 	assert.Equal(t, mapping.PayloadUID(payload), p.UID)
 	assert.Len(t, p.UID, 64)
+	sum := sha256.Sum256(payload)
+	assert.Equal(t, hex.EncodeToString(sum[:]), p.UID, "a compact payload's uid is the SHA-256 of its bytes")
 	lr, again := mapPushed(t, bytes.Clone(payload))
 	assert.Equal(t, p.UID, again.UID)
 	uid, _ := lr.Attributes().Get(mapping.AttrRecordUID)
 	assert.Equal(t, p.UID, uid.Str())
-	_, spaced := mapPushed(t, append(bytes.Clone(payload), ' '))
-	assert.NotEqual(t, p.UID, spaced.UID)
-	_, other := mapPushed(t, mockwiz.WebhookPayload(mockwiz.WebhookDetection, 2, sent))
-	assert.NotEqual(t, p.UID, other.UID)
+
+	var indented bytes.Buffer
+	require.NoError(t, json.Indent(&indented, payload, "\r\n", "\t"))
+	for name, same := range map[string][]byte{
+		"a trailing newline": append(bytes.Clone(payload), '\n'),
+		"spaces around":      append(append([]byte(" \t"), payload...), ' '),
+		"re-indented":        indented.Bytes(),
+	} {
+		_, q := mapPushed(t, same)
+		assert.Equal(t, p.UID, q.UID, name)
+	}
+
+	for name, other := range map[string][]byte{
+		"another detection":     mockwiz.WebhookPayload(mockwiz.WebhookDetection, 2, sent),
+		"space inside a string": bytes.Replace(payload, []byte(`":"`), []byte(`":" `), 1),
+		"members reordered":     []byte(`{"b":1,"a":2}`),
+		"a number written else": []byte(`{"a":2,"b":1.0}`),
+	} {
+		_, q := mapPushed(t, other)
+		assert.NotEqual(t, p.UID, q.UID, name)
+	}
+	_, ab := mapPushed(t, []byte(`{"a":2,"b":1}`))
+	_, ba := mapPushed(t, []byte(`{"b":1,"a":2}`))
+	assert.NotEqual(t, ab.UID, ba.UID, "member order is the payload's")
 }
 
 // The payload's own id names it in log lines.

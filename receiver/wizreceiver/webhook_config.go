@@ -26,6 +26,21 @@ const (
 	defaultMaxRequestBodySize = 5 << 20
 	// A slow sender holds a concurrency slot while its body arrives.
 	defaultWebhookReadTimeout = 30 * time.Second
+	// A push's headers arrive in one packet; the same timeout bounds the TLS
+	// handshake. confighttp's minute lets a slow client hold a connection six
+	// times as long.
+	defaultWebhookReadHeaderTimeout = 10 * time.Second
+	// Wiz sends an Authorization header and a few others; Go's default, 1
+	// MiB, is what each slow connection could hold before authentication.
+	defaultMaxRequestHeaderSize = 16 << 10
+	// Room for the keep-alive connections senders leave idle beside the
+	// requests in flight, while connections that never finish their headers
+	// hold at most this many times max_request_header_size.
+	defaultMaxConnections = 1024
+	// Wiz pushes one payload per call; a relay that batches stays well
+	// within. Each record costs far more memory than its bytes, so a body of
+	// tiny objects must not become millions of records.
+	defaultMaxRecordsPerRequest = 1000
 )
 
 // WebhookConfig is the webhook section: an HTTP endpoint that Wiz's webhook
@@ -44,6 +59,17 @@ type WebhookConfig struct {
 	// MaxConcurrentRequests caps the requests handled at once; past it the
 	// webhook answers 503 with Retry-After instead of queueing.
 	MaxConcurrentRequests int `mapstructure:"max_concurrent_requests"`
+	// MaxRequestHeaderSize caps the bytes of a request's headers, which are
+	// read before authentication; past it the server answers 431.
+	// confighttp has no such setting: it is set on the server it returns.
+	MaxRequestHeaderSize int `mapstructure:"max_request_header_size"`
+	// MaxConnections caps the connections open at once; past it new ones
+	// wait in the listen backlog until one closes. confighttp has no such
+	// setting: it wraps the listener confighttp returns.
+	MaxConnections int `mapstructure:"max_connections"`
+	// MaxRecordsPerRequest caps the payloads of one body (an array); past
+	// it the webhook answers 413 and emits nothing.
+	MaxRecordsPerRequest int `mapstructure:"max_records_per_request"`
 }
 
 func defaultWebhookConfig() WebhookConfig {
@@ -51,11 +77,15 @@ func defaultWebhookConfig() WebhookConfig {
 	server.NetAddr.Endpoint = defaultWebhookEndpoint
 	server.MaxRequestBodySize = defaultMaxRequestBodySize
 	server.ReadTimeout = defaultWebhookReadTimeout
+	server.ReadHeaderTimeout = defaultWebhookReadHeaderTimeout
 	return WebhookConfig{
 		ServerConfig:          server,
 		Path:                  defaultWebhookPath,
 		DedupWindow:           defaultDedupWindow,
 		MaxConcurrentRequests: defaultMaxConcurrentRequests,
+		MaxRequestHeaderSize:  defaultMaxRequestHeaderSize,
+		MaxConnections:        defaultMaxConnections,
+		MaxRecordsPerRequest:  defaultMaxRecordsPerRequest,
 	}
 }
 
@@ -77,6 +107,17 @@ func (w *WebhookConfig) validate() error {
 	}
 	if w.MaxConcurrentRequests < 1 {
 		errs = append(errs, fmt.Errorf("webhook.max_concurrent_requests must be at least 1, got %d", w.MaxConcurrentRequests))
+	}
+	if w.MaxRequestHeaderSize <= 0 {
+		errs = append(errs, fmt.Errorf("webhook.max_request_header_size must be positive, got %d: the default is %d (16 KiB)",
+			w.MaxRequestHeaderSize, defaultMaxRequestHeaderSize))
+	}
+	if w.MaxConnections < max(1, w.MaxConcurrentRequests) {
+		errs = append(errs, fmt.Errorf("webhook.max_connections must be at least webhook.max_concurrent_requests (%d), got %d: "+
+			"every request in flight needs a connection", w.MaxConcurrentRequests, w.MaxConnections))
+	}
+	if w.MaxRecordsPerRequest < 1 {
+		errs = append(errs, fmt.Errorf("webhook.max_records_per_request must be at least 1, got %d", w.MaxRecordsPerRequest))
 	}
 	if w.MaxRequestBodySize <= 0 {
 		errs = append(errs, fmt.Errorf("webhook.max_request_body_size must be positive, got %d: detections embed their triggering events; the default is %d (5 MiB)",

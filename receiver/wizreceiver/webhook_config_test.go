@@ -19,6 +19,10 @@ func TestWebhookConfigDefaults(t *testing.T) {
 	assert.Equal(t, 64, w.MaxConcurrentRequests)
 	assert.Equal(t, int64(5<<20), w.MaxRequestBodySize)
 	assert.Equal(t, 30*time.Second, w.ReadTimeout)
+	assert.Equal(t, 10*time.Second, w.ReadHeaderTimeout, "a push, not confighttp's minute")
+	assert.Equal(t, 16<<10, w.MaxRequestHeaderSize)
+	assert.Equal(t, 1024, w.MaxConnections)
+	assert.Equal(t, 1000, w.MaxRecordsPerRequest)
 	assert.False(t, w.Auth.HasValue())
 	assert.False(t, w.TLS.HasValue())
 }
@@ -41,6 +45,10 @@ func TestWebhookConfig(t *testing.T) {
 	assert.Equal(t, 8, w.MaxConcurrentRequests)
 	assert.Equal(t, int64(1<<20), w.MaxRequestBodySize)
 	assert.Equal(t, 10*time.Second, w.ReadTimeout)
+	assert.Equal(t, 5*time.Second, w.ReadHeaderTimeout)
+	assert.Equal(t, 32<<10, w.MaxRequestHeaderSize)
+	assert.Equal(t, 256, w.MaxConnections)
+	assert.Equal(t, 50, w.MaxRecordsPerRequest)
 	assert.Equal(t, component.MustNewIDWithName("bearertokenauth", "basic"), w.Auth.Get().Config.AuthenticatorID)
 	assert.Equal(t, "/etc/wiz/tls.crt", w.TLS.Get().CertFile)
 
@@ -65,6 +73,9 @@ func TestWebhookConfigErrors(t *testing.T) {
 			"webhook.endpoint is required", `webhook.path "wiz" must start with "/"`,
 			"webhook.dedup_window must not be negative", "webhook.max_concurrent_requests must be at least 1, got 0",
 			"webhook.max_request_body_size must be positive, got -1",
+			"webhook.max_request_header_size must be positive, got 0",
+			"webhook.max_connections must be at least webhook.max_concurrent_requests",
+			"webhook.max_records_per_request must be at least 1, got 0",
 		}},
 		{"webhook_and_polling_without_credentials", []string{"endpoint is required", "client_id is required", "client_secret is required",
 			"for a receiver that only takes Wiz's pushes, set enabled: false under audit, issues, vulnerability_findings"}},

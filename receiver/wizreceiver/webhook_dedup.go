@@ -1,9 +1,10 @@
 package wizreceiver
 
 import (
-	"crypto/sha256"
 	"sync"
 	"time"
+
+	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
 )
 
 // maxRecentBodies bounds the bodies the webhook remembers: a few MB,
@@ -12,12 +13,14 @@ import (
 // but memory stays flat.
 const maxRecentBodies = 65536
 
-// bodyHash identifies a request body: half a SHA-256, ample for telling
-// apart the bodies of one window.
+// bodyHash identifies a request body: half the SHA-256 of its canonical
+// JSON, ample for telling apart the bodies of one window. A body re-sent
+// with other whitespace is the same body, as its records have the same
+// uids.
 type bodyHash [16]byte
 
 func hashBody(body []byte) bodyHash {
-	sum := sha256.Sum256(body)
+	sum := mapping.CanonicalSum(body)
 	return bodyHash(sum[:16])
 }
 

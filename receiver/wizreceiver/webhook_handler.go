@@ -26,7 +26,8 @@ import (
 // Retry-After of a 503, in seconds.
 const (
 	// retryAfterBusy: every slot is taken, or an identical body is being
-	// delivered; either frees within milliseconds.
+	// delivered; either frees within milliseconds, unless the pipeline holds
+	// a delivery past its request's answer (see deliverInTime).
 	retryAfterBusy = 1
 	// retryAfterRefused: the next consumer refused the records for now
 	// (a backend down, a memory limiter).
@@ -49,9 +50,24 @@ type webhookHandler struct {
 	logger  *zap.Logger
 	version string
 	now     func() time.Time
+	// maxRecords is max_records_per_request.
+	maxRecords int
+	// unknownWarnings keeps the WARN about payloads of no known type to a
+	// line a minute, which says how many it left out.
+	unknownWarnings logThrottle
+	// answerWithin is how long a request waits for the next consumer; 0
+	// waits as long as it takes.
+	answerWithin time.Duration
+	// stopping ends when the server has stopped: it cancels the deliveries
+	// that outlived their requests.
+	stopping context.Context
+	// drained counts the slots shutdown took, to leave none to deliveries.
+	drained int
 }
 
 func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// The server's write deadline runs from about now: see deliverInTime.
+	start := time.Now()
 	if r.URL.Path != h.path {
 		answer(w, http.StatusNotFound, "no webhook at this path: Wiz posts to "+h.path)
 		return
@@ -67,11 +83,17 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	select {
 	case h.slots <- struct{}{}:
-		defer func() { <-h.slots }()
 	default:
 		retryLater(w, retryAfterBusy, "too many requests at once")
 		return
 	}
+	// Once handed to deliverInTime, the slot is the delivery's to free.
+	delivering := false
+	defer func() {
+		if !delivering {
+			<-h.slots
+		}
+	}()
 	if r.ContentLength > h.maxBody {
 		answer(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than max_request_body_size (%d bytes)", h.maxBody))
 		return
@@ -87,12 +109,22 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.logger.Debug("Webhook request body could not be read", zap.String("remote", r.RemoteAddr), zap.Error(err))
 		return
 	}
-	h.deliver(r.Context(), w, body)
+	delivering = true
+	h.deliverInTime(r.Context(), w, body, start)
 }
 
 // deliver maps body and hands its records to the next consumer, once: a
 // body accepted within dedup_window is acknowledged and not emitted again.
 func (h *webhookHandler) deliver(ctx context.Context, w http.ResponseWriter, body []byte) {
+	payloads, err := mapping.SplitPushed(body, h.maxRecords)
+	if errors.Is(err, mapping.ErrTooManyPayloads) {
+		answer(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body holds more than max_records_per_request (%d) records: send fewer at once", h.maxRecords))
+		return
+	}
+	if err != nil {
+		answer(w, http.StatusBadRequest, err.Error())
+		return
+	}
 	received := h.now()
 	if h.recent != nil {
 		key := hashBody(body)
@@ -108,28 +140,32 @@ func (h *webhookHandler) deliver(ctx context.Context, w http.ResponseWriter, bod
 		}
 		accepted := false
 		defer func() { h.recent.release(key, accepted, h.now()) }()
-		accepted = h.emit(ctx, w, body, received)
+		accepted = h.emit(ctx, w, payloads, received)
 		return
 	}
-	h.emit(ctx, w, body, received)
+	h.emit(ctx, w, payloads, received)
 }
 
-// emit maps body, hands the records to the next consumer and answers; it
-// reports whether the consumer accepted them, all or all but those it
-// refused for good. A batch refused for good is split (sendInHalves), and
-// only the records refused alone are dropped: when the consumer accepted
-// the others, Wiz hears 200, so that it does not send them again, and the
-// body is remembered like an accepted one.
-func (h *webhookHandler) emit(ctx context.Context, w http.ResponseWriter, body []byte, received time.Time) bool {
-	logs, payloads, err := h.decode(body, received)
+// emit maps the body's payloads, hands the records to the next consumer
+// and answers; it reports whether the consumer accepted them, all or all
+// but those it refused for good. A batch refused for good is split
+// (sendInHalves), and only the records refused alone are dropped: when the
+// consumer accepted the others, Wiz hears 200, so that it does not send
+// them again, and the body is remembered like an accepted one.
+func (h *webhookHandler) emit(ctx context.Context, w http.ResponseWriter, bodyPayloads [][]byte, received time.Time) bool {
+	logs, payloads, err := h.decode(bodyPayloads, received)
 	if err != nil {
 		answer(w, http.StatusBadRequest, err.Error())
 		return false
 	}
 	for _, p := range payloads {
-		if p.Type == &logtype.Webhook {
-			h.logger.Warn("Webhook payload of no known type; emitted as "+logtype.Webhook.Name,
-				zap.String("trigger_source", p.TriggerSource), zap.String("uid", p.UID))
+		if p.Type != &logtype.Webhook {
+			continue
+		}
+		if ok, suppressed := h.unknownWarnings.allow(h.now()); ok {
+			h.logger.Warn("Webhook payload of no known type; emitted as "+logtype.Webhook.Name+
+				" (one line a minute at most; suppressed counts the payloads left out since the last)",
+				zap.String("trigger_source", p.TriggerSource), zap.String("uid", p.UID), zap.Int("suppressed", suppressed))
 		}
 	}
 	accepted := 0
@@ -171,23 +207,9 @@ func (h *webhookHandler) send(ctx context.Context, logs plog.Logs) error {
 	return consumeOnce(ctx, h.obsrecv, "json", h.next, logs)
 }
 
-// decode maps body, one JSON object or an array of them (a batch), into
-// records.
-func (h *webhookHandler) decode(body []byte, received time.Time) (plog.Logs, []mapping.Pushed, error) {
-	payloads := [][]byte{body}
-	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '[' {
-		var batch []json.RawMessage
-		if err := json.Unmarshal(body, &batch); err != nil {
-			return plog.Logs{}, nil, fmt.Errorf("the body is not valid JSON: %w", err)
-		}
-		if len(batch) == 0 {
-			return plog.Logs{}, nil, errors.New("the body is an empty array: send a JSON object, or an array of objects")
-		}
-		payloads = make([][]byte, len(batch))
-		for i, p := range batch {
-			payloads[i] = p
-		}
-	}
+// decode maps a body's payloads, one JSON object or the elements of an
+// array of them (a batch), into records.
+func (h *webhookHandler) decode(payloads [][]byte, received time.Time) (plog.Logs, []mapping.Pushed, error) {
 	logs := plog.NewLogs()
 	sl := logs.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty()
 	sl.Scope().SetName(metadata.ScopeName)
@@ -195,14 +217,24 @@ func (h *webhookHandler) decode(body []byte, received time.Time) (plog.Logs, []m
 	records := sl.LogRecords()
 	records.EnsureCapacity(len(payloads))
 	mapped := make([]mapping.Pushed, 0, len(payloads))
+	// An object the array repeats, whitespace aside, is one record: the
+	// repeat's uid is the same.
+	uids := make(map[string]struct{}, len(payloads))
+	lr := plog.NewLogRecord()
 	for i, payload := range payloads {
-		p, err := mapping.MapPushed(payload, logtype.Pushed, received, records.AppendEmpty())
+		p, err := mapping.MapPushed(payload, logtype.Pushed, received, lr)
 		if err != nil {
 			if len(payloads) > 1 {
 				return plog.Logs{}, nil, fmt.Errorf("element %d of the array is not a JSON object: %w", i, err)
 			}
 			return plog.Logs{}, nil, fmt.Errorf("the body is not a JSON object, or an array of objects: %w", err)
 		}
+		if _, repeated := uids[p.UID]; repeated {
+			lr = plog.NewLogRecord()
+			continue
+		}
+		uids[p.UID] = struct{}{}
+		lr.MoveTo(records.AppendEmpty())
 		mapped = append(mapped, p)
 	}
 	return logs, mapped, nil

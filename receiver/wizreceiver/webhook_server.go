@@ -47,16 +47,18 @@ func newWebhookServer(cfg *WebhookConfig, set receiver.Settings, next consumer.L
 		return nil, err
 	}
 	h := &webhookHandler{
-		path:    cfg.Path,
-		maxBody: cfg.MaxRequestBodySize,
-		next:    next,
-		obsrecv: obsrecv,
-		metrics: newWebhookTelemetry(metrics),
-		slots:   make(chan struct{}, cfg.MaxConcurrentRequests),
-		logger:  set.Logger,
-		version: set.BuildInfo.Version,
-		now:     now,
+		path:       cfg.Path,
+		maxBody:    cfg.MaxRequestBodySize,
+		maxRecords: cfg.MaxRecordsPerRequest,
+		next:       next,
+		obsrecv:    obsrecv,
+		metrics:    newWebhookTelemetry(metrics),
+		slots:      make(chan struct{}, cfg.MaxConcurrentRequests),
+		logger:     set.Logger,
+		version:    set.BuildInfo.Version,
+		now:        now,
 	}
+	h.answerWithin = answerWithin(cfg.WriteTimeout)
 	if cfg.DedupWindow > 0 {
 		h.recent = newRecentBodies(cfg.DedupWindow, maxRecentBodies)
 	}
@@ -77,6 +79,10 @@ func (s *webhookServer) start(ctx context.Context, host component.Host, status *
 		status.report(webhookStatus, err, true)
 		return err
 	}
+	// confighttp caps neither the connections nor their header bytes, which
+	// a client holds before it is authenticated.
+	limit := newConnLimit(ln, s.cfg.MaxConnections)
+	ln = limit
 	server, err := s.cfg.ToServer(ctx, host.GetExtensions(), s.set.TelemetrySettings, s.handler,
 		confighttp.WithErrorHandler(s.handler.refuse))
 	if err != nil {
@@ -85,10 +91,13 @@ func (s *webhookServer) start(ctx context.Context, host component.Host, status *
 		status.report(webhookStatus, err, true)
 		return err
 	}
+	server.MaxHeaderBytes = s.cfg.MaxRequestHeaderSize
+	server.ConnState = limit.track
 	server.Handler = s.handler.metrics.countResponses(server.Handler)
 	baseCtx, cancel := context.WithCancel(context.Background())
 	server.BaseContext = func(net.Listener) context.Context { return baseCtx }
 	s.server, s.cancel, s.addr = server, cancel, ln.Addr().String()
+	s.handler.stopping = baseCtx
 
 	if !s.cfg.TLS.HasValue() && !s.cfg.onLoopback() {
 		s.set.Logger.Warn("The webhook listens beyond loopback without TLS: terminate TLS in front of it (a load balancer or ingress), "+
@@ -108,18 +117,25 @@ func (s *webhookServer) start(ctx context.Context, host component.Host, status *
 	return nil
 }
 
-// shutdown stops accepting requests and waits for those in flight, or
-// until ctx ends; then it cancels what is left of them.
+// shutdown stops accepting requests and waits for those in flight and the
+// deliveries that outlived theirs, or until ctx ends; then it cancels what
+// is left of them, and waits for that to end.
 func (s *webhookServer) shutdown(ctx context.Context) error {
 	if s.server == nil {
 		return nil
 	}
 	err := s.server.Shutdown(ctx)
+	if err == nil {
+		err = s.handler.drain(ctx)
+	}
 	s.cancel()
 	if err != nil {
 		_ = s.server.Close()
-		err = fmt.Errorf("webhook: requests still in flight at shutdown: %w", err)
+		err = fmt.Errorf("webhook: requests or deliveries still in flight at shutdown: %w", err)
 	}
+	// A cancelled delivery ends as soon as the next consumer sees its
+	// context end.
+	_ = s.handler.drain(context.Background())
 	s.wg.Wait()
 	return err
 }

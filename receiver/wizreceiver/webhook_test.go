@@ -301,12 +301,41 @@ func TestWebhookSuppressesRedeliveries(t *testing.T) {
 	assert.Equal(t, 1, sink.LogRecordCount())
 	metadatatest.AssertEqualWizWebhookRedeliveriesSuppressed(t, w.tt, []metricdata.DataPoint[int64]{{Value: 1}}, metricdatatest.IgnoreTimestamp())
 
-	require.Equal(t, http.StatusOK, w.push(t, append(bytes.Clone(issue), '\n')).Status)
-	assert.Equal(t, 2, sink.LogRecordCount(), "other bytes are another body")
+	for name, same := range map[string][]byte{"a trailing newline": append(bytes.Clone(issue), '\n'), "re-indented": indented(t, issue)} {
+		a := w.push(t, same)
+		require.Equal(t, http.StatusOK, a.Status, name)
+		assert.JSONEq(t, `{"status":"duplicate"}`, a.Body, "%s: whitespace aside, the same body", name)
+	}
+	assert.Equal(t, 1, sink.LogRecordCount())
+	require.Equal(t, http.StatusOK, w.push(t, mockwiz.WebhookPayload(mockwiz.WebhookIssue, 2, pushedAt)).Status)
+	assert.Equal(t, 2, sink.LogRecordCount(), "another body")
 
 	clock.Advance(time.Hour)
 	require.Equal(t, http.StatusOK, w.push(t, issue).Status)
 	assert.Equal(t, 3, sink.LogRecordCount(), "after the window the body is new again")
+}
+
+// An object repeated within one array, whitespace aside, is one record:
+// its uid is the same.
+func TestWebhookBatchEmitsRepeatsOnce(t *testing.T) {
+	sink := &consumertest.LogsSink{}
+	w := startWebhook(t, sink, nil)
+	first := mockwiz.WebhookPayload(mockwiz.WebhookDetection, 1, pushedAt)
+	second := mockwiz.WebhookPayload(mockwiz.WebhookDetection, 2, pushedAt)
+	body := bytes.Join([][]byte{first, first, second, indented(t, first), second}, []byte(","))
+	a := w.push(t, append(append([]byte("["), body...), ']'))
+	require.Equal(t, http.StatusOK, a.Status, a.Body)
+	assert.JSONEq(t, `{"status":"accepted","records":2}`, a.Body)
+	wiztest.RequireExactlyOnce(t, wiztest.UIDs{logtype.DetectionsWebhook.Name: {mapping.PayloadUID(first), mapping.PayloadUID(second)}},
+		wiztest.Received(sink))
+}
+
+// indented is payload re-indented, as another sender might send it.
+func indented(t *testing.T, payload []byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	require.NoError(t, json.Indent(&b, payload, "", "  "))
+	return b.Bytes()
 }
 
 // A body is remembered only once the next consumer accepted it: after a
