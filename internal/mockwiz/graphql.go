@@ -57,6 +57,7 @@ var (
 
 func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	now := s.opts.Now()
+	stampDate(w, now)
 	var req graphQLRequest
 	body, err := io.ReadAll(r.Body)
 	if err == nil {

@@ -60,8 +60,9 @@ type Options struct {
 	// Dataset defaults to each collection's default count of nodes (200
 	// audit entries, 120 issues, 300 findings …) over the last 48 hours.
 	Dataset *Dataset
-	// Now is the server clock (default time.Now); tokens expire and hidden
-	// nodes appear by it.
+	// Now is the server clock (default time.Now); tokens expire, hidden
+	// nodes appear and every answer's Date header is stamped by it, so a
+	// server on a clock of its own shows a client its skew.
 	Now func() time.Time
 }
 
@@ -230,6 +231,7 @@ type oauthError struct {
 // serveToken is the client-credentials grant. Errors never echo the
 // submitted secret.
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
+	stampDate(w, s.opts.Now())
 	s.mu.Lock()
 	s.stats.TokenRequests++
 	s.stats.UserAgents[r.UserAgent()]++
@@ -285,6 +287,12 @@ func (s *Server) issueToken(r *http.Request) (int, any) {
 		ExpiresIn:    int(s.opts.TokenLifetime / time.Second),
 		RefreshToken: randomToken(),
 	}
+}
+
+// stampDate sets the answer's Date header by the server clock, as a server
+// does by its own; net/http would stamp the host's clock instead.
+func stampDate(w http.ResponseWriter, now time.Time) {
+	w.Header().Set("Date", now.UTC().Format(http.TimeFormat))
 }
 
 // authenticate returns the client of a valid bearer token, or nil.
