@@ -58,6 +58,11 @@ func (p *scriptedPages) FetchPage(context.Context, wiz.Request) (wiz.Page, error
 	return page, nil
 }
 
+// untoldClock is the clock of a Wiz that has not told it.
+type untoldClock struct{}
+
+func (untoldClock) Now() (time.Time, bool) { return time.Time{}, false }
+
 func fuzzStream(t *testing.T, stored []byte, pages pageFetcher) *stream {
 	obsrecv, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{ReceiverCreateSettings: receivertestSettings()})
 	require.NoError(t, err)
@@ -73,6 +78,7 @@ func fuzzStream(t *testing.T, stored []byte, pages pageFetcher) *stream {
 		dedup:     dedup{overlap: rcv.cfg.Overlap, cap: noCap{}},
 		cfg:       rcv.cfg,
 		client:    pages,
+		wizClock:  untoldClock{},
 		next:      consumertest.NewNop(),
 		store:     checkpointStore{client: &memStorage{value: stored}, key: "checkpoint.audit"},
 		obsrecv:   obsrecv,
@@ -124,7 +130,7 @@ func FuzzPaging(f *testing.F) {
 		s := fuzzStream(t, nil, pages)
 		require.NoError(t, s.restore(context.Background()))
 		s.state.Window = &window{Start: s.now().Add(-time.Hour), End: s.now()}
-		_ = s.walk(context.Background())
+		_ = s.walk(context.Background(), false)
 		require.LessOrEqual(t, pages.calls, 9, "a walk must stop once a cursor repeats")
 	})
 }

@@ -24,17 +24,24 @@ var errPagingLoop = errors.New("wiz paging did not advance")
 
 // poll reads from the checkpoint up to the time it started, one window at
 // a time. Records newer than that wait for the next poll, so a poll ends
-// however busy the tenant.
+// however busy the tenant. Time is the earlier of this host's clock and
+// Wiz's (clock.go).
 func (s *stream) poll(ctx context.Context) error {
-	now := s.now()
+	s.clampToClock()
+	now := s.clockBound()
 	for {
+		blind := false
 		if s.state.Window == nil {
-			s.state.Window = s.nextWindow(now)
+			// Wiz's first answer may have told its clock since the poll
+			// started, earlier than this host's.
+			now = minTime(now, s.clockBound())
+			_, known := s.wizNow()
+			s.state.Window, blind = s.nextWindow(now), !known
 			if s.state.Window == nil {
 				return nil
 			}
 		}
-		if err := s.walk(ctx); err != nil {
+		if err := s.walk(ctx, blind); err != nil {
 			return err
 		}
 		// Wiz stops answering a query after its result cap, so the window
@@ -71,7 +78,9 @@ func (s *stream) nextWindow(now time.Time) *window {
 }
 
 // walk pages through the current window, resuming at its stored cursor.
-func (s *stream) walk(ctx context.Context) error {
+// A window cut blind, before Wiz told its clock, is cut again at Wiz's
+// clock by its first answer, should it end past it.
+func (s *stream) walk(ctx context.Context, blind bool) error {
 	w := s.state.Window
 	restarted := false
 	cursors := map[string]bool{}
@@ -99,6 +108,13 @@ func (s *stream) walk(ctx context.Context) error {
 		}
 		if err != nil {
 			return err
+		}
+		if blind {
+			blind = false
+			if s.recut(w) {
+				filter = s.filter(w.Start, s.cap.queryEnd(w))
+				continue
+			}
 		}
 		if page.HasNextPage && (len(page.Nodes) == 0 || page.EndCursor == "" || page.EndCursor == w.Cursor || cursors[page.EndCursor]) {
 			return fmt.Errorf("%w: page with %d nodes, hasNextPage and end cursor %q already seen; stopping this walk",

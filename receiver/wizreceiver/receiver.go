@@ -126,6 +126,7 @@ func (r *wizReceiver) buildStreams(ctx context.Context, host component.Host, sta
 		AuthFailureCooldown: r.cfg.AuthRetryInterval,
 		Observer:            r.metrics,
 		UserAgent:           "otelcol-wiz/" + r.set.BuildInfo.Version,
+		HostClock:           r.now,
 	}, httpClient, wiz.NewLimiter(r.cfg.RequestsPerSecond))
 
 	resource := r.resource()
@@ -143,6 +144,7 @@ func (r *wizReceiver) buildStreams(ctx context.Context, host component.Host, sta
 			cap:             noCap{},
 			cfg:             r.cfg,
 			client:          client,
+			wizClock:        client,
 			next:            r.next,
 			store:           checkpointStore{client: r.storage, key: "checkpoint." + lt.Key},
 			obsrecv:         r.obsrecv,

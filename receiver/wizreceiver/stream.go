@@ -25,6 +25,13 @@ type pageFetcher interface {
 	FetchPage(ctx context.Context, req wiz.Request) (wiz.Page, error)
 }
 
+// wizClock is Wiz's clock as the client reads it from Wiz's answers.
+type wizClock interface {
+	// Now is the latest Wiz's clock reads now, at most a second and a
+	// request's duration past it; known is false until Wiz told its clock.
+	Now() (now time.Time, known bool)
+}
+
 // stream polls one log type: it walks query windows page by page, hands
 // each page to the next consumer and advances its checkpoint only once the
 // consumer has accepted the page. This file holds its life cycle; the
@@ -42,6 +49,7 @@ type stream struct {
 
 	cfg      *Config
 	client   pageFetcher
+	wizClock wizClock
 	next     consumer.Logs
 	store    checkpointStore
 	obsrecv  *receiverhelper.ObsReport
@@ -50,7 +58,8 @@ type stream struct {
 	status   *statusTracker
 	resource pcommon.Resource
 	version  string
-	now      func() time.Time
+	// now is this host's clock.
+	now func() time.Time
 	// afterSave, when set, sees the stream after every checkpoint write:
 	// tests check the checkpoint's invariants there.
 	afterSave func(*stream)
@@ -161,7 +170,7 @@ func (s *stream) checkConnection(ctx context.Context) error {
 	// here, and one it would take cannot stop the stream.
 	w := s.state.Window
 	if w == nil {
-		w = s.nextWindow(s.now())
+		w = s.nextWindow(s.clockBound())
 	}
 	if w == nil {
 		// Nothing to read yet (the clock is behind the watermark): the
