@@ -12,7 +12,8 @@ import (
 //   - the watermark never moves back, unless it lay past Wiz's clock;
 //   - the seen set holds only keys a later query reads again: the next
 //     window's overlap, the part of the open window below the watermark,
-//     or, for a capped stream, the open window's walks;
+//     or, for a capped stream, the open window's walks; and none dated
+//     past the clock, where every window ends;
 //   - a narrowed window's Until stays within the window.
 func checkInvariants(t *testing.T) func(*stream) {
 	var mu sync.Mutex
@@ -27,9 +28,13 @@ func checkInvariants(t *testing.T) func(*stream) {
 			t.Errorf("%s: the watermark moved back from %s to %s", s.logType.Key, last, cp.Watermark)
 		}
 		watermarks[s.logType.Key] = cp.Watermark
+		future := s.clockBound().Add(timeTick).UnixNano()
 		for h, ts := range s.dedup.seen {
 			if !readAgain(s, ts) {
 				t.Errorf("%s: the seen set holds key %x at %s, which no later query reads", s.logType.Key, h, time.Unix(0, ts).UTC())
+			}
+			if ts > future {
+				t.Errorf("%s: the seen set holds key %x at %s, past the clock", s.logType.Key, h, time.Unix(0, ts).UTC())
 			}
 		}
 		if w := cp.Window; w != nil && !w.capWalkValid() {

@@ -160,7 +160,13 @@ func (s *stream) deliver(ctx context.Context, page wiz.Page) error {
 	ids := make([]string, 0, len(page.Nodes))
 	s.times = s.times[:0]
 	scratch := plog.NewLogRecord()
-	duplicates, unmappable := 0, 0
+	// A node dated past the window's end is not this window's to deliver:
+	// Wiz serves none (the query ends there, a tick wide) unless it ignores
+	// the bound or the node changed while the query ran. The window that
+	// covers its time delivers it, so its key never waits in the seen set
+	// for a date that may be far off.
+	end := s.state.Window.End.Add(timeTick)
+	duplicates, unmappable, early := 0, 0, 0
 	for _, node := range page.Nodes {
 		key, err := s.query.Mapper.Map(node, scratch)
 		if err != nil {
@@ -174,6 +180,11 @@ func (s *stream) deliver(ctx context.Context, page wiz.Page) error {
 			continue
 		}
 		s.times = append(s.times, key.Time)
+		if key.Time.After(end) {
+			early++
+			scratch = plog.NewLogRecord()
+			continue
+		}
 		h := hashKey(key)
 		_, inPage := accepted[h]
 		if s.dedup.delivered(h) || inPage {
@@ -191,6 +202,10 @@ func (s *stream) deliver(ctx context.Context, page wiz.Page) error {
 			return err
 		}
 		s.state.LastRecord = s.now()
+	}
+	if early > 0 {
+		s.logger.Debug("Leaving nodes dated past the window to the window that covers their time",
+			zap.String("stream", s.logType.Key), zap.Int("nodes", early), zap.Time("window_end", s.state.Window.End))
 	}
 	s.metrics.deduplicated(duplicates)
 	s.metrics.dropped(unmappable, dropUnmappable)

@@ -114,8 +114,15 @@ func (s *stream) restore(ctx context.Context) error {
 	}
 	s.state = cp
 	s.dedup.seen = make(seenSet, len(cp.Seen))
+	// No window ends past the clock, so a key dated past it is one an
+	// earlier release kept for a node Wiz served past a window's end, until
+	// its date: let go (the node is delivered again should a window reach
+	// its date and Wiz serve it there).
+	future := s.clockBound().Add(timeTick).UnixNano()
 	for _, k := range cp.Seen {
-		s.dedup.seen[k.Hash] = k.Time
+		if k.Time <= future {
+			s.dedup.seen[k.Hash] = k.Time
+		}
 	}
 	s.logger.Info("Wiz stream enabled",
 		zap.String("stream", s.logType.Key),
