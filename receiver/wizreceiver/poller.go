@@ -245,13 +245,21 @@ func (s *stream) consume(ctx context.Context, logs plog.Logs, ids []string) erro
 	}
 }
 
-// save persists the checkpoint with the seen keys.
+// save persists the checkpoint with the seen keys, and the first time, its
+// marker.
 func (s *stream) save(ctx context.Context) error {
 	s.state.Seen = s.dedup.seen.toSlice()
 	// Saved even while shutting down: the state is consistent at every
 	// page boundary, and losing it only costs a re-read.
-	if err := s.store.save(context.WithoutCancel(ctx), s.state); err != nil {
+	ctx = context.WithoutCancel(ctx)
+	if err := s.store.save(ctx, s.state); err != nil {
 		return err
+	}
+	if !s.marked {
+		if err := s.store.mark(ctx, s.now()); err != nil {
+			return err
+		}
+		s.marked = true
 	}
 	if s.afterSave != nil {
 		s.afterSave(s)

@@ -65,7 +65,9 @@ type stream struct {
 	afterSave func(*stream)
 
 	state checkpoint
-	dedup dedup
+	// marked is set once the storage holds the checkpoint's marker.
+	marked bool
+	dedup  dedup
 	// times is deliver's scratch list of a page's polled times.
 	times []time.Time
 	// silent is set while the no-events alert is raised.
@@ -93,9 +95,22 @@ func (s *stream) restore(ctx context.Context) error {
 	case err != nil:
 		return fmt.Errorf("%s stream: %w; check the storage extension (its directory must be readable)", s.logType.Key, err)
 	}
+	firstWritten, marked, markErr := s.store.firstWritten(ctx)
+	if markErr != nil {
+		return fmt.Errorf("%s stream: %w; check the storage extension (its directory must be readable)", s.logType.Key, markErr)
+	}
 	if !ok {
 		cp = checkpoint{Watermark: s.now().Add(-s.cfg.InitialLookback)}
 	}
+	if !ok && err == nil && marked {
+		s.logger.Warn("Checkpoint lost: this storage held one for the stream and now has none; reading again from initial_lookback, "+
+			"so records since then that were delivered before are delivered again (log.record.uid identifies them), "+
+			"and records between the lost checkpoint and then are not read should it have lain further back",
+			zap.String("stream", s.logType.Key), zap.String("log_type", s.logType.Name),
+			zap.Duration("initial_lookback", s.cfg.InitialLookback), zap.Time("from", cp.Watermark),
+			zap.Time("checkpointed_since", firstWritten))
+	}
+	s.marked = marked
 	if cp.Window != nil && cp.Fingerprint != fp {
 		s.logger.Info("Query settings changed since the last run; restarting the unfinished window",
 			zap.String("stream", s.logType.Key))
