@@ -19,12 +19,12 @@ const dateResolution = time.Second
 //
 // Wiz stamped Date, truncated to the second, while the request was under
 // way, so at host time h Wiz's clock reads at least Date + (h − arrival)
-// and at most Date + 1 s + (h − sending). The clock tells the upper bound.
-// A window that ends there ends at most a second and a request's duration
-// past Wiz's clock, which the next window's overlap reads again; the lower
-// bound, or Date plus half the round trip, would hold every record back by
-// up to that second instead, and a window cut before Wiz answered by this
-// host's clock, in sync with Wiz's, would lie past it.
+// and at most Date + 1 s + (h − sending). The clock tells the upper bound:
+// a window that ends there ends at most a second and a request's duration
+// past Wiz's clock, which the next window's overlap reads again. The lower
+// bound would hold every record back by up to that second, and would take
+// a host in sync with Wiz for one running ahead; Date plus half the round
+// trip errs either way.
 type wizClock struct {
 	host func() time.Time
 

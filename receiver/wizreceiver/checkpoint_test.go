@@ -137,7 +137,7 @@ func FuzzPaging(f *testing.F) {
 		s := fuzzStream(t, nil, pages)
 		require.NoError(t, s.restore(context.Background()))
 		s.state.Window = &window{Start: s.now().Add(-time.Hour), End: s.now()}
-		_ = s.walk(context.Background(), false)
+		_ = s.walk(context.Background())
 		require.LessOrEqual(t, pages.calls, 9, "a walk must stop once a cursor repeats")
 	})
 }

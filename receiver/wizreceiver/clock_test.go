@@ -2,6 +2,7 @@ package wizreceiver
 
 import (
 	"context"
+	"net/http"
 	"slices"
 	"testing"
 	"time"
@@ -65,6 +66,7 @@ func (w *skewedWorld) hostNow() time.Time { return w.wiz.Now().Add(w.skew) }
 func (w *skewedWorld) start() {
 	cfg := testConfig(w.url)
 	cfg.Overlap = w.overlap
+	cfg.BackOff.Enabled = false
 	enableOnly(cfg, "audit")
 	storageID := storagetest.NewStorageID("wiz")
 	cfg.StorageID = &storageID
@@ -147,10 +149,14 @@ func TestClockSkew(t *testing.T) {
 			w.requireExactlyOnce("steady state")
 
 			// A restart, with Wiz writing while the collector is down
-			// and between the first polls after it.
+			// and between the first polls after it. The first request
+			// fails: the window cut before Wiz told its clock waits for
+			// its first answer.
 			w.stop()
 			w.writeEntries(2 * overlap)
 			w.start()
+			w.srv.InjectGraphQLFaults(mockwiz.Fault{Status: http.StatusServiceUnavailable})
+			require.Error(t, w.streams[0].poll(context.Background()))
 			w.poll()
 			w.writeEntries(overlap)
 			w.poll()

@@ -30,18 +30,17 @@ func (s *stream) poll(ctx context.Context) error {
 	s.clampToClock()
 	now := s.clockBound()
 	for {
-		blind := false
 		if s.state.Window == nil {
 			// Wiz's first answer may have told its clock since the poll
 			// started, earlier than this host's.
 			now = minTime(now, s.clockBound())
 			_, known := s.wizNow()
-			s.state.Window, blind = s.nextWindow(now), !known
+			s.state.Window, s.cutBlind = s.nextWindow(now), !known
 			if s.state.Window == nil {
 				return nil
 			}
 		}
-		if err := s.walk(ctx, blind); err != nil {
+		if err := s.walk(ctx); err != nil {
 			return err
 		}
 		// Wiz stops answering a query after its result cap, so the window
@@ -80,7 +79,7 @@ func (s *stream) nextWindow(now time.Time) *window {
 // walk pages through the current window, resuming at its stored cursor.
 // A window cut blind, before Wiz told its clock, is cut again at Wiz's
 // clock by its first answer, should it end past it.
-func (s *stream) walk(ctx context.Context, blind bool) error {
+func (s *stream) walk(ctx context.Context) error {
 	w := s.state.Window
 	restarted := false
 	cursors := map[string]bool{}
@@ -109,8 +108,8 @@ func (s *stream) walk(ctx context.Context, blind bool) error {
 		if err != nil {
 			return err
 		}
-		if blind {
-			blind = false
+		if s.cutBlind {
+			s.cutBlind = false
 			if s.recut(w) {
 				filter = s.filter(w.Start, s.cap.queryEnd(w))
 				continue

@@ -65,6 +65,9 @@ type stream struct {
 	afterSave func(*stream)
 
 	state checkpoint
+	// cutBlind is set while the open window, cut before Wiz told its
+	// clock, waits for its first answer (see recut).
+	cutBlind bool
 	// marked is set once the storage holds the checkpoint's marker.
 	marked bool
 	dedup  dedup
@@ -103,9 +106,9 @@ func (s *stream) restore(ctx context.Context) error {
 		cp = checkpoint{Watermark: s.now().Add(-s.cfg.InitialLookback)}
 	}
 	if !ok && err == nil && marked {
-		s.logger.Warn("Checkpoint lost: this storage held one for the stream and now has none; reading again from initial_lookback, "+
-			"so records since then that were delivered before are delivered again (log.record.uid identifies them), "+
-			"and records between the lost checkpoint and then are not read should it have lain further back",
+		s.logger.Warn("Checkpoint lost: this storage held one for the stream and now has none; reading again from initial_lookback: "+
+			"records since then that were delivered before arrive again (with the same log.record.uid), "+
+			"and any between an older lost checkpoint and then are not read",
 			zap.String("stream", s.logType.Key), zap.String("log_type", s.logType.Name),
 			zap.Duration("initial_lookback", s.cfg.InitialLookback), zap.Time("from", cp.Watermark),
 			zap.Time("checkpointed_since", firstWritten))
