@@ -108,7 +108,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.WizClockSkew, err = builder.meter.Float64Gauge(
 		"otelcol_wiz_clock_skew",
-		metric.WithDescription("Wiz's clock minus this host's, read from the Date header of Wiz's latest answer: a lower bound, between about -1 and 0 on a host in sync. Windows end at the earlier clock. [Alpha]"),
+		metric.WithDescription("Wiz's clock minus this host's, read from the Date header of Wiz's latest answer, to within half a second and half the round trip. Windows end at the earlier of the two clocks. [Alpha]"),
 		metric.WithUnit("s"),
 	)
 	errs = errors.Join(errs, err)

@@ -101,7 +101,7 @@ func AssertEqualWizCheckpointLag(t *testing.T, tt *componenttest.Telemetry, dps 
 func AssertEqualWizClockSkew(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[float64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_wiz_clock_skew",
-		Description: "Wiz's clock minus this host's, read from the Date header of Wiz's latest answer: a lower bound, between about -1 and 0 on a host in sync. Windows end at the earlier clock. [Alpha]",
+		Description: "Wiz's clock minus this host's, read from the Date header of Wiz's latest answer, to within half a second and half the round trip. Windows end at the earlier of the two clocks. [Alpha]",
 		Unit:        "s",
 		Data: metricdata.Gauge[float64]{
 			DataPoints: dps,
