@@ -67,6 +67,7 @@ var (
 
 func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	now := s.opts.Now()
+	stampDate(w, now)
 	var req graphQLRequest
 	body, err := io.ReadAll(r.Body)
 	if err == nil {

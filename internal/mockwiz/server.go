@@ -66,8 +66,9 @@ type Options struct {
 	// GraphQL-over-HTTP servers and Apollo Server 4 answer, with errors
 	// and no data; 200 answers as older servers do, with data null.
 	RequestErrorStatus int
-	// Now is the server clock (default time.Now); tokens expire and hidden
-	// nodes appear by it.
+	// Now is the server clock (default time.Now); tokens expire, hidden
+	// nodes appear and every answer's Date header is stamped by it, so a
+	// server on a clock of its own shows a client its skew.
 	Now func() time.Time
 }
 
@@ -239,6 +240,7 @@ type oauthError struct {
 // serveToken is the client-credentials grant. Errors never echo the
 // submitted secret.
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
+	stampDate(w, s.opts.Now())
 	s.mu.Lock()
 	s.stats.TokenRequests++
 	s.stats.UserAgents[r.UserAgent()]++
@@ -294,6 +296,12 @@ func (s *Server) issueToken(r *http.Request) (int, any) {
 		ExpiresIn:    int(s.opts.TokenLifetime / time.Second),
 		RefreshToken: randomToken(),
 	}
+}
+
+// stampDate sets the answer's Date header by the server clock, as a server
+// does by its own; net/http would stamp the host's clock instead.
+func stampDate(w http.ResponseWriter, now time.Time) {
+	w.Header().Set("Date", now.UTC().Format(http.TimeFormat))
 }
 
 // authenticate returns the client of a valid bearer token, or nil.

@@ -526,3 +526,22 @@ func TestRemoveSchemaField(t *testing.T) {
 	got = other.query(wiz.Issues.Query, map[string]any{"first": 1, "filterBy": filter}).json(t)
 	assert.Nil(t, got["errors"], "another server's schema is untouched")
 }
+
+// Every answer carries the server clock's time in its Date header, as a
+// server stamps its own: a mock on a clock of its own shows a client its
+// skew, whatever the host's clock says.
+func TestDateHeaderFollowsServerClock(t *testing.T) {
+	clk := &clock{now: testEnd.Add(-90 * time.Second)}
+	e := newEnv(t, Options{Now: clk.Now})
+	at := func(r response) time.Time {
+		t.Helper()
+		date, err := http.ParseTime(r.header.Get("Date"))
+		require.NoError(t, err, "Date %q", r.header.Get("Date"))
+		return date
+	}
+	assert.Equal(t, testEnd.Add(-90*time.Second), at(e.query(`{ auditLogEntries(first: 1) { nodes { id } } }`, nil)))
+	clk.Add(time.Hour + 1500*time.Millisecond)
+	token := e.tokenRequest(url.Values{"grant_type": {"client_credentials"}, "audience": {"wiz-api"},
+		"client_id": {"mock-client-id"}, "client_secret": {"mock-client-secret"}}, "")
+	assert.Equal(t, testEnd.Add(time.Hour-89*time.Second), at(token), "one-second resolution, truncated")
+}

@@ -39,6 +39,9 @@ type Config struct {
 	// e.g. otelcol-wiz/0.1.0; a User-Agent among the configured headers
 	// wins.
 	UserAgent string
+	// HostClock is the clock Wiz's is measured against (see Now); nil is
+	// time.Now. Retries and pauses keep time.Now.
+	HostClock func() time.Time
 }
 
 // Client runs paged GraphQL queries against one Wiz tenant.
@@ -50,6 +53,7 @@ type Client struct {
 	refused  *cooldown
 	observer Observer
 	now      func() time.Time
+	clock    *wizClock
 }
 
 // NewClient builds a client on httpClient, which carries the user's proxy,
@@ -70,6 +74,10 @@ func NewClient(cfg Config, httpClient *http.Client, limiter *Limiter) *Client {
 		apiClient = withResponseLimit(httpClient, cfg.MaxResponseSize)
 	}
 	refused := &cooldown{period: cfg.AuthFailureCooldown}
+	hostClock := cfg.HostClock
+	if hostClock == nil {
+		hostClock = time.Now
+	}
 	return &Client{
 		observer: observer,
 		cfg:      cfg,
@@ -80,7 +88,16 @@ func NewClient(cfg Config, httpClient *http.Client, limiter *Limiter) *Client {
 		limiter: limiter,
 		refused: refused,
 		now:     time.Now,
+		clock:   &wizClock{host: hostClock},
 	}
+}
+
+// Now is the latest Wiz's clock reads now, by the Date header of its latest
+// answer: at most a second and a request's duration past it. known is
+// false until an answer with a believable Date (within a day of the host's
+// clock) arrived.
+func (c *Client) Now() (now time.Time, known bool) {
+	return c.clock.now()
 }
 
 // Request is one page request of a connection query.
@@ -186,8 +203,9 @@ func (c *Client) send(ctx context.Context, req Request, refreshed *bool) (Page, 
 	gql := c.gql.WithRequestModifier(func(r *http.Request) {
 		r.Header.Set("Authorization", "Bearer "+token)
 	})
-	start := c.now()
+	start, sent := c.now(), c.clock.host()
 	data, err := gql.ExecRaw(ctx, req.Query, req.Variables, graphql.BindResponseHeaders(&header))
+	arrived := c.clock.host()
 	c.observer.RequestDone(req.Operation, responseStatus(err), c.now().Sub(start))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
@@ -213,6 +231,10 @@ func (c *Client) send(ctx context.Context, req Request, refreshed *bool) (Page, 
 			return Page{}, &retryableError{err: err, immediate: true, reason: "token_refresh"}
 		}
 		return Page{}, err
+	}
+	// Only an answer that served data is surely Wiz's own.
+	if skew, ok := c.clock.observe(header, sent, arrived); ok {
+		c.observer.ClockSkew(skew)
 	}
 	return decodePage(data, req.ResponseKey)
 }

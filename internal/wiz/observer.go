@@ -14,6 +14,9 @@ type Observer interface {
 	Retried(operation, reason string)
 	// RateLimiterWaited reports time spent waiting for the shared limiter.
 	RateLimiterWaited(d time.Duration)
+	// ClockSkew reports Wiz's clock minus this host's, read from the Date
+	// header of each answer that served data (see Client.Now).
+	ClockSkew(skew time.Duration)
 }
 
 type nopObserver struct{}
@@ -22,3 +25,4 @@ func (nopObserver) RequestDone(string, int, time.Duration) {}
 func (nopObserver) Throttled(string)                       {}
 func (nopObserver) Retried(string, string)                 {}
 func (nopObserver) RateLimiterWaited(time.Duration)        {}
+func (nopObserver) ClockSkew(time.Duration)                {}

@@ -58,10 +58,16 @@ func (w *window) restart() {
 	w.capWalk = capWalk{}
 }
 
-// checkpointStore reads and writes one stream's checkpoint.
+// checkpointStore reads and writes one stream's checkpoint, and notes in
+// markers that it wrote one.
 type checkpointStore struct {
 	client storage.Client
-	key    string
+	// markers holds, under each checkpoint's key, when that checkpoint was
+	// first written. It is a storage client of its own (with file_storage,
+	// a file of its own), so it outlives damage to the checkpoints' file: a
+	// checkpoint missing where a marker says one was written was lost.
+	markers storage.Client
+	key     string
 }
 
 // errUnusableCheckpoint marks a stored checkpoint this receiver cannot use
@@ -116,9 +122,37 @@ func (s checkpointStore) save(ctx context.Context, cp checkpoint) error {
 	return nil
 }
 
-// getStorageClient returns the client of the configured storage extension,
-// or a no-op client when none is configured.
-func getStorageClient(ctx context.Context, host component.Host, storageID *component.ID, self component.ID) (storage.Client, error) {
+// firstWritten returns when the checkpoint was first written to this
+// storage; ok is false when the storage never held it.
+func (s checkpointStore) firstWritten(ctx context.Context) (at time.Time, ok bool, err error) {
+	raw, err := s.markers.Get(ctx, s.key)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("reading the marker of checkpoint %q from the storage extension: %w", s.key, err)
+	}
+	if len(raw) == 0 {
+		return time.Time{}, false, nil
+	}
+	// A marker that is not a time still says a checkpoint was written.
+	at, _ = time.Parse(time.RFC3339Nano, string(raw))
+	return at, true, nil
+}
+
+// mark notes that the checkpoint was first written at at.
+func (s checkpointStore) mark(ctx context.Context, at time.Time) error {
+	if err := s.markers.Set(ctx, s.key, []byte(at.UTC().Format(time.RFC3339Nano))); err != nil {
+		return fmt.Errorf("writing the marker of checkpoint %q: %w", s.key, err)
+	}
+	return nil
+}
+
+// markersClient is the name of the storage client that holds the
+// checkpoints' markers.
+const markersClient = "markers"
+
+// getStorageClient returns the client named name (the component's own
+// client when empty) of the configured storage extension, or a no-op
+// client when none is configured.
+func getStorageClient(ctx context.Context, host component.Host, storageID *component.ID, self component.ID, name string) (storage.Client, error) {
 	if storageID == nil {
 		return storage.NewNopClient(), nil
 	}
@@ -130,5 +164,5 @@ func getStorageClient(ctx context.Context, host component.Host, storageID *compo
 	if !ok {
 		return nil, fmt.Errorf("storage: extension %q is not a storage extension: use a file_storage extension", storageID)
 	}
-	return storageExt.GetClient(ctx, component.KindReceiver, self, "")
+	return storageExt.GetClient(ctx, component.KindReceiver, self, name)
 }

@@ -5,19 +5,26 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/storagetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
 )
 
@@ -58,6 +65,11 @@ func (p *scriptedPages) FetchPage(context.Context, wiz.Request) (wiz.Page, error
 	return page, nil
 }
 
+// untoldClock is the clock of a Wiz that has not told it.
+type untoldClock struct{}
+
+func (untoldClock) Now() (time.Time, bool) { return time.Time{}, false }
+
 func fuzzStream(t *testing.T, stored []byte, pages pageFetcher) *stream {
 	obsrecv, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{ReceiverCreateSettings: receivertestSettings()})
 	require.NoError(t, err)
@@ -73,8 +85,9 @@ func fuzzStream(t *testing.T, stored []byte, pages pageFetcher) *stream {
 		dedup:     dedup{overlap: rcv.cfg.Overlap, cap: noCap{}},
 		cfg:       rcv.cfg,
 		client:    pages,
+		wizClock:  untoldClock{},
 		next:      consumertest.NewNop(),
-		store:     checkpointStore{client: &memStorage{value: stored}, key: "checkpoint.audit"},
+		store:     checkpointStore{client: &memStorage{value: stored}, markers: &memStorage{}, key: "checkpoint.audit"},
 		obsrecv:   obsrecv,
 		metrics:   rcv.metrics.forStream("Wiz.Audit"),
 		logger:    zap.NewNop(),
@@ -147,6 +160,13 @@ func TestRestoreStorageFailure(t *testing.T) {
 	assert.Contains(t, err.Error(), "audit stream: reading checkpoint \"checkpoint.audit\" from the storage extension: input/output error")
 	assert.Contains(t, err.Error(), "check the storage extension")
 
+	// The markers, a client of their own, fail the same way.
+	s = fuzzStream(t, nil, &scriptedPages{})
+	s.store.markers = &failingStorage{}
+	err = s.restore(context.Background())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "audit stream: reading the marker of checkpoint \"checkpoint.audit\" from the storage extension: input/output error")
+
 	corrupt := fuzzStream(t, []byte("{not json"), &scriptedPages{})
 	require.NoError(t, corrupt.restore(context.Background()))
 	assert.True(t, corrupt.state.Watermark.Equal(corrupt.now().Add(-corrupt.cfg.InitialLookback)))
@@ -195,5 +215,65 @@ func TestFingerprintsStayStable(t *testing.T) {
 	}
 	for _, lt := range logtype.All {
 		assert.True(t, pinned[lt.Key], "pin the fingerprints of %s", lt.Key)
+	}
+}
+
+// A checkpoint missing from a storage that held one is loud: one WARN
+// names the data set, initial_lookback and what is read again. A fresh
+// storage, and one whose checkpoint is there, say nothing. The checkpoints'
+// file truncated to nothing (what bbolt makes of a 0-byte file: an empty
+// database) and the checkpoint's key deleted are both noticed.
+func TestLostCheckpointWarns(t *testing.T) {
+	const lostMsg = "Checkpoint lost: this storage held one for the stream and now has none; reading again from initial_lookback"
+	for name, damage := range map[string]func(t *testing.T, dir string, id component.ID){
+		"the checkpoints' file truncated to 0 bytes": func(t *testing.T, dir string, id component.ID) {
+			// storagetest names a client's file as file_storage does:
+			// kind, type, name and client name.
+			file := filepath.Join(dir, fmt.Sprintf("%s_%s_%s_%s", component.KindReceiver, id.Type(), id.Name(), ""))
+			require.FileExists(t, file)
+			require.NoError(t, os.Truncate(file, 0))
+		},
+		"the checkpoint's key deleted": func(t *testing.T, dir string, id component.ID) {
+			client := storagetest.NewFileBackedClient(component.KindReceiver, id, "", dir)
+			require.NoError(t, client.Delete(context.Background(), "checkpoint.audit"))
+			require.NoError(t, client.Close(context.Background()))
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, url := newMock(t, mockwiz.Options{Dataset: smallDataset(10, 0, 0)})
+			cfg := testConfig(url)
+			enableOnly(cfg, "audit")
+			storageID := storagetest.NewStorageID("wiz")
+			cfg.StorageID = &storageID
+			dir, set := t.TempDir(), receivertestSettings()
+			core, logs := observer.New(zapcore.WarnLevel)
+			set.Logger = zap.New(core)
+			run := func() {
+				rcv, err := newWizReceiver(set, cfg, consumertest.NewNop())
+				require.NoError(t, err)
+				streams, release := buildStreams(t, rcv, storagetest.NewStorageHost().WithFileBackedStorageExtension("wiz", dir))
+				pollUntil(t, streams, 1, func() bool { return true })
+				release()
+			}
+
+			run()
+			assert.Zero(t, logs.FilterMessageSnippet(lostMsg).Len(), "a fresh storage never held a checkpoint")
+			run()
+			assert.Zero(t, logs.FilterMessageSnippet(lostMsg).Len(), "the checkpoint is there")
+
+			damage(t, dir, set.ID)
+			run()
+			lost := logs.FilterMessageSnippet(lostMsg).All()
+			require.Len(t, lost, 1)
+			fields := lost[0].ContextMap()
+			assert.Equal(t, "audit", fields["stream"])
+			assert.Equal(t, "Wiz.Audit", fields["log_type"])
+			assert.Equal(t, cfg.InitialLookback, fields["initial_lookback"])
+			assert.WithinDuration(t, time.Now().Add(-cfg.InitialLookback), fields["from"].(time.Time), time.Minute)
+			assert.Contains(t, fields, "checkpointed_since")
+
+			run()
+			assert.Len(t, logs.FilterMessageSnippet(lostMsg).All(), 1, "the checkpoint written since is there")
+		})
 	}
 }

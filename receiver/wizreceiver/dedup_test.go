@@ -1,12 +1,21 @@
 package wizreceiver
 
 import (
+	"context"
+	"encoding/json"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
 )
 
 // Stored checkpoints hold these hashes: hashKey must keep them.
@@ -65,4 +74,83 @@ func TestRereads(t *testing.T) {
 	d.cap, d.seen = noCap{}, seenSet{1: ns(mark.Add(-30 * time.Second)), 2: ns(mark.Add(-time.Hour))}
 	d.prune(closed)
 	assert.Equal(t, seenSet{1: ns(mark.Add(-30 * time.Second))}, d.seen)
+}
+
+// afterOnly is a Wiz that honours a query's `after` but not its `before`:
+// it serves every node dated after the query's start, future-dated ones
+// included, on one page.
+type afterOnly struct {
+	nodes map[string]time.Time // polled time by id
+}
+
+func (f afterOnly) FetchPage(_ context.Context, req wiz.Request) (wiz.Page, error) {
+	bounds := req.Variables["filterBy"].(map[string]any)["timestamp"].(map[string]any)
+	after, err := time.Parse(time.RFC3339Nano, bounds["after"].(string))
+	if err != nil {
+		return wiz.Page{}, err
+	}
+	var page wiz.Page
+	for _, id := range slices.Sorted(maps.Keys(f.nodes)) {
+		if at := f.nodes[id]; at.After(after) {
+			page.Nodes = append(page.Nodes, json.RawMessage(`{"id":"`+id+`","timestamp":"`+formatTime(at)+`"}`))
+		}
+	}
+	return page, nil
+}
+
+// A node dated in the future (served by a Wiz that ignores the query's
+// end) is not kept in the seen set until its date: it is left to the
+// window that covers its time, which delivers it once, and poll after poll
+// it is neither repeated nor held. A checkpoint that holds such a key (an
+// earlier release kept them) lets go of it on restore.
+func TestFutureDatedNodes(t *testing.T) {
+	clock := &fakeClock{now: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
+	cfg := testConfig("http://127.0.0.1:1")
+	enableOnly(cfg, "audit")
+	sink := &consumertest.LogsSink{}
+	rcv, err := newWizReceiver(receivertestSettings(), cfg, sink)
+	require.NoError(t, err)
+	rcv.now = clock.Now
+	s, _ := firstStream(t, rcv, componenttest.NewNopHost())
+	future := clock.Now().Add(365 * 24 * time.Hour)
+	s.client = afterOnly{nodes: map[string]time.Time{"now": clock.Now().Add(-time.Minute), "next-year": future}}
+	emitted := func() map[string]int {
+		ids := map[string]int{}
+		for _, logs := range sink.AllLogs() {
+			forEachRecord(logs, func(lr plog.LogRecord) {
+				id, _ := lr.Body().Map().Get("id")
+				ids[id.Str()]++
+			})
+		}
+		return ids
+	}
+
+	require.NoError(t, s.poll(context.Background()))
+	assert.Equal(t, seenSet{hashKey(mapping.Key{ID: "now", Time: clock.Now().Add(-time.Minute)}): clock.Now().Add(-time.Minute).UnixNano()},
+		s.dedup.seen, "only the key of the node delivered, which the next window's overlap reads again")
+	for range 3 {
+		clock.Advance(cfg.PollInterval)
+		require.NoError(t, s.poll(context.Background()))
+		assert.Empty(t, s.dedup.seen)
+	}
+	assert.Equal(t, map[string]int{"now": 1}, emitted(), "the future node waits for its window")
+
+	// Its time comes: the window that covers it delivers it, once.
+	clock.Advance(future.Sub(clock.Now()) + time.Second)
+	for range 3 {
+		require.NoError(t, s.poll(context.Background()))
+		clock.Advance(cfg.PollInterval)
+	}
+	assert.Equal(t, map[string]int{"now": 1, "next-year": 1}, emitted())
+
+	// A stored future-dated key is let go on restore.
+	stored := checkpoint{Version: checkpointVersion, Watermark: clock.Now(), Seen: []seenKey{
+		{Hash: 1, Time: clock.Now().Add(-time.Second).UnixNano()}, {Hash: 2, Time: clock.Now().Add(time.Hour).UnixNano()},
+	}}
+	raw, err := json.Marshal(stored)
+	require.NoError(t, err)
+	restored := fuzzStream(t, raw, afterOnly{})
+	restored.now = clock.Now
+	require.NoError(t, restored.restore(context.Background()))
+	assert.Equal(t, seenSet{1: clock.Now().Add(-time.Second).UnixNano()}, restored.dedup.seen)
 }

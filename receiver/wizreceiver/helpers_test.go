@@ -191,6 +191,7 @@ func buildStreams(t *testing.T, rcv *wizReceiver, host component.Host) ([]*strea
 	release := func() {
 		once.Do(func() {
 			require.NoError(t, rcv.storage.Close(context.Background()))
+			require.NoError(t, rcv.markers.Close(context.Background()))
 			rcv.metrics.tb.Shutdown()
 		})
 	}

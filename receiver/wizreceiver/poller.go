@@ -24,12 +24,18 @@ var errPagingLoop = errors.New("wiz paging did not advance")
 
 // poll reads from the checkpoint up to the time it started, one window at
 // a time. Records newer than that wait for the next poll, so a poll ends
-// however busy the tenant.
+// however busy the tenant. Time is the earlier of this host's clock and
+// Wiz's (clock.go).
 func (s *stream) poll(ctx context.Context) error {
-	now := s.now()
+	s.clampToClock()
+	now := s.clockBound()
 	for {
 		if s.state.Window == nil {
-			s.state.Window = s.nextWindow(now)
+			// Wiz's first answer may have told its clock since the poll
+			// started, earlier than this host's.
+			now = minTime(now, s.clockBound())
+			_, known := s.wizNow()
+			s.state.Window, s.cutBlind = s.nextWindow(now), !known
 			if s.state.Window == nil {
 				return nil
 			}
@@ -71,6 +77,8 @@ func (s *stream) nextWindow(now time.Time) *window {
 }
 
 // walk pages through the current window, resuming at its stored cursor.
+// A window cut blind, before Wiz told its clock, is cut again at Wiz's
+// clock by its first answer, should it end past it.
 func (s *stream) walk(ctx context.Context) error {
 	w := s.state.Window
 	restarted := false
@@ -99,6 +107,13 @@ func (s *stream) walk(ctx context.Context) error {
 		}
 		if err != nil {
 			return err
+		}
+		if s.cutBlind {
+			s.cutBlind = false
+			if s.recut(w) {
+				filter = s.filter(w.Start, s.cap.queryEnd(w))
+				continue
+			}
 		}
 		if page.HasNextPage && (len(page.Nodes) == 0 || page.EndCursor == "" || page.EndCursor == w.Cursor || cursors[page.EndCursor]) {
 			return fmt.Errorf("%w: page with %d nodes, hasNextPage and end cursor %q already seen; stopping this walk",
@@ -145,7 +160,13 @@ func (s *stream) deliver(ctx context.Context, page wiz.Page) error {
 	sent := make([]sentRecord, 0, len(page.Nodes))
 	s.times = s.times[:0]
 	scratch := plog.NewLogRecord()
-	duplicates, unmappable := 0, 0
+	// A node dated past the window's end is not this window's to deliver:
+	// Wiz serves none (the query ends there, a tick wide) unless it ignores
+	// the bound or the node changed while the query ran. The window that
+	// covers its time delivers it, so its key never waits in the seen set
+	// for a date that may be far off.
+	end := s.state.Window.End.Add(timeTick)
+	duplicates, unmappable, early := 0, 0, 0
 	skip := func() {
 		duplicates++
 		scratch = plog.NewLogRecord()
@@ -163,6 +184,11 @@ func (s *stream) deliver(ctx context.Context, page wiz.Page) error {
 			continue
 		}
 		s.times = append(s.times, res.Key.Time)
+		if res.Key.Time.After(end) {
+			early++
+			scratch = plog.NewLogRecord()
+			continue
+		}
 		h := hashKey(res.Key)
 		if _, inPage := accepted[h]; inPage || s.dedup.delivered(h) {
 			skip()
@@ -184,6 +210,10 @@ func (s *stream) deliver(ctx context.Context, page wiz.Page) error {
 		}
 	}
 	s.partial = nil
+	if early > 0 {
+		s.logger.Debug("Leaving nodes dated past the window to the window that covers their time",
+			zap.String("stream", s.logType.Key), zap.Int("nodes", early), zap.Time("window_end", s.state.Window.End))
+	}
 	s.metrics.deduplicated(duplicates)
 	s.metrics.dropped(unmappable, dropUnmappable)
 	s.cap.accepted(s.state.Window, page, s.times)
@@ -263,13 +293,21 @@ func (s *stream) send(ctx context.Context, logs plog.Logs) error {
 	}
 }
 
-// save persists the checkpoint with the seen keys.
+// save persists the checkpoint with the seen keys, and the first time, its
+// marker.
 func (s *stream) save(ctx context.Context) error {
 	s.state.Seen = s.dedup.seen.toSlice()
 	// Saved even while shutting down: the state is consistent at every
 	// page boundary, and losing it only costs a re-read.
-	if err := s.store.save(context.WithoutCancel(ctx), s.state); err != nil {
+	ctx = context.WithoutCancel(ctx)
+	if err := s.store.save(ctx, s.state); err != nil {
 		return err
+	}
+	if !s.marked {
+		if err := s.store.mark(ctx, s.now()); err != nil {
+			return err
+		}
+		s.marked = true
 	}
 	if s.afterSave != nil {
 		s.afterSave(s)

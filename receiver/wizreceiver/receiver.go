@@ -45,6 +45,8 @@ type wizReceiver struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	storage storage.Client
+	// markers is the storage client of the checkpoints' markers.
+	markers storage.Client
 	// webhook is nil unless webhook.enabled.
 	webhook *webhookServer
 }
@@ -109,7 +111,11 @@ func (r *wizReceiver) buildStreams(ctx context.Context, host component.Host, sta
 	if err != nil {
 		return nil, err
 	}
-	r.storage, err = getStorageClient(ctx, host, r.cfg.StorageID, r.set.ID)
+	r.storage, err = getStorageClient(ctx, host, r.cfg.StorageID, r.set.ID, "")
+	if err != nil {
+		return nil, err
+	}
+	r.markers, err = getStorageClient(ctx, host, r.cfg.StorageID, r.set.ID, markersClient)
 	if err != nil {
 		return nil, err
 	}
@@ -127,6 +133,7 @@ func (r *wizReceiver) buildStreams(ctx context.Context, host component.Host, sta
 		MaxResponseSize:     r.cfg.MaxResponseSize,
 		Observer:            r.metrics,
 		UserAgent:           "otelcol-wiz/" + r.set.BuildInfo.Version,
+		HostClock:           r.now,
 	}, httpClient, wiz.NewLimiter(r.cfg.RequestsPerSecond))
 
 	resource := r.resource()
@@ -144,8 +151,9 @@ func (r *wizReceiver) buildStreams(ctx context.Context, host component.Host, sta
 			cap:             noCap{},
 			cfg:             r.cfg,
 			client:          client,
+			wizClock:        client,
 			next:            r.next,
-			store:           checkpointStore{client: r.storage, key: "checkpoint." + lt.Key},
+			store:           checkpointStore{client: r.storage, markers: r.markers, key: "checkpoint." + lt.Key},
 			obsrecv:         r.obsrecv,
 			metrics:         r.metrics.forStream(lt.Name),
 			logger:          r.set.Logger,
@@ -191,10 +199,13 @@ func (r *wizReceiver) Shutdown(ctx context.Context) error {
 		return fmt.Errorf("wiz receiver: streams still running at shutdown: %w", ctx.Err())
 	}
 	r.metrics.tb.Shutdown()
-	if r.storage != nil {
-		return errors.Join(webhookErr, r.storage.Close(ctx))
+	errs := []error{webhookErr}
+	for _, client := range []storage.Client{r.storage, r.markers} {
+		if client != nil {
+			errs = append(errs, client.Close(ctx))
+		}
 	}
-	return webhookErr
+	return errors.Join(errs...)
 }
 
 // resultCaps is Wiz's result cap of each log type that has one.

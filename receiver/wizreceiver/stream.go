@@ -25,6 +25,13 @@ type pageFetcher interface {
 	FetchPage(ctx context.Context, req wiz.Request) (wiz.Page, error)
 }
 
+// wizClock is Wiz's clock as the client reads it from Wiz's answers.
+type wizClock interface {
+	// Now is the latest Wiz's clock reads now, at most a second and a
+	// request's duration past it; known is false until Wiz told its clock.
+	Now() (now time.Time, known bool)
+}
+
 // stream polls one log type: it walks query windows page by page, hands
 // each page to the next consumer and advances its checkpoint only once the
 // consumer has accepted the page. This file holds its life cycle; the
@@ -42,6 +49,7 @@ type stream struct {
 
 	cfg      *Config
 	client   pageFetcher
+	wizClock wizClock
 	next     consumer.Logs
 	store    checkpointStore
 	obsrecv  *receiverhelper.ObsReport
@@ -50,13 +58,19 @@ type stream struct {
 	status   *statusTracker
 	resource pcommon.Resource
 	version  string
-	now      func() time.Time
+	// now is this host's clock.
+	now func() time.Time
 	// afterSave, when set, sees the stream after every checkpoint write:
 	// tests check the checkpoint's invariants there.
 	afterSave func(*stream)
 
 	state checkpoint
-	dedup dedup
+	// cutBlind is set while the open window, cut before Wiz told its
+	// clock, waits for its first answer (see recut).
+	cutBlind bool
+	// marked is set once the storage holds the checkpoint's marker.
+	marked bool
+	dedup  dedup
 	// times is deliver's scratch list of a page's polled times.
 	times []time.Time
 	// partial holds the keys of the records of a page that the next
@@ -92,9 +106,22 @@ func (s *stream) restore(ctx context.Context) error {
 	case err != nil:
 		return fmt.Errorf("%s stream: %w; check the storage extension (its directory must be readable)", s.logType.Key, err)
 	}
+	firstWritten, marked, markErr := s.store.firstWritten(ctx)
+	if markErr != nil {
+		return fmt.Errorf("%s stream: %w; check the storage extension (its directory must be readable)", s.logType.Key, markErr)
+	}
 	if !ok {
 		cp = checkpoint{Watermark: s.now().Add(-s.cfg.InitialLookback)}
 	}
+	if !ok && err == nil && marked {
+		s.logger.Warn("Checkpoint lost: this storage held one for the stream and now has none; reading again from initial_lookback: "+
+			"records since then that were delivered before arrive again (with the same log.record.uid), "+
+			"and any between an older lost checkpoint and then are not read",
+			zap.String("stream", s.logType.Key), zap.String("log_type", s.logType.Name),
+			zap.Duration("initial_lookback", s.cfg.InitialLookback), zap.Time("from", cp.Watermark),
+			zap.Time("checkpointed_since", firstWritten))
+	}
+	s.marked = marked
 	if cp.Window != nil && cp.Fingerprint != fp {
 		s.logger.Info("Query settings changed since the last run; restarting the unfinished window",
 			zap.String("stream", s.logType.Key))
@@ -113,8 +140,15 @@ func (s *stream) restore(ctx context.Context) error {
 	}
 	s.state = cp
 	s.dedup.seen = make(seenSet, len(cp.Seen))
+	// No window ends past the clock, so a key dated past it is one an
+	// earlier release kept for a node Wiz served past a window's end, until
+	// its date: let go (the node is delivered again should a window reach
+	// its date and Wiz serve it there).
+	future := s.clockBound().Add(timeTick).UnixNano()
 	for _, k := range cp.Seen {
-		s.dedup.seen[k.Hash] = k.Time
+		if k.Time <= future {
+			s.dedup.seen[k.Hash] = k.Time
+		}
 	}
 	s.logger.Info("Wiz stream enabled",
 		zap.String("stream", s.logType.Key),
@@ -169,7 +203,7 @@ func (s *stream) checkConnection(ctx context.Context) error {
 	// here, and one it would take cannot stop the stream.
 	w := s.state.Window
 	if w == nil {
-		w = s.nextWindow(s.now())
+		w = s.nextWindow(s.clockBound())
 	}
 	if w == nil {
 		// Nothing to read yet (the clock is behind the watermark): the

@@ -46,6 +46,10 @@ func (t *telemetry) RateLimiterWaited(d time.Duration) {
 	}
 }
 
+func (t *telemetry) ClockSkew(skew time.Duration) {
+	t.tb.WizClockSkew.Record(context.Background(), skew.Seconds())
+}
+
 // streamTelemetry records one stream's metrics with its log_type attribute.
 type streamTelemetry struct {
 	tb    *metadata.TelemetryBuilder

@@ -47,7 +47,9 @@ func (c *fakeClock) Advance(d time.Duration) {
 // The no-events alert rises when a stream delivers nothing for
 // no_events_timeout while its polls succeed, and clears when records flow.
 func TestNoEventsAlert(t *testing.T) {
-	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(10, 0, 0)})
+	// Wiz and the collector share the clock: windows end at Wiz's.
+	clock := &fakeClock{now: time.Now()}
+	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(10, 0, 0), Now: clock.Now})
 	cfg := testConfig(url)
 	cfg.NoEventsTimeout = time.Hour
 	enableOnly(cfg, "audit")
@@ -59,7 +61,6 @@ func TestNoEventsAlert(t *testing.T) {
 	set.Logger = zap.New(core)
 	rcv, err := newWizReceiver(set, cfg, consumertest.NewNop())
 	require.NoError(t, err)
-	clock := &fakeClock{now: time.Now()}
 	rcv.now = clock.Now
 	host := &statusHost{Host: componenttest.NewNopHost()}
 	s, _ := firstStream(t, rcv, host)

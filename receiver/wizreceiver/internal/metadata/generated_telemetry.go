@@ -31,6 +31,7 @@ type TelemetryBuilder struct {
 	WizAPIRetries                    metric.Int64Counter
 	WizAPIThrottled                  metric.Int64Counter
 	WizCheckpointLag                 metric.Float64Gauge
+	WizClockSkew                     metric.Float64Gauge
 	WizLastSuccessfulPoll            metric.Int64Gauge
 	WizNoEvents                      metric.Int64Gauge
 	WizQueryFieldsDropped            metric.Int64Counter
@@ -103,6 +104,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.WizCheckpointLag, err = builder.meter.Float64Gauge(
 		"otelcol_wiz_checkpoint_lag",
 		metric.WithDescription("Now minus the stream's checkpoint after its last poll, per log type. [Alpha]"),
+		metric.WithUnit("s"),
+	)
+	errs = errors.Join(errs, err)
+	builder.WizClockSkew, err = builder.meter.Float64Gauge(
+		"otelcol_wiz_clock_skew",
+		metric.WithDescription("Wiz's clock minus this host's, read from the Date header of Wiz's latest answer, to within half a second and half the round trip. Windows end at the earlier of the two clocks. [Alpha]"),
 		metric.WithUnit("s"),
 	)
 	errs = errors.Join(errs, err)

@@ -24,6 +24,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.WizAPIRetries.Add(context.Background(), 1)
 	tb.WizAPIThrottled.Add(context.Background(), 1)
 	tb.WizCheckpointLag.Record(context.Background(), 1)
+	tb.WizClockSkew.Record(context.Background(), 1)
 	tb.WizLastSuccessfulPoll.Record(context.Background(), 1)
 	tb.WizNoEvents.Record(context.Background(), 1)
 	tb.WizQueryFieldsDropped.Add(context.Background(), 1)
@@ -50,6 +51,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualWizCheckpointLag(t, testTel,
+		[]metricdata.DataPoint[float64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualWizClockSkew(t, testTel,
 		[]metricdata.DataPoint[float64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualWizLastSuccessfulPoll(t, testTel,
