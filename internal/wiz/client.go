@@ -203,17 +203,17 @@ func (c *Client) send(ctx context.Context, req Request, refreshed *bool) (Page, 
 	gql := c.gql.WithRequestModifier(func(r *http.Request) {
 		r.Header.Set("Authorization", "Bearer "+token)
 	})
+	ctx, limitHit := withLimitHit(ctx)
 	start, sent := c.now(), c.clock.host()
 	data, err := gql.ExecRaw(ctx, req.Query, req.Variables, graphql.BindResponseHeaders(&header))
 	arrived := c.clock.host()
 	c.observer.RequestDone(req.Operation, responseStatus(err), c.now().Sub(start))
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
+		if limit := limitHit.Load(); limit > 0 && responseStatus(err) < 300 {
 			// A 2xx page past max_response_size. (An error status's
 			// body is cut off too, but the library then keeps only the
 			// status, which classify reads.)
-			return Page{}, &ResponseTooLargeError{Operation: req.Operation, Limit: tooLarge.Limit, First: req.Variables["first"]}
+			return Page{}, &ResponseTooLargeError{Operation: req.Operation, Limit: limit, First: req.Variables["first"]}
 		}
 		err = redact.err(c.classify(req.Operation, err, header, redact))
 		var retryable *retryableError
