@@ -358,7 +358,10 @@ func (c *Client) classifyStatus(operation string, status int, header http.Header
 func (c *Client) throttled(err error, header http.Header) *retryableError {
 	wait := parseRetryAfter(header, c.now())
 	if limit := c.cfg.BackOff.MaxInterval; wait > limit {
-		sent := header.Get("Retry-After")
+		// It parsed, so it is digits or an HTTP date: no credential a cut
+		// could split, and digits can run to the HTTP client's 10 MB of
+		// headers.
+		sent := truncateUpstream(header.Get("Retry-After"))
 		return &retryableError{
 			err:              fmt.Errorf("%w with Retry-After: %s; waiting retry_on_failure.max_interval (%s) instead", err, sent, limit),
 			retryAfter:       limit,

@@ -633,6 +633,16 @@ func TestRetryAfterCeiling(t *testing.T) {
 			})
 		}
 	}
+	t.Run("a megabyte of digits", func(t *testing.T) {
+		// Still a number past max_interval, and still text a server
+		// chose: what reaches the caller, its logs and health is capped.
+		retries, _ := throttledOnce(t, strings.Repeat("9", 1<<20), 5*time.Minute)
+		require.Len(t, retries, 1)
+		assert.Equal(t, 30*time.Second, retries[0].Wait)
+		assert.Less(t, len(retries[0].RetryAfterCapped), 2*maxUpstreamText)
+		assert.Less(t, len(retries[0].Err.Error()), 3*maxUpstreamText)
+		assert.Contains(t, retries[0].RetryAfterCapped, "bytes cut]")
+	})
 	t.Run("within max_interval", func(t *testing.T) {
 		retries, _ := throttledOnce(t, "7", 5*time.Minute)
 		require.Len(t, retries, 1)

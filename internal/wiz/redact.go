@@ -135,8 +135,10 @@ func (r redactor) err(err error) error {
 		}
 		return &redacted
 	case *RedirectError:
+		// A header of up to the HTTP client's 10 MB: capped like any
+		// upstream text, once redacted.
 		redacted := *e
-		redacted.Location = r.text(e.Location)
+		redacted.Location = truncateUpstream(r.text(e.Location))
 		return &redacted
 	case *CertificateError:
 		// The server presents its certificate before any credential is

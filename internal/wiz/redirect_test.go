@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // hits counts the requests a server received, and whether any of them
@@ -109,4 +110,25 @@ func TestRedirectsAreRefused(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A redirect's Location is a server's text like any other: one that echoes
+// the client secret, in a header of a megabyte, reaches the error redacted
+// and capped, the secret whole nowhere, not even cut in two.
+func TestRedirectLocationIsRedactedThenCapped(t *testing.T) {
+	// The secret sits across the cut: capping first would leave its head.
+	location := "https://elsewhere.example/" + strings.Repeat("x", maxUpstreamText-60) + "?client_secret=" + secret + strings.Repeat("y", 1<<20)
+	wizSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Location", location)
+		w.WriteHeader(http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(wizSrv.Close)
+	c := newClientAt(wizSrv.URL, wizSrv.Client().Transport)
+	_, err := c.FetchPage(context.Background(), auditReq)
+	var redirect *RedirectError
+	require.ErrorAs(t, err, &redirect)
+	msg := err.Error()
+	assert.Less(t, len(msg), 3*maxUpstreamText, "capped")
+	assert.Contains(t, msg, "client_secret=[REDACTED]")
+	assert.NotContains(t, msg, secret[:8], "no part of the secret")
 }
