@@ -4,7 +4,8 @@
 //
 //	releasecheck -release v0.159.0 go.mod internal/tools/go.mod builder-config.yaml
 //
-// It names each module that is at another version, and the version.
+// It names each module that is at another version, and the version, and
+// refuses every replace, of a collector module or not.
 package main
 
 import (
@@ -38,6 +39,11 @@ func main() {
 			os.Exit(2)
 		}
 		for _, m := range mods {
+			if m.replace {
+				fmt.Fprintf(os.Stderr, "%s:%d: replace of %s by %s: the distribution takes every module as released; remove it\n", path, m.line, m.path, m.version)
+				bad++
+				continue
+			}
 			if !versions.holds(m.version) {
 				fmt.Fprintf(os.Stderr, "%s:%d: %s is at %s, not at collector release %s (%s)\n", path, m.line, m.path, m.version, *release, versions)
 				bad++
@@ -45,8 +51,8 @@ func main() {
 		}
 	}
 	if bad > 0 {
-		fmt.Fprintf(os.Stderr, "releasecheck: %d collector module(s) left release %s; move them to it, or move COLLECTOR_RELEASE in the Makefile and every module together\n", bad, *release)
+		fmt.Fprintf(os.Stderr, "releasecheck: %d module(s) replaced or off collector release %s; move them to it, or move COLLECTOR_RELEASE in the Makefile and every module together\n", bad, *release)
 		os.Exit(1)
 	}
-	fmt.Printf("releasecheck: every collector module in %v is at release %s (%s)\n", flag.Args(), *release, versions)
+	fmt.Printf("releasecheck: every collector module in %v is at release %s (%s), and none is replaced\n", flag.Args(), *release, versions)
 }

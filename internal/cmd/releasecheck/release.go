@@ -7,6 +7,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
+	"golang.org/x/mod/modfile"
 )
 
 // stableMinorOffset is how far the minor of the collector's v0 modules runs
@@ -44,53 +47,62 @@ func isCollectorModule(path string) bool {
 		strings.HasPrefix(path, "github.com/open-telemetry/opentelemetry-collector-contrib/")
 }
 
+// module is a module a file names, where: its collector modules are held
+// to the release, and a replace is refused whatever it names.
 type module struct {
 	path, version string
 	line          int
+	replace       bool
 }
 
-// goModLine is a require or replace entry of a go.mod: a module path and a
-// version, in a block or after the keyword. A replace's right-hand side is
-// an entry too, so a replace to another release is caught.
-var (
-	goModLine    = regexp.MustCompile(`^\s*(?:require\s+|replace\s+)?(\S+)\s+(v\S+)`)
-	goModReplace = regexp.MustCompile(`=>\s*(\S+)\s+(v\S+)`)
-	manifestLine = regexp.MustCompile(`(?:gomod|module):\s*(\S+)\s+(v\S+)`)
-	manifestRepl = regexp.MustCompile(`^\s*-\s*(\S+)\s*=>\s*(\S+)\s+(v\S+)`)
-)
-
-// collectorModules lists the collector modules that a go.mod or an ocb
-// manifest (builder-config.yaml) names, with their versions.
+// collectorModules lists what a go.mod, an ocb manifest
+// (builder-config.yaml) or the built collector's `components` output names:
+// every collector module with its version, and every replace.
 func collectorModules(path string, data []byte) ([]module, error) {
-	manifest := strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")
+	if strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml") {
+		return yamlModules(path, data)
+	}
+	f, err := modfile.Parse(path, data, nil)
+	if err != nil {
+		return nil, err
+	}
+	var out []module
+	for _, r := range f.Require {
+		if isCollectorModule(r.Mod.Path) {
+			out = append(out, module{path: r.Mod.Path, version: r.Mod.Version, line: r.Syntax.Start.Line})
+		}
+	}
+	for _, r := range f.Replace {
+		out = append(out, module{path: r.Old.Path, version: strings.TrimSpace(r.New.Path + " " + r.New.Version), line: r.Syntax.Start.Line, replace: true})
+	}
+	return out, nil
+}
+
+// manifestModule is a manifest's or components output's "gomod: path
+// version" or "module: path version".
+var manifestModule = regexp.MustCompile(`^\s*-?\s*(?:gomod|module):\s*(\S+)\s+(\S+)`)
+
+func yamlModules(path string, data []byte) ([]module, error) {
+	var doc struct {
+		Replaces []string `yaml:"replaces"`
+	}
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	var out []module
 	scanner := bufio.NewScanner(bytes.NewReader(data))
 	for n := 1; scanner.Scan(); n++ {
 		line := scanner.Text()
-		if i := strings.Index(line, "#"); manifest && i >= 0 {
+		if i := strings.Index(line, "#"); i >= 0 {
 			line = line[:i]
 		}
-		if i := strings.Index(line, "//"); !manifest && i >= 0 {
-			line = line[:i]
+		if m := manifestModule.FindStringSubmatch(line); m != nil && isCollectorModule(m[1]) {
+			out = append(out, module{path: m[1], version: m[2], line: n})
 		}
-		var found [][2]string
-		if manifest {
-			if m := manifestLine.FindStringSubmatch(line); m != nil {
-				found = append(found, [2]string{m[1], m[2]})
-			}
-			if m := manifestRepl.FindStringSubmatch(line); m != nil {
-				found = append(found, [2]string{m[2], m[3]})
-			}
-		} else {
-			if m := goModReplace.FindStringSubmatch(line); m != nil {
-				found = append(found, [2]string{m[1], m[2]})
-			} else if m := goModLine.FindStringSubmatch(line); m != nil {
-				found = append(found, [2]string{m[1], m[2]})
-			}
-		}
-		for _, f := range found {
-			if isCollectorModule(f[0]) {
-				out = append(out, module{path: f[0], version: f[1], line: n})
+		if strings.HasPrefix(strings.TrimSpace(line), "replaces:") && len(doc.Replaces) > 0 {
+			for _, r := range doc.Replaces {
+				old, repl, _ := strings.Cut(r, "=>")
+				out = append(out, module{path: strings.TrimSpace(old), version: strings.TrimSpace(repl), line: n, replace: true})
 			}
 		}
 	}

@@ -47,7 +47,7 @@ replace github.com/open-telemetry/opentelemetry-collector-contrib/extension/inte
 				{path: "go.opentelemetry.io/collector/component", version: "v1.65.0", line: 7},
 				{path: "go.opentelemetry.io/collector/config/confighttp", version: "v0.159.0", line: 8},
 				{path: "github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden", version: "v0.165.0", line: 12},
-				{path: "github.com/open-telemetry/opentelemetry-collector-contrib/extension/internal/basicauth", version: "v0.155.0", line: 14},
+				{path: "github.com/open-telemetry/opentelemetry-collector-contrib/extension/internal/basicauth", version: "github.com/open-telemetry/opentelemetry-collector-contrib/extension/internal/basicauth v0.155.0", line: 14, replace: true},
 			},
 		},
 		{
@@ -66,8 +66,14 @@ replaces:
 			want: []module{
 				{path: "go.opentelemetry.io/collector/processor/batchprocessor", version: "v0.159.0", line: 5},
 				{path: "github.com/open-telemetry/opentelemetry-collector-contrib/connector/routingconnector", version: "v0.149.0", line: 7},
-				{path: "github.com/open-telemetry/opentelemetry-collector-contrib/extension/a", version: "v0.161.0", line: 9},
+				{path: "github.com/open-telemetry/opentelemetry-collector-contrib/extension/a", version: "github.com/open-telemetry/opentelemetry-collector-contrib/extension/a v0.161.0", line: 8, replace: true},
 			},
+		},
+		{
+			name: "a replace to a local path in go.mod",
+			path: "go.mod",
+			data: "module example.com/x\n\nreplace example.com/y => ../y\n",
+			want: []module{{path: "example.com/y", version: "../y", line: 3, replace: true}},
 		},
 		{
 			name: "the built collector's components output",
@@ -97,7 +103,8 @@ providers:
 func TestOffReleaseModulesAreNamed(t *testing.T) {
 	r, err := releaseVersions("v0.159.0")
 	require.NoError(t, err)
-	mods, err := collectorModules("builder-config.yaml", []byte(`  - gomod: go.opentelemetry.io/collector/processor/batchprocessor v0.159.0
+	mods, err := collectorModules("builder-config.yaml", []byte(`processors:
+  - gomod: go.opentelemetry.io/collector/processor/batchprocessor v0.159.0
   - gomod: go.opentelemetry.io/collector/confmap/provider/envprovider v1.65.0
   - gomod: github.com/open-telemetry/opentelemetry-collector-contrib/connector/routingconnector v0.149.0
   - gomod: go.opentelemetry.io/collector/confmap/provider/fileprovider v1.71.0
@@ -105,7 +112,7 @@ func TestOffReleaseModulesAreNamed(t *testing.T) {
 	require.NoError(t, err)
 	var off []string
 	for _, m := range mods {
-		if !r.holds(m.version) {
+		if m.replace || !r.holds(m.version) {
 			off = append(off, m.path+" "+m.version)
 		}
 	}
