@@ -12,6 +12,7 @@ import (
 var Audit = LogType{
 	Key:                   "audit",
 	Name:                  "Wiz.Audit",
+	EventName:             "wiz.audit",
 	Noun:                  "audit logs",
 	Scope:                 "admin:audit",
 	Query:                 wiz.AuditLogEntries,
@@ -20,7 +21,7 @@ var Audit = LogType{
 	ResultCap:             10000,
 	ServedNewestFirst:     true,
 	NewConfig:             func() Config { return &AuditConfig{Stream: Stream{Enabled: true}} },
-	NewMapper:             func(TimeField) mapping.Mapper { return mapping.Audit{} },
+	newMapper:             func(names mapping.Names, _ TimeField) mapping.Mapper { return mapping.Audit{Names: names} },
 }
 
 // AuditConfig configures the Wiz.Audit log type.

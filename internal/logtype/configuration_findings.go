@@ -27,11 +27,12 @@ var (
 // findings per query and says so in maxCountReached. Off by default:
 // existing service accounts lack the scope.
 var ConfigurationFindings = LogType{
-	Key:   "configuration_findings",
-	Name:  "Wiz.CloudConfigurationFinding",
-	Noun:  "cloud configuration findings",
-	Scope: "read:cloud_configuration",
-	Query: wiz.ConfigurationFindings,
+	Key:       "configuration_findings",
+	Name:      "Wiz.CloudConfigurationFinding",
+	EventName: "wiz.configuration_finding",
+	Noun:      "cloud configuration findings",
+	Scope:     "read:cloud_configuration",
+	Query:     wiz.ConfigurationFindings,
 	// The node field is also the filterBy key.
 	TimeFields: []TimeField{
 		{Option: "updated_at", Filter: "updatedAt", Node: "updatedAt"},
@@ -49,7 +50,9 @@ var ConfigurationFindings = LogType{
 			Statuses: []string{"OPEN", "RESOLVED"},
 		}
 	},
-	NewMapper: func(tf TimeField) mapping.Mapper { return mapping.ConfigurationFinding{TimeField: tf.Node} },
+	newMapper: func(names mapping.Names, tf TimeField) mapping.Mapper {
+		return mapping.ConfigurationFinding{Names: names, TimeField: tf.Node}
+	},
 }
 
 // ConfigurationFindingsConfig configures the Wiz.CloudConfigurationFinding

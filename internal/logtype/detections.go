@@ -21,11 +21,12 @@ var (
 // was first seen. Off by default: existing service accounts lack the
 // scope.
 var Detections = LogType{
-	Key:   "detections",
-	Name:  "Wiz.DefendDetection",
-	Noun:  "detections",
-	Scope: "read:detections",
-	Query: wiz.Detections,
+	Key:       "detections",
+	Name:      "Wiz.DefendDetection",
+	EventName: "wiz.detection",
+	Noun:      "detections",
+	Scope:     "read:detections",
+	Query:     wiz.Detections,
 	// The node field is also the filterBy key.
 	TimeFields: []TimeField{
 		{Option: "updated_at", Filter: "updatedAt", Node: "updatedAt"},
@@ -39,7 +40,9 @@ var Detections = LogType{
 			Types:           slices.Clone(detectionTypes),
 		}
 	},
-	NewMapper: func(tf TimeField) mapping.Mapper { return mapping.Detection{TimeField: tf.Node} },
+	newMapper: func(names mapping.Names, tf TimeField) mapping.Mapper {
+		return mapping.Detection{Names: names, TimeField: tf.Node}
+	},
 }
 
 // DetectionsConfig configures the Wiz.DefendDetection log type.

@@ -11,11 +11,12 @@ import (
 // no public client filters issues on it, so it is the less proven choice;
 // createdAt would miss all but the first.
 var Issues = LogType{
-	Key:   "issues",
-	Name:  "Wiz.Issues",
-	Noun:  "issues",
-	Scope: "read:issues",
-	Query: wiz.Issues,
+	Key:       "issues",
+	Name:      "Wiz.Issues",
+	EventName: "wiz.issue",
+	Noun:      "issues",
+	Scope:     "read:issues",
+	Query:     wiz.Issues,
 	// The node field is also the filterBy key.
 	TimeFields: []TimeField{
 		{Option: "status_changed_at", Filter: "statusChangedAt", Node: "statusChangedAt"},
@@ -26,7 +27,9 @@ var Issues = LogType{
 	NewConfig: func() Config {
 		return &IssuesConfig{Stream: Stream{Enabled: true}, TimeFieldOption: TimeFieldOption{TimeField: "status_changed_at"}}
 	},
-	NewMapper: func(tf TimeField) mapping.Mapper { return mapping.Issue{TimeField: tf.Node} },
+	newMapper: func(names mapping.Names, tf TimeField) mapping.Mapper {
+		return mapping.Issue{Names: names, TimeField: tf.Node}
+	},
 }
 
 // IssuesConfig configures the Wiz.Issues log type.

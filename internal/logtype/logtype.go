@@ -49,6 +49,8 @@ type LogType struct {
 	Key string
 	// Name is Panther's log-type name, the records' wiz.log_type.
 	Name string
+	// EventName is the records' EventName.
+	EventName string
 	// Noun names the records in messages: "audit logs".
 	Noun string
 	// Scope is the Wiz service-account scope the query needs.
@@ -78,9 +80,15 @@ type LogType struct {
 	ServedNewestFirst bool
 	// NewConfig returns the log type's config section with its defaults.
 	NewConfig func() Config
-	// NewMapper returns the mapper of the log type's nodes when it polls on
-	// tf.
-	NewMapper func(tf TimeField) mapping.Mapper
+	// newMapper returns the mapper of the log type's nodes when it polls
+	// on tf; its records carry names.
+	newMapper func(names mapping.Names, tf TimeField) mapping.Mapper
+}
+
+// Mapper returns the mapper of the log type's nodes when it polls on tf:
+// its records carry the log type's names.
+func (lt *LogType) Mapper(tf TimeField) mapping.Mapper {
+	return lt.newMapper(mapping.Names{LogType: lt.Name, EventName: lt.EventName}, tf)
 }
 
 // TimeField is one field a log type can poll on.
@@ -170,7 +178,7 @@ func (lt *LogType) Poll(cfg Config, projectIDs []string) Poll {
 			setPath(filter, strings.Split(lt.ProjectFilter, "."), ids)
 		}
 	}
-	return Poll{TimeField: tf, Filter: filter, Mapper: lt.NewMapper(tf)}
+	return Poll{TimeField: tf, Filter: filter, Mapper: lt.Mapper(tf)}
 }
 
 // timeField is the field cfg selects, the default when it selects none.

@@ -4,10 +4,10 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 )
 
-// Finding maps vulnerabilityFindings nodes (Wiz.VulnerabilityFinding).
-// TimeField is the node field the stream polls on: updatedAt or
-// firstDetectedAt.
+// Finding maps vulnerabilityFindings nodes. TimeField is the node field the
+// stream polls on: updatedAt or firstDetectedAt.
 type Finding struct {
+	Names     Names
 	TimeField string
 }
 
@@ -23,7 +23,7 @@ const findingAttrs = 33
 
 // Map implements Mapper.
 func (f Finding) Map(node []byte, lr plog.LogRecord) (Mapped, error) {
-	res, m, err := common(node, lr, "wiz.vulnerability_finding", "Wiz.VulnerabilityFinding", f.TimeField, findingFallbackTime, findingAttrs)
+	res, m, err := common(node, lr, f.Names, f.TimeField, findingFallbackTime, findingAttrs)
 	if err != nil {
 		return Mapped{}, err
 	}

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"slices"
@@ -24,12 +23,6 @@ import (
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
 )
-
-// update is mapping_test.go's -update flag: `go test -run Golden -update`
-// rewrites these golden files too.
-func update() bool {
-	return flag.Lookup("update").Value.(flag.Getter).Get().(bool)
-}
 
 // sent is when the sample payloads happened, observed when they arrived.
 var (
@@ -71,7 +64,7 @@ func TestPushedGolden(t *testing.T) {
 			lr, _ := mapPushed(t, payload)
 			lr.CopyTo(logs.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty())
 			path := filepath.Join("testdata", name+"_expected.yaml")
-			if update() {
+			if *update {
 				require.NoError(t, golden.WriteLogs(t, path, logs))
 			}
 			expected, err := golden.ReadLogs(path)
