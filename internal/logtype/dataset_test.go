@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
 )
 
 // checklist is the document that lists what a data set needs; every
@@ -34,6 +35,20 @@ func TestMappingSpellsNoDataSetName(t *testing.T) {
 		for _, s := range lit {
 			if names[s] {
 				t.Errorf("%s spells %q: a mapper takes its names from its registry entry (see %s)", file, s, checklist)
+			}
+		}
+	}
+}
+
+// A data set's query lives in its registry entry: the Wiz client holds
+// only what every query shares, and names no operation of its own.
+func TestClientKnowsNoDataSet(t *testing.T) {
+	for file, lit := range stringLiterals(t, packageDir(t, wiz.Request{})) {
+		for _, s := range lit {
+			for _, lt := range All {
+				if strings.Contains(s, lt.Query.Operation) {
+					t.Errorf("%s holds %s's query %s: it belongs in the log type's registry entry (see %s)", file, lt.Key, lt.Query.Operation, checklist)
+				}
 			}
 		}
 	}

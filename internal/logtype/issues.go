@@ -16,7 +16,9 @@ var Issues = LogType{
 	EventName: "wiz.issue",
 	Noun:      "issues",
 	Scope:     "read:issues",
-	Query:     wiz.Issues,
+	// issuesV2 is aliased to "issues", as Wiz's own examples do; the
+	// unversioned root field is deprecated.
+	Query: wiz.Connection{Operation: "IssuesTable", ResponseKey: "issues", Query: issuesQuery},
 	// The node field is also the filterBy key.
 	TimeFields: []TimeField{
 		{Option: "status_changed_at", Filter: "statusChangedAt", Node: "statusChangedAt"},
@@ -31,6 +33,48 @@ var Issues = LogType{
 		return mapping.Issue{Names: names, TimeField: tf.Node}
 	},
 }
+
+// issuesQuery selects an issue with its rule, resource snapshot, projects,
+// tickets and notes.
+const issuesQuery = `query IssuesTable($first: Int, $after: String, $filterBy: IssueFilters) {
+  issues: issuesV2(first: $first, after: $after, filterBy: $filterBy) {
+    nodes {
+      id
+      sourceRule { ` + sourceRuleFields + ` }
+      sourceRules { ` + sourceRuleFields + ` }
+      createdAt updatedAt dueAt resolvedAt statusChangedAt
+      type status severity resolutionReason
+      projects { id name slug businessUnit riskProfile { businessImpact } }
+      entitySnapshot {
+        id type nativeType name status cloudPlatform cloudProviderURL providerId region
+        resourceGroupExternalId subscriptionExternalId subscriptionName subscriptionTags tags
+        externalId createdAt
+      }
+      serviceTickets { externalId name url }
+      notes { id createdAt updatedAt text user { name email } serviceAccount { name } }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}`
+
+// sourceRuleFields is the selection of the IssueSourceRule union. The three
+// members declare description with different nullability, so each is aliased.
+const sourceRuleFields = `__typename
+      ... on Control {
+        id name controlDescription: description resolutionRecommendation
+        securitySubCategories { title category { name framework { name } } }
+        risks
+      }
+      ... on CloudEventRule {
+        id name cloudEventRuleDescription: description sourceType type
+        securitySubCategories { title category { name framework { name } } }
+        risks
+      }
+      ... on CloudConfigurationRule {
+        id name cloudConfigurationRuleDescription: description remediationInstructions serviceType
+        securitySubCategories { title category { name framework { name } } }
+        risks
+      }`
 
 // IssuesConfig configures the Wiz.Issues log type.
 type IssuesConfig struct {

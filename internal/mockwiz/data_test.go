@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 )
 
 func TestGenerateDataset(t *testing.T) {
@@ -75,12 +75,12 @@ func TestMutationsAndHiding(t *testing.T) {
 	added := e.srv.AddAuditEntries(3, at)
 	require.Len(t, added, 3)
 	after := map[string]any{"timestamp": map[string]any{"after": formatTime(at.Add(-time.Microsecond))}}
-	assert.ElementsMatch(t, added, e.walk(wiz.AuditLogEntries.Query, "auditLogEntries", 10, after, nil))
+	assert.ElementsMatch(t, added, e.walk(logtype.Audit.Query.Query, "auditLogEntries", 10, after, nil))
 
 	id := issues[0]["id"].(string)
 	e.srv.ChangeIssueStatus(id, "RESOLVED", at)
 	changed := map[string]any{"statusChangedAt": map[string]any{"after": formatTime(at.Add(-time.Microsecond))}}
-	assert.Equal(t, []string{id}, e.walk(wiz.Issues.Query, "issues", 10, changed, nil))
+	assert.Equal(t, []string{id}, e.walk(logtype.Issues.Query.Query, "issues", 10, changed, nil))
 	issuesNow := e.srv.Snapshot()[issueCollection.logType]
 	assert.Equal(t, formatTime(at), issuesNow[0]["resolvedAt"])
 	assert.Equal(t, "RESOLVED", issuesNow[0]["status"])
@@ -101,7 +101,7 @@ func TestMutationsAndHiding(t *testing.T) {
 	e.srv.RedetectFinding(open, at)
 	e.srv.RedetectFinding(resolved, at)
 	updated := map[string]any{"updatedAt": map[string]any{"after": formatTime(at.Add(-time.Microsecond))}}
-	assert.Equal(t, []string{resolved}, e.walk(wiz.VulnerabilityFindings.Query, "vulnerabilityFindings", 10, updated, nil))
+	assert.Equal(t, []string{resolved}, e.walk(logtype.VulnerabilityFindings.Query.Query, "vulnerabilityFindings", 10, updated, nil))
 	for _, f := range e.srv.Snapshot()[findingCollection.logType] {
 		if f["id"] == open || f["id"] == resolved {
 			assert.Equal(t, formatTime(at), f["lastDetectedAt"])
@@ -113,9 +113,9 @@ func TestMutationsAndHiding(t *testing.T) {
 
 	hidden := audit[0]["id"].(string)
 	e.srv.HideUntil(hidden, testEnd.Add(time.Minute))
-	assert.NotContains(t, e.walk(wiz.AuditLogEntries.Query, "auditLogEntries", 500, nil, nil), hidden)
+	assert.NotContains(t, e.walk(logtype.Audit.Query.Query, "auditLogEntries", 500, nil, nil), hidden)
 	clk.Add(time.Minute)
-	assert.Contains(t, e.walk(wiz.AuditLogEntries.Query, "auditLogEntries", 500, nil, nil), hidden)
+	assert.Contains(t, e.walk(logtype.Audit.Query.Query, "auditLogEntries", 500, nil, nil), hidden)
 
 	// Snapshot returns copies.
 	audit[1]["id"] = "changed"
