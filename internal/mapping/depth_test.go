@@ -11,7 +11,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
-	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 )
 
@@ -105,7 +104,7 @@ func TestDeepBodyKeptAsJSONText(t *testing.T) {
 
 		// A pushed payload is bounded alike.
 		pushed := plog.NewLogRecord()
-		p, err := mapping.MapPushed(node, logtype.Pushed, time.Now(), pushed)
+		p, err := logtype.MapPushed(node, time.Now(), pushed)
 		require.NoError(t, err)
 		assert.True(t, p.Flattened)
 		_, err = wiztest.DecodeOTLP(exportOne(pushed), wiztest.OTLPRecursionLimit)
