@@ -11,7 +11,10 @@ import (
 )
 
 func TestGenerateDataset(t *testing.T) {
-	o := DatasetOptions{Seed: 3, Start: testEnd.Add(-6 * time.Hour), End: testEnd, Counts: counts(300, 200, 300)}
+	o := DatasetOptions{Seed: 3, Start: testEnd.Add(-6 * time.Hour), End: testEnd, Counts: map[string]int{}}
+	for _, lt := range logtype.All {
+		o.Counts[lt.Name] = 250
+	}
 	ds := GenerateDataset(o)
 	assert.Equal(t, ds, GenerateDataset(o), "deterministic")
 	require.Len(t, ds.Projects, 3)
@@ -25,17 +28,16 @@ func TestGenerateDataset(t *testing.T) {
 		assert.False(t, at.Before(o.Start) || at.After(o.End), "%s %s outside the range", field, s)
 		return at
 	}
-	unique := func(nodes []map[string]any) {
+	for _, lt := range logtype.All {
+		nodes := ds.nodes[lt.Name]
+		assert.Len(t, nodes, 250, "the mock generates %s", lt.Name)
 		seen := map[string]bool{}
 		for _, n := range nodes {
 			id := n["id"].(string)
-			assert.False(t, seen[id], "duplicate id %s", id)
+			assert.False(t, seen[id], "%s: duplicate id %s", lt.Name, id)
 			seen[id] = true
 		}
 	}
-	unique(ds.nodes[auditCollection.logType])
-	unique(ds.nodes[issueCollection.logType])
-	unique(ds.nodes[findingCollection.logType])
 
 	for _, n := range ds.nodes[auditCollection.logType] {
 		inRange(n, "timestamp")
