@@ -1,9 +1,11 @@
 // Package logtype declares each Wiz data set the receiver polls, once: its
-// config key and Panther log-type name, scope, query, time fields, fixed
-// filters, mapper, result cap and config section. The receiver's factory,
-// config, streams and documentation tests, the mock's tests and the shared
-// test helpers all iterate over All, so a new data set is new files plus one
-// entry there.
+// config key, Panther log-type name and event name, scope, query, time
+// fields, fixed filters, mapper, result cap and config section. The
+// receiver's factory, config, streams and documentation tests, the
+// mapping's and the mock's tests and the shared test helpers all iterate
+// over All. docs/design/adding-a-data-set.md lists what a new data set
+// needs beside its entry, and TestEveryDataSetIsComplete holds each entry
+// to it.
 //
 // The log types Wiz pushes to the receiver's webhook are declared beside
 // them, in Pushed.
