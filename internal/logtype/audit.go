@@ -20,7 +20,7 @@ var Audit = LogType{
 	DeniedToProjectScoped: true,
 	ResultCap:             10000,
 	ServedNewestFirst:     true,
-	NewConfig:             func() Config { return &AuditConfig{Stream: Stream{Enabled: true}} },
+	NewConfig:             func() Config { return &AuditConfig{SectionSettings: SectionSettings{Enabled: true}} },
 	newMapper:             func(names mapping.Names, _ TimeField) mapping.Mapper { return mapping.Audit{Names: names} },
 }
 
@@ -38,5 +38,5 @@ const auditLogEntriesQuery = `query AuditLogTable($first: Int, $after: String, $
 
 // AuditConfig configures the Wiz.Audit log type.
 type AuditConfig struct {
-	Stream `mapstructure:",squash"`
+	SectionSettings `mapstructure:",squash"`
 }

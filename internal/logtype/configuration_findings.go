@@ -94,7 +94,7 @@ const configurationFindingsQuery = `query CloudConfigurationFindingsPage($first:
 // ConfigurationFindingsConfig configures the Wiz.CloudConfigurationFinding
 // log type.
 type ConfigurationFindingsConfig struct {
-	Stream          `mapstructure:",squash"`
+	SectionSettings `mapstructure:",squash"`
 	TimeFieldOption `mapstructure:",squash"`
 	// Statuses restricts findings to these statuses.
 	Statuses []string `mapstructure:"statuses"`

@@ -115,7 +115,7 @@ const detectionResourceFields = `id name externalId providerUniqueId type native
 
 // DetectionsConfig configures the Wiz.DefendDetection log type.
 type DetectionsConfig struct {
-	Stream          `mapstructure:",squash"`
+	SectionSettings `mapstructure:",squash"`
 	TimeFieldOption `mapstructure:",squash"`
 	// Types restricts detections to these types.
 	Types []string `mapstructure:"types"`

@@ -27,7 +27,7 @@ var Issues = LogType{
 	},
 	ProjectFilter: "project",
 	NewConfig: func() Config {
-		return &IssuesConfig{Stream: Stream{Enabled: true}, TimeFieldOption: TimeFieldOption{TimeField: "status_changed_at"}}
+		return &IssuesConfig{SectionSettings: SectionSettings{Enabled: true}, TimeFieldOption: TimeFieldOption{TimeField: "status_changed_at"}}
 	},
 	newMapper: func(names mapping.Names, tf TimeField) mapping.Mapper {
 		return mapping.Issue{Names: names, TimeField: tf.Node}
@@ -78,6 +78,6 @@ const sourceRuleFields = `__typename
 
 // IssuesConfig configures the Wiz.Issues log type.
 type IssuesConfig struct {
-	Stream          `mapstructure:",squash"`
+	SectionSettings `mapstructure:",squash"`
 	TimeFieldOption `mapstructure:",squash"`
 }

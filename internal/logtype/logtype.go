@@ -109,7 +109,7 @@ type TimeField struct {
 // filterBy entries they select) and validator (their checks).
 type Config interface {
 	// Settings returns what every section has.
-	Settings() *Stream
+	Settings() *SectionSettings
 }
 
 // filterSelector is a section whose options select fixed filterBy entries
@@ -124,16 +124,16 @@ type validator interface {
 	Validate() error
 }
 
-// Stream holds the settings every log type's section has.
-type Stream struct {
+// SectionSettings are the settings every log type's section has.
+type SectionSettings struct {
 	Enabled bool `mapstructure:"enabled"`
 	// NoEventsTimeout overrides the receiver-wide no_events_timeout for
 	// this log type.
 	NoEventsTimeout *time.Duration `mapstructure:"no_events_timeout"`
 }
 
-// Settings implements Config for the sections that embed Stream.
-func (s *Stream) Settings() *Stream { return s }
+// Settings implements Config for the sections that embed SectionSettings.
+func (s *SectionSettings) Settings() *SectionSettings { return s }
 
 // TimeFieldOption is the time_field option of log types that can poll on
 // more than one field.
@@ -148,8 +148,8 @@ type timeFieldSelector interface {
 
 func (o TimeFieldOption) selectedTimeField() string { return o.TimeField }
 
-// Poll is what a stream needs to poll the log type as configured.
-type Poll struct {
+// PollQuery is what a stream needs to poll the log type as configured.
+type PollQuery struct {
 	TimeField TimeField
 	// Filter holds the fixed filterBy entries: the section's, and the
 	// project filter; nil when there are none.
@@ -158,7 +158,7 @@ type Poll struct {
 }
 
 // Poll resolves cfg, a section Validate accepted, into what a stream polls.
-func (lt *LogType) Poll(cfg Config, projectIDs []string) Poll {
+func (lt *LogType) Poll(cfg Config, projectIDs []string) PollQuery {
 	tf := lt.timeField(cfg)
 	var filter map[string]any
 	if sel, ok := cfg.(filterSelector); ok {
@@ -180,7 +180,7 @@ func (lt *LogType) Poll(cfg Config, projectIDs []string) Poll {
 			setPath(filter, strings.Split(lt.ProjectFilter, "."), ids)
 		}
 	}
-	return Poll{TimeField: tf, Filter: filter, Mapper: lt.Mapper(tf)}
+	return PollQuery{TimeField: tf, Filter: filter, Mapper: lt.Mapper(tf)}
 }
 
 // timeField is the field cfg selects, the default when it selects none.

@@ -11,8 +11,8 @@ func MaxAttrs(m Mapper) int {
 		return auditAttrs
 	case Issue:
 		return issueAttrs
-	case Finding:
-		return findingAttrs
+	case VulnerabilityFinding:
+		return vulnerabilityFindingAttrs
 	case ConfigurationFinding:
 		return configurationFindingAttrs
 	case Detection:

@@ -100,8 +100,8 @@ func TestMutationsAndHiding(t *testing.T) {
 	}
 	require.NotEmpty(t, open)
 	require.NotEmpty(t, resolved)
-	e.srv.RedetectFinding(open, at)
-	e.srv.RedetectFinding(resolved, at)
+	e.srv.RedetectVulnerabilityFinding(open, at)
+	e.srv.RedetectVulnerabilityFinding(resolved, at)
 	updated := map[string]any{"updatedAt": map[string]any{"after": formatTime(at.Add(-time.Microsecond))}}
 	assert.Equal(t, []string{resolved}, e.walk(logtype.VulnerabilityFindings.Query.Query, "vulnerabilityFindings", 10, updated, nil))
 	for _, f := range e.srv.Snapshot()[findingCollection.logType] {

@@ -380,10 +380,10 @@ func (s *Server) ChangeIssueStatus(id, status string, at time.Time) {
 	}
 }
 
-// RedetectFinding records a new detection of a finding at the given time; a
-// resolved finding is reopened, as a scan that sees it again does. Unknown
-// ids are ignored.
-func (s *Server) RedetectFinding(id string, at time.Time) {
+// RedetectVulnerabilityFinding records a new detection of a vulnerability
+// finding at the given time; a resolved finding is reopened, as a scan that
+// sees it again does. Unknown ids are ignored.
+func (s *Server) RedetectVulnerabilityFinding(id string, at time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := s.node(findingCollection.logType, id)

@@ -294,7 +294,7 @@ func TestPaginationWalkWhileDataChanges(t *testing.T) {
 	assert.ElementsMatch(t, ids(issues, nil), got)
 
 	got = e.walk(logtype.VulnerabilityFindings.Query.Query, "vulnerabilityFindings", 9, nil, func(n int) {
-		e.srv.RedetectFinding(findings[n]["id"].(string), testEnd.Add(time.Hour))
+		e.srv.RedetectVulnerabilityFinding(findings[n]["id"].(string), testEnd.Add(time.Hour))
 	})
 	assert.ElementsMatch(t, ids(findings, nil), got)
 
