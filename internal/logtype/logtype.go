@@ -57,6 +57,8 @@ type LogType struct {
 	Noun string
 	// Scope is the Wiz service-account scope the query needs.
 	Scope string
+	// Query is the paged query the log type's stream sends; its text is a
+	// const beside the entry.
 	Query wiz.Connection
 	// TimeFields are the fields the log type can poll on; the first is the
 	// default.
