@@ -74,11 +74,11 @@ func MapPushed(payload []byte, classify func(payload pcommon.Map) (Names, Pushed
 	defer d.release()
 	// Nothing below fails, so the body is built in place.
 	view, flattened := d.build(lr.Body().SetEmptyMap())
-	names, typ := classify(view)
-	p := Pushed{ID: text(view, typ.ID), UID: PayloadUID(payload), TriggerSource: text(view, "trigger.source"), Flattened: flattened}
+	names, fields := classify(view)
+	p := Pushed{ID: text(view, fields.ID), UID: PayloadUID(payload), TriggerSource: text(view, "trigger.source"), Flattened: flattened}
 
 	ts := observed
-	for _, field := range typ.TimeFields {
+	for _, field := range fields.TimeFields {
 		if t, ok := parseTime(text(view, field)); ok {
 			ts = t
 			break
@@ -87,7 +87,7 @@ func MapPushed(payload []byte, classify func(payload pcommon.Map) (Names, Pushed
 	lr.SetTimestamp(pcommon.NewTimestampFromTime(ts))
 	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(observed))
 	lr.SetEventName(names.EventName)
-	severity := text(view, typ.Severity)
+	severity := text(view, fields.Severity)
 	setSeverity(lr, severity)
 
 	attrs := lr.Attributes()
@@ -98,8 +98,8 @@ func MapPushed(payload []byte, classify func(payload pcommon.Map) (Names, Pushed
 		putStr(attrs, AttrTriggerRuleID, text(trigger, "ruleId"))
 		putStr(attrs, AttrTriggerRuleName, text(trigger, "ruleName"))
 	}
-	if typ.Attributes != nil {
-		typ.Attributes(view, attrs)
+	if fields.Attributes != nil {
+		fields.Attributes(view, attrs)
 	}
 	return p, nil
 }
