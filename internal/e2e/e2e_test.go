@@ -223,7 +223,7 @@ func TestE2EBuiltCollector(t *testing.T) {
 	now := time.Now()
 	srv.AddAuditEntries(7, now)
 	srv.ChangeIssueStatus(issues[0]["id"].(string), "RESOLVED", now)
-	srv.RedetectFinding(findings[0]["id"].(string), now)
+	srv.RedetectVulnerabilityFinding(findings[0]["id"].(string), now)
 	srv.ChangeConfigurationFindingStatus(configurationFindings[0]["id"].(string), "REJECTED", now)
 	srv.UpdateDetection(detections[0]["id"].(string), now)
 	all := wiztest.Expected(t, srv)

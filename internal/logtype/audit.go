@@ -12,18 +12,31 @@ import (
 var Audit = LogType{
 	Key:                   "audit",
 	Name:                  "Wiz.Audit",
+	EventName:             "wiz.audit",
 	Noun:                  "audit logs",
 	Scope:                 "admin:audit",
-	Query:                 wiz.AuditLogEntries,
+	Query:                 wiz.Connection{Operation: "AuditLogTable", ResponseKey: "auditLogEntries", Query: auditLogEntriesQuery},
 	TimeFields:            []TimeField{{Filter: "timestamp", Node: "timestamp"}},
 	DeniedToProjectScoped: true,
 	ResultCap:             10000,
 	ServedNewestFirst:     true,
-	NewConfig:             func() Config { return &AuditConfig{Stream: Stream{Enabled: true}} },
-	NewMapper:             func(TimeField) mapping.Mapper { return mapping.Audit{} },
+	NewConfig:             func() Config { return &AuditConfig{SectionSettings: SectionSettings{Enabled: true}} },
+	newMapper:             func(names mapping.Names, _ TimeField) mapping.Mapper { return mapping.Audit{Names: names} },
 }
+
+// auditLogEntriesQuery selects every field of an audit log entry.
+const auditLogEntriesQuery = `query AuditLogTable($first: Int, $after: String, $filterBy: AuditLogEntryFilters) {
+  auditLogEntries(first: $first, after: $after, filterBy: $filterBy) {
+    nodes {
+      id action requestId status timestamp actionParameters userAgent sourceIP
+      serviceAccount { id name }
+      user { id name }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}`
 
 // AuditConfig configures the Wiz.Audit log type.
 type AuditConfig struct {
-	Stream `mapstructure:",squash"`
+	SectionSettings `mapstructure:",squash"`
 }

@@ -27,11 +27,14 @@ var (
 // findings per query and says so in maxCountReached. Off by default:
 // existing service accounts lack the scope.
 var ConfigurationFindings = LogType{
-	Key:   "configuration_findings",
-	Name:  "Wiz.CloudConfigurationFinding",
-	Noun:  "cloud configuration findings",
-	Scope: "read:cloud_configuration",
-	Query: wiz.ConfigurationFindings,
+	Key:       "configuration_findings",
+	Name:      "Wiz.CloudConfigurationFinding",
+	EventName: "wiz.configuration_finding",
+	Noun:      "cloud configuration findings",
+	Scope:     "read:cloud_configuration",
+	Query: wiz.Connection{
+		Operation: "CloudConfigurationFindingsPage", ResponseKey: "configurationFindings", Query: configurationFindingsQuery,
+	},
 	// The node field is also the filterBy key.
 	TimeFields: []TimeField{
 		{Option: "updated_at", Filter: "updatedAt", Node: "updatedAt"},
@@ -49,13 +52,49 @@ var ConfigurationFindings = LogType{
 			Statuses: []string{"OPEN", "RESOLVED"},
 		}
 	},
-	NewMapper: func(tf TimeField) mapping.Mapper { return mapping.ConfigurationFinding{TimeField: tf.Node} },
+	newMapper: func(names mapping.Names, tf TimeField) mapping.Mapper {
+		return mapping.ConfigurationFinding{Names: names, TimeField: tf.Node}
+	},
 }
+
+// configurationFindingsQuery selects a cloud configuration finding with its
+// rule, resource, account, projects, framework mappings, ignore rules and
+// evidence, and the connection's maxCountReached, Wiz's word on whether a
+// walk hit its result cap. The rule's opaPolicy, a Rego program peers
+// rarely read, is left out.
+const configurationFindingsQuery = `query CloudConfigurationFindingsPage($first: Int, $after: String, $filterBy: ConfigurationFindingFilters) {
+  configurationFindings(first: $first, after: $after, filterBy: $filterBy) {
+    nodes {
+      id name targetExternalId targetObjectProviderUniqueId deleted
+      firstSeenAt analyzedAt updatedAt statusChangedAt
+      severity result status resolutionReason remediation source
+      note { text }
+      resource {
+        id providerId name nativeType type region cloudPlatform status
+        subscription { id name externalId cloudProvider }
+        projects { id name slug businessUnit riskProfile { businessImpact } }
+        tags { key value }
+      }
+      subscription { id name externalId cloudProvider }
+      rule {
+        id shortId graphId name description remediationInstructions serviceType
+        functionAsControl builtin risks threats
+        tags { key value }
+        ` + securitySubCategoryFields + `
+      }
+      ` + securitySubCategoryFields + `
+      ignoreRules { id name enabled expiredAt }
+      evidence { currentValue expectedValue configurationPath cloudConfigurationLink }
+    }
+    pageInfo { hasNextPage endCursor }
+    maxCountReached
+  }
+}`
 
 // ConfigurationFindingsConfig configures the Wiz.CloudConfigurationFinding
 // log type.
 type ConfigurationFindingsConfig struct {
-	Stream          `mapstructure:",squash"`
+	SectionSettings `mapstructure:",squash"`
 	TimeFieldOption `mapstructure:",squash"`
 	// Statuses restricts findings to these statuses.
 	Statuses []string `mapstructure:"statuses"`

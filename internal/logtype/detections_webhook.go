@@ -5,13 +5,15 @@ import "github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
 // DetectionsWebhook is a Wiz Defend threat detection, pushed in Wiz's fixed
 // detection body with its triggering events. createdAt has nine fractional
 // digits, all kept.
-var DetectionsWebhook = mapping.PushedType{
+var DetectionsWebhook = PushedType{
 	Name:          "Wiz.Detections",
 	EventName:     "wiz.webhook.detection",
 	TriggerSource: "DETECTIONS",
 	Shape:         []string{"tdrId", "createdAt"},
-	ID:            "id",
-	TimeFields:    []string{"createdAt"},
-	Severity:      "severity",
-	Attributes:    mapping.DetectionAttributes,
+	PushedFields: mapping.PushedFields{
+		ID:         "id",
+		TimeFields: []string{"createdAt"},
+		Severity:   "severity",
+		Attributes: mapping.DetectionAttributes,
+	},
 }

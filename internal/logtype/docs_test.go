@@ -1,20 +1,17 @@
 package logtype
 
 import (
-	"os"
-	"path/filepath"
 	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // docs/log-records.md and docs/webhook.md describe every pushed log type,
 // so the documentation cannot fall behind the registry.
 func TestDocsDescribeEveryPushedType(t *testing.T) {
-	records := readDoc(t, "log-records.md")
-	webhook := readDoc(t, "webhook.md")
+	records := read(t, "docs/log-records.md")
+	webhook := read(t, "docs/webhook.md")
 	for _, typ := range Pushed {
 		assert.Regexp(t, regexp.MustCompile(`(?m)^#+ `+regexp.QuoteMeta(typ.Name)+`$`), records,
 			"docs/log-records.md has no section for %s", typ.Name)
@@ -25,11 +22,4 @@ func TestDocsDescribeEveryPushedType(t *testing.T) {
 			assert.Contains(t, webhook, "`trigger.source` `"+typ.TriggerSource+"`", "docs/webhook.md does not say how %s is recognised", typ.Name)
 		}
 	}
-}
-
-func readDoc(t *testing.T, name string) string {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "docs", name))
-	require.NoError(t, err)
-	return string(raw)
 }

@@ -6,13 +6,15 @@ import "github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
 // Wiz's issue template. Users can edit the template, so a payload without
 // a trigger is still an issue when it has an issue object. Its time is when
 // the issue was created; Panther reads it the same way.
-var IssuesWebhook = mapping.PushedType{
+var IssuesWebhook = PushedType{
 	Name:          "Wiz.IssuesWebhook",
 	EventName:     "wiz.webhook.issue",
 	TriggerSource: "ISSUE",
 	Shape:         []string{"issue"},
-	ID:            "issue.id",
-	TimeFields:    []string{"issue.created"},
-	Severity:      "issue.severity",
-	Attributes:    mapping.IssueWebhookAttributes,
+	PushedFields: mapping.PushedFields{
+		ID:         "issue.id",
+		TimeFields: []string{"issue.created"},
+		Severity:   "issue.severity",
+		Attributes: mapping.IssueWebhookAttributes,
+	},
 }

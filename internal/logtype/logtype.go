@@ -1,9 +1,11 @@
 // Package logtype declares each Wiz data set the receiver polls, once: its
-// config key and Panther log-type name, scope, query, time fields, fixed
-// filters, mapper, result cap and config section. The receiver's factory,
-// config, streams and documentation tests, the mock's tests and the shared
-// test helpers all iterate over All, so a new data set is new files plus one
-// entry there.
+// config key, Panther log-type name and event name, scope, query, time
+// fields, fixed filters, mapper, result cap and config section. The
+// receiver's factory, config, streams and documentation tests, the
+// mapping's and the mock's tests and the shared test helpers all iterate
+// over All. docs/design/adding-a-data-set.md lists what a new data set
+// needs beside its entry, and TestEveryDataSetIsComplete holds each entry
+// to it.
 //
 // The log types Wiz pushes to the receiver's webhook are declared beside
 // them, in Pushed.
@@ -49,10 +51,14 @@ type LogType struct {
 	Key string
 	// Name is Panther's log-type name, the records' wiz.log_type.
 	Name string
+	// EventName is the records' EventName.
+	EventName string
 	// Noun names the records in messages: "audit logs".
 	Noun string
 	// Scope is the Wiz service-account scope the query needs.
 	Scope string
+	// Query is the paged query the log type's stream sends; its text is a
+	// const beside the entry.
 	Query wiz.Connection
 	// TimeFields are the fields the log type can poll on; the first is the
 	// default.
@@ -78,9 +84,15 @@ type LogType struct {
 	ServedNewestFirst bool
 	// NewConfig returns the log type's config section with its defaults.
 	NewConfig func() Config
-	// NewMapper returns the mapper of the log type's nodes when it polls on
-	// tf.
-	NewMapper func(tf TimeField) mapping.Mapper
+	// newMapper returns the mapper of the log type's nodes when it polls
+	// on tf; its records carry names.
+	newMapper func(names mapping.Names, tf TimeField) mapping.Mapper
+}
+
+// Mapper returns the mapper of the log type's nodes when it polls on tf:
+// its records carry the log type's names.
+func (lt *LogType) Mapper(tf TimeField) mapping.Mapper {
+	return lt.newMapper(mapping.Names{LogType: lt.Name, EventName: lt.EventName}, tf)
 }
 
 // TimeField is one field a log type can poll on.
@@ -99,7 +111,7 @@ type TimeField struct {
 // filterBy entries they select) and validator (their checks).
 type Config interface {
 	// Settings returns what every section has.
-	Settings() *Stream
+	Settings() *SectionSettings
 }
 
 // filterSelector is a section whose options select fixed filterBy entries
@@ -114,16 +126,16 @@ type validator interface {
 	Validate() error
 }
 
-// Stream holds the settings every log type's section has.
-type Stream struct {
+// SectionSettings are the settings every log type's section has.
+type SectionSettings struct {
 	Enabled bool `mapstructure:"enabled"`
 	// NoEventsTimeout overrides the receiver-wide no_events_timeout for
 	// this log type.
 	NoEventsTimeout *time.Duration `mapstructure:"no_events_timeout"`
 }
 
-// Settings implements Config for the sections that embed Stream.
-func (s *Stream) Settings() *Stream { return s }
+// Settings implements Config for the sections that embed SectionSettings.
+func (s *SectionSettings) Settings() *SectionSettings { return s }
 
 // TimeFieldOption is the time_field option of log types that can poll on
 // more than one field.
@@ -138,8 +150,8 @@ type timeFieldSelector interface {
 
 func (o TimeFieldOption) selectedTimeField() string { return o.TimeField }
 
-// Poll is what a stream needs to poll the log type as configured.
-type Poll struct {
+// PollQuery is what a stream needs to poll the log type as configured.
+type PollQuery struct {
 	TimeField TimeField
 	// Filter holds the fixed filterBy entries: the section's, and the
 	// project filter; nil when there are none.
@@ -148,7 +160,7 @@ type Poll struct {
 }
 
 // Poll resolves cfg, a section Validate accepted, into what a stream polls.
-func (lt *LogType) Poll(cfg Config, projectIDs []string) Poll {
+func (lt *LogType) Poll(cfg Config, projectIDs []string) PollQuery {
 	tf := lt.timeField(cfg)
 	var filter map[string]any
 	if sel, ok := cfg.(filterSelector); ok {
@@ -170,7 +182,7 @@ func (lt *LogType) Poll(cfg Config, projectIDs []string) Poll {
 			setPath(filter, strings.Split(lt.ProjectFilter, "."), ids)
 		}
 	}
-	return Poll{TimeField: tf, Filter: filter, Mapper: lt.NewMapper(tf)}
+	return PollQuery{TimeField: tf, Filter: filter, Mapper: lt.Mapper(tf)}
 }
 
 // timeField is the field cfg selects, the default when it selects none.

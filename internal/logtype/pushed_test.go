@@ -1,6 +1,7 @@
 package logtype
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -32,4 +33,10 @@ func TestPushedRegistry(t *testing.T) {
 		assert.NotNil(t, typ.Attributes, "%s sets no attributes of its own", typ.Name)
 	}
 	assert.False(t, slices.ContainsFunc(All, func(lt *LogType) bool { return names[lt.Name] }), "a pushed type shares a polled type's name")
+}
+
+// A pushed log type is declared beside a polled one, in the registry; the
+// mapping only reads what the registry declares.
+func TestPushedTypeIsTheRegistrys(t *testing.T) {
+	assert.Equal(t, reflect.TypeFor[LogType]().PkgPath(), reflect.TypeOf(Pushed).Elem().Elem().PkgPath())
 }

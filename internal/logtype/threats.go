@@ -6,13 +6,15 @@ import "github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
 // time a rule fires on it; its time is its last update, else its creation
 // (Wiz sends "" for a threat never updated). Panther has no log type for
 // threats; the name follows its others.
-var Threats = mapping.PushedType{
+var Threats = PushedType{
 	Name:          "Wiz.Threats",
 	EventName:     "wiz.webhook.threat",
 	TriggerSource: "THREATS",
 	Shape:         []string{"threat"},
-	ID:            "threat.id",
-	TimeFields:    []string{"threat.updatedAt", "threat.created"},
-	Severity:      "threat.severity",
-	Attributes:    mapping.ThreatAttributes,
+	PushedFields: mapping.PushedFields{
+		ID:         "threat.id",
+		TimeFields: []string{"threat.updatedAt", "threat.created"},
+		Severity:   "threat.severity",
+		Attributes: mapping.ThreatAttributes,
+	},
 }

@@ -4,8 +4,10 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 )
 
-// Audit maps auditLogEntries nodes (Wiz.Audit).
-type Audit struct{}
+// Audit maps auditLogEntries nodes.
+type Audit struct {
+	Names Names
+}
 
 // auditAttrs is the most attributes Audit sets (TestAttributeCapacity).
 const auditAttrs = 11
@@ -14,8 +16,8 @@ const auditAttrs = 11
 func (Audit) KeyFields() []string { return []string{"id", "timestamp"} }
 
 // Map implements Mapper.
-func (Audit) Map(node []byte, lr plog.LogRecord) (Mapped, error) {
-	res, m, err := common(node, lr, "wiz.audit", "Wiz.Audit", "timestamp", "timestamp", auditAttrs)
+func (a Audit) Map(node []byte, lr plog.LogRecord) (Mapped, error) {
+	res, m, err := common(node, lr, a.Names, "timestamp", "timestamp", auditAttrs)
 	if err != nil {
 		return Mapped{}, err
 	}

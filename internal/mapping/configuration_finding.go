@@ -5,11 +5,11 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 )
 
-// ConfigurationFinding maps configurationFindings nodes
-// (Wiz.CloudConfigurationFinding): one rule evaluated on one resource.
-// TimeField is the node field the stream polls on: updatedAt, analyzedAt or
-// firstSeenAt.
+// ConfigurationFinding maps configurationFindings nodes: one rule evaluated
+// on one resource. TimeField is the node field the stream polls on:
+// updatedAt, analyzedAt or firstSeenAt.
 type ConfigurationFinding struct {
+	Names     Names
 	TimeField string
 }
 
@@ -29,7 +29,7 @@ const configurationFindingAttrs = 25
 // Map implements Mapper.
 func (f ConfigurationFinding) Map(node []byte, lr plog.LogRecord) (Mapped, error) {
 	// firstSeenAt is the one time every finding has.
-	res, m, err := common(node, lr, "wiz.configuration_finding", "Wiz.CloudConfigurationFinding", f.TimeField, configurationFindingFallbackTime, configurationFindingAttrs)
+	res, m, err := common(node, lr, f.Names, f.TimeField, configurationFindingFallbackTime, configurationFindingAttrs)
 	if err != nil {
 		return Mapped{}, err
 	}

@@ -1,4 +1,4 @@
-package mapping
+package mapping_test
 
 import (
 	"math"
@@ -10,25 +10,21 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
 )
 
-// mappers are all the mappers, with each time field they poll on.
-var mappers = []Mapper{
-	Audit{},
-	Issue{TimeField: "statusChangedAt"}, Issue{TimeField: "createdAt"},
-	Finding{TimeField: "updatedAt"}, Finding{TimeField: "firstDetectedAt"},
-}
-
-// sameAsReference maps node with every mapper and fails unless each one
-// refuses what encoding/json refuses and, when it maps the node, builds
-// exactly encoding/json's body (doubles compared bit for bit, so -0 and 0
-// differ; key order is free), down to maxBodyDepth, and below it JSON text
-// that encoding/json reads as the rest of its body. Attributes are pinned
-// by the golden files.
+// sameAsReference maps node with every log type's mapper, on each time
+// field, and fails unless each one refuses what encoding/json refuses and,
+// when it maps the node, builds exactly encoding/json's body (doubles
+// compared bit for bit, so -0 and 0 differ; key order is free), down to
+// maxBodyDepth, and below it JSON text that encoding/json reads as the rest
+// of its body. Attributes are pinned by the golden files.
 func sameAsReference(t *testing.T, node []byte) {
 	t.Helper()
 	want, ok := referenceBody(node)
-	for _, m := range mappers {
+	for _, m := range everyMapper() {
 		got := plog.NewLogRecord()
 		_, err := m.Map(node, got)
 		if !ok && err == nil {
@@ -42,7 +38,7 @@ func sameAsReference(t *testing.T, node []byte) {
 	}
 }
 
-// unbounded is the level of values compared without maxBodyDepth.
+// unbounded is the level of values compared without mapping.MaxBodyDepth.
 const unbounded = math.MinInt32
 
 // sameMap compares a, a map at level of a body, with the reference b.
@@ -60,9 +56,9 @@ func sameMap(a, b pcommon.Map, level int) bool {
 }
 
 // sameValue compares a, a value at level of a body, with the reference b.
-// Below maxBodyDepth an object or array is JSON text.
+// Below mapping.MaxBodyDepth an object or array is JSON text.
 func sameValue(a, b pcommon.Value, level int) bool {
-	if level > maxBodyDepth && (b.Type() == pcommon.ValueTypeMap || b.Type() == pcommon.ValueTypeSlice) {
+	if level > mapping.MaxBodyDepth && (b.Type() == pcommon.ValueTypeMap || b.Type() == pcommon.ValueTypeSlice) {
 		if a.Type() != pcommon.ValueTypeStr {
 			return false
 		}
@@ -96,8 +92,8 @@ func sameValue(a, b pcommon.Value, level int) bool {
 // The mappers agree with the map[string]any code they replaced, on the
 // test data and on the corners of JSON.
 func TestMatchesReference(t *testing.T) {
-	for _, file := range []string{"audit_nodes.json", "issue_nodes.json", "finding_nodes.json"} {
-		for _, node := range readNodes(t, file) {
+	for _, lt := range logtype.All {
+		for _, node := range readNodes(t, lt) {
 			sameAsReference(t, node)
 		}
 	}
@@ -141,16 +137,10 @@ func TestMatchesReference(t *testing.T) {
 
 // The body keeps Wiz's key order, which the map[string]any code lost.
 func TestBodyKeepsKeyOrder(t *testing.T) {
-	for _, file := range []string{"audit_nodes.json", "issue_nodes.json", "finding_nodes.json"} {
-		for _, node := range readNodes(t, file) {
+	for _, lt := range logtype.All {
+		for _, node := range readNodes(t, lt) {
 			lr := plog.NewLogRecord()
-			_, err := Finding{TimeField: "updatedAt"}.Map(node, lr)
-			if err != nil {
-				_, err = Audit{}.Map(node, lr)
-			}
-			if err != nil {
-				_, err = Issue{TimeField: "statusChangedAt"}.Map(node, lr)
-			}
+			_, err := defaultMapper(lt).Map(node, lr)
 			require.NoError(t, err)
 			var keys []string
 			for k := range lr.Body().Map().All() {
@@ -160,7 +150,7 @@ func TestBodyKeepsKeyOrder(t *testing.T) {
 			at := 0
 			for _, k := range keys {
 				i := strings.Index(string(node[at:]), `"`+k+`"`)
-				require.GreaterOrEqual(t, i, 0, "key %q out of order in %s", k, file)
+				require.GreaterOrEqual(t, i, 0, "key %q out of order in %s's nodes", k, lt.Key)
 				at += i
 			}
 		}
@@ -170,7 +160,7 @@ func TestBodyKeepsKeyOrder(t *testing.T) {
 // A node that fails leaves the record as it was.
 func TestFailedMapLeavesRecord(t *testing.T) {
 	for _, node := range []string{`{"id":"x","timestamp":"bad","updatedAt":"bad","statusChangedAt":"bad","a":1}`, `{"a":1}`, `{"a":`} {
-		for _, p := range mappers {
+		for _, p := range everyMapper() {
 			lr := plog.NewLogRecord()
 			lr.Body().SetStr("before")
 			_, err := p.Map([]byte(node), lr)
@@ -184,8 +174,8 @@ func TestFailedMapLeavesRecord(t *testing.T) {
 // FuzzMatchesReference: on any input, every mapper agrees with the
 // map[string]any reference.
 func FuzzMatchesReference(f *testing.F) {
-	for _, file := range []string{"audit_nodes.json", "issue_nodes.json", "finding_nodes.json"} {
-		for _, node := range readNodes(f, file) {
+	for _, lt := range logtype.All {
+		for _, node := range readNodes(f, lt) {
 			f.Add([]byte(node))
 		}
 	}
@@ -208,13 +198,15 @@ func TestKeyIsTheBodys(t *testing.T) {
 		`{"id":"a\u0062",` + ts + `}`,
 	} {
 		lr := plog.NewLogRecord()
-		res, err := Audit{}.Map([]byte(node), lr)
+		res, err := defaultMapper(&logtype.Audit).Map([]byte(node), lr)
 		require.NoError(t, err, node)
-		assert.Equal(t, str(lr.Body().Map(), "id"), res.Key.ID, node)
-		assert.Equal(t, str(lr.Body().Map(), "timestamp"), res.Key.Time.Format(time.RFC3339Nano), node)
+		id, _ := lr.Body().Map().Get("id")
+		ts, _ := lr.Body().Map().Get("timestamp")
+		assert.Equal(t, id.Str(), res.Key.ID, node)
+		assert.Equal(t, ts.Str(), res.Key.Time.Format(time.RFC3339Nano), node)
 	}
 	for _, node := range []string{`{"id":"a","id":7,` + ts + `}`, `{"user":{"id":"nested"},` + ts + `}`} {
-		_, err := Audit{}.Map([]byte(node), plog.NewLogRecord())
+		_, err := defaultMapper(&logtype.Audit).Map([]byte(node), plog.NewLogRecord())
 		assert.Error(t, err, node)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
-	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 )
 
@@ -91,7 +90,7 @@ func TestDeepBodyKeptAsJSONText(t *testing.T) {
 		inner := nest(levels-keptLevels, array, `"leaf"`)
 		node := auditNode(nest(keptLevels-1, array, inner))
 		lr := plog.NewLogRecord()
-		res, err := mapping.Audit{}.Map(node, lr)
+		res, err := logtype.Audit.Mapper(logtype.Audit.TimeFields[0]).Map(node, lr)
 		require.NoError(t, err)
 		assert.True(t, res.Flattened, "the mapping tells, for the count")
 
@@ -105,7 +104,7 @@ func TestDeepBodyKeptAsJSONText(t *testing.T) {
 
 		// A pushed payload is bounded alike.
 		pushed := plog.NewLogRecord()
-		p, err := mapping.MapPushed(node, logtype.Pushed, time.Now(), pushed)
+		p, err := logtype.MapPushed(node, time.Now(), pushed)
 		require.NoError(t, err)
 		assert.True(t, p.Flattened)
 		_, err = wiztest.DecodeOTLP(exportOne(pushed), wiztest.OTLPRecursionLimit)
@@ -125,7 +124,7 @@ func TestBodyDepthBoundary(t *testing.T) {
 		text    bool
 	}{{keptLevels - 2, false}, {keptLevels - 1, true}} {
 		lr := plog.NewLogRecord()
-		res, err := mapping.Audit{}.Map(auditNode(nest(tt.objects, false, value)), lr)
+		res, err := logtype.Audit.Mapper(logtype.Audit.TimeFields[0]).Map(auditNode(nest(tt.objects, false, value)), lr)
 		require.NoError(t, err)
 		assert.Equal(t, tt.text, res.Flattened)
 		// The node is level 1, the objects follow, then the value.

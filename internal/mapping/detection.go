@@ -5,11 +5,11 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 )
 
-// Detection maps detections nodes (Wiz.DefendDetection, Wiz Defend's
-// Detections API v2). TimeField is the node field the stream polls on:
-// updatedAt or createdAt. Wiz writes up to nine fractional digits; the key
-// keeps every one.
+// Detection maps detections nodes (Wiz Defend's Detections API v2).
+// TimeField is the node field the stream polls on: updatedAt or createdAt.
+// Wiz writes up to nine fractional digits; the key keeps every one.
 type Detection struct {
+	Names     Names
 	TimeField string
 }
 
@@ -25,7 +25,7 @@ const detectionAttrs = 34
 
 // Map implements Mapper.
 func (d Detection) Map(node []byte, lr plog.LogRecord) (Mapped, error) {
-	res, m, err := common(node, lr, "wiz.detection", "Wiz.DefendDetection", d.TimeField, detectionFallbackTime, detectionAttrs)
+	res, m, err := common(node, lr, d.Names, d.TimeField, detectionFallbackTime, detectionAttrs)
 	if err != nil {
 		return Mapped{}, err
 	}

@@ -5,9 +5,10 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 )
 
-// Issue maps issuesV2 nodes (Wiz.Issues). TimeField is the node field the
-// stream polls on: statusChangedAt, updatedAt or createdAt.
+// Issue maps issuesV2 nodes. TimeField is the node field the stream polls
+// on: statusChangedAt, updatedAt or createdAt.
 type Issue struct {
+	Names     Names
 	TimeField string
 }
 
@@ -24,7 +25,7 @@ const issueAttrs = 25
 
 // Map implements Mapper.
 func (i Issue) Map(node []byte, lr plog.LogRecord) (Mapped, error) {
-	res, m, err := common(node, lr, "wiz.issue", "Wiz.Issues", i.TimeField, issueFallbackTime, issueAttrs)
+	res, m, err := common(node, lr, i.Names, i.TimeField, issueFallbackTime, issueAttrs)
 	if err != nil {
 		return Mapped{}, err
 	}

@@ -17,6 +17,17 @@ const (
 	AttrProjects  = "wiz.project.ids"
 )
 
+// Names are what a log type's records say they are. The log type's
+// registry entry (internal/logtype) declares them and hands them to its
+// mapper.
+type Names struct {
+	// LogType is the records' wiz.log_type: Panther's log-type name where
+	// Panther has one.
+	LogType string
+	// EventName is the records' EventName.
+	EventName string
+}
+
 // Key identifies one version of a Wiz object: its id and the value of the
 // field the stream polls on. Two records with the same key are duplicates;
 // a status change gives the same id a new key.
@@ -42,14 +53,13 @@ type Mapper interface {
 	KeyFields() []string
 }
 
-// common decodes node and fills what every log type shares; it returns
-// what the mapping tells and the map to read attributes from. The record's
-// Timestamp
-// is the polled time field, so it orders like the checkpoint does;
+// common decodes node and fills what every log type shares, names among
+// them; it returns what the mapping tells and the map to read attributes
+// from. The record's Timestamp is the polled time field, so it orders like the checkpoint does;
 // missing, it falls back to fallbackField. maxAttrs is the most attributes
 // the mapper sets: the attribute map is allocated once at that size
 // instead of growing five or six times. On error lr is left untouched.
-func common(node []byte, lr plog.LogRecord, eventName, logType, timeField, fallbackField string, maxAttrs int) (Mapped, pcommon.Map, error) {
+func common(node []byte, lr plog.LogRecord, names Names, timeField, fallbackField string, maxAttrs int) (Mapped, pcommon.Map, error) {
 	d, err := decodeNode(node)
 	if err != nil {
 		return Mapped{}, pcommon.Map{}, err
@@ -70,11 +80,11 @@ func common(node []byte, lr plog.LogRecord, eventName, logType, timeField, fallb
 		return Mapped{}, pcommon.Map{}, fmt.Errorf("node %s: field %s: %w", id, timeField, err)
 	}
 	lr.SetTimestamp(pcommon.NewTimestampFromTime(ts))
-	lr.SetEventName(eventName)
+	lr.SetEventName(names.EventName)
 	m, flattened := d.build(lr.Body().SetEmptyMap())
 	attrs := lr.Attributes()
 	attrs.EnsureCapacity(maxAttrs)
-	attrs.PutStr(AttrLogType, logType)
+	attrs.PutStr(AttrLogType, names.LogType)
 	return Mapped{Key: Key{ID: id, Time: ts}, Flattened: flattened}, m, nil
 }
 

@@ -23,23 +23,11 @@ const (
 	AttrTriggerRuleName = "wiz.webhook.trigger.rule_name"
 )
 
-// PushedType is one kind of payload Wiz's webhook integration sends: how to
-// recognise it and what its record holds. internal/logtype declares them.
-// Paths are dotted: "issue.created" is the created field of the issue
-// object.
-type PushedType struct {
-	// Name is the records' wiz.log_type: Panther's log-type name where
-	// Panther has one.
-	Name string
-	// EventName is the records' EventName.
-	EventName string
-	// TriggerSource is trigger.source in the payloads, compared
-	// case-insensitively; empty for the catch-all.
-	TriggerSource string
-	// Shape lists the top-level fields that identify the payload when it
-	// has no trigger.source (Wiz lets users edit the issue template); empty
-	// for the catch-all.
-	Shape []string
+// PushedFields are where the mapping reads a pushed record's own values in
+// the payload of one pushed log type; internal/logtype declares them with
+// the type. Paths are dotted: "issue.created" is the created field of the
+// issue object.
+type PushedFields struct {
 	// ID is the path of the payload's own id, which log lines name it by.
 	ID string
 	// TimeFields are the paths of the record's Timestamp: the first that
@@ -54,8 +42,6 @@ type PushedType struct {
 
 // Pushed is a payload mapped into a log record.
 type Pushed struct {
-	// Type is the type the payload was classified as.
-	Type *PushedType
 	// ID is the payload's own id, "" when it has none.
 	ID string
 	// UID is the record's log.record.uid.
@@ -69,12 +55,13 @@ type Pushed struct {
 }
 
 // MapPushed decodes payload, which must be one JSON object and nothing
-// else, classifies it as one of types, the last of which is the catch-all,
-// and maps it into lr: the body is the payload as Wiz sent it, in Wiz's
-// key order. A payload without a time the type reads gets observed as its
-// Timestamp; its body still holds whatever Wiz sent. On error lr is left
-// untouched.
-func MapPushed(payload []byte, types []*PushedType, observed time.Time, lr plog.LogRecord) (Pushed, error) {
+// else, and maps it into lr as the log type classify finds for it: classify
+// reads the decoded payload and returns the type's names and fields. The
+// body is the payload as Wiz sent it, in Wiz's key order. A payload without
+// a time the type reads gets observed as its Timestamp; its body still
+// holds whatever Wiz sent. On error lr is left untouched, and classify is
+// not called.
+func MapPushed(payload []byte, classify func(payload pcommon.Map) (Names, PushedFields), observed time.Time, lr plog.LogRecord) (Pushed, error) {
 	// The decoder stops after the first value; a payload must not carry
 	// more.
 	if !json.Valid(payload) {
@@ -87,11 +74,11 @@ func MapPushed(payload []byte, types []*PushedType, observed time.Time, lr plog.
 	defer d.release()
 	// Nothing below fails, so the body is built in place.
 	view, flattened := d.build(lr.Body().SetEmptyMap())
-	typ := Classify(view, types)
-	p := Pushed{Type: typ, ID: text(view, typ.ID), UID: PayloadUID(payload), TriggerSource: text(view, "trigger.source"), Flattened: flattened}
+	names, fields := classify(view)
+	p := Pushed{ID: text(view, fields.ID), UID: PayloadUID(payload), TriggerSource: text(view, "trigger.source"), Flattened: flattened}
 
 	ts := observed
-	for _, field := range typ.TimeFields {
+	for _, field := range fields.TimeFields {
 		if t, ok := parseTime(text(view, field)); ok {
 			ts = t
 			break
@@ -99,45 +86,22 @@ func MapPushed(payload []byte, types []*PushedType, observed time.Time, lr plog.
 	}
 	lr.SetTimestamp(pcommon.NewTimestampFromTime(ts))
 	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(observed))
-	lr.SetEventName(typ.EventName)
-	severity := text(view, typ.Severity)
+	lr.SetEventName(names.EventName)
+	severity := text(view, fields.Severity)
 	setSeverity(lr, severity)
 
 	attrs := lr.Attributes()
-	attrs.PutStr(AttrLogType, typ.Name)
+	attrs.PutStr(AttrLogType, names.LogType)
 	attrs.PutStr(AttrRecordUID, p.UID)
 	if trigger, ok := obj(view, "trigger"); ok {
 		putStr(attrs, AttrTriggerType, text(trigger, "type"))
 		putStr(attrs, AttrTriggerRuleID, text(trigger, "ruleId"))
 		putStr(attrs, AttrTriggerRuleName, text(trigger, "ruleName"))
 	}
-	if typ.Attributes != nil {
-		typ.Attributes(view, attrs)
+	if fields.Attributes != nil {
+		fields.Attributes(view, attrs)
 	}
 	return p, nil
-}
-
-// Classify returns the type of a decoded payload: the one its
-// trigger.source names; without a trigger.source, the first whose shape it
-// has; otherwise the catch-all, the last of types.
-func Classify(payload pcommon.Map, types []*PushedType) *PushedType {
-	catchAll := types[len(types)-1]
-	if trigger, ok := obj(payload, "trigger"); ok {
-		if source := str(trigger, "source"); source != "" {
-			for _, typ := range types {
-				if typ.TriggerSource != "" && strings.EqualFold(source, typ.TriggerSource) {
-					return typ
-				}
-			}
-			return catchAll
-		}
-	}
-	for _, typ := range types {
-		if len(typ.Shape) > 0 && hasFields(payload, typ.Shape) {
-			return typ
-		}
-	}
-	return catchAll
 }
 
 // PayloadUID is a pushed record's log.record.uid: the CanonicalSum of the
@@ -176,15 +140,6 @@ var compactOptions = []jsontext.Options{jsontext.AllowDuplicateNames(true), json
 var compactBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 const maxPooledCompact = 64 << 10
-
-func hasFields(m pcommon.Map, fields []string) bool {
-	for _, f := range fields {
-		if _, ok := m.Get(f); !ok {
-			return false
-		}
-	}
-	return true
-}
 
 // at returns the value at a dotted path.
 func at(m pcommon.Map, path string) (pcommon.Value, bool) {

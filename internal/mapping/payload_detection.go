@@ -7,8 +7,10 @@ import "go.opentelemetry.io/collector/pdata/pcommon"
 // event's actor address.
 func DetectionAttributes(payload, attrs pcommon.Map) {
 	putStr(attrs, "wiz.detection.id", text(payload, "id"))
-	putStr(attrs, "wiz.detection.threat_id", text(payload, "threatId"))
-	putStr(attrs, "wiz.detection.source", text(payload, "tdrSource"))
+	putStr(attrs, "wiz.detection.threat.id", text(payload, "threatId"))
+	// tdrSource is the rule's source type (WIZ_SENSOR, GUARD_DUTY, …): a
+	// polled detection's ruleMatch.rule.sourceType.
+	putStr(attrs, "security_rule.category", text(payload, "tdrSource"))
 	putStr(attrs, "wiz.detection.severity", text(payload, "severity"))
 	// tdrId is the rule's id and title its name.
 	putStr(attrs, "security_rule.uuid", text(payload, "tdrId"))

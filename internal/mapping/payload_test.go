@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"slices"
@@ -24,12 +23,6 @@ import (
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
 )
-
-// update is mapping_test.go's -update flag: `go test -run Golden -update`
-// rewrites these golden files too.
-func update() bool {
-	return flag.Lookup("update").Value.(flag.Getter).Get().(bool)
-}
 
 // sent is when the sample payloads happened, observed when they arrived.
 var (
@@ -56,10 +49,10 @@ func pushedSamples(t testing.TB) map[string][]byte {
 	return samples
 }
 
-func mapPushed(t testing.TB, payload []byte) (plog.LogRecord, mapping.Pushed) {
+func mapPushed(t testing.TB, payload []byte) (plog.LogRecord, logtype.PushedRecord) {
 	t.Helper()
 	lr := plog.NewLogRecord()
-	p, err := mapping.MapPushed(payload, logtype.Pushed, observed, lr)
+	p, err := logtype.MapPushed(payload, observed, lr)
 	require.NoError(t, err)
 	return lr, p
 }
@@ -71,7 +64,7 @@ func TestPushedGolden(t *testing.T) {
 			lr, _ := mapPushed(t, payload)
 			lr.CopyTo(logs.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty())
 			path := filepath.Join("testdata", name+"_expected.yaml")
-			if update() {
+			if *update {
 				require.NoError(t, golden.WriteLogs(t, path, logs))
 			}
 			expected, err := golden.ReadLogs(path)
@@ -86,7 +79,7 @@ func TestPushedGolden(t *testing.T) {
 func TestClassify(t *testing.T) {
 	tests := []struct {
 		payload string
-		want    *mapping.PushedType
+		want    *logtype.PushedType
 	}{
 		{`{"trigger":{"source":"ISSUE"}}`, &logtype.IssuesWebhook},
 		{`{"trigger":{"source":"Issue"},"threat":{}}`, &logtype.IssuesWebhook},
@@ -217,7 +210,7 @@ func TestPushedID(t *testing.T) {
 func TestPushedRejectsNonObjects(t *testing.T) {
 	for _, payload := range []string{``, `null`, `[]`, `[{}]`, `"issue"`, `7`, `{`, `{"a":}`, `{} {}`, `{"a":1}x`} {
 		lr := plog.NewLogRecord()
-		_, err := mapping.MapPushed([]byte(payload), logtype.Pushed, observed, lr)
+		_, err := logtype.MapPushed([]byte(payload), observed, lr)
 		assert.Error(t, err, payload)
 		assert.Equal(t, 0, lr.Attributes().Len(), "%q: the record is left untouched", payload)
 	}
@@ -227,7 +220,7 @@ func TestPushedRejectsNonObjects(t *testing.T) {
 // returns one of the types, the one trigger.source names when it names one.
 func FuzzClassifyPushed(f *testing.F) {
 	addSeeds(f)
-	names := map[string]*mapping.PushedType{}
+	names := map[string]*logtype.PushedType{}
 	for _, typ := range logtype.Pushed {
 		names[strings.ToUpper(typ.TriggerSource)] = typ
 	}
@@ -240,7 +233,7 @@ func FuzzClassifyPushed(f *testing.F) {
 		if m.FromRaw(raw) != nil {
 			return
 		}
-		typ := mapping.Classify(m, logtype.Pushed)
+		typ := logtype.Classify(m)
 		require.True(t, slices.Contains(logtype.Pushed, typ), "%q classified as a type not in logtype.Pushed", payload)
 		trigger, _ := raw["trigger"].(map[string]any)
 		source, _ := trigger["source"].(string)
@@ -257,7 +250,7 @@ func FuzzMapPushed(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		lr := plog.NewLogRecord()
-		p, err := mapping.MapPushed(payload, logtype.Pushed, observed, lr)
+		p, err := logtype.MapPushed(payload, observed, lr)
 		if err != nil {
 			return
 		}

@@ -1,8 +1,10 @@
 // Package mockwiz is a mock of the Wiz API for tests and demos: an OAuth2
 // client-credentials token endpoint and a GraphQL endpoint that validates
-// queries against a Wiz-like schema and serves generated audit log entries,
-// issues and vulnerability findings with Wiz's paging, filters, scopes,
-// limits and failure modes.
+// queries against a Wiz-like schema and serves generated nodes of every data
+// set the receiver polls (audit log entries, issues, vulnerability findings,
+// cloud configuration findings and Wiz Defend detections) with Wiz's paging,
+// filters, scopes, result caps, limits and failure modes. It also renders
+// the payloads Wiz's webhook pushes: issues, threats and detections.
 package mockwiz
 
 import (
@@ -388,10 +390,10 @@ func (s *Server) ChangeIssueStatus(id, status string, at time.Time) {
 	}
 }
 
-// RedetectFinding records a new detection of a finding at the given time; a
-// resolved finding is reopened, as a scan that sees it again does. Unknown
-// ids are ignored.
-func (s *Server) RedetectFinding(id string, at time.Time) {
+// RedetectVulnerabilityFinding records a new detection of a vulnerability
+// finding at the given time; a resolved finding is reopened, as a scan that
+// sees it again does. Unknown ids are ignored.
+func (s *Server) RedetectVulnerabilityFinding(id string, at time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := s.node(findingCollection.logType, id)

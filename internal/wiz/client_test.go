@@ -156,7 +156,10 @@ func testClientConfig(base string) Config {
 	}
 }
 
-var auditReq = Request{Operation: AuditLogEntries.Operation, Query: AuditLogEntries.Query, ResponseKey: AuditLogEntries.ResponseKey, Variables: map[string]any{"first": 1}}
+// auditReq asks for one audit log entry: the client serves any paged query,
+// so its tests bring a small one of their own.
+var auditReq = Request{Operation: "AuditLogTable", ResponseKey: "auditLogEntries", Variables: map[string]any{"first": 1},
+	Query: `query AuditLogTable($first: Int) { auditLogEntries(first: $first) { nodes { id timestamp } pageInfo { hasNextPage endCursor } } }`}
 
 // countingTransport proves which HTTP client carried a request: the
 // confighttp one carries proxy and TLS settings.

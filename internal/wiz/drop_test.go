@@ -1,4 +1,4 @@
-package wiz
+package wiz_test
 
 import (
 	"strings"
@@ -8,11 +8,14 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
+
+	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
 )
 
 // fieldAt is the location of the first occurrence of `name` in query after
 // the text after, as Wiz reports a rejected field.
-func fieldAt(t *testing.T, query, after, name string) RejectedField {
+func fieldAt(t *testing.T, query, after, name string) wiz.RejectedField {
 	t.Helper()
 	offset := strings.Index(query, after)
 	require.GreaterOrEqual(t, offset, 0)
@@ -22,23 +25,23 @@ func fieldAt(t *testing.T, query, after, name string) RejectedField {
 	}
 	line := strings.Count(query[:at], "\n") + 1
 	column := at - strings.LastIndex(query[:at], "\n")
-	return RejectedField{Name: name, Line: line, Column: column}
+	return wiz.RejectedField{Name: name, Line: line, Column: column}
 }
 
 func TestDropField(t *testing.T) {
 	tests := []struct {
 		name     string
 		query    string
-		field    RejectedField
+		field    wiz.RejectedField
 		wantPath []string
 		gone     string // text that must no longer be in the query
 		kept     []string
 	}{
 		{
 			name:  "a deprecated union field, by its location",
-			query: Issues.Query,
-			field: func() RejectedField {
-				f := fieldAt(t, Issues.Query, "nodes {", "sourceRule")
+			query: logtype.Issues.Query.Query,
+			field: func() wiz.RejectedField {
+				f := fieldAt(t, logtype.Issues.Query.Query, "nodes {", "sourceRule")
 				f.Type = "Issue"
 				return f
 			}(),
@@ -48,24 +51,24 @@ func TestDropField(t *testing.T) {
 		},
 		{
 			name:     "a field inside one fragment, by its type",
-			query:    Issues.Query,
-			field:    RejectedField{Name: "serviceType", Type: "CloudConfigurationRule"},
+			query:    logtype.Issues.Query.Query,
+			field:    wiz.RejectedField{Name: "serviceType", Type: "CloudConfigurationRule"},
 			wantPath: []string{"issuesV2", "nodes", "sourceRule", "serviceType"},
 			kept:     []string{"remediationInstructions", "sourceRules {"},
 		},
 		{
 			name:     "a unique field without a location",
-			query:    VulnerabilityFindings.Query,
-			field:    RejectedField{Name: "epssPercentile", Type: "VulnerabilityFinding"},
+			query:    logtype.VulnerabilityFindings.Query.Query,
+			field:    wiz.RejectedField{Name: "epssPercentile", Type: "VulnerabilityFinding"},
 			wantPath: []string{"vulnerabilityFindings", "nodes", "epssPercentile"},
 			gone:     "epssPercentile",
 			kept:     []string{"epssProbability", "vulnerableAsset {"},
 		},
 		{
 			name:  "a nested field by its location",
-			query: AuditLogEntries.Query,
-			field: func() RejectedField {
-				f := fieldAt(t, AuditLogEntries.Query, "serviceAccount {", "id")
+			query: logtype.Audit.Query.Query,
+			field: func() wiz.RejectedField {
+				f := fieldAt(t, logtype.Audit.Query.Query, "serviceAccount {", "id")
 				f.Type = "ServiceAccount"
 				return f
 			}(),
@@ -75,7 +78,7 @@ func TestDropField(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, path, err := DropField(tt.query, tt.field)
+			got, path, err := wiz.DropField(tt.query, tt.field)
 			require.NoError(t, err)
 			assert.Equal(t, tt.wantPath, path)
 			_, err = parser.ParseQuery(&ast.Source{Input: got})
@@ -92,17 +95,17 @@ func TestDropField(t *testing.T) {
 
 	t.Run("an object whose only field goes", func(t *testing.T) {
 		query := "query Q { a { nodes { id b { c } } pageInfo { hasNextPage } } }"
-		got, path, err := DropField(query, RejectedField{Name: "c", Type: "B"})
+		got, path, err := wiz.DropField(query, wiz.RejectedField{Name: "c", Type: "B"})
 		require.NoError(t, err)
 		assert.Equal(t, []string{"a", "nodes", "b"}, path, "the emptied object is what was dropped")
 		assertDropped(t, query, got, path)
 	})
 	t.Run("an ambiguous name without a location", func(t *testing.T) {
-		_, _, err := DropField(AuditLogEntries.Query, RejectedField{Name: "name", Type: "User"})
+		_, _, err := wiz.DropField(logtype.Audit.Query.Query, wiz.RejectedField{Name: "name", Type: "User"})
 		require.Error(t, err, "user.name and serviceAccount.name: Wiz must say which")
 	})
 	t.Run("a field the query does not select", func(t *testing.T) {
-		_, _, err := DropField(AuditLogEntries.Query, RejectedField{Name: "nope", Type: "AuditLogEntry", Line: 1, Column: 1})
+		_, _, err := wiz.DropField(logtype.Audit.Query.Query, wiz.RejectedField{Name: "nope", Type: "AuditLogEntry", Line: 1, Column: 1})
 		require.Error(t, err)
 	})
 }

@@ -47,7 +47,7 @@ func EachExpected(t testing.TB, srv *mockwiz.Server, fn func(typ, uid string, no
 	snapshot := srv.Snapshot()
 	for _, lt := range logtype.All {
 		nodes := snapshot[lt.Name]
-		mapper := lt.NewMapper(lt.TimeFields[0])
+		mapper := lt.Mapper(lt.TimeFields[0])
 		uids := make([]string, len(nodes))
 		for i, node := range nodes {
 			uids[i] = uid(t, mapper, node)

@@ -67,10 +67,10 @@ func TestConfigDefaults(t *testing.T) {
 	assert.Equal(t, 5*time.Minute, cfg.AuthRetryInterval)
 	// Each log type's section, by key: a log type without a row fails.
 	defaults := map[string]logtype.Config{
-		"audit": &logtype.AuditConfig{Stream: logtype.Stream{Enabled: true}},
-		"issues": &logtype.IssuesConfig{Stream: logtype.Stream{Enabled: true},
+		"audit": &logtype.AuditConfig{SectionSettings: logtype.SectionSettings{Enabled: true}},
+		"issues": &logtype.IssuesConfig{SectionSettings: logtype.SectionSettings{Enabled: true},
 			TimeFieldOption: logtype.TimeFieldOption{TimeField: "status_changed_at"}},
-		"vulnerability_findings": &logtype.VulnerabilityFindingsConfig{Stream: logtype.Stream{Enabled: true},
+		"vulnerability_findings": &logtype.VulnerabilityFindingsConfig{SectionSettings: logtype.SectionSettings{Enabled: true},
 			TimeFieldOption: logtype.TimeFieldOption{TimeField: "updated_at"}, Statuses: []string{"OPEN", "IN_PROGRESS", "RESOLVED", "REJECTED"}},
 		// Off: existing service accounts lack their scopes.
 		"configuration_findings": &logtype.ConfigurationFindingsConfig{

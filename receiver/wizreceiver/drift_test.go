@@ -59,7 +59,7 @@ func testSchemaDriftDropsRetiredFields(t *testing.T, requestErrorStatus int) {
 	resolved := withStatus(snapshot[logtype.VulnerabilityFindings.Name], "RESOLVED")
 	require.GreaterOrEqual(t, len(resolved), 5)
 	for _, finding := range resolved[:5] {
-		srv.RedetectFinding(finding["id"].(string), now)
+		srv.RedetectVulnerabilityFinding(finding["id"].(string), now)
 	}
 	after := wiztest.Expected(t, srv)
 	pollUntil(t, streams, 3, func() bool { return wiztest.AllArrived(after, wiztest.Received(sink)) })

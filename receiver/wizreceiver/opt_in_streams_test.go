@@ -17,9 +17,17 @@ import (
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 )
 
-// The log types off by default: cloud configuration findings and Wiz
-// Defend detections.
-var optInKeys = []string{logtype.ConfigurationFindings.Key, logtype.Detections.Key}
+// optInKeys are the log types off by default (cloud configuration findings
+// and Wiz Defend detections): existing service accounts lack their scopes.
+var optInKeys = func() []string {
+	var keys []string
+	for _, lt := range logtype.All {
+		if !lt.NewConfig().Settings().Enabled {
+			keys = append(keys, lt.Key)
+		}
+	}
+	return keys
+}()
 
 // enableOptIn enables the opt-in log types and the others with the given
 // keys. Configuration findings are read in every status, as the mock's

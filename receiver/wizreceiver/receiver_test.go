@@ -78,7 +78,7 @@ func TestReceiverPicksUpChanges(t *testing.T) {
 	// A resolved finding seen again reopens, which moves its updatedAt.
 	resolved := withStatus(findings, "RESOLVED")
 	require.NotEmpty(t, resolved)
-	srv.RedetectFinding(resolved[0]["id"].(string), now)
+	srv.RedetectVulnerabilityFinding(resolved[0]["id"].(string), now)
 
 	all := wiztest.Expected(t, srv)
 	require.Eventually(t, func() bool { return wiztest.AllArrived(all, wiztest.Received(sink)) }, 10*time.Second, 20*time.Millisecond)

@@ -103,7 +103,7 @@ func TestSoak(t *testing.T) {
 			now := time.Now()
 			srv.AddAuditEntries(2, now)
 			srv.ChangeIssueStatus(issues[rng.IntN(len(issues))]["id"].(string), statuses[i%len(statuses)], now)
-			srv.RedetectFinding(findings[rng.IntN(len(findings))]["id"].(string), now)
+			srv.RedetectVulnerabilityFinding(findings[rng.IntN(len(findings))]["id"].(string), now)
 			if i%5 == 0 {
 				for _, id := range srv.AddAuditEntries(1, now.Add(-5*time.Second)) {
 					srv.HideUntil(id, now.Add(2*time.Second))

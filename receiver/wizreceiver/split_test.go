@@ -202,7 +202,7 @@ func withField(t *testing.T, payload []byte, name string, value any) []byte {
 // pushedID is the id a log line names a payload by.
 func pushedID(t *testing.T, payload []byte) string {
 	t.Helper()
-	p, err := mapping.MapPushed(payload, logtype.Pushed, pushedAt, plog.NewLogRecord())
+	p, err := logtype.MapPushed(payload, pushedAt, plog.NewLogRecord())
 	require.NoError(t, err)
 	require.NotEmpty(t, p.ID)
 	return p.ID

@@ -38,7 +38,7 @@ type wizClock interface {
 // polling itself is in poller.go.
 type stream struct {
 	logType *logtype.LogType
-	query   logtype.Poll
+	query   logtype.PollQuery
 	// queryText is the query sent: the log type's, less any field Wiz's
 	// schema no longer has (see drift.go).
 	queryText string

@@ -175,7 +175,7 @@ func (h *webhookHandler) emit(ctx context.Context, w http.ResponseWriter, bodyPa
 	})
 	if len(refused) > 0 {
 		// Wiz's retry would be refused again: drop the records, loudly.
-		dropped := make([]mapping.Pushed, len(refused))
+		dropped := make([]logtype.PushedRecord, len(refused))
 		for i, r := range refused {
 			dropped[i] = payloads[r.index]
 		}
@@ -209,20 +209,20 @@ func (h *webhookHandler) send(ctx context.Context, logs plog.Logs) error {
 
 // decode maps a body's payloads, one JSON object or the elements of an
 // array of them (a batch), into records.
-func (h *webhookHandler) decode(payloads [][]byte, received time.Time) (plog.Logs, []mapping.Pushed, error) {
+func (h *webhookHandler) decode(payloads [][]byte, received time.Time) (plog.Logs, []logtype.PushedRecord, error) {
 	logs := plog.NewLogs()
 	sl := logs.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty()
 	sl.Scope().SetName(metadata.ScopeName)
 	sl.Scope().SetVersion(h.version)
 	records := sl.LogRecords()
 	records.EnsureCapacity(len(payloads))
-	mapped := make([]mapping.Pushed, 0, len(payloads))
+	mapped := make([]logtype.PushedRecord, 0, len(payloads))
 	// An object the array repeats, whitespace aside, is one record: the
 	// repeat's uid is the same.
 	uids := make(map[string]struct{}, len(payloads))
 	lr := plog.NewLogRecord()
 	for i, payload := range payloads {
-		p, err := mapping.MapPushed(payload, logtype.Pushed, received, lr)
+		p, err := logtype.MapPushed(payload, received, lr)
 		if err != nil {
 			if len(payloads) > 1 {
 				return plog.Logs{}, nil, fmt.Errorf("element %d of the array is not a JSON object: %w", i, err)
@@ -255,7 +255,7 @@ func readBody(r *http.Request) ([]byte, error) {
 }
 
 // payloadIDs names payloads in a log line: each one's own id, else its uid.
-func payloadIDs(payloads []mapping.Pushed) []string {
+func payloadIDs(payloads []logtype.PushedRecord) []string {
 	ids := make([]string, len(payloads))
 	for i, p := range payloads {
 		ids[i] = p.ID

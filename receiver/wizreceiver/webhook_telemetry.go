@@ -8,18 +8,17 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
-	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
 )
 
 // webhookTelemetry records the webhook's metrics; the per-log-type record
 // counts are the streams' (wiz_records_emitted, wiz_records_dropped).
 type webhookTelemetry struct {
 	*telemetry
-	byType map[*mapping.PushedType]streamTelemetry
+	byType map[*logtype.PushedType]streamTelemetry
 }
 
 func newWebhookTelemetry(t *telemetry) webhookTelemetry {
-	byType := make(map[*mapping.PushedType]streamTelemetry, len(logtype.Pushed))
+	byType := make(map[*logtype.PushedType]streamTelemetry, len(logtype.Pushed))
 	for _, typ := range logtype.Pushed {
 		byType[typ] = t.forStream(typ.Name)
 	}
@@ -52,7 +51,7 @@ func (t webhookTelemetry) redelivered() {
 
 // emitted counts records the next consumer accepted, and those of them
 // with a flattened body, per log type.
-func (t webhookTelemetry) emitted(payloads []mapping.Pushed) {
+func (t webhookTelemetry) emitted(payloads []logtype.PushedRecord) {
 	for typ, n := range countByType(payloads) {
 		t.byType[typ].emitted(n)
 	}
@@ -64,14 +63,14 @@ func (t webhookTelemetry) emitted(payloads []mapping.Pushed) {
 }
 
 // dropped counts records the next consumer refused for good, per log type.
-func (t webhookTelemetry) dropped(payloads []mapping.Pushed) {
+func (t webhookTelemetry) dropped(payloads []logtype.PushedRecord) {
 	for typ, n := range countByType(payloads) {
 		t.byType[typ].dropped(n, dropRefused)
 	}
 }
 
-func countByType(payloads []mapping.Pushed) map[*mapping.PushedType]int {
-	counts := map[*mapping.PushedType]int{}
+func countByType(payloads []logtype.PushedRecord) map[*logtype.PushedType]int {
+	counts := map[*logtype.PushedType]int{}
 	for _, p := range payloads {
 		counts[p.Type]++
 	}

@@ -87,7 +87,7 @@ func mutate(ctx context.Context, srv *mockwiz.Server, every time.Duration, seed 
 				srv.ChangeIssueStatus(issues[rng.IntN(len(issues))]["id"].(string), statuses[rng.IntN(len(statuses))], now)
 			}
 			if len(findings) > 0 {
-				srv.RedetectFinding(findings[rng.IntN(len(findings))]["id"].(string), now)
+				srv.RedetectVulnerabilityFinding(findings[rng.IntN(len(findings))]["id"].(string), now)
 			}
 			configurationFindings, detections := snapshot["Wiz.CloudConfigurationFinding"], snapshot["Wiz.DefendDetection"]
 			if len(configurationFindings) > 0 {
