@@ -78,7 +78,7 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !isJSON(r.Header.Get("Content-Type")) {
-		answer(w, http.StatusUnsupportedMediaType, "the content type must be application/json")
+		answer(w, http.StatusUnsupportedMediaType, "the content type must be application/json (or an application/*+json type)")
 		return
 	}
 	select {
