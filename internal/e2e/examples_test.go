@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
@@ -198,17 +199,45 @@ func TestE2EExampleDropNoise(t *testing.T) {
 	}
 }
 
-// TestE2EExampleDemo: examples/demo.yaml, the make demo pipeline, delivers
-// every record of the mock exactly once through its file exporter.
+// TestE2EExampleDemo: examples/demo.yaml, the make demo pipeline, polls
+// all five data sets and takes pushes of each kind on its webhook: every
+// record of the mock and every push arrives exactly once through its file
+// exporter, and no other.
 func TestE2EExampleDemo(t *testing.T) {
-	srv, env := newWiz(t, 31, 120, 60, 90)
+	counts := map[string]int{}
+	for i, lt := range logtype.All {
+		counts[lt.Name] = 40 + 20*i
+	}
+	srv, env := newWizOf(t, 31, counts)
+	// The demo reads configuration findings in their default statuses.
+	statuses := logtype.ConfigurationFindings.NewConfig().(*logtype.ConfigurationFindingsConfig).Statuses
+	polled := wiztest.UIDs{}
+	wiztest.EachExpected(t, srv, func(typ, uid string, n map[string]any) {
+		if typ == logtype.ConfigurationFindings.Name && !slices.Contains(statuses, n["status"].(string)) {
+			return
+		}
+		polled[typ] = append(polled[typ], uid)
+	})
 	out := filepath.Join(t.TempDir(), "out.jsonl")
-	want := wiztest.Expected(t, srv)
-	runExample(t, "demo.yaml", env, out, want, out)
+	all := runPushingExample(t, "demo.yaml", env, out, polled, pushesOf(3, time.Now().UTC()), out)
+
+	var types []string
+	for _, lt := range logtype.All {
+		types = append(types, lt.Name)
+	}
+	for _, kind := range mockwiz.WebhookKinds {
+		types = append(types, kindTypes[kind])
+	}
 	got := readUIDs(t, out)
-	for _, typ := range logTypes {
-		n, _ := wiztest.ExactlyOnce(t, typ, want[typ], got[typ])
-		t.Logf("demo: %s: %d records, each exactly once", typ, n)
+	for _, typ := range types {
+		n, _ := wiztest.ExactlyOnce(t, typ, all[typ], got[typ])
+		assert.Positive(t, n, "%s: the demo shows none", typ)
+		t.Logf("demo: %-30s %3d records, each exactly once", typ, n)
+	}
+	for typ, uids := range got {
+		if !slices.Contains(types, typ) {
+			t.Errorf("demo: %d records of an unexpected type %s", len(uids), typ)
+		}
 	}
 }
 
