@@ -275,7 +275,7 @@ func TestE2EExamplesValidate(t *testing.T) {
 				"WIZ_ALERTS_FILE="+filepath.Join(t.TempDir(), "alerts.jsonl"),
 				"OTLP_ENDPOINT=http://127.0.0.1:4318",
 				"KAFKA_BROKERS=127.0.0.1:9092,127.0.0.1:9093", "KAFKA_TOPIC=wiz-logs",
-				"WIZ_WEBHOOK_TOKEN=token",
+				"WIZ_WEBHOOK_TOKEN=token", "WIZ_WEBHOOK_PORT=8443",
 			)
 			out, err := cmd.CombinedOutput()
 			require.NoError(t, err, "%s", out)

@@ -11,9 +11,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 )
@@ -22,16 +22,68 @@ import (
 // report them.
 var logTypes = []string{logtype.Audit.Name, logtype.Issues.Name, logtype.VulnerabilityFindings.Name}
 
-// runExample runs examples/<name> itself on the built collector, with env
-// (the mock's address and the example's files) and WIZ_OUT_FILE set to out,
-// until every record of want is in files; then it stops the collector.
-func runExample(t *testing.T, name string, env []string, out string, want wiztest.UIDs, files ...string) {
+// startExample starts examples/<name> itself on the built collector, with
+// env (the mock's address and the example's files), a state directory of
+// its own and WIZ_OUT_FILE set to out.
+func startExample(t *testing.T, name string, env []string, out string) *collector {
 	t.Helper()
 	bin := binary(t)
 	env = append(env, "WIZ_STATE_DIR="+filepath.Join(t.TempDir(), "state"))
-	c := startCollector(t, bin, filepath.Join(repoRoot(t), "examples", name), env, out, noMetrics)
+	return startCollector(t, bin, filepath.Join(repoRoot(t), "examples", name), env, out, noMetrics)
+}
+
+// runExample runs examples/<name> until every record of want is in files;
+// then it stops the collector.
+func runExample(t *testing.T, name string, env []string, out string, want wiztest.UIDs, files ...string) {
+	t.Helper()
+	c := startExample(t, name, env, out)
 	waitArrived(t, c, want, files...)
 	c.stop(t)
+}
+
+// push is a payload a test pushes to an example's webhook, as Wiz would,
+// and the log type of its record.
+type push struct {
+	typ     string
+	payload []byte
+}
+
+// pushesOf is the first n payloads of each kind the mock renders, at at.
+func pushesOf(n int, at time.Time) []push {
+	var out []push
+	for _, kind := range mockwiz.WebhookKinds {
+		for i := range n {
+			out = append(out, push{kindTypes[kind], mockwiz.WebhookPayload(kind, i, at)})
+		}
+	}
+	return out
+}
+
+// runPushingExample is runExample for an example that also runs the
+// webhook, on 127.0.0.1:$WIZ_WEBHOOK_PORT behind bearertokenauth with
+// $WIZ_WEBHOOK_TOKEN: once the webhook answers, each payload is pushed with
+// the token and must be acknowledged, and the run lasts until every record
+// of want and every pushed one is in files. It returns want with the pushed
+// records added.
+func runPushingExample(t *testing.T, name string, env []string, out string, want wiztest.UIDs, pushes []push, files ...string) wiztest.UIDs {
+	t.Helper()
+	port := freePort(t)
+	env = append(env, "WIZ_WEBHOOK_PORT="+port, "WIZ_WEBHOOK_TOKEN="+webhookToken)
+	c := startExample(t, name, env, out)
+	client, url := wiztest.HTTPClient(t), "http://127.0.0.1:"+port+"/"
+	waitWebhook(t, c, client, url)
+	all := wiztest.UIDs{}
+	for typ, uids := range want {
+		all[typ] = slices.Clone(uids)
+	}
+	for _, p := range pushes {
+		a := wiztest.Push(t, client, url, p.payload, wiztest.Bearer(webhookToken))
+		require.Equal(t, http.StatusOK, a.Status, "%s\ncollector log:\n%s", a.Body, c.log.String())
+		all[p.typ] = append(all[p.typ], mapping.PayloadUID(p.payload))
+	}
+	waitArrived(t, c, all, files...)
+	c.stop(t)
+	return all
 }
 
 // TestE2EExampleRouteByType: examples/route-by-type.yaml writes each log
@@ -147,197 +199,45 @@ func TestE2EExampleDropNoise(t *testing.T) {
 	}
 }
 
-// pantherAuditRule is one of Panther's 16 Wiz audit detections
-// (panther-analysis, rules/wiz_rules), written out here as the test's own
-// statement of them: a rule fires when an audit entry's action is one of
-// its actions and its status is SUCCESS.
-type pantherAuditRule struct {
-	id       string
-	actions  []string
-	severity func(action string) string
-	// nearMisses are actions close to the rule's that no rule matches.
-	nearMisses []string
-}
-
-func severity(s string) func(string) string { return func(string) string { return s } }
-
-// highOnDelete is Wiz.User.Role.Updated.Or.Deleted's severity.
-func highOnDelete(action string) string {
-	if strings.Contains(action, "Delete") {
-		return "HIGH"
-	}
-	return "MEDIUM"
-}
-
-var pantherAuditRules = []pantherAuditRule{
-	{"Wiz.CICD.Scan.Policy.Updated.Or.Deleted", []string{"DeleteCICDScanPolicy", "UpdateCICDScanPolicy"}, severity("MEDIUM"), []string{"CreateCICDScanPolicy"}},
-	{"Wiz.Connector.Updated.Or.Deleted", []string{"DeleteConnector", "UpdateConnector"}, severity("MEDIUM"), []string{"CreateConnector"}},
-	{"Wiz.Data.Classifier.Updated.Or.Deleted", []string{"DeleteDataClassifier", "UpdateDataClassifier"}, severity("MEDIUM"), []string{"CreateDataClassifier"}},
-	{"Wiz.Image.Integrity.Validator.Updated.Or.Deleted", []string{"DeleteImageIntegrityValidator", "UpdateImageIntegrityValidator"}, severity("MEDIUM"), []string{"CreateImageIntegrityValidator"}},
-	{"Wiz.Integration.Updated.Or.Deleted", []string{"DeleteIntegration", "UpdateIntegration"}, severity("MEDIUM"), []string{"CreateIntegration"}},
-	{"Wiz.Revoke.User.Sessions", []string{"RevokeUserSessions"}, severity("MEDIUM"), []string{"RevokeUserSession"}},
-	{"Wiz.Rotate.Service.Account.Secret", []string{"RotateServiceAccountSecret"}, severity("MEDIUM"), []string{"rotateServiceAccountSecret"}},
-	{"Wiz.Rule.Change", []string{
-		"DeleteAutomationRule", "UpdateAutomationRule", "DeleteCloudEventRule", "UpdateCloudEventRule",
-		"DeleteCloudConfigurationRule", "UpdateCloudConfigurationRule", "DeleteHostConfigurationRule", "UpdateHostConfigurationRule",
-		"CreateIgnoreRule", "DeleteIgnoreRule", "UpdateIgnoreRule", "CreateMalwareExclusion", "UpdateMalwareExclusion",
-	}, func(action string) string {
-		if strings.Contains(action, "Create") {
-			return "LOW"
-		}
-		return highOnDelete(action)
-	}, []string{"CreateAutomationRule", "DeleteMalwareExclusion"}},
-	{"Wiz.SAML.Identity.Provider.Change", []string{
-		"UpdateSAMLIdentityProvider", "DeleteSAMLIdentityProvider", "CreateSAMLIdentityProvider", "ModifySAMLIdentityProviderGroupMappings",
-	}, severity("HIGH"), []string{"ModifySAMLIdentityProvider"}},
-	{"Wiz.Service.Account.Change", []string{"CreateServiceAccount", "DeleteServiceAccount", "UpdateServiceAccount"}, severity("HIGH"), []string{"DeleteServiceAccounts"}},
-	{"Wiz.Update.IP.Restrictions", []string{"UpdateIPRestrictions"}, severity("HIGH"), []string{"UpdateIPRestriction"}},
-	{"Wiz.Update.Login.Settings", []string{"UpdateLoginSettings"}, severity("MEDIUM"), []string{"UpdateLoginSetting"}},
-	{"Wiz.Update.Scanner.Settings", []string{"UpdateScannerSettings"}, severity("MEDIUM"), []string{" UpdateScannerSettings"}},
-	{"Wiz.Update.Support.Contact.List", []string{"UpdateSupportContactList"}, severity("LOW"), []string{"UpdateSupportContact"}},
-	{"Wiz.User.Created.Or.Deleted", []string{"CreateUser", "DeleteUser"}, severity("LOW"), []string{"UpdateUser"}},
-	{"Wiz.User.Role.Updated.Or.Deleted", []string{"DeleteUserRole", "UpdateUserRole"}, highOnDelete, []string{"CreateUserRole"}},
-}
-
-// detection is what examples/edge-detections.yaml sets on a record:
-// wiz.detection.rule_id and wiz.detection.severity; zero when unflagged.
-type detection struct{ rule, severity string }
-
-func (d detection) String() string {
-	if d == (detection{}) {
-		return "unflagged"
-	}
-	return d.rule + " " + d.severity
-}
-
-// detect is the detection an audit entry triggers, by the rules above.
-func detect(action, status string) detection {
-	for _, r := range pantherAuditRules {
-		if status == "SUCCESS" && slices.Contains(r.actions, action) {
-			return detection{r.id, r.severity(action)}
-		}
-	}
-	return detection{}
-}
-
-// TestE2EExampleEdgeDetections: examples/edge-detections.yaml flags every
-// audit entry that one of Panther's 16 rules matches, with the rule's id
-// and severity, and sends it to the alerts file; no other record is
-// flagged; the main file gets every record once. The mock is fed each
-// rule's matches (every action, SUCCESS) and non-matches (every action,
-// FAILED; near-miss actions, SUCCESS), besides its generated entries.
-func TestE2EExampleEdgeDetections(t *testing.T) {
-	srv, env := newWiz(t, 29, 300, 60, 60)
-	at := time.Now().Add(-time.Minute)
-	fed := 0
-	feed := func(action, status string) {
-		srv.AddAuditEntry(action, status, at.Add(time.Duration(fed)*time.Microsecond))
-		fed++
-	}
-	for _, r := range pantherAuditRules {
-		for _, action := range r.actions {
-			feed(action, "SUCCESS")
-			feed(action, "FAILED")
-		}
-		for _, action := range r.nearMisses {
-			require.Equal(t, detection{}, detect(action, "SUCCESS"), "%s: near miss %q matches a rule", r.id, action)
-			feed(action, "SUCCESS")
-		}
-	}
-
-	// What every record should carry, and per rule how many entries it
-	// should flag and how many of its own actions or near misses it should
-	// not.
-	want := map[string]detection{} // by log type and uid
-	var alerts []string
-	flagged := map[string]map[string]int{} // by rule and severity
-	spared := map[string]int{}
-	wiztest.EachExpected(t, srv, func(typ, uid string, n map[string]any) {
-		if typ != "Wiz.Audit" {
-			return
-		}
-		action, status := n["action"].(string), n["status"].(string)
-		d := detect(action, status)
-		want[typ+" "+uid] = d
-		if d.rule != "" {
-			alerts = append(alerts, uid)
-			if flagged[d.rule] == nil {
-				flagged[d.rule] = map[string]int{}
-			}
-			flagged[d.rule][d.severity]++
-			return
-		}
-		for _, r := range pantherAuditRules {
-			if slices.Contains(r.actions, action) || slices.Contains(r.nearMisses, action) {
-				spared[r.id]++
-			}
-		}
-	})
-
-	dir := t.TempDir()
-	out, alertsFile := filepath.Join(dir, "main.jsonl"), filepath.Join(dir, "alerts.jsonl")
-	env = append(env, "WIZ_ALERTS_FILE="+alertsFile)
-	all := wiztest.Expected(t, srv)
-	runExample(t, "edge-detections.yaml", env, out, all, out)
-
-	// The main file: every record once; the alerts file: the matches once.
-	main, alerted := readUIDs(t, out), readUIDs(t, alertsFile)
-	for _, typ := range logTypes {
-		n, _ := wiztest.ExactlyOnce(t, typ+" in main", all[typ], main[typ])
-		t.Logf("edge-detections: %s: %d records in main, each exactly once", typ, n)
-	}
-	for typ, uids := range alerted {
-		if typ != "Wiz.Audit" {
-			t.Errorf("alerts hold %d %s records, e.g. %v", len(uids), typ, wiztest.Sample(uidsOf(uids)))
-		}
-	}
-	wiztest.ExactlyOnce(t, "Wiz.Audit in alerts", alerts, alerted["Wiz.Audit"])
-
-	// Each record carries exactly its detection, in both files.
-	var wrong []string
-	check := func(file string) {
-		eachRecord(t, func(lr plog.LogRecord) {
-			typ, uid := recordID(lr)
-			rule, _ := lr.Attributes().Get("wiz.detection.rule_id")
-			sev, _ := lr.Attributes().Get("wiz.detection.severity")
-			if got := (detection{rule.Str(), sev.Str()}); got != want[typ+" "+uid] {
-				wrong = append(wrong, fmt.Sprintf("%s %s in %s: %s, want %s", typ, uid, filepath.Base(file), got, want[typ+" "+uid]))
-			}
-		}, file)
-	}
-	check(out)
-	check(alertsFile)
-	assert.Empty(t, wiztest.Sample(wrong), "%d records carry the wrong detection", len(wrong))
-
-	for _, r := range pantherAuditRules {
-		var bySeverity []string
-		n := 0
-		for _, sev := range []string{"HIGH", "MEDIUM", "LOW"} {
-			if c := flagged[r.id][sev]; c > 0 {
-				bySeverity = append(bySeverity, fmt.Sprintf("%d %s", c, sev))
-				n += c
-			}
-		}
-		assert.Positive(t, n, "%s: no match fed", r.id)
-		assert.Positive(t, spared[r.id], "%s: no non-match fed", r.id)
-		t.Logf("edge-detections: %-49s %3d flagged (%s), %3d of its actions or near misses not",
-			r.id, n, strings.Join(bySeverity, ", "), spared[r.id])
-	}
-	t.Logf("edge-detections: %d audit entries fed (%d rules), %d of %d audit entries flagged, %d in alerts",
-		fed, len(pantherAuditRules), len(alerts), len(all["Wiz.Audit"]), len(uidsOf(alerted["Wiz.Audit"])))
-}
-
-// TestE2EExampleDemo: examples/demo.yaml, the make demo pipeline, delivers
-// every record of the mock exactly once through its file exporter.
+// TestE2EExampleDemo: examples/demo.yaml, the make demo pipeline, polls
+// all five data sets and takes pushes of each kind on its webhook: every
+// record of the mock and every push arrives exactly once through its file
+// exporter, and no other.
 func TestE2EExampleDemo(t *testing.T) {
-	srv, env := newWiz(t, 31, 120, 60, 90)
+	counts := map[string]int{}
+	for i, lt := range logtype.All {
+		counts[lt.Name] = 40 + 20*i
+	}
+	srv, env := newWizOf(t, 31, counts)
+	// The demo reads configuration findings in their default statuses.
+	statuses := logtype.ConfigurationFindings.NewConfig().(*logtype.ConfigurationFindingsConfig).Statuses
+	polled := wiztest.UIDs{}
+	wiztest.EachExpected(t, srv, func(typ, uid string, n map[string]any) {
+		if typ == logtype.ConfigurationFindings.Name && !slices.Contains(statuses, n["status"].(string)) {
+			return
+		}
+		polled[typ] = append(polled[typ], uid)
+	})
 	out := filepath.Join(t.TempDir(), "out.jsonl")
-	want := wiztest.Expected(t, srv)
-	runExample(t, "demo.yaml", env, out, want, out)
+	all := runPushingExample(t, "demo.yaml", env, out, polled, pushesOf(3, time.Now().UTC()), out)
+
+	var types []string
+	for _, lt := range logtype.All {
+		types = append(types, lt.Name)
+	}
+	for _, kind := range mockwiz.WebhookKinds {
+		types = append(types, kindTypes[kind])
+	}
 	got := readUIDs(t, out)
-	for _, typ := range logTypes {
-		n, _ := wiztest.ExactlyOnce(t, typ, want[typ], got[typ])
-		t.Logf("demo: %s: %d records, each exactly once", typ, n)
+	for _, typ := range types {
+		n, _ := wiztest.ExactlyOnce(t, typ, all[typ], got[typ])
+		assert.Positive(t, n, "%s: the demo shows none", typ)
+		t.Logf("demo: %-30s %3d records, each exactly once", typ, n)
+	}
+	for typ, uids := range got {
+		if !slices.Contains(types, typ) {
+			t.Errorf("demo: %d records of an unexpected type %s", len(uids), typ)
+		}
 	}
 }
 

@@ -183,14 +183,20 @@ func startWebhookConfig(t *testing.T, config, port string, setup webhookSetup, c
 		header:  setup.credentials,
 		want:    wiztest.UIDs{},
 	}
-	// Listening: any answer will do.
+	waitWebhook(t, r.c, r.client, r.url)
+	return r
+}
+
+// waitWebhook waits, at most 30 seconds, until c's webhook at url answers:
+// any answer will do.
+func waitWebhook(t *testing.T, c *collector, client *http.Client, url string) {
+	t.Helper()
 	if !assert.Eventually(t, func() bool {
-		_, err := wiztest.TryPush(r.client, r.url, []byte(`{}`), http.Header{"Content-Type": {"text/plain"}})
+		_, err := wiztest.TryPush(client, url, []byte(`{}`), http.Header{"Content-Type": {"text/plain"}})
 		return err == nil
 	}, 30*time.Second, 50*time.Millisecond, "the webhook never answered") {
-		t.Fatalf("collector log:\n%s", r.c.log.String())
+		t.Fatalf("collector log:\n%s", c.log.String())
 	}
-	return r
 }
 
 // push pushes payload with the set-up's credentials, expecting status;

@@ -1,5 +1,6 @@
 // Command mockwiz serves the mock Wiz API (see internal/mockwiz) for demos
-// and manual testing of the receiver.
+// and manual testing of the receiver, and with -webhook-url pushes to a
+// collector's webhook as Wiz's webhook integration does.
 package main
 
 import (
@@ -29,6 +30,10 @@ func main() {
 	seed := flag.Int64("seed", 1, "random seed for data and faults")
 	requestErrorStatus := flag.Int("request-error-status", http.StatusBadRequest, "HTTP status of the answer to a query that fails parsing, validation or variable coercion: 400 as GraphQL-over-HTTP servers and Apollo Server 4, 200 as older servers")
 	live := flag.Duration("live", 0, "if > 0, add an audit entry, change an issue and a configuration finding, re-detect a finding and update a detection at this interval")
+	webhookURL := flag.String("webhook-url", "", "if set, push payloads of each kind (issue, threat, Defend detection) to this webhook URL, as Wiz's webhook integration does, retrying until each is answered 200")
+	webhookToken := flag.String("webhook-token", "", "the bearer token sent with each push (Wiz's \"Token (Bearer)\" option)")
+	webhookPushes := flag.Int("webhook-pushes", 3, "payloads of each kind to push")
+	webhookEvery := flag.Duration("webhook-every", 2*time.Second, "pause between rounds of pushes, one payload of each kind a round")
 	flag.Parse()
 
 	now := time.Now()
@@ -55,6 +60,17 @@ func main() {
 	defer stop()
 	if *live > 0 {
 		go mutate(ctx, srv, *live, *seed)
+	}
+	if *webhookURL != "" {
+		go func() {
+			p := newPusher(*webhookURL, *webhookToken, *webhookPushes, *webhookEvery)
+			delivered, err := p.run(ctx, time.Now())
+			if err != nil {
+				log.Printf("pushes to the webhook stopped: %v", err)
+			}
+			log.Printf("pushed to %s: %d issue, %d threat and %d detection payloads", *webhookURL,
+				delivered[mockwiz.WebhookIssue], delivered[mockwiz.WebhookThreat], delivered[mockwiz.WebhookDetection])
+		}()
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
