@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-wiz/otelcol-wiz/internal/backoff"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadata"
 )
@@ -276,7 +277,7 @@ func (s *stream) consume(ctx context.Context, logs plog.Logs, sent []sentRecord)
 // back-off. It returns nil, a permanent refusal, or the error that ended
 // the retries.
 func (s *stream) send(ctx context.Context, logs plog.Logs) error {
-	bo := wiz.NewBackOff(s.cfg.BackOff, s.now)
+	bo := backoff.New(s.cfg.BackOff, s.now)
 	for {
 		err := consumeOnce(ctx, s.obsrecv, metadata.Type.String(), s.next, logs)
 		if err == nil || consumererror.IsPermanent(err) {
@@ -287,7 +288,7 @@ func (s *stream) send(ctx context.Context, logs plog.Logs) error {
 			return fmt.Errorf("next consumer refused %d records: %w", logs.LogRecordCount(), err)
 		}
 		s.logger.Debug("Next consumer refused records; retrying", zap.String("stream", s.logType.Key), zap.Duration("wait", wait), zap.Error(err))
-		if err := wiz.Sleep(ctx, wait); err != nil {
+		if err := backoff.Sleep(ctx, wait); err != nil {
 			return err
 		}
 	}

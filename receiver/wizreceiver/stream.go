@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-wiz/otelcol-wiz/internal/backoff"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
 )
@@ -172,7 +173,7 @@ func (s *stream) run(ctx context.Context) {
 	if err == nil {
 		s.logger.Info("Connection check passed", zap.String("stream", s.logType.Key), zap.String("log_type", s.logType.Name))
 		s.status.report(s.logType.Key, nil, false)
-	} else if wiz.Sleep(ctx, s.cfg.PollInterval) != nil {
+	} else if backoff.Sleep(ctx, s.cfg.PollInterval) != nil {
 		// The check spent its retries; polling at once would spend them
 		// again before the interval its log line promised.
 		return
@@ -188,7 +189,7 @@ func (s *stream) run(ctx context.Context) {
 		} else if s.stopped(err, "Poll failed; retrying next interval") {
 			return
 		}
-		if wiz.Sleep(ctx, s.cfg.PollInterval) != nil {
+		if backoff.Sleep(ctx, s.cfg.PollInterval) != nil {
 			return
 		}
 	}

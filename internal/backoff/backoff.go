@@ -1,9 +1,13 @@
-package wiz
+// Package backoff paces retries and waits as the receiver's settings say:
+// the Wiz client's retries of a request and the engine's retries of a
+// refused page share it, as they share retry_on_failure.
+package backoff
 
 import (
+	"context"
 	"time"
 
-	"github.com/cenkalti/backoff/v5"
+	expbackoff "github.com/cenkalti/backoff/v5"
 	"go.opentelemetry.io/collector/config/configretry"
 )
 
@@ -11,14 +15,14 @@ import (
 // exponential waits with jitter, until max_elapsed_time is spent.
 type BackOff struct {
 	cfg   configretry.BackOffConfig
-	exp   *backoff.ExponentialBackOff
+	exp   *expbackoff.ExponentialBackOff
 	start time.Time
 	now   func() time.Time
 }
 
-// NewBackOff starts the retry budget of one operation now.
-func NewBackOff(cfg configretry.BackOffConfig, now func() time.Time) *BackOff {
-	exp := &backoff.ExponentialBackOff{
+// New starts the retry budget of one operation now.
+func New(cfg configretry.BackOffConfig, now func() time.Time) *BackOff {
+	exp := &expbackoff.ExponentialBackOff{
 		InitialInterval:     cfg.InitialInterval,
 		RandomizationFactor: cfg.RandomizationFactor,
 		Multiplier:          cfg.Multiplier,
@@ -43,4 +47,17 @@ func (b *BackOff) Next(serverWait time.Duration) (wait time.Duration, ok bool) {
 		return 0, false
 	}
 	return wait, true
+}
+
+// Sleep waits for d or until ctx is done, whichever comes first: every
+// wait of the receiver (back-off, poll interval) must end at shutdown.
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
