@@ -14,6 +14,7 @@ import (
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/backoff"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/consume"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadata"
 )
 
@@ -237,7 +238,7 @@ type sentRecord struct {
 // in partial, so that the page, read again, does not send it twice.
 func (s *stream) consume(ctx context.Context, logs plog.Logs, sent []sentRecord) error {
 	var took []uint64
-	refused, err := sendInHalves(ctx, logs, s.send, func(lo, hi int) {
+	refused, err := consume.InHalves(ctx, logs, s.send, func(lo, hi int) {
 		flattened := 0
 		for _, r := range sent[lo:hi] {
 			took = append(took, r.hash)
@@ -254,13 +255,13 @@ func (s *stream) consume(ctx context.Context, logs plog.Logs, sent []sentRecord)
 	if len(refused) > 0 {
 		ids := make([]string, len(refused))
 		for i, r := range refused {
-			ids[i] = sent[r.index].id
-			took = append(took, sent[r.index].hash)
+			ids[i] = sent[r.Index].id
+			took = append(took, sent[r.Index].hash)
 		}
 		s.metrics.dropped(len(refused), dropRefused)
 		s.logger.Error("Next consumer permanently refused records; dropping them",
 			zap.String("stream", s.logType.Key), zap.Int("records", len(refused)), zap.Int("page_records", len(sent)),
-			zap.Strings("ids", ids), zap.Error(refused[0].err))
+			zap.Strings("ids", ids), zap.Error(refused[0].Err))
 	}
 	if err != nil {
 		if s.partial == nil {
@@ -279,7 +280,7 @@ func (s *stream) consume(ctx context.Context, logs plog.Logs, sent []sentRecord)
 func (s *stream) send(ctx context.Context, logs plog.Logs) error {
 	bo := backoff.New(s.cfg.BackOff, s.now)
 	for {
-		err := consumeOnce(ctx, s.obsrecv, metadata.Type.String(), s.next, logs)
+		err := consume.Once(ctx, s.obsrecv, metadata.Type.String(), s.next, logs)
 		if err == nil || consumererror.IsPermanent(err) {
 			return err
 		}

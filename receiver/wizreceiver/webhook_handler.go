@@ -20,6 +20,7 @@ import (
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/consume"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadata"
 )
 
@@ -169,7 +170,7 @@ func (h *webhookHandler) emit(ctx context.Context, w http.ResponseWriter, bodyPa
 		}
 	}
 	accepted := 0
-	refused, err := sendInHalves(ctx, logs, h.send, func(lo, hi int) {
+	refused, err := consume.InHalves(ctx, logs, h.send, func(lo, hi int) {
 		h.metrics.emitted(payloads[lo:hi])
 		accepted += hi - lo
 	})
@@ -177,12 +178,12 @@ func (h *webhookHandler) emit(ctx context.Context, w http.ResponseWriter, bodyPa
 		// Wiz's retry would be refused again: drop the records, loudly.
 		dropped := make([]mapping.Pushed, len(refused))
 		for i, r := range refused {
-			dropped[i] = payloads[r.index]
+			dropped[i] = payloads[r.Index]
 		}
 		h.metrics.dropped(dropped)
 		h.logger.Error("Next consumer permanently refused webhook records; dropping them",
 			zap.Int("records", len(dropped)), zap.Int("body_records", len(payloads)),
-			zap.Strings("ids", payloadIDs(dropped)), zap.Error(refused[0].err))
+			zap.Strings("ids", payloadIDs(dropped)), zap.Error(refused[0].Err))
 	}
 	switch {
 	case err != nil:
@@ -204,7 +205,7 @@ func (h *webhookHandler) emit(ctx context.Context, w http.ResponseWriter, bodyPa
 
 // send hands logs to the next consumer, once: Wiz retries.
 func (h *webhookHandler) send(ctx context.Context, logs plog.Logs) error {
-	return consumeOnce(ctx, h.obsrecv, "json", h.next, logs)
+	return consume.Once(ctx, h.obsrecv, "json", h.next, logs)
 }
 
 // decode maps a body's payloads, one JSON object or the elements of an

@@ -1,14 +1,6 @@
-package wizreceiver
-
-import (
-	"context"
-
-	"go.opentelemetry.io/collector/consumer"
-	"go.opentelemetry.io/collector/consumer/consumererror"
-	"go.opentelemetry.io/collector/pdata/plog"
-	"go.opentelemetry.io/collector/receiver/receiverhelper"
-)
-
+// Package consume hands batches of records to the next consumer for the
+// engine and the webhook alike.
+//
 // A permanent refusal (consumererror.IsPermanent) of a request says nothing
 // of which of its records the next consumer cannot take: an OTLP backend
 // refuses a whole request for the one record it cannot decode. So a
@@ -17,20 +9,29 @@ import (
 // refused; only those are dropped. One such record among n costs about
 // 2·log2(n) more requests, each level resending the batch once; a consumer
 // that refuses everything costs at most 2n − 1.
+package consume
 
-// refusal is a record of a batch that the next consumer refused for good,
+import (
+	"context"
+
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+// Refusal is a record of a batch that the next consumer refused for good,
 // alone.
-type refusal struct {
-	index int
-	err   error
+type Refusal struct {
+	// Index is the record's place in the batch.
+	Index int
+	Err   error
 }
 
-// sendInHalves hands batch, whose records sit in one scope, to send. It
+// InHalves hands batch, whose records sit in one scope, to send. It
 // calls accepted with the bounds [lo, hi) of each run of records that send
 // accepted, and returns the records it refused for good. Any other error of
 // send stops it and is returned: the records not yet accepted or refused
 // then wait for the batch to be sent again.
-func sendInHalves(ctx context.Context, batch plog.Logs, send func(context.Context, plog.Logs) error, accepted func(lo, hi int)) ([]refusal, error) {
+func InHalves(ctx context.Context, batch plog.Logs, send func(context.Context, plog.Logs) error, accepted func(lo, hi int)) ([]Refusal, error) {
 	h := halving{batch: batch, send: send, accepted: accepted}
 	err := h.sendRun(ctx, 0, batch.LogRecordCount(), batch)
 	return h.refused, err
@@ -40,7 +41,7 @@ type halving struct {
 	batch    plog.Logs
 	send     func(context.Context, plog.Logs) error
 	accepted func(lo, hi int)
-	refused  []refusal
+	refused  []Refusal
 }
 
 // sendRun sends logs, which hold the records [lo, hi) of the batch.
@@ -53,7 +54,7 @@ func (h *halving) sendRun(ctx context.Context, lo, hi int, logs plog.Logs) error
 	case !consumererror.IsPermanent(err):
 		return err
 	case hi-lo == 1:
-		h.refused = append(h.refused, refusal{index: lo, err: err})
+		h.refused = append(h.refused, Refusal{Index: lo, Err: err})
 		return nil
 	}
 	mid := lo + (hi-lo)/2
@@ -82,18 +83,4 @@ func (h *halving) run(lo, hi int) plog.Logs {
 		sl.LogRecords().At(i).CopyTo(records.AppendEmpty())
 	}
 	return logs
-}
-
-// consumeOnce hands logs to next as one obsreport operation of format. A
-// permanent refusal of several records reports none of them refused: they
-// are sent again in halves, and each is reported there.
-func consumeOnce(ctx context.Context, obsrecv *receiverhelper.ObsReport, format string, next consumer.Logs, logs plog.Logs) error {
-	count := logs.LogRecordCount()
-	opCtx := obsrecv.StartLogsOp(ctx)
-	err := next.ConsumeLogs(opCtx, logs)
-	if count > 1 && consumererror.IsPermanent(err) {
-		count = 0
-	}
-	obsrecv.EndLogsOp(opCtx, format, count, err)
-	return err
 }
