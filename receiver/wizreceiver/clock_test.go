@@ -36,7 +36,7 @@ type skewedWorld struct {
 	t       *testing.T
 	srv     *mockwiz.Server
 	url     string
-	wiz     *fakeClock
+	wiz     *wiztest.Clock
 	skew    time.Duration
 	overlap time.Duration
 	dir     string // the storage extension's directory
@@ -50,7 +50,7 @@ type skewedWorld struct {
 }
 
 func newSkewedWorld(t *testing.T, skew, overlap time.Duration) *skewedWorld {
-	w := &skewedWorld{t: t, wiz: &fakeClock{now: clockTestStart}, skew: skew, overlap: overlap,
+	w := &skewedWorld{t: t, wiz: wiztest.NewClock(clockTestStart), skew: skew, overlap: overlap,
 		dir: t.TempDir(), set: receivertestSettings(), sink: &consumertest.LogsSink{}, invariants: checkInvariants(t)}
 	ds := mockwiz.GenerateDataset(mockwiz.DatasetOptions{Seed: 11, Start: clockTestStart.Add(-2 * time.Hour),
 		End: clockTestStart.Add(-time.Second), Counts: map[string]int{logtype.Audit.Name: 60}})

@@ -16,6 +16,7 @@ import (
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 )
 
 // Stored checkpoints hold these hashes: hashKey must keep them.
@@ -104,7 +105,7 @@ func (f afterOnly) FetchPage(_ context.Context, req wiz.Request) (wiz.Page, erro
 // it is neither repeated nor held. A checkpoint that holds such a key (an
 // earlier release kept them) lets go of it on restore.
 func TestFutureDatedNodes(t *testing.T) {
-	clock := &fakeClock{now: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
+	clock := wiztest.NewClock(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
 	cfg := testConfig("http://127.0.0.1:1")
 	enableOnly(cfg, "audit")
 	sink := &consumertest.LogsSink{}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,32 +22,15 @@ import (
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadatatest"
 )
-
-// fakeClock is a settable clock for windows and the no-events alert.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // The no-events alert rises when a stream delivers nothing for
 // no_events_timeout while its polls succeed, and clears when records flow.
 func TestNoEventsAlert(t *testing.T) {
 	// Wiz and the collector share the clock: windows end at Wiz's.
-	clock := &fakeClock{now: time.Now()}
+	clock := wiztest.NewClock(time.Now())
 	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(10, 0, 0), Now: clock.Now})
 	cfg := testConfig(url)
 	cfg.NoEventsTimeout = time.Hour

@@ -163,7 +163,7 @@ func TestWebhookCapsRecordsPerRequest(t *testing.T) {
 func TestWebhookThrottlesUnknownTypeWarnings(t *testing.T) {
 	sink := &consumertest.LogsSink{}
 	w := startWebhook(t, sink, nil)
-	clock := &fakeClock{now: time.Now()}
+	clock := wiztest.NewClock(time.Now())
 	w.rcv.webhook.handler.now = clock.Now
 	unknown := func(i int) string {
 		return fmt.Sprintf(`{"trigger":{"source":"CLOUD_EVENTS"},"event":{"id":"e-%d"}}`, i)

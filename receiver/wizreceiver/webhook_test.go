@@ -290,7 +290,7 @@ func readAll(t *testing.T, resp *http.Response) string {
 func TestWebhookSuppressesRedeliveries(t *testing.T) {
 	sink := &consumertest.LogsSink{}
 	w := startWebhook(t, sink, func(c *WebhookConfig) { c.DedupWindow = time.Hour })
-	clock := &fakeClock{now: time.Now()}
+	clock := wiztest.NewClock(time.Now())
 	w.rcv.webhook.handler.now = clock.Now
 	issue := mockwiz.WebhookPayload(mockwiz.WebhookIssue, 1, pushedAt)
 
