@@ -19,6 +19,7 @@ import (
 	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadata"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/webhook"
 )
 
 // dataCenterHost matches Wiz API hosts such as api.us1.app.wiz.io.
@@ -48,7 +49,7 @@ type wizReceiver struct {
 	// markers is the storage client of the checkpoints' markers.
 	markers storage.Client
 	// webhook is nil unless webhook.enabled.
-	webhook *webhookServer
+	webhook *webhook.Server
 }
 
 func newWizReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*wizReceiver, error) {
@@ -67,7 +68,7 @@ func newWizReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*wi
 	r := &wizReceiver{cfg: cfg, set: set, next: next, obsrecv: obsrecv, metrics: &telemetry{tb: tb},
 		now: time.Now, resultCaps: resultCaps()}
 	if cfg.Webhook.Enabled {
-		if r.webhook, err = newWebhookServer(&cfg.Webhook, set, next, r.metrics, time.Now); err != nil {
+		if r.webhook, err = webhook.New(cfg.Webhook.settings(set, next, r.metrics.forWebhook())); err != nil {
 			return nil, err
 		}
 	}
@@ -80,7 +81,7 @@ func newWizReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*wi
 func (r *wizReceiver) Start(ctx context.Context, host component.Host) error {
 	status := newStatusTracker(host)
 	if r.webhook != nil {
-		if err := r.webhook.start(ctx, host, status); err != nil {
+		if err := r.webhook.Start(ctx, host, status.report); err != nil {
 			return err
 		}
 	}
@@ -183,7 +184,7 @@ func (r *wizReceiver) buildStreams(ctx context.Context, host component.Host, sta
 func (r *wizReceiver) Shutdown(ctx context.Context) error {
 	var webhookErr error
 	if r.webhook != nil {
-		webhookErr = r.webhook.shutdown(ctx)
+		webhookErr = r.webhook.Shutdown(ctx)
 	}
 	if r.cancel != nil {
 		r.cancel()

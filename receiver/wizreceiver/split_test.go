@@ -1,12 +1,9 @@
 package wizreceiver
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"math/bits"
-	"net/http"
 	"slices"
 	"testing"
 	"time"
@@ -20,7 +17,6 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
-	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadatatest"
@@ -185,82 +181,5 @@ func TestPollDeliversDeepBody(t *testing.T) {
 	assert.Contains(t, wiztest.Received(&backend.LogsSink)[logtype.Audit.Name], deepID)
 	metadatatest.AssertEqualWizRecordsFlattened(t, tt, []metricdata.DataPoint[int64]{
 		{Value: 1, Attributes: attribute.NewSet(attribute.String(attrLogType, logtype.Audit.Name))},
-	}, metricdatatest.IgnoreTimestamp())
-}
-
-// withField is payload with one more top-level field.
-func withField(t *testing.T, payload []byte, name string, value any) []byte {
-	t.Helper()
-	var m map[string]any
-	require.NoError(t, json.Unmarshal(payload, &m))
-	m[name] = value
-	out, err := json.Marshal(m)
-	require.NoError(t, err)
-	return out
-}
-
-// pushedID is the id a log line names a payload by.
-func pushedID(t *testing.T, payload []byte) string {
-	t.Helper()
-	p, err := mapping.MapPushed(payload, logtype.Pushed, pushedAt, plog.NewLogRecord())
-	require.NoError(t, err)
-	require.NotEmpty(t, p.ID)
-	return p.ID
-}
-
-// A batch the next consumer refuses for good because of one payload is
-// split the same way: the others arrive once, that one is dropped, logged
-// with its id and counted, and Wiz hears 200 with both counts, so that it
-// does not send the accepted ones again; a re-delivery is a duplicate.
-func TestWebhookBatchDropsOnlyTheRefusedRecord(t *testing.T) {
-	backend := &wiztest.StrictBackend{Limit: strictLimit}
-	w := startWebhook(t, backend, nil)
-	var payloads [][]byte
-	want := wiztest.UIDs{}
-	for i := range 5 {
-		p := mockwiz.WebhookPayload(mockwiz.WebhookDetection, 20+i, pushedAt)
-		if i == 2 {
-			p = withField(t, p, "deep", deepParams(deepLevels))
-		} else {
-			want[logtype.DetectionsWebhook.Name] = append(want[logtype.DetectionsWebhook.Name], mapping.PayloadUID(p))
-		}
-		payloads = append(payloads, p)
-	}
-	body := append(append([]byte("["), bytes.Join(payloads, []byte(","))...), ']')
-
-	a := w.push(t, body)
-	require.Equal(t, http.StatusOK, a.Status, a.Body)
-	assert.JSONEq(t, `{"status":"partial","records":4,"dropped":1}`, a.Body)
-	wiztest.RequireExactlyOnce(t, want, wiztest.Received(&backend.LogsSink))
-	dropped := w.logs.FilterMessageSnippet("permanently refused").All()
-	require.Len(t, dropped, 1)
-	assert.Equal(t, []any{pushedID(t, payloads[2])}, dropped[0].ContextMap()["ids"])
-
-	again := w.push(t, body)
-	require.Equal(t, http.StatusOK, again.Status, again.Body)
-	assert.JSONEq(t, `{"status":"duplicate"}`, again.Body, "a re-delivery is not emitted again")
-	wiztest.RequireExactlyOnce(t, want, wiztest.Received(&backend.LogsSink))
-
-	logType := attribute.String(attrLogType, logtype.DetectionsWebhook.Name)
-	metadatatest.AssertEqualWizRecordsDropped(t, w.tt, []metricdata.DataPoint[int64]{
-		{Value: 1, Attributes: attribute.NewSet(logType, attribute.String(attrReason, dropRefused))},
-	}, metricdatatest.IgnoreTimestamp())
-	metadatatest.AssertEqualWizRecordsEmitted(t, w.tt, []metricdata.DataPoint[int64]{
-		{Value: 4, Attributes: attribute.NewSet(logType)},
-	}, metricdatatest.IgnoreTimestamp())
-	assert.Equal(t, map[int]int64{http.StatusOK: 2}, w.requests(t))
-}
-
-// A pushed payload nested deeper than OTLP/protobuf allows is delivered
-// with its deep part as JSON text, and counted.
-func TestWebhookDeliversDeepPayload(t *testing.T) {
-	backend := &wiztest.StrictBackend{}
-	w := startWebhook(t, backend, nil)
-	p := withField(t, mockwiz.WebhookPayload(mockwiz.WebhookThreat, 3, pushedAt), "deep", deepParams(200))
-	a := w.push(t, p)
-	require.Equal(t, http.StatusOK, a.Status, a.Body)
-	wiztest.RequireExactlyOnce(t, wiztest.UIDs{logtype.Threats.Name: {mapping.PayloadUID(p)}}, wiztest.Received(&backend.LogsSink))
-	metadatatest.AssertEqualWizRecordsFlattened(t, w.tt, []metricdata.DataPoint[int64]{
-		{Value: 1, Attributes: attribute.NewSet(attribute.String(attrLogType, logtype.Threats.Name))},
 	}, metricdatatest.IgnoreTimestamp())
 }

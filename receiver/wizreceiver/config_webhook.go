@@ -9,6 +9,10 @@ import (
 
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/confignet"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/receiver"
+
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/webhook"
 )
 
 // Webhook defaults, documented in the configuration table of the receiver
@@ -148,4 +152,23 @@ func (w *WebhookConfig) onLoopback() bool {
 func (w *WebhookConfig) requiresClientCertificates() bool {
 	tls := w.TLS.Get()
 	return tls != nil && tls.ClientCAFile != ""
+}
+
+// settings are the webhook's settings from the section, for the receiver
+// set, handing records to next.
+func (w *WebhookConfig) settings(set receiver.Settings, next consumer.Logs, metrics webhook.Telemetry) webhook.Settings {
+	return webhook.Settings{
+		Server:                w.ServerConfig,
+		Path:                  w.Path,
+		DedupWindow:           w.DedupWindow,
+		MaxConcurrentRequests: w.MaxConcurrentRequests,
+		MaxRequestHeaderSize:  w.MaxRequestHeaderSize,
+		MaxConnections:        w.MaxConnections,
+		MaxRecordsPerRequest:  w.MaxRecordsPerRequest,
+		Loopback:              w.onLoopback(),
+		Receiver:              set,
+		Next:                  next,
+		Telemetry:             metrics,
+		Now:                   time.Now,
+	}
 }

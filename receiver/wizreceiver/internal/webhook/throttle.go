@@ -1,4 +1,4 @@
-package wizreceiver
+package webhook
 
 import (
 	"sync"

@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/collector/consumer/consumertest"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
@@ -101,4 +103,26 @@ func TestWebhookOnLoopback(t *testing.T) {
 		w.NetAddr.Endpoint = endpoint
 		assert.Equal(t, want, w.onLoopback(), endpoint)
 	}
+}
+
+// The webhook's settings carry every option of the section.
+func TestWebhookSettings(t *testing.T) {
+	cfg, err := loadConfigFrom(t, "webhook_config.yaml", "webhook_full")
+	require.NoError(t, err)
+	w := cfg.Webhook
+	next := consumertest.NewNop()
+	set := w.settings(receivertestSettings(), next, nil)
+	assert.Equal(t, w.ServerConfig, set.Server)
+	assert.Equal(t, "/wiz", set.Path)
+	assert.Equal(t, 10*time.Minute, set.DedupWindow)
+	assert.Equal(t, 8, set.MaxConcurrentRequests)
+	assert.Equal(t, 32<<10, set.MaxRequestHeaderSize)
+	assert.Equal(t, 256, set.MaxConnections)
+	assert.Equal(t, 50, set.MaxRecordsPerRequest)
+	assert.False(t, set.Loopback, "0.0.0.0 is every interface")
+	assert.Equal(t, next, set.Next)
+	assert.NotNil(t, set.Now)
+
+	w.NetAddr.Endpoint = "127.0.0.1:9443"
+	assert.True(t, w.settings(receivertestSettings(), next, nil).Loopback)
 }

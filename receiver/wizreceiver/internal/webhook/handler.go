@@ -1,12 +1,10 @@
-package wizreceiver
+package webhook
 
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"strconv"
@@ -28,46 +26,39 @@ import (
 const (
 	// retryAfterBusy: every slot is taken, or an identical body is being
 	// delivered; either frees within milliseconds, unless the pipeline holds
-	// a delivery past its request's answer (see deliverInTime).
+	// a delivery past its request's answer (see deliveries.inTime).
 	retryAfterBusy = 1
 	// retryAfterRefused: the next consumer refused the records for now
 	// (a backend down, a memory limiter).
 	retryAfterRefused = 5
 )
 
-// webhookHandler answers Wiz's pushes behind the authenticator: it checks
+// handler answers Wiz's pushes behind the authenticator: it checks
 // the request, maps the payload and hands the records to the next
 // consumer, answering 200 only once the consumer accepted them. It never
 // queues: past max_concurrent_requests it answers 503.
-type webhookHandler struct {
+type handler struct {
 	path    string
 	maxBody int64
 	next    consumer.Logs
 	obsrecv *receiverhelper.ObsReport
-	metrics webhookTelemetry
+	metrics Telemetry
 	// recent is nil when dedup_window is 0.
-	recent  *recentBodies
-	slots   chan struct{}
-	logger  *zap.Logger
-	version string
-	now     func() time.Time
+	recent     *recentBodies
+	deliveries *deliveries
+	logger     *zap.Logger
+	version    string
+	now        func() time.Time
 	// maxRecords is max_records_per_request.
 	maxRecords int
 	// unknownWarnings keeps the WARN about payloads of no known type to a
 	// line a minute, which says how many it left out.
 	unknownWarnings logThrottle
-	// answerWithin is how long a request waits for the next consumer; 0
-	// waits as long as it takes.
-	answerWithin time.Duration
-	// stopping ends when the server has stopped: it cancels the deliveries
-	// that outlived their requests.
-	stopping context.Context
-	// drained counts the slots shutdown took, to leave none to deliveries.
-	drained int
 }
 
-func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	// The server's write deadline runs from about now: see deliverInTime.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// The server's write deadline runs from about now: see
+	// deliveries.inTime.
 	start := time.Now()
 	if r.URL.Path != h.path {
 		answer(w, http.StatusNotFound, "no webhook at this path: Wiz posts to "+h.path)
@@ -82,17 +73,15 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		answer(w, http.StatusUnsupportedMediaType, "the content type must be application/json")
 		return
 	}
-	select {
-	case h.slots <- struct{}{}:
-	default:
+	if !h.deliveries.take() {
 		retryLater(w, retryAfterBusy, "too many requests at once")
 		return
 	}
-	// Once handed to deliverInTime, the slot is the delivery's to free.
+	// Once handed to deliveries.inTime, the slot is the delivery's to free.
 	delivering := false
 	defer func() {
 		if !delivering {
-			<-h.slots
+			h.deliveries.release()
 		}
 	}()
 	if r.ContentLength > h.maxBody {
@@ -100,7 +89,7 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, err := readBody(r)
-	h.metrics.bodyRead(len(body))
+	h.metrics.BodyRead(len(body))
 	if err != nil {
 		if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
 			answer(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than max_request_body_size (%d bytes)", h.maxBody))
@@ -111,12 +100,12 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	delivering = true
-	h.deliverInTime(r.Context(), w, body, start)
+	h.deliveries.inTime(r.Context(), w, start, func(ctx context.Context, w http.ResponseWriter) { h.deliver(ctx, w, body) })
 }
 
 // deliver maps body and hands its records to the next consumer, once: a
 // body accepted within dedup_window is acknowledged and not emitted again.
-func (h *webhookHandler) deliver(ctx context.Context, w http.ResponseWriter, body []byte) {
+func (h *handler) deliver(ctx context.Context, w http.ResponseWriter, body []byte) {
 	payloads, err := mapping.SplitPushed(body, h.maxRecords)
 	if errors.Is(err, mapping.ErrTooManyPayloads) {
 		answer(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body holds more than max_records_per_request (%d) records: send fewer at once", h.maxRecords))
@@ -131,7 +120,7 @@ func (h *webhookHandler) deliver(ctx context.Context, w http.ResponseWriter, bod
 		key := hashBody(body)
 		switch h.recent.claim(key, received) {
 		case redelivered:
-			h.metrics.redelivered()
+			h.metrics.Redelivered()
 			answerJSON(w, http.StatusOK, `{"status":"duplicate"}`)
 			return
 		case inFlight:
@@ -153,7 +142,7 @@ func (h *webhookHandler) deliver(ctx context.Context, w http.ResponseWriter, bod
 // (sendInHalves), and only the records refused alone are dropped: when the
 // consumer accepted the others, Wiz hears 200, so that it does not send
 // them again, and the body is remembered like an accepted one.
-func (h *webhookHandler) emit(ctx context.Context, w http.ResponseWriter, bodyPayloads [][]byte, received time.Time) bool {
+func (h *handler) emit(ctx context.Context, w http.ResponseWriter, bodyPayloads [][]byte, received time.Time) bool {
 	logs, payloads, err := h.decode(bodyPayloads, received)
 	if err != nil {
 		answer(w, http.StatusBadRequest, err.Error())
@@ -171,7 +160,7 @@ func (h *webhookHandler) emit(ctx context.Context, w http.ResponseWriter, bodyPa
 	}
 	accepted := 0
 	refused, err := consume.InHalves(ctx, logs, h.send, func(lo, hi int) {
-		h.metrics.emitted(payloads[lo:hi])
+		countEmitted(h.metrics, payloads[lo:hi])
 		accepted += hi - lo
 	})
 	if len(refused) > 0 {
@@ -180,7 +169,7 @@ func (h *webhookHandler) emit(ctx context.Context, w http.ResponseWriter, bodyPa
 		for i, r := range refused {
 			dropped[i] = payloads[r.Index]
 		}
-		h.metrics.dropped(dropped)
+		countRefused(h.metrics, dropped)
 		h.logger.Error("Next consumer permanently refused webhook records; dropping them",
 			zap.Int("records", len(dropped)), zap.Int("body_records", len(payloads)),
 			zap.Strings("ids", payloadIDs(dropped)), zap.Error(refused[0].Err))
@@ -204,13 +193,13 @@ func (h *webhookHandler) emit(ctx context.Context, w http.ResponseWriter, bodyPa
 }
 
 // send hands logs to the next consumer, once: Wiz retries.
-func (h *webhookHandler) send(ctx context.Context, logs plog.Logs) error {
+func (h *handler) send(ctx context.Context, logs plog.Logs) error {
 	return consume.Once(ctx, h.obsrecv, "json", h.next, logs)
 }
 
 // decode maps a body's payloads, one JSON object or the elements of an
 // array of them (a batch), into records.
-func (h *webhookHandler) decode(payloads [][]byte, received time.Time) (plog.Logs, []mapping.Pushed, error) {
+func (h *handler) decode(payloads [][]byte, received time.Time) (plog.Logs, []mapping.Pushed, error) {
 	logs := plog.NewLogs()
 	sl := logs.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty()
 	sl.Scope().SetName(metadata.ScopeName)
@@ -278,31 +267,12 @@ func isJSON(contentType string) bool {
 // refuse answers the server's own refusals: the authenticator's (401) and
 // the body decompressor's. The authenticator's message is not repeated: it
 // is the extension's, and could echo what the client presented.
-func (h *webhookHandler) refuse(w http.ResponseWriter, r *http.Request, msg string, status int) {
+func (h *handler) refuse(w http.ResponseWriter, r *http.Request, msg string, status int) {
 	if status == http.StatusUnauthorized {
-		h.metrics.authFailed()
+		h.metrics.AuthFailed()
 		h.logger.Debug("Webhook request failed authentication", zap.String("remote", r.RemoteAddr))
 		answer(w, status, "authentication failed")
 		return
 	}
 	answer(w, status, msg)
-}
-
-func retryLater(w http.ResponseWriter, seconds int, reason string) {
-	w.Header().Set("Retry-After", strconv.Itoa(seconds))
-	answer(w, http.StatusServiceUnavailable, reason+": retry later")
-}
-
-// answer writes an error as {"error": msg}.
-func answer(w http.ResponseWriter, status int, msg string) {
-	body, _ := json.Marshal(struct {
-		Error string `json:"error"`
-	}{msg})
-	answerJSON(w, status, string(body))
-}
-
-func answerJSON(w http.ResponseWriter, status int, body string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, body)
 }

@@ -1,4 +1,4 @@
-package wizreceiver
+package webhook
 
 import (
 	"context"
@@ -17,6 +17,68 @@ import (
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 )
+
+// Past max_concurrent_requests every request is answered 503 with
+// Retry-After at once, and none of them is emitted; those in flight
+// complete.
+func TestWebhookCapsConcurrentRequests(t *testing.T) {
+	const capacity = 2
+	next := newBlockingConsumer()
+	w := startWebhook(t, next, func(c *Settings) { c.MaxConcurrentRequests = capacity })
+
+	var wg sync.WaitGroup
+	answers := make([]wiztest.Answer, capacity)
+	for i := range capacity {
+		wg.Go(func() { answers[i] = w.push(t, mockwiz.WebhookPayload(mockwiz.WebhookDetection, i, pushedAt)) })
+	}
+	next.waitEntered(t, capacity)
+	for i := range 5 {
+		a := w.push(t, mockwiz.WebhookPayload(mockwiz.WebhookDetection, 100+i, pushedAt))
+		assert.Equal(t, http.StatusServiceUnavailable, a.Status)
+		assert.Equal(t, "1", a.RetryAfter)
+	}
+	close(next.release)
+	wg.Wait()
+	for _, a := range answers {
+		assert.Equal(t, http.StatusOK, a.Status)
+	}
+	assert.Equal(t, capacity, next.sink.LogRecordCount(), "only the requests in flight were emitted")
+	assert.Equal(t, map[int]int64{http.StatusOK: capacity, http.StatusServiceUnavailable: 5}, w.requests())
+}
+
+// blockingConsumer holds every delivery until released, announcing each.
+type blockingConsumer struct {
+	entered chan struct{}
+	release chan struct{}
+	sink    consumertest.LogsSink
+}
+
+func newBlockingConsumer() *blockingConsumer {
+	return &blockingConsumer{entered: make(chan struct{}, 100), release: make(chan struct{})}
+}
+
+func (b *blockingConsumer) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
+
+func (b *blockingConsumer) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	b.entered <- struct{}{}
+	select {
+	case <-b.release:
+		return b.sink.ConsumeLogs(ctx, ld)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (b *blockingConsumer) waitEntered(t *testing.T, n int) {
+	t.Helper()
+	for i := range n {
+		select {
+		case <-b.entered:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("only %d of %d deliveries reached the consumer within 10s", i, n)
+		}
+	}
+}
 
 // outageConsumer is a pipeline whose backend can go down: while it is
 // down, each delivery waits for the test to decide its outcome, as an
@@ -71,7 +133,7 @@ func (c *outageConsumer) setDown(down bool) {
 func (w *webhookTest) pushAsync(body []byte) <-chan wiztest.Answer {
 	answered := make(chan wiztest.Answer, 1)
 	go func() {
-		a, err := wiztest.TryPush(w.client, w.url, body, wiztest.Bearer(webhookToken))
+		a, err := wiztest.TryPush(w.client, w.url, body, wiztest.Bearer(wiztest.WebhookToken))
 		if err != nil {
 			a.Body = "no answer: " + err.Error()
 		}
@@ -96,7 +158,7 @@ func requireAnswer(t *testing.T, answered <-chan wiztest.Answer) wiztest.Answer 
 // handed to the consumer has its outcome, and the dedup memory has it.
 func waitForDeliveries(t *testing.T, w *webhookTest) {
 	t.Helper()
-	require.Eventually(t, func() bool { return len(w.rcv.webhook.handler.slots) == 0 }, 10*time.Second, time.Millisecond,
+	require.Eventually(t, func() bool { return len(w.srv.handler.deliveries.slots) == 0 }, 10*time.Second, time.Millisecond,
 		"a delivery still holds its slot")
 }
 
@@ -107,7 +169,7 @@ func waitForDeliveries(t *testing.T, w *webhookTest) {
 // accepted the records, and emitted once when it finally refused them.
 func TestWebhookAnswersBeforeWriteTimeout(t *testing.T) {
 	outage := newOutageConsumer(t)
-	w := startWebhook(t, outage.consumer(t), func(c *WebhookConfig) { c.WriteTimeout = time.Second })
+	w := startWebhook(t, outage.consumer(t), func(c *Settings) { c.Server.WriteTimeout = time.Second })
 
 	// The consumer accepts, late.
 	detection := mockwiz.WebhookPayload(mockwiz.WebhookDetection, 1, pushedAt)
@@ -143,21 +205,21 @@ func TestWebhookAnswersBeforeWriteTimeout(t *testing.T) {
 	assert.Equal(t, 2, outage.sink.LogRecordCount())
 
 	assert.Equal(t, 2, w.logs.FilterMessageSnippet("within write_timeout").Len(), "each late answer is logged")
-	assert.Equal(t, map[int]int64{http.StatusServiceUnavailable: 3, http.StatusOK: 2}, w.requests(t))
+	assert.Equal(t, map[int]int64{http.StatusServiceUnavailable: 3, http.StatusOK: 2}, w.requests())
 }
 
 // Shutdown waits for a delivery that outlived its request; when its
 // context ends first, it cancels the delivery and says so.
 func TestWebhookShutdownWaitsForDeliveries(t *testing.T) {
 	outage := newOutageConsumer(t)
-	w := startWebhook(t, outage.consumer(t), func(c *WebhookConfig) { c.WriteTimeout = time.Second })
+	w := startWebhook(t, outage.consumer(t), func(c *Settings) { c.Server.WriteTimeout = time.Second })
 	outage.setDown(true)
 	answered := w.pushAsync(mockwiz.WebhookPayload(mockwiz.WebhookIssue, 1, pushedAt))
 	<-outage.entered
 	require.Equal(t, http.StatusServiceUnavailable, requireAnswer(t, answered).Status)
 
 	done := make(chan error, 1)
-	go func() { done <- w.rcv.webhook.shutdown(context.Background()) }()
+	go func() { done <- w.srv.Shutdown(context.Background()) }()
 	select {
 	case err := <-done:
 		t.Fatalf("shutdown returned (%v) with a delivery going on", err)
@@ -167,13 +229,13 @@ func TestWebhookShutdownWaitsForDeliveries(t *testing.T) {
 	require.NoError(t, <-done)
 	assert.Equal(t, 1, outage.sink.LogRecordCount(), "the delivery completed")
 
-	cut := startWebhook(t, outage.consumer(t), func(c *WebhookConfig) { c.WriteTimeout = time.Second })
+	cut := startWebhook(t, outage.consumer(t), func(c *Settings) { c.Server.WriteTimeout = time.Second })
 	answered = cut.pushAsync(mockwiz.WebhookPayload(mockwiz.WebhookIssue, 2, pushedAt))
 	<-outage.entered
 	require.Equal(t, http.StatusServiceUnavailable, requireAnswer(t, answered).Status)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := cut.rcv.webhook.shutdown(ctx)
+	err := cut.srv.Shutdown(ctx)
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Equal(t, 1, outage.sink.LogRecordCount(), "the cancelled delivery emitted nothing")
 }
