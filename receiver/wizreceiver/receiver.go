@@ -19,6 +19,7 @@ import (
 	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadata"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/poll"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/webhook"
 )
 
@@ -41,7 +42,7 @@ type wizReceiver struct {
 	// to match a mock's.
 	resultCaps map[string]int
 	// afterSave, when set, sees each stream after every checkpoint write.
-	afterSave func(*stream)
+	afterSave func(*poll.Stream)
 
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -93,21 +94,21 @@ func (r *wizReceiver) Start(ctx context.Context, host component.Host) error {
 		return err
 	}
 	for _, s := range streams {
-		if err := s.restore(ctx); err != nil {
+		if err := s.Restore(ctx); err != nil {
 			return err
 		}
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	for _, s := range streams {
-		r.wg.Go(func() { s.run(runCtx) })
+		r.wg.Go(func() { s.Run(runCtx) })
 	}
 	return nil
 }
 
 // buildStreams wires one stream per enabled log type onto a shared HTTP
 // client, token, rate limiter and storage client.
-func (r *wizReceiver) buildStreams(ctx context.Context, host component.Host, status *statusTracker) ([]*stream, error) {
+func (r *wizReceiver) buildStreams(ctx context.Context, host component.Host, status *statusTracker) ([]*poll.Stream, error) {
 	httpClient, err := r.cfg.ToClient(ctx, host.GetExtensions(), r.set.TelemetrySettings)
 	if err != nil {
 		return nil, err
@@ -137,41 +138,42 @@ func (r *wizReceiver) buildStreams(ctx context.Context, host component.Host, sta
 		HostClock:           r.now,
 	}, httpClient, wiz.NewLimiter(r.cfg.RequestsPerSecond))
 
-	resource := r.resource()
-	var streams []*stream
+	shared := poll.Settings{
+		PollInterval:    r.cfg.PollInterval,
+		InitialLookback: r.cfg.InitialLookback,
+		Overlap:         r.cfg.Overlap,
+		MaxWindow:       r.cfg.MaxWindow,
+		PageSize:        r.cfg.PageSize,
+		NoEventsTimeout: r.cfg.NoEventsTimeout,
+		BackOff:         r.cfg.BackOff,
+		Client:          client,
+		WizClock:        client,
+		Storage:         r.storage,
+		Markers:         r.markers,
+		Next:            r.next,
+		ObsReport:       r.obsrecv,
+		Status:          status.report,
+		Logger:          r.set.Logger,
+		Resource:        r.resource(),
+		Version:         r.set.BuildInfo.Version,
+		Now:             r.now,
+		AfterSave:       r.afterSave,
+	}
+	var streams []*poll.Stream
 	for _, lt := range logtype.All {
 		section := r.cfg.logType(lt)
 		if !section.Settings().Enabled {
 			continue
 		}
-		s := &stream{
-			logType:         lt,
-			query:           lt.Poll(section, r.cfg.ProjectIDs),
-			queryText:       lt.Query.Query,
-			noEventsTimeout: r.cfg.NoEventsTimeout,
-			cap:             noCap{},
-			cfg:             r.cfg,
-			client:          client,
-			wizClock:        client,
-			next:            r.next,
-			store:           checkpointStore{client: r.storage, markers: r.markers, key: "checkpoint." + lt.Key},
-			obsrecv:         r.obsrecv,
-			metrics:         r.metrics.forStream(lt.Name),
-			logger:          r.set.Logger,
-			status:          status,
-			resource:        resource,
-			version:         r.set.BuildInfo.Version,
-			now:             r.now,
-			afterSave:       r.afterSave,
-		}
+		set := shared
+		set.LogType = lt
+		set.Query = lt.Poll(section, r.cfg.ProjectIDs)
+		set.ResultCap = r.resultCaps[lt.Key]
+		set.Telemetry = r.metrics.forStream(lt.Name)
 		if d := section.Settings().NoEventsTimeout; d != nil {
-			s.noEventsTimeout = *d
+			set.NoEventsTimeout = *d
 		}
-		if limit := r.resultCaps[lt.Key]; limit > 0 {
-			s.cap = &windowCap{limit: limit, pageSize: r.cfg.PageSize, logType: lt.Key, logger: r.set.Logger, newestFirst: lt.ServedNewestFirst}
-		}
-		s.dedup = dedup{overlap: r.cfg.Overlap, cap: s.cap}
-		streams = append(streams, s)
+		streams = append(streams, poll.New(set))
 	}
 	return streams, nil
 }

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/polltest"
+
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/storagetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -57,8 +59,8 @@ func TestSoak(t *testing.T) {
 	}
 	const rps, auditCap = 25, 2000
 	seed := wiztest.Seed(t)
-	ds := datasetOf(int64(seed), map[string]int{logtype.Audit.Name: 8000, logtype.Issues.Name: 4000, logtype.VulnerabilityFindings.Name: 8000})
-	srv, url := newMock(t, mockwiz.Options{Dataset: ds, TokenLifetime: 3 * time.Second, AuditResultCap: auditCap})
+	ds := polltest.DatasetOf(int64(seed), map[string]int{logtype.Audit.Name: 8000, logtype.Issues.Name: 4000, logtype.VulnerabilityFindings.Name: 8000})
+	srv, url := polltest.NewMock(t, mockwiz.Options{Dataset: ds, TokenLifetime: 3 * time.Second, AuditResultCap: auditCap})
 	srv.SetFaultRate(0.1, int64(seed))
 	cfg := testConfig(url)
 	cfg.PageSize = 100

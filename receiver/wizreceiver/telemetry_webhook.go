@@ -55,10 +55,8 @@ func (t webhookTelemetry) Redelivered() {
 	t.tb.WizWebhookRedeliveriesSuppressed.Add(context.Background(), 1)
 }
 
-func (t webhookTelemetry) Emitted(logType string, n int) { t.logType(logType).emitted(n) }
+func (t webhookTelemetry) Emitted(logType string, n int) { t.logType(logType).Emitted(n) }
 
-func (t webhookTelemetry) Flattened(logType string, n int) { t.logType(logType).flattened(n) }
+func (t webhookTelemetry) Flattened(logType string, n int) { t.logType(logType).Flattened(n) }
 
-func (t webhookTelemetry) Refused(logType string, n int) {
-	t.logType(logType).dropped(n, dropRefused)
-}
+func (t webhookTelemetry) Refused(logType string, n int) { t.logType(logType).Refused(n) }

@@ -1,4 +1,4 @@
-package wizreceiver
+package poll
 
 import (
 	"context"
@@ -11,16 +11,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/polltest"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
-	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
-	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 )
 
@@ -31,32 +30,27 @@ func TestHugeUpstreamErrorStaysSmall(t *testing.T) {
 	huge := "Access denied; your permissions: [" + strings.Repeat("read:everything,", 5<<20/16) + "]"
 	for _, code := range []string{"UNAUTHORIZED", "INTERNAL"} {
 		t.Run(code, func(t *testing.T) {
-			url := stdlibWiz(t, func(w http.ResponseWriter, _ *http.Request) {
+			url := polltest.StdlibWiz(t, func(w http.ResponseWriter, _ *http.Request) {
 				w.Header().Set("Content-Type", "application/json")
 				_, _ = fmt.Fprintf(w, `{"data":null,"errors":[{"message":%q,"extensions":{"code":%q}}]}`, huge, code)
 			})
-			cfg := testConfig(url)
-			cfg.BackOff.Enabled = false
-			enableOnly(cfg, "audit")
-			core, logs := observer.New(zapcore.DebugLevel)
-			set := receivertestSettings()
-			set.Logger = zap.New(core)
-			host := &statusHost{Host: componenttest.NewNopHost()}
-			rcv, err := newWizReceiver(set, cfg, consumertest.NewNop())
-			require.NoError(t, err)
-			s, _ := firstStream(t, rcv, host)
+			e := newEnv(t, url)
+			e.BackOff.Enabled = false
+			e.enableOnly("audit")
+			logs := e.observeLogs(zapcore.DebugLevel)
+			s, _ := e.stream(t)
 
-			err = s.poll(context.Background())
+			err := s.Poll(context.Background())
 			require.Error(t, err)
 			s.stopped(err, "Poll failed; retrying next interval")
-			require.NotNil(t, host.last().Err())
-			health := host.last().Err().Error()
+			require.NotNil(t, e.statuses.Last().Err)
+			health := e.statuses.Last().Err.Error()
 			require.Less(t, len(health), 2048, "the health body")
 			assert.Contains(t, health, "Access denied; your permissions: [read:everything,")
 			require.NotZero(t, logs.Len())
-			for _, e := range logs.All() {
-				line := e.Message + fmt.Sprint(e.ContextMap())
-				require.Less(t, len(line), 2048, "the log line %q", e.Message)
+			for _, entry := range logs.All() {
+				line := entry.Message + fmt.Sprint(entry.ContextMap())
+				require.Less(t, len(line), 2048, "the log line %q", entry.Message)
 			}
 		})
 	}
@@ -81,7 +75,7 @@ func TestSchemaDriftAgainstStandardServers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var refused atomic.Int64
-			url := stdlibWiz(t, func(w http.ResponseWriter, r *http.Request) {
+			url := polltest.StdlibWiz(t, func(w http.ResponseWriter, r *http.Request) {
 				var req struct {
 					Query     string `json:"query"`
 					Variables struct {
@@ -111,24 +105,20 @@ func TestSchemaDriftAgainstStandardServers(t *testing.T) {
 				w.Header().Set("Content-Type", tt.contentType)
 				_, _ = fmt.Fprintf(w, `{"data":{"issues":{"nodes":[%s],"pageInfo":{"hasNextPage":false,"endCursor":"c1"}}}}`, nodes)
 			})
-			cfg := testConfig(url)
-			enableOnly(cfg, "issues")
-			core, logs := observer.New(zapcore.WarnLevel)
-			set := receivertestSettings()
-			set.Logger = zap.New(core)
-			host := &statusHost{Host: componenttest.NewNopHost()}
+			e := newEnv(t, url)
+			e.enableOnly("issues")
+			logs := e.observeLogs(zapcore.WarnLevel)
 			sink := &consumertest.LogsSink{}
-			rcv, err := newWizReceiver(set, cfg, sink)
-			require.NoError(t, err)
-			s, _ := firstStream(t, rcv, host)
+			e.Next = sink
+			s, _ := e.stream(t)
 
 			require.NoError(t, s.checkConnection(context.Background()))
-			require.NoError(t, s.poll(context.Background()))
+			require.NoError(t, s.Poll(context.Background()))
 			assert.Equal(t, int64(1), refused.Load(), "refused once, then asked without the field")
 			assert.Equal(t, map[string]int{"issue-1@" + stamp: 1}, wiztest.Received(sink)[logtype.Issues.Name])
 			dropped := logs.FilterMessage("Wiz no longer has a field the query selects; polling without it").FilterField(zap.String("field", "Issue.sourceRule"))
 			assert.Equal(t, 1, dropped.Len())
-			assert.Nil(t, host.last(), "no error status")
+			assert.Nil(t, e.statuses.Last(), "no status: no error")
 		})
 	}
 }
@@ -139,7 +129,7 @@ func TestSchemaDriftAgainstStandardServers(t *testing.T) {
 func TestOversizedPageStopsTheStream(t *testing.T) {
 	const limit = 64 << 10
 	var queries, written atomic.Int64
-	url := stdlibWiz(t, func(w http.ResponseWriter, _ *http.Request) {
+	url := polltest.StdlibWiz(t, func(w http.ResponseWriter, _ *http.Request) {
 		queries.Add(1)
 		w.Header().Set("Content-Type", "application/json")
 		node := []byte(`{"id":"` + strings.Repeat("x", 1000) + `"},`)
@@ -152,48 +142,17 @@ func TestOversizedPageStopsTheStream(t *testing.T) {
 			}
 		}
 	})
-	cfg := testConfig(url)
-	cfg.MaxResponseSize = limit
-	enableOnly(cfg, "audit")
-	host := &statusHost{Host: componenttest.NewNopHost()}
-	rcv, err := newWizReceiver(receivertestSettings(), cfg, consumertest.NewNop())
-	require.NoError(t, err)
-	s, _ := firstStream(t, rcv, host)
+	e := newEnv(t, url)
+	e.MaxResponseSize = limit
+	e.enableOnly("audit")
+	s, _ := e.stream(t)
 
-	err = s.poll(context.Background())
+	err := s.Poll(context.Background())
 	require.Error(t, err)
 	assert.True(t, s.stopped(err, "retry"), "the stream stops: polling again would fetch the same page")
-	assert.Equal(t, "StatusPermanentError", host.last().Status().String())
-	assert.Contains(t, host.last().Err().Error(), "audit stream stopped: wiz's answer to the AuditLogTable query is larger than max_response_size (65536 bytes), "+
+	assert.True(t, e.statuses.Last().Permanent)
+	assert.Contains(t, e.statuses.Last().Err.Error(), "audit stream stopped: wiz's answer to the AuditLogTable query is larger than max_response_size (65536 bytes), "+
 		"and was abandoned there; lower page_size (this request asked for first: 50), or raise max_response_size")
 	assert.Equal(t, int64(1), queries.Load(), "not retried")
 	assert.Less(t, written.Load(), int64(64<<20), "the rest was never read")
-}
-
-// The default max_response_size holds four 500-node pages of the heaviest
-// data set, as the mock renders them with the receiver's own queries.
-func TestDefaultMaxResponseSizeHoldsFourPages(t *testing.T) {
-	counts := map[string]int{}
-	for _, lt := range logtype.All {
-		counts[lt.Name] = 2 * maxPageSize
-	}
-	_, url := newMock(t, mockwiz.Options{Dataset: datasetOf(7, counts)})
-	cfg := testConfig(url)
-	cfg.MaxResponseSize = defaultMaxResponseSize / 4
-	for _, lt := range logtype.All {
-		cfg.logType(lt).Settings().Enabled = true
-	}
-	// Every status, so that every node matches and a page is full.
-	cfg.logType(&logtype.ConfigurationFindings).(*logtype.ConfigurationFindingsConfig).Statuses = []string{"OPEN", "IN_PROGRESS", "RESOLVED", "REJECTED"}
-	rcv, err := newWizReceiver(receivertestSettings(), cfg, consumertest.NewNop())
-	require.NoError(t, err)
-	streams, _ := buildStreams(t, rcv, componenttest.NewNopHost())
-	require.Len(t, streams, len(logtype.All))
-	for _, s := range streams {
-		w := s.nextWindow(s.now())
-		require.NotNil(t, w, s.logType.Key)
-		page, err := s.fetch(context.Background(), map[string]any{"first": maxPageSize, "filterBy": s.filter(w.Start, w.End)})
-		require.NoError(t, err, s.logType.Key)
-		assert.Len(t, page.Nodes, maxPageSize, s.logType.Key)
-	}
 }

@@ -1,4 +1,4 @@
-package wizreceiver
+package poll
 
 import (
 	"context"
@@ -7,56 +7,8 @@ import (
 	"fmt"
 	"time"
 
-	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 )
-
-// checkpointVersion is bumped when the stored format changes incompatibly;
-// a checkpoint of another version is ignored with a warning.
-const checkpointVersion = 1
-
-// checkpoint is a stream's durable position. Everything with a polled time
-// up to Watermark has been accepted downstream. Window is a query window
-// still being paged through, resumed at Cursor after a restart. Seen holds
-// the keys accepted at or after Watermark-overlap (and within Window), which
-// the next query reads again on purpose and must drop.
-type checkpoint struct {
-	Version int `json:"version"`
-	// Fingerprint identifies the query settings Window.Cursor belongs to.
-	Fingerprint string    `json:"fingerprint"`
-	Watermark   time.Time `json:"watermark"`
-	Window      *window   `json:"window,omitempty"`
-	Seen        []seenKey `json:"seen,omitempty"`
-	// LastRecord is when the stream last delivered a record, so the
-	// no-events alert survives restarts.
-	LastRecord time.Time `json:"last_record,omitzero"`
-}
-
-// window is one range [Start, End] of the polled time field; once it has
-// been read in full, the watermark moves to End.
-type window struct {
-	Start  time.Time `json:"start"`
-	End    time.Time `json:"end"`
-	Cursor string    `json:"cursor,omitempty"`
-	// capWalk is the result cap's record of the window's walks (see
-	// resultcap.go); it stays empty for log types without a cap. Embedded,
-	// its fields sit beside the others in the stored JSON.
-	capWalk
-}
-
-// restartWalk forgets the walk in progress, so the next one reads the
-// window's remaining part from its first page.
-func (w *window) restartWalk() {
-	w.Cursor = ""
-	w.capWalk.restartWalk()
-}
-
-// restart forgets every walk of the window, so the next one reads all of
-// it: the query changed, and may match records in parts read before.
-func (w *window) restart() {
-	w.Cursor = ""
-	w.capWalk = capWalk{}
-}
 
 // checkpointStore reads and writes one stream's checkpoint, and notes in
 // markers that it wrote one.
@@ -143,26 +95,4 @@ func (s checkpointStore) mark(ctx context.Context, at time.Time) error {
 		return fmt.Errorf("writing the marker of checkpoint %q: %w", s.key, err)
 	}
 	return nil
-}
-
-// markersClient is the name of the storage client that holds the
-// checkpoints' markers.
-const markersClient = "markers"
-
-// getStorageClient returns the client named name (the component's own
-// client when empty) of the configured storage extension, or a no-op
-// client when none is configured.
-func getStorageClient(ctx context.Context, host component.Host, storageID *component.ID, self component.ID, name string) (storage.Client, error) {
-	if storageID == nil {
-		return storage.NewNopClient(), nil
-	}
-	ext, ok := host.GetExtensions()[*storageID]
-	if !ok {
-		return nil, fmt.Errorf("storage: extension %q not found: declare it under extensions and list it in service.extensions", storageID)
-	}
-	storageExt, ok := ext.(storage.Extension)
-	if !ok {
-		return nil, fmt.Errorf("storage: extension %q is not a storage extension: use a file_storage extension", storageID)
-	}
-	return storageExt.GetClient(ctx, component.KindReceiver, self, name)
 }

@@ -1,4 +1,4 @@
-package wizreceiver
+package poll
 
 import (
 	"context"
@@ -11,13 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadatatest"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/polltest"
+
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/storagetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -70,31 +71,28 @@ type untoldClock struct{}
 
 func (untoldClock) Now() (time.Time, bool) { return time.Time{}, false }
 
-func fuzzStream(t *testing.T, stored []byte, pages pageFetcher) *stream {
-	obsrecv, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{ReceiverCreateSettings: receivertestSettings()})
+// fuzzStream is an audit stream on pages, to be restored from stored, on a
+// clock that stands still and a Wiz that has not told its own.
+func fuzzStream(t *testing.T, stored []byte, pages Client) *Stream {
+	return fuzzStreamAt(t, stored, pages, func() time.Time { return time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC) })
+}
+
+// fuzzStreamAt is fuzzStream on the host clock now.
+func fuzzStreamAt(t *testing.T, stored []byte, pages Client, now func() time.Time) *Stream {
+	e := newEnv(t, "http://127.0.0.1:1")
+	obsrecv, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{ReceiverCreateSettings: metadatatest.NewSettings(e.tt)})
 	require.NoError(t, err)
-	rcv, err := newWizReceiver(receivertestSettings(), testConfig("http://127.0.0.1:1"), consumertest.NewNop())
-	require.NoError(t, err)
-	t.Cleanup(rcv.metrics.tb.Shutdown)
 	lt := &logtype.Audit
-	return &stream{
-		logType:   lt,
-		query:     lt.Poll(lt.NewConfig(), nil),
-		queryText: lt.Query.Query,
-		cap:       noCap{},
-		dedup:     dedup{overlap: rcv.cfg.Overlap, cap: noCap{}},
-		cfg:       rcv.cfg,
-		client:    pages,
-		wizClock:  untoldClock{},
-		next:      consumertest.NewNop(),
-		store:     checkpointStore{client: &memStorage{value: stored}, markers: &memStorage{}, key: "checkpoint.audit"},
-		obsrecv:   obsrecv,
-		metrics:   rcv.metrics.forStream("Wiz.Audit"),
-		logger:    zap.NewNop(),
-		status:    newStatusTracker(nil),
-		resource:  pcommon.NewResource(),
-		now:       func() time.Time { return time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC) },
-	}
+	set := e.Settings
+	set.LogType = lt
+	set.Query = lt.Poll(lt.NewConfig(), nil)
+	set.Client, set.WizClock = pages, untoldClock{}
+	set.Storage, set.Markers = &memStorage{value: stored}, &memStorage{}
+	set.ObsReport = obsrecv
+	set.Telemetry = e.telemetryOf(lt.Name)
+	set.Status = e.statuses.Report
+	set.Now = now
+	return New(set)
 }
 
 // FuzzCheckpoint feeds arbitrary stored checkpoints to restore: none may
@@ -113,14 +111,14 @@ func FuzzCheckpoint(f *testing.F) {
 	f.Add([]byte{0xff, 0x00})
 	f.Fuzz(func(t *testing.T, stored []byte) {
 		s := fuzzStream(t, stored, &scriptedPages{})
-		require.NoError(t, s.restore(context.Background()), "only a failing storage may stop restore")
-		require.False(t, s.state.Watermark.IsZero(), "restore must leave a watermark")
-		require.NotNil(t, s.dedup.seen)
-		if w := s.state.Window; w != nil {
-			require.False(t, w.End.Before(s.state.Watermark), "a restored window must not move the watermark back")
+		require.NoError(t, s.Restore(context.Background()), "only a failing storage may stop restore")
+		require.False(t, s.walker.state.Watermark.IsZero(), "restore must leave a watermark")
+		require.NotNil(t, s.walker.dedup.seen)
+		if w := s.walker.state.Window; w != nil {
+			require.False(t, w.End.Before(s.walker.state.Watermark), "a restored window must not move the watermark back")
 			require.True(t, w.Until.IsZero() || (!w.Until.Before(w.Start) && !w.Until.After(w.End)), "until must lie in the window")
 		}
-		_ = s.poll(context.Background())
+		_ = s.Poll(context.Background())
 	})
 }
 
@@ -135,9 +133,9 @@ func FuzzPaging(f *testing.F) {
 	f.Fuzz(func(t *testing.T, script []byte) {
 		pages := &scriptedPages{script: script}
 		s := fuzzStream(t, nil, pages)
-		require.NoError(t, s.restore(context.Background()))
-		s.state.Window = &window{Start: s.now().Add(-time.Hour), End: s.now()}
-		_ = s.walk(context.Background())
+		require.NoError(t, s.Restore(context.Background()))
+		s.walker.state.Window = &window{Start: s.now().Add(-time.Hour), End: s.now()}
+		_ = s.walker.walk(context.Background())
 		require.LessOrEqual(t, pages.calls, 9, "a walk must stop once a cursor repeats")
 	})
 }
@@ -154,22 +152,22 @@ func (*failingStorage) Get(context.Context, string) ([]byte, error) {
 // would silently skip or repeat records.
 func TestRestoreStorageFailure(t *testing.T) {
 	s := fuzzStream(t, nil, &scriptedPages{})
-	s.store.client = &failingStorage{}
-	err := s.restore(context.Background())
+	s.walker.store.client = &failingStorage{}
+	err := s.Restore(context.Background())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "audit stream: reading checkpoint \"checkpoint.audit\" from the storage extension: input/output error")
 	assert.Contains(t, err.Error(), "check the storage extension")
 
 	// The markers, a client of their own, fail the same way.
 	s = fuzzStream(t, nil, &scriptedPages{})
-	s.store.markers = &failingStorage{}
-	err = s.restore(context.Background())
+	s.walker.store.markers = &failingStorage{}
+	err = s.Restore(context.Background())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "audit stream: reading the marker of checkpoint \"checkpoint.audit\" from the storage extension: input/output error")
 
 	corrupt := fuzzStream(t, []byte("{not json"), &scriptedPages{})
-	require.NoError(t, corrupt.restore(context.Background()))
-	assert.True(t, corrupt.state.Watermark.Equal(corrupt.now().Add(-corrupt.cfg.InitialLookback)))
+	require.NoError(t, corrupt.Restore(context.Background()))
+	assert.True(t, corrupt.walker.state.Watermark.Equal(corrupt.now().Add(-corrupt.walker.initialLookback)))
 }
 
 // Everything up to the watermark was delivered, so a stored window that ends
@@ -179,9 +177,9 @@ func TestRestoreDropsWindowBehindWatermark(t *testing.T) {
 	stored := []byte(`{"version":1,"watermark":"2026-11-27T00:00:00Z",` +
 		`"window":{"start":"2026-11-26T00:00:00Z","end":"2026-11-26T12:00:00Z","cursor":"abc","served":40}}`)
 	s := fuzzStream(t, stored, &scriptedPages{})
-	require.NoError(t, s.restore(context.Background()))
-	assert.Nil(t, s.state.Window)
-	assert.Equal(t, time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC), s.state.Watermark.UTC())
+	require.NoError(t, s.Restore(context.Background()))
+	assert.Nil(t, s.walker.state.Window)
+	assert.Equal(t, time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC), s.walker.state.Watermark.UTC())
 }
 
 // A stored cursor belongs to its query's fingerprint, so a release that
@@ -209,8 +207,8 @@ func TestFingerprintsStayStable(t *testing.T) {
 		i := slices.IndexFunc(logtype.All, func(lt *logtype.LogType) bool { return lt.Key == tt.key })
 		require.GreaterOrEqual(t, i, 0, tt.key)
 		lt := logtype.All[i]
-		s := &stream{logType: lt, query: lt.Poll(lt.NewConfig(), tt.projects)}
-		assert.Equal(t, tt.want, s.fingerprint(), "%s with project_ids %v", tt.key, tt.projects)
+		q := &wizQuery{logType: lt, poll: lt.Poll(lt.NewConfig(), tt.projects)}
+		assert.Equal(t, tt.want, q.fingerprint(), "%s with project_ids %v", tt.key, tt.projects)
 		pinned[tt.key] = true
 	}
 	for _, lt := range logtype.All {
@@ -240,19 +238,16 @@ func TestLostCheckpointWarns(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, url := newMock(t, mockwiz.Options{Dataset: smallDataset(10, 0, 0)})
-			cfg := testConfig(url)
-			enableOnly(cfg, "audit")
-			storageID := storagetest.NewStorageID("wiz")
-			cfg.StorageID = &storageID
-			dir, set := t.TempDir(), receivertestSettings()
+			_, url := polltest.NewMock(t, mockwiz.Options{Dataset: polltest.SmallDataset(10, 0, 0)})
+			e := newEnv(t, url)
+			e.enableOnly("audit")
+			dir := t.TempDir()
 			core, logs := observer.New(zapcore.WarnLevel)
-			set.Logger = zap.New(core)
+			e.Logger = zap.New(core)
 			run := func() {
-				rcv, err := newWizReceiver(set, cfg, consumertest.NewNop())
-				require.NoError(t, err)
-				streams, release := buildStreams(t, rcv, storagetest.NewStorageHost().WithFileBackedStorageExtension("wiz", dir))
-				pollUntil(t, streams, 1, func() bool { return true })
+				e.fileStorage(dir)
+				streams, release := e.streams(t)
+				polltest.PollUntil(t, streams, 1, func() bool { return true })
 				release()
 			}
 
@@ -261,15 +256,15 @@ func TestLostCheckpointWarns(t *testing.T) {
 			run()
 			assert.Zero(t, logs.FilterMessageSnippet(lostMsg).Len(), "the checkpoint is there")
 
-			damage(t, dir, set.ID)
+			damage(t, dir, storageID)
 			run()
 			lost := logs.FilterMessageSnippet(lostMsg).All()
 			require.Len(t, lost, 1)
 			fields := lost[0].ContextMap()
 			assert.Equal(t, "audit", fields["stream"])
 			assert.Equal(t, "Wiz.Audit", fields["log_type"])
-			assert.Equal(t, cfg.InitialLookback, fields["initial_lookback"])
-			assert.WithinDuration(t, time.Now().Add(-cfg.InitialLookback), fields["from"].(time.Time), time.Minute)
+			assert.Equal(t, e.InitialLookback, fields["initial_lookback"])
+			assert.WithinDuration(t, time.Now().Add(-e.InitialLookback), fields["from"].(time.Time), time.Minute)
 			assert.Contains(t, fields, "checkpointed_since")
 
 			run()

@@ -1,4 +1,4 @@
-package wizreceiver
+package poll
 
 import (
 	"context"
@@ -8,9 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/polltest"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 
@@ -18,23 +19,6 @@ import (
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 )
-
-// Stored checkpoints hold these hashes: hashKey must keep them.
-func TestHashKeyIsStable(t *testing.T) {
-	for want, k := range map[uint64]mapping.Key{
-		0x4202163e9808b793: {ID: "0b9d6a5e-3f0e-4c6e-9a59-6d7c1f0f6c21", Time: time.Date(2026, 11, 27, 1, 2, 3, 456789000, time.UTC)},
-		0x08e31007b58142b1: {ID: "", Time: time.Unix(0, 0)},
-		0x5d999320ef365fff: {ID: "x", Time: time.Date(1969, 12, 31, 23, 59, 59, 1, time.UTC)},
-	} {
-		assert.Equal(t, want, hashKey(k), "%+v", k)
-	}
-}
-
-// Hashing a record key allocates nothing: deliver hashes every record.
-func TestHashKeyAllocatesNothing(t *testing.T) {
-	k := mapping.Key{ID: "0b9d6a5e-3f0e-4c6e-9a59-6d7c1f0f6c21", Time: time.Now()}
-	assert.Zero(t, testing.AllocsPerRun(100, func() { hashKey(k) }))
-}
 
 // rereads keeps exactly the keys a later query reads again: the overlap
 // behind the watermark, and with a window open, the part up to the
@@ -106,19 +90,19 @@ func (f afterOnly) FetchPage(_ context.Context, req wiz.Request) (wiz.Page, erro
 // earlier release kept them) lets go of it on restore.
 func TestFutureDatedNodes(t *testing.T) {
 	clock := wiztest.NewClock(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
-	cfg := testConfig("http://127.0.0.1:1")
-	enableOnly(cfg, "audit")
+	e := newEnv(t, "http://127.0.0.1:1")
+	e.enableOnly("audit")
 	sink := &consumertest.LogsSink{}
-	rcv, err := newWizReceiver(receivertestSettings(), cfg, sink)
-	require.NoError(t, err)
-	rcv.now = clock.Now
-	s, _ := firstStream(t, rcv, componenttest.NewNopHost())
+	e.Next, e.Now = sink, clock.Now
 	future := clock.Now().Add(365 * 24 * time.Hour)
-	s.client = afterOnly{nodes: map[string]time.Time{"now": clock.Now().Add(-time.Minute), "next-year": future}}
+	e.wrap = func(Client) Client {
+		return afterOnly{nodes: map[string]time.Time{"now": clock.Now().Add(-time.Minute), "next-year": future}}
+	}
+	s, _ := e.stream(t)
 	emitted := func() map[string]int {
 		ids := map[string]int{}
 		for _, logs := range sink.AllLogs() {
-			forEachRecord(logs, func(lr plog.LogRecord) {
+			polltest.ForEachRecord(logs, func(lr plog.LogRecord) {
 				id, _ := lr.Body().Map().Get("id")
 				ids[id.Str()]++
 			})
@@ -126,21 +110,21 @@ func TestFutureDatedNodes(t *testing.T) {
 		return ids
 	}
 
-	require.NoError(t, s.poll(context.Background()))
+	require.NoError(t, s.Poll(context.Background()))
 	assert.Equal(t, seenSet{hashKey(mapping.Key{ID: "now", Time: clock.Now().Add(-time.Minute)}): clock.Now().Add(-time.Minute).UnixNano()},
-		s.dedup.seen, "only the key of the node delivered, which the next window's overlap reads again")
+		s.walker.dedup.seen, "only the key of the node delivered, which the next window's overlap reads again")
 	for range 3 {
-		clock.Advance(cfg.PollInterval)
-		require.NoError(t, s.poll(context.Background()))
-		assert.Empty(t, s.dedup.seen)
+		clock.Advance(e.PollInterval)
+		require.NoError(t, s.Poll(context.Background()))
+		assert.Empty(t, s.walker.dedup.seen)
 	}
 	assert.Equal(t, map[string]int{"now": 1}, emitted(), "the future node waits for its window")
 
 	// Its time comes: the window that covers it delivers it, once.
 	clock.Advance(future.Sub(clock.Now()) + time.Second)
 	for range 3 {
-		require.NoError(t, s.poll(context.Background()))
-		clock.Advance(cfg.PollInterval)
+		require.NoError(t, s.Poll(context.Background()))
+		clock.Advance(e.PollInterval)
 	}
 	assert.Equal(t, map[string]int{"now": 1, "next-year": 1}, emitted())
 
@@ -150,8 +134,7 @@ func TestFutureDatedNodes(t *testing.T) {
 	}}
 	raw, err := json.Marshal(stored)
 	require.NoError(t, err)
-	restored := fuzzStream(t, raw, afterOnly{})
-	restored.now = clock.Now
-	require.NoError(t, restored.restore(context.Background()))
-	assert.Equal(t, seenSet{1: clock.Now().Add(-time.Second).UnixNano()}, restored.dedup.seen)
+	restored := fuzzStreamAt(t, raw, afterOnly{}, clock.Now)
+	require.NoError(t, restored.Restore(context.Background()))
+	assert.Equal(t, seenSet{1: clock.Now().Add(-time.Second).UnixNano()}, restored.walker.dedup.seen)
 }

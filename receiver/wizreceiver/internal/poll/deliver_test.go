@@ -1,57 +1,43 @@
-package wizreceiver
+package poll
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math/bits"
 	"slices"
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/polltest"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/pdata/plog"
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
-	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadatatest"
 )
-
-// strictLimit is the recursion limit of a backend stricter than OTLP's
-// usual 100: it decodes the mock's records, whose bodies nest at most five
-// levels (5 + 3·5 messages), and refuses one that nests deepLevels.
-const (
-	strictLimit = 40
-	// deepLevels levels of objects below a body: 5 + 3·(deepLevels+1)
-	// messages, past strictLimit.
-	deepLevels = 12
-)
-
-// deepParams is an input of levels nested objects.
-func deepParams(levels int) any {
-	var v any = "leaf"
-	for range levels {
-		v = map[string]any{"a": v}
-	}
-	return v
-}
 
 // withDeepEntry is a mock Wiz of 60 audit entries, one of which (returned
 // with its polled time) records an input nested levels deep.
 func withDeepEntry(t *testing.T, levels int) (srv *mockwiz.Server, url, deepID string, deepAt time.Time) {
 	t.Helper()
-	srv, url = newMock(t, mockwiz.Options{Dataset: smallDataset(60, 0, 0)})
+	srv, url = polltest.NewMock(t, mockwiz.Options{Dataset: polltest.SmallDataset(60, 0, 0)})
 	audit := srv.Snapshot()[logtype.Audit.Name]
 	deep := audit[len(audit)/2]
 	deepID = deep["id"].(string)
 	deepAt, err := time.Parse(time.RFC3339Nano, deep["timestamp"].(string))
 	require.NoError(t, err)
-	srv.SetActionParameters(deepID, deepParams(levels))
+	srv.SetActionParameters(deepID, wiztest.DeepParams(levels))
 	return srv, url, deepID, deepAt
 }
 
@@ -66,43 +52,38 @@ func without(want wiztest.UIDs, id string) wiztest.UIDs {
 // only that one is dropped, logged with its id and counted, and the
 // checkpoint moves past the page.
 func TestPollDropsOnlyTheRefusedRecord(t *testing.T) {
-	srv, url, deepID, deepAt := withDeepEntry(t, deepLevels)
-	cfg := testConfig(url)
-	cfg.PageSize = 20
-	enableOnly(cfg, "audit")
-	backend := &wiztest.StrictBackend{Limit: strictLimit}
-	set, tt, logs := observedSettings(t)
-	rcv, err := newWizReceiver(set, cfg, backend)
-	require.NoError(t, err)
-	streams, _ := buildStreams(t, rcv, componenttest.NewNopHost())
+	srv, url, deepID, deepAt := withDeepEntry(t, wiztest.DeepLevels)
+	e := newEnv(t, url)
+	e.PageSize = 20
+	e.enableOnly("audit")
+	backend := &wiztest.StrictBackend{Limit: wiztest.StrictLimit}
+	logs := e.observeLogs(zapcore.InfoLevel)
+	e.Next = backend
+	streams, _ := e.streams(t)
 
-	want := without(auditOnly(wiztest.Expected(t, srv)), deepID)
+	want := without(polltest.AuditOnly(wiztest.Expected(t, srv)), deepID)
 	require.Len(t, want[logtype.Audit.Name], 59)
-	pollUntil(t, streams, 3, func() bool { return wiztest.AllArrived(want, wiztest.Received(&backend.LogsSink)) })
+	polltest.PollUntil(t, streams, 3, func() bool { return wiztest.AllArrived(want, wiztest.Received(&backend.LogsSink)) })
 	wiztest.RequireExactlyOnce(t, want, wiztest.Received(&backend.LogsSink))
 
 	s := streams[0]
-	assert.Nil(t, s.state.Window, "the poll finished")
-	assert.True(t, s.state.Watermark.After(deepAt), "the checkpoint moved past the dropped record")
+	assert.Nil(t, s.walker.state.Window, "the poll finished")
+	assert.True(t, s.walker.state.Watermark.After(deepAt), "the checkpoint moved past the dropped record")
 	dropped := logs.FilterMessageSnippet("permanently refused").All()
 	require.Len(t, dropped, 1)
 	assert.Equal(t, []any{deepID}, dropped[0].ContextMap()["ids"], "the log line names the dropped record")
 	assert.EqualValues(t, 1, dropped[0].ContextMap()["records"])
 	// Each halving costs one refusal: the page's, then one per level down
 	// to the record.
-	assert.LessOrEqual(t, backend.Refusals(), int64(1+bits.Len(uint(cfg.PageSize))))
+	assert.LessOrEqual(t, backend.Refusals(), int64(1+bits.Len(uint(e.PageSize))))
 
-	logType := attribute.String(attrLogType, logtype.Audit.Name)
-	metadatatest.AssertEqualWizRecordsDropped(t, tt, []metricdata.DataPoint[int64]{
-		{Value: 1, Attributes: attribute.NewSet(logType, attribute.String(attrReason, dropRefused))},
-	}, metricdatatest.IgnoreTimestamp())
-	metadatatest.AssertEqualWizRecordsEmitted(t, tt, []metricdata.DataPoint[int64]{
-		{Value: 59, Attributes: attribute.NewSet(logType)},
-	}, metricdatatest.IgnoreTimestamp())
+	counted := e.telemetryOf(logtype.Audit.Name)
+	assert.Equal(t, 1, counted.refused, "dropped: consumer_refused")
+	assert.Equal(t, 59, counted.emitted)
 	// The collector's own counts see each record once, not once per
 	// halving.
-	assert.Equal(t, int64(59), receiverCount(t, tt, "otelcol_receiver_accepted_log_records"))
-	assert.Equal(t, int64(1), receiverCount(t, tt, "otelcol_receiver_refused_log_records"))
+	assert.Equal(t, int64(59), receiverCount(t, e.tt, "otelcol_receiver_accepted_log_records"))
+	assert.Equal(t, int64(1), receiverCount(t, e.tt, "otelcol_receiver_refused_log_records"))
 }
 
 // receiverCount is the sum of a receiverhelper counter.
@@ -140,20 +121,19 @@ func (b *outageInSplit) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 // read again at the next poll; what the consumer accepted of it before is
 // not sent twice.
 func TestPollSplitRepeatsNothingAfterAnOutage(t *testing.T) {
-	srv, url, deepID, _ := withDeepEntry(t, deepLevels)
-	cfg := testConfig(url)
-	cfg.PageSize = 20
+	srv, url, deepID, _ := withDeepEntry(t, wiztest.DeepLevels)
+	e := newEnv(t, url)
+	e.PageSize = 20
 	// Without retries the outage fails the poll at once.
-	cfg.BackOff.Enabled = false
-	enableOnly(cfg, "audit")
-	backend := &outageInSplit{StrictBackend: wiztest.StrictBackend{Limit: strictLimit}}
-	set, _, logs := observedSettings(t)
-	rcv, err := newWizReceiver(set, cfg, backend)
-	require.NoError(t, err)
-	streams, _ := buildStreams(t, rcv, componenttest.NewNopHost())
+	e.BackOff.Enabled = false
+	e.enableOnly("audit")
+	backend := &outageInSplit{StrictBackend: wiztest.StrictBackend{Limit: wiztest.StrictLimit}}
+	logs := e.observeLogs(zapcore.InfoLevel)
+	e.Next = backend
+	streams, _ := e.streams(t)
 
-	want := without(auditOnly(wiztest.Expected(t, srv)), deepID)
-	pollUntil(t, streams, 3, func() bool { return wiztest.AllArrived(want, wiztest.Received(&backend.LogsSink)) })
+	want := without(polltest.AuditOnly(wiztest.Expected(t, srv)), deepID)
+	polltest.PollUntil(t, streams, 3, func() bool { return wiztest.AllArrived(want, wiztest.Received(&backend.LogsSink)) })
 	require.True(t, backend.down, "the outage happened")
 	wiztest.RequireExactlyOnce(t, want, wiztest.Received(&backend.LogsSink))
 	dropped := logs.FilterMessageSnippet("permanently refused").All()
@@ -165,21 +145,61 @@ func TestPollSplitRepeatsNothingAfterAnOutage(t *testing.T) {
 // part as JSON text, and counted.
 func TestPollDeliversDeepBody(t *testing.T) {
 	srv, url, deepID, _ := withDeepEntry(t, 200)
-	cfg := testConfig(url)
-	cfg.PageSize = 20
-	enableOnly(cfg, "audit")
+	e := newEnv(t, url)
+	e.PageSize = 20
+	e.enableOnly("audit")
 	backend := &wiztest.StrictBackend{}
-	set, tt, _ := observedSettings(t)
-	rcv, err := newWizReceiver(set, cfg, backend)
-	require.NoError(t, err)
-	streams, _ := buildStreams(t, rcv, componenttest.NewNopHost())
+	e.Next = backend
+	streams, _ := e.streams(t)
 
-	want := auditOnly(wiztest.Expected(t, srv))
-	pollUntil(t, streams, 3, func() bool { return wiztest.AllArrived(want, wiztest.Received(&backend.LogsSink)) })
+	want := polltest.AuditOnly(wiztest.Expected(t, srv))
+	polltest.PollUntil(t, streams, 3, func() bool { return wiztest.AllArrived(want, wiztest.Received(&backend.LogsSink)) })
 	wiztest.RequireExactlyOnce(t, want, wiztest.Received(&backend.LogsSink))
 	assert.Zero(t, backend.Refusals())
 	assert.Contains(t, wiztest.Received(&backend.LogsSink)[logtype.Audit.Name], deepID)
-	metadatatest.AssertEqualWizRecordsFlattened(t, tt, []metricdata.DataPoint[int64]{
-		{Value: 1, Attributes: attribute.NewSet(attribute.String(attrLogType, logtype.Audit.Name))},
-	}, metricdatatest.IgnoreTimestamp())
+	assert.Equal(t, 1, e.telemetryOf(logtype.Audit.Name).flattened)
+}
+
+// fixedPages serves its pages in order, then empty pages.
+type fixedPages struct {
+	pages []wiz.Page
+	calls int
+}
+
+func (p *fixedPages) FetchPage(context.Context, wiz.Request) (wiz.Page, error) {
+	if p.calls >= len(p.pages) {
+		return wiz.Page{}, nil
+	}
+	p.calls++
+	return p.pages[p.calls-1], nil
+}
+
+// Records the stream cannot deliver are counted by reason, and the stream
+// moves past them: a node it cannot map, and a page the next consumer
+// refuses for good.
+func TestDroppedRecordsByReason(t *testing.T) {
+	e := newEnv(t, "http://127.0.0.1:1")
+	e.Overlap = 0
+	e.enableOnly("audit")
+	// The first page is accepted, the second refused for good.
+	next := &refuseNth{LogsSink: &consumertest.LogsSink{}, n: 2, err: consumererror.NewPermanent(errors.New("malformed records"))}
+	e.Next = next
+	s, _ := e.stream(t)
+	at := s.walker.state.Watermark.Add(time.Minute).UTC().Format(time.RFC3339Nano)
+	s.query.client = &fixedPages{pages: []wiz.Page{
+		{Nodes: []json.RawMessage{
+			json.RawMessage(`{"id":"a-1","timestamp":"` + at + `"}`),
+			json.RawMessage(`{"id":"no-time","timestamp":"yesterday"}`),
+		}, HasNextPage: true, EndCursor: "c1"},
+		{Nodes: []json.RawMessage{json.RawMessage(`{"id":"a-2","timestamp":"` + at + `"}`)}},
+	}}
+
+	require.NoError(t, s.Poll(context.Background()))
+	assert.Nil(t, s.walker.state.Window, "the stream moved past both")
+	assert.Equal(t, 1, next.LogRecordCount())
+
+	counted := e.telemetryOf("Wiz.Audit")
+	assert.Equal(t, 1, counted.unmappable, "dropped: unmappable")
+	assert.Equal(t, 1, counted.refused, "dropped: consumer_refused")
+	assert.Equal(t, 1, counted.emitted)
 }

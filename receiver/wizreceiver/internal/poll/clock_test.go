@@ -1,4 +1,4 @@
-package wizreceiver
+package poll
 
 import (
 	"context"
@@ -7,22 +7,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/polltest"
+
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/storagetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
-	"go.opentelemetry.io/collector/receiver"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
-	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadatatest"
 )
 
 // clockTestStart is where the clock tests' Wiz clock starts: a whole
@@ -33,28 +30,30 @@ var clockTestStart = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 // whose clock runs skew ahead of it (behind it, when negative). Both
 // clocks move only when the test moves them.
 type skewedWorld struct {
-	t       *testing.T
-	srv     *mockwiz.Server
-	url     string
-	wiz     *wiztest.Clock
-	skew    time.Duration
-	overlap time.Duration
+	t    *testing.T
+	srv  *mockwiz.Server
+	wiz  *wiztest.Clock
+	skew time.Duration
+	// env is the collector: one for every run, so a restart is checked
+	// against the run before it.
+	env     *testEnv
 	dir     string // the storage extension's directory
-	set     receiver.Settings
 	sink    *consumertest.LogsSink
-	// invariants is shared by every run, so a restart is checked against
-	// the run before it.
-	invariants func(*stream)
-	streams    []*stream
-	release    func()
+	streams []*Stream
+	release func()
 }
 
 func newSkewedWorld(t *testing.T, skew, overlap time.Duration) *skewedWorld {
-	w := &skewedWorld{t: t, wiz: wiztest.NewClock(clockTestStart), skew: skew, overlap: overlap,
-		dir: t.TempDir(), set: receivertestSettings(), sink: &consumertest.LogsSink{}, invariants: checkInvariants(t)}
+	w := &skewedWorld{t: t, wiz: wiztest.NewClock(clockTestStart), skew: skew, dir: t.TempDir(), sink: &consumertest.LogsSink{}}
 	ds := mockwiz.GenerateDataset(mockwiz.DatasetOptions{Seed: 11, Start: clockTestStart.Add(-2 * time.Hour),
 		End: clockTestStart.Add(-time.Second), Counts: map[string]int{logtype.Audit.Name: 60}})
-	w.srv, w.url = newMock(t, mockwiz.Options{Dataset: ds, Now: w.wiz.Now})
+	var url string
+	w.srv, url = polltest.NewMock(t, mockwiz.Options{Dataset: ds, Now: w.wiz.Now})
+	w.env = newEnv(t, url)
+	w.env.Overlap = overlap
+	w.env.BackOff.Enabled = false
+	w.env.enableOnly("audit")
+	w.env.Next, w.env.Now = w.sink, w.hostNow
 	return w
 }
 
@@ -64,25 +63,15 @@ func (w *skewedWorld) hostNow() time.Time { return w.wiz.Now().Add(w.skew) }
 // start builds the audit stream on the world's storage, restored from its
 // checkpoint, as a collector start does.
 func (w *skewedWorld) start() {
-	cfg := testConfig(w.url)
-	cfg.Overlap = w.overlap
-	cfg.BackOff.Enabled = false
-	enableOnly(cfg, "audit")
-	storageID := storagetest.NewStorageID("wiz")
-	cfg.StorageID = &storageID
-	// The storage key derives from the receiver's id: kept across runs.
-	rcv, err := newWizReceiver(w.set, cfg, w.sink)
-	require.NoError(w.t, err)
-	rcv.now = w.hostNow
-	rcv.afterSave = w.invariants
-	w.streams, w.release = buildStreams(w.t, rcv, storagetest.NewStorageHost().WithFileBackedStorageExtension("wiz", w.dir))
+	w.env.fileStorage(w.dir)
+	w.streams, w.release = w.env.streams(w.t)
 }
 
 // storeCheckpoint writes the audit stream's checkpoint into the world's
 // storage, as an earlier run left it.
 func (w *skewedWorld) storeCheckpoint(cp checkpoint) {
 	w.t.Helper()
-	client := storagetest.NewFileBackedClient(component.KindReceiver, w.set.ID, "", w.dir)
+	client := storagetest.NewFileBackedClient(component.KindReceiver, storageID, "", w.dir)
 	require.NoError(w.t, checkpointStore{client: client, key: "checkpoint.audit"}.save(context.Background(), cp))
 	require.NoError(w.t, client.Close(context.Background()))
 }
@@ -93,7 +82,7 @@ func (w *skewedWorld) stop() { w.release() }
 func (w *skewedWorld) poll() {
 	w.t.Helper()
 	for _, s := range w.streams {
-		require.NoError(w.t, s.poll(context.Background()))
+		require.NoError(w.t, s.Poll(context.Background()))
 	}
 }
 
@@ -111,7 +100,7 @@ func (w *skewedWorld) writeEntries(d time.Duration) {
 // checks that each entry arrived once.
 func (w *skewedWorld) requireExactlyOnce(phase string) {
 	w.t.Helper()
-	w.wiz.Advance(w.skew.Abs() + w.overlap)
+	w.wiz.Advance(w.skew.Abs() + w.env.Overlap)
 	w.poll()
 	w.poll()
 	want := wiztest.Expected(w.t, w.srv)["Wiz.Audit"]
@@ -156,7 +145,7 @@ func TestClockSkew(t *testing.T) {
 			w.writeEntries(2 * overlap)
 			w.start()
 			w.srv.InjectGraphQLFaults(mockwiz.Fault{Status: http.StatusServiceUnavailable})
-			require.Error(t, w.streams[0].poll(context.Background()))
+			require.Error(t, w.streams[0].Poll(context.Background()))
 			w.poll()
 			w.writeEntries(overlap)
 			w.poll()
@@ -194,7 +183,7 @@ func TestWatermarkAheadOfWizClock(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			w := newSkewedWorld(t, tt.skew, time.Minute)
 			core, logs := observer.New(zap.WarnLevel)
-			w.set.Logger = zap.New(core)
+			w.env.Logger = zap.New(core)
 			// The generated entries lie well before the position.
 			w.wiz.Advance(10 * time.Minute)
 			stoodAt := w.wiz.Now()
@@ -238,10 +227,9 @@ func TestWatermarkAheadOfWizClock(t *testing.T) {
 // host's, to half a second (Date's resolution) and half the round trip.
 func TestClockSkewMetric(t *testing.T) {
 	w := newSkewedWorld(t, 3*time.Minute, time.Minute)
-	tt := componenttest.NewTelemetry()
-	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
-	w.set = metadatatest.NewSettings(tt)
 	w.start()
 	w.poll()
-	metadatatest.AssertEqualWizClockSkew(t, tt, []metricdata.DataPoint[float64]{{Value: -179.5}}, metricdatatest.IgnoreTimestamp())
+	skews := w.env.api.skews
+	require.NotEmpty(t, skews)
+	assert.Equal(t, -179500*time.Millisecond, skews[len(skews)-1], "the gauge shows the latest")
 }

@@ -1,84 +1,12 @@
-package wizreceiver
+package poll
 
 import (
-	"fmt"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
 )
-
-// resultCap is what the poller asks of a log type's result cap: Wiz stops
-// serving a query after a fixed number of nodes, its pages together, so a
-// window that holds more must be narrowed and read again. Log types without
-// a cap use noCap, and the poller never looks inside a window's capWalk.
-type resultCap interface {
-	// queryEnd is the upper bound of the window's next walk.
-	queryEnd(w *window) time.Time
-	// keepsWalkKeys reports whether the keys of a walk in progress are all
-	// kept: a narrowed window's next walk may read any of them again.
-	keepsWalkKeys() bool
-	// rereads reports whether the window's next walk reads polled time t
-	// again.
-	rereads(w *window, t int64) bool
-	// accepted records a page of the walk the next consumer accepted, with
-	// the polled times of its mapped nodes in the order Wiz served them.
-	accepted(w *window, page wiz.Page, times []time.Time)
-	// narrow shrinks a window whose walk may have been cut short by the
-	// cap and reports whether it must be read again. prune lets go of the
-	// keys no later query reads.
-	narrow(cp *checkpoint, prune func()) bool
-}
-
-// noCap is the result cap of log types Wiz serves in full.
-type noCap struct{}
-
-func (noCap) queryEnd(w *window) time.Time            { return w.End }
-func (noCap) keepsWalkKeys() bool                     { return false }
-func (noCap) rereads(*window, int64) bool             { return false }
-func (noCap) accepted(*window, wiz.Page, []time.Time) {}
-func (noCap) narrow(*checkpoint, func()) bool         { return false }
-
-// capWalk is a capped window's record of its walks, stored with the window.
-type capWalk struct {
-	// Until, when set, is where the part still to read ends: earlier walks
-	// were cut short by Wiz's result cap after delivering everything in
-	// (Until, End], so the next walk queries [Start, Until].
-	Until time.Time `json:"until,omitzero"`
-	// Served counts the nodes Wiz served in this walk before the cursor.
-	// Wiz's result cap counts the whole walk, so a walk resumed after a
-	// restart must know what its earlier pages used up.
-	Served int `json:"served,omitempty"`
-	// Oldest is the oldest polled time this walk was served. Descending
-	// records that a node came older than the one before it, Unordered that
-	// one came newer. Only a capped walk seen going down, never up, covers
-	// (Oldest, queryEnd], which is what lets the next walk start where it
-	// stopped; nodes all on one microsecond show no order at all.
-	Oldest     time.Time `json:"oldest,omitzero"`
-	Descending bool      `json:"descending,omitempty"`
-	Unordered  bool      `json:"unordered,omitempty"`
-	// MaxCountReached is Wiz's own word on whether the walk reached the
-	// cap, where its connection reports maxCountReached; nil when it does
-	// not.
-	MaxCountReached *bool `json:"max_count_reached,omitempty"`
-}
-
-// restartWalk forgets the walk in progress but not where earlier walks of
-// the window left off.
-func (c *capWalk) restartWalk() {
-	*c = capWalk{Until: c.Until}
-}
-
-// capWalkValid reports whether the window's stored capWalk fits it: Until,
-// when set, lies within [Start, End].
-func (w *window) capWalkValid() bool {
-	return w.Served >= 0 && (w.Until.IsZero() || (!w.Until.Before(w.Start) && !w.Until.After(w.End)))
-}
-
-func (c capWalk) String() string {
-	return fmt.Sprintf("until %s, %d served", c.Until, c.Served)
-}
 
 // windowCap narrows the windows of a log type Wiz serves at most limit
 // nodes per query.

@@ -1,4 +1,4 @@
-package wizreceiver
+package poll
 
 import (
 	"compress/gzip"
@@ -8,6 +8,10 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+
+	"go.uber.org/zap/zapcore"
+
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/polltest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -111,26 +115,25 @@ func TestPollThroughOTLPHTTP(t *testing.T) {
 		deepDropped   bool
 	}{
 		{name: "deep body, usual limit", limit: wiztest.OTLPRecursionLimit, levels: 5000},
-		{name: "stricter backend", limit: strictLimit, levels: deepLevels, deepDropped: true},
+		{name: "stricter backend", limit: wiztest.StrictLimit, levels: wiztest.DeepLevels, deepDropped: true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			backend := &otlpHTTPBackend{limit: tt.limit, uids: map[string]int{}}
 			srv := httptest.NewServer(backend)
 			t.Cleanup(srv.Close)
 			mock, url, deepID, _ := withDeepEntry(t, tt.levels)
-			cfg := testConfig(url)
-			cfg.PageSize = 50
-			enableOnly(cfg, "audit")
-			set, _, logs := observedSettings(t)
-			rcv, err := newWizReceiver(set, cfg, otlpHTTPExporter(t, srv.URL))
-			require.NoError(t, err)
-			streams, _ := buildStreams(t, rcv, componenttest.NewNopHost())
+			e := newEnv(t, url)
+			e.PageSize = 50
+			e.enableOnly("audit")
+			logs := e.observeLogs(zapcore.InfoLevel)
+			e.Next = otlpHTTPExporter(t, srv.URL)
+			streams, _ := e.streams(t)
 
-			want := auditOnly(wiztest.Expected(t, mock))
+			want := polltest.AuditOnly(wiztest.Expected(t, mock))
 			if tt.deepDropped {
 				want = without(want, deepID)
 			}
-			pollUntil(t, streams, 3, func() bool { return wiztest.AllArrived(want, backend.received()) })
+			polltest.PollUntil(t, streams, 3, func() bool { return wiztest.AllArrived(want, backend.received()) })
 			wiztest.RequireExactlyOnce(t, want, backend.received())
 			dropped := logs.FilterMessageSnippet("permanently refused").All()
 			if !tt.deepDropped {
