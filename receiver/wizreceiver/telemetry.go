@@ -7,6 +7,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadata"
 )
 
@@ -50,4 +51,20 @@ func (t *telemetry) RateLimiterWaited(d time.Duration) {
 
 func (t *telemetry) ClockSkew(skew time.Duration) {
 	t.tb.WizClockSkew.Record(context.Background(), skew.Seconds())
+}
+
+// forStream is the telemetry of the records of the log type named
+// logType: a stream's, or the webhook's of a pushed log type.
+func (t *telemetry) forStream(logType string) streamTelemetry {
+	return streamTelemetry{tb: t.tb, attrs: metric.WithAttributeSet(attribute.NewSet(attribute.String(attrLogType, logType)))}
+}
+
+// forWebhook is the webhook's telemetry, with the attributes of each log
+// type Wiz pushes made once.
+func (t *telemetry) forWebhook() webhookTelemetry {
+	byType := make(map[string]streamTelemetry, len(logtype.Pushed))
+	for _, typ := range logtype.Pushed {
+		byType[typ.Name] = t.forStream(typ.Name)
+	}
+	return webhookTelemetry{telemetry: t, byType: byType}
 }

@@ -21,10 +21,6 @@ type streamTelemetry struct {
 	attrs metric.MeasurementOption
 }
 
-func (t *telemetry) forStream(logType string) streamTelemetry {
-	return streamTelemetry{tb: t.tb, attrs: metric.WithAttributeSet(attribute.NewSet(attribute.String(attrLogType, logType)))}
-}
-
 func (t streamTelemetry) Emitted(n int) {
 	t.tb.WizRecordsEmitted.Add(context.Background(), int64(n), t.attrs)
 }

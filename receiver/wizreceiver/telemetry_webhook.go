@@ -6,7 +6,6 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/webhook"
 )
 
@@ -18,16 +17,6 @@ type webhookTelemetry struct {
 }
 
 var _ webhook.Telemetry = webhookTelemetry{}
-
-// forWebhook is the webhook's telemetry, with the attributes of each log
-// type Wiz pushes made once.
-func (t *telemetry) forWebhook() webhookTelemetry {
-	byType := make(map[string]streamTelemetry, len(logtype.Pushed))
-	for _, typ := range logtype.Pushed {
-		byType[typ.Name] = t.forStream(typ.Name)
-	}
-	return webhookTelemetry{telemetry: t, byType: byType}
-}
 
 // logType is the record telemetry of the log type named name.
 func (t webhookTelemetry) logType(name string) streamTelemetry {

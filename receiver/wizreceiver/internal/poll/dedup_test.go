@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/polltest"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer/consumertest"
@@ -18,6 +16,7 @@ import (
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/polltest"
 )
 
 // rereads keeps exactly the keys a later query reads again: the overlap

@@ -9,10 +9,6 @@ import (
 	"sync"
 	"testing"
 
-	"go.uber.org/zap/zapcore"
-
-	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/polltest"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
@@ -22,11 +18,13 @@ import (
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/exporter/otlphttpexporter"
 	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
+	"go.uber.org/zap/zapcore"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/polltest"
 )
 
 // otlpHTTPBackend is an OTLP/HTTP backend written with the standard library

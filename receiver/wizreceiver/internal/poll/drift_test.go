@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/polltest"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer/consumertest"
@@ -18,6 +16,7 @@ import (
 	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/polltest"
 )
 
 // Wiz retires fields (Issue.sourceRule is deprecated) and may add or remove

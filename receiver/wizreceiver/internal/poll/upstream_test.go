@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/polltest"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer/consumertest"
@@ -21,6 +19,7 @@ import (
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/polltest"
 )
 
 // A server's error text reaches logs and health capped: a 5 MB GraphQL
