@@ -45,8 +45,8 @@ type delivery struct {
 	partial map[uint64]struct{}
 }
 
-// delivered is what became of a page the next consumer took whole.
-type delivered struct {
+// takenPage is what became of a page the next consumer took whole.
+type takenPage struct {
 	// accepted holds the keys of the page's records, by hash, with their
 	// polled times: those handed over now and those delivered before.
 	accepted seenSet
@@ -61,7 +61,7 @@ type delivered struct {
 // the consumer took whole (accepted, or refused for good record by record)
 // is delivered: a page refused for now is fetched again. lastRecord is when
 // the consumer last accepted a record of the page, zero when it took none.
-func (d *delivery) deliver(ctx context.Context, page wiz.Page, end time.Time, seen func(h uint64) bool) (_ delivered, lastRecord time.Time, _ error) {
+func (d *delivery) deliver(ctx context.Context, page wiz.Page, end time.Time, seen func(h uint64) bool) (_ takenPage, lastRecord time.Time, _ error) {
 	logs := plog.NewLogs()
 	rl := logs.ResourceLogs().AppendEmpty()
 	d.resource.CopyTo(rl.Resource())
@@ -123,7 +123,7 @@ func (d *delivery) deliver(ctx context.Context, page wiz.Page, end time.Time, se
 	if records.Len() > 0 {
 		var err error
 		if lastRecord, err = d.consume(ctx, logs, sent); err != nil {
-			return delivered{}, lastRecord, err
+			return takenPage{}, lastRecord, err
 		}
 	}
 	d.partial = nil
@@ -133,7 +133,7 @@ func (d *delivery) deliver(ctx context.Context, page wiz.Page, end time.Time, se
 	}
 	d.metrics.Deduplicated(duplicates)
 	d.metrics.Unmappable(unmappable)
-	return delivered{accepted: accepted, times: d.times}, lastRecord, nil
+	return takenPage{accepted: accepted, times: d.times}, lastRecord, nil
 }
 
 // sentRecord is what the delivery knows of a record it hands over.
