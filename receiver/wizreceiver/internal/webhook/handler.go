@@ -139,8 +139,8 @@ func (h *handler) deliver(ctx context.Context, w http.ResponseWriter, body []byt
 // emit maps the body's payloads, hands the records to the next consumer
 // and answers; it reports whether the consumer accepted them, all or all
 // but those it refused for good. A batch refused for good is split
-// (sendInHalves), and only the records refused alone are dropped: when the
-// consumer accepted the others, Wiz hears 200, so that it does not send
+// (consume.InHalves), and only the records refused alone are dropped: when
+// the consumer accepted the others, Wiz hears 200, so that it does not send
 // them again, and the body is remembered like an accepted one.
 func (h *handler) emit(ctx context.Context, w http.ResponseWriter, bodyPayloads [][]byte, received time.Time) bool {
 	logs, payloads, err := h.decode(bodyPayloads, received)
