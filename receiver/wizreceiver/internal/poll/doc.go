@@ -11,7 +11,7 @@
 // of the receiver.
 //
 // Each type has a file of its own, and every dependency points down this
-// list, never up:
+// list, never up (TestDependenciesPointDown keeps it so):
 //
 //   - stream.go: Stream, a stream's life cycle (restore, run, the
 //     connection check) and its health (status, the no-events alert);
