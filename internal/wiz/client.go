@@ -13,6 +13,8 @@ import (
 
 	graphql "github.com/hasura/go-graphql-client"
 	"go.opentelemetry.io/collector/config/configretry"
+
+	"github.com/otelcol-wiz/otelcol-wiz/internal/backoff"
 )
 
 // Config is what the client needs; the receiver maps its own config onto it.
@@ -141,7 +143,7 @@ type Page struct {
 // AuthError, RedirectError, CertificateError, AccessDeniedError,
 // IPRefusedError, QueryError or ResponseTooLargeError.
 func (c *Client) FetchPage(ctx context.Context, req Request) (Page, error) {
-	bo := NewBackOff(c.cfg.BackOff, c.now)
+	bo := backoff.New(c.cfg.BackOff, c.now)
 	refreshed := false
 	for attempt := 1; ; attempt++ {
 		page, err := c.fetchOnce(ctx, req, &refreshed)
@@ -172,7 +174,7 @@ func (c *Client) FetchPage(ctx context.Context, req Request) (Page, error) {
 			c.limiter.PauseUntil(c.now().Add(wait))
 			continue
 		}
-		if err := Sleep(ctx, wait); err != nil {
+		if err := backoff.Sleep(ctx, wait); err != nil {
 			return Page{}, err
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/otelcol-wiz/otelcol-wiz/internal/backoff"
 )
 
 // Limiter paces every request one receiver instance sends. Wiz limits per
@@ -26,7 +28,7 @@ type clock struct {
 	sleep func(ctx context.Context, d time.Duration) error
 }
 
-var wallClock = clock{now: time.Now, sleep: Sleep}
+var wallClock = clock{now: time.Now, sleep: backoff.Sleep}
 
 // jitterAllowance is how much more the network may delay one request on
 // its way to Wiz than another without Wiz counting more than
@@ -104,17 +106,4 @@ func (l *Limiter) Wait(ctx context.Context) (time.Duration, error) {
 		}
 	}
 	return l.clock.now().Sub(start), nil
-}
-
-// Sleep waits for d or until ctx is done, whichever comes first: every
-// wait of the receiver (back-off, poll interval) must end at shutdown.
-func Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

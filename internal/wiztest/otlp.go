@@ -17,6 +17,25 @@ import (
 // #15301): a request nested deeper is refused whole.
 const OTLPRecursionLimit = 100
 
+// StrictLimit is the recursion limit of a backend stricter than OTLP's
+// usual 100: it decodes the mock's records, whose bodies nest at most five
+// levels (5 + 3·5 messages), and refuses one that nests DeepLevels.
+const (
+	StrictLimit = 40
+	// DeepLevels levels of objects below a body: 5 + 3·(DeepLevels+1)
+	// messages, past StrictLimit.
+	DeepLevels = 12
+)
+
+// DeepParams is an input of levels nested objects.
+func DeepParams(levels int) any {
+	var v any = "leaf"
+	for range levels {
+		v = map[string]any{"a": v}
+	}
+	return v
+}
+
 // DecodeOTLP sends logs over OTLP/protobuf as a strict backend reads them:
 // pdata marshals the request, protobuf's reference decoder reads it with at
 // most limit levels of nested messages (counting the request as the

@@ -1,7 +1,9 @@
-// Package wiztest holds the helpers the receiver's tests and the end-to-end
-// tests share: what the mock Wiz holds, as the records a receiver must
-// deliver, and what arrived. It iterates over the registry of log types,
-// so a new log type needs no change here.
+// Package wiztest holds the helpers the receiver's tests, those of its
+// engine and webhook, and the end-to-end tests share: what the mock Wiz
+// holds, as the records a receiver must deliver, and what arrived; a
+// settable clock, a status recorder and a stand-in authenticator. It
+// iterates over the registry of log types, so a new log type needs no
+// change here.
 package wiztest
 
 import (

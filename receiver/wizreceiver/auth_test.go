@@ -18,12 +18,13 @@ import (
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/polltest"
 )
 
 // A wrong secret gives an actionable error, backs off instead of looping,
 // reports a recoverable status, and never shows the secret.
 func TestBadSecret(t *testing.T) {
-	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(5, 5, 5)})
+	srv, url := polltest.NewMock(t, mockwiz.Options{Dataset: polltest.SmallDataset(5, 5, 5)})
 	const wrongSecret = "wrong-secret-7c0ffee7c0ffee"
 	cfg := testConfig(url)
 	cfg.ClientSecret = wrongSecret
@@ -65,7 +66,7 @@ func TestBadSecret(t *testing.T) {
 // API refuses (401) is refreshed once and the request retried: nothing is
 // lost or repeated.
 func TestTokenRefresh(t *testing.T) {
-	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(300, 0, 0), TokenLifetime: 2 * time.Second})
+	srv, url := polltest.NewMock(t, mockwiz.Options{Dataset: polltest.SmallDataset(300, 0, 0), TokenLifetime: 2 * time.Second})
 	cfg := testConfig(url)
 	cfg.PageSize = 10
 	cfg.RequestsPerSecond = 10 // 30 pages take about 2 s: the walk outlives the first token
@@ -94,7 +95,7 @@ func TestTokenRefresh(t *testing.T) {
 func TestSecretIsOpaque(t *testing.T) {
 	cfg := testConfig("http://127.0.0.1:1")
 	assert.Equal(t, "[REDACTED]", fmt.Sprint(cfg.ClientSecret))
-	assert.False(t, strings.Contains(fmt.Sprintf("%+v", *cfg), testClientSecret))
+	assert.False(t, strings.Contains(fmt.Sprintf("%+v", *cfg), polltest.ClientSecret))
 }
 
 // A token endpoint that echoes the request body in error_description, and

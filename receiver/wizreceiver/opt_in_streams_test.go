@@ -15,6 +15,7 @@ import (
 	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/polltest"
 )
 
 // optInKeys are the log types off by default (cloud configuration findings
@@ -40,14 +41,14 @@ func enableOptIn(cfg *Config, keys ...string) {
 // optInDataset holds n configuration findings and n detections, and
 // nothing else.
 func optInDataset(n int) *mockwiz.Dataset {
-	return datasetOf(42, map[string]int{logtype.ConfigurationFindings.Name: n, logtype.Detections.Name: n})
+	return polltest.DatasetOf(42, map[string]int{logtype.ConfigurationFindings.Name: n, logtype.Detections.Name: n})
 }
 
 // A status change of a configuration finding and a detection's new event
 // are new records, each delivered once; a re-analysis that changed nothing
 // is not.
 func TestOptInStreamsPickUpChanges(t *testing.T) {
-	srv, url := newMock(t, mockwiz.Options{Dataset: optInDataset(40)})
+	srv, url := polltest.NewMock(t, mockwiz.Options{Dataset: optInDataset(40)})
 	cfg := testConfig(url)
 	cfg.PageSize = 15
 	enableOptIn(cfg)
@@ -56,7 +57,7 @@ func TestOptInStreamsPickUpChanges(t *testing.T) {
 	require.NoError(t, err)
 	streams, _ := buildStreams(t, rcv, componenttest.NewNopHost())
 	first := wiztest.Expected(t, srv)
-	pollUntil(t, streams, 3, func() bool { return wiztest.AllArrived(first, wiztest.Received(sink)) })
+	polltest.PollUntil(t, streams, 3, func() bool { return wiztest.AllArrived(first, wiztest.Received(sink)) })
 
 	snapshot := srv.Snapshot()
 	findings, detections := snapshot[logtype.ConfigurationFindings.Name], snapshot[logtype.Detections.Name]
@@ -66,9 +67,9 @@ func TestOptInStreamsPickUpChanges(t *testing.T) {
 	srv.UpdateDetection(detections[0]["id"].(string), now)
 	all := wiztest.Expected(t, srv)
 	for typ, uids := range first {
-		all[typ] = dedupe(append(all[typ], uids...))
+		all[typ] = polltest.Dedupe(append(all[typ], uids...))
 	}
-	pollUntil(t, streams, 3, func() bool { return wiztest.AllArrived(all, wiztest.Received(sink)) })
+	polltest.PollUntil(t, streams, 3, func() bool { return wiztest.AllArrived(all, wiztest.Received(sink)) })
 
 	got := wiztest.Received(sink)
 	wiztest.RequireExactlyOnce(t, all, got)
@@ -79,9 +80,9 @@ func TestOptInStreamsPickUpChanges(t *testing.T) {
 // Turned on without their scopes, the two streams stop, each naming the
 // scope it needs; the other streams go on.
 func TestOptInStreamsWithoutTheirScopes(t *testing.T) {
-	srv, url := newMock(t, mockwiz.Options{
-		Dataset: datasetOf(42, map[string]int{logtype.Audit.Name: 20, logtype.ConfigurationFindings.Name: 10, logtype.Detections.Name: 10}),
-		Clients: []mockwiz.Client{{ID: testClientID, Secret: testClientSecret, Scopes: []string{"admin:audit", "read:issues", "read:vulnerabilities"}}},
+	srv, url := polltest.NewMock(t, mockwiz.Options{
+		Dataset: polltest.DatasetOf(42, map[string]int{logtype.Audit.Name: 20, logtype.ConfigurationFindings.Name: 10, logtype.Detections.Name: 10}),
+		Clients: []mockwiz.Client{{ID: polltest.ClientID, Secret: polltest.ClientSecret, Scopes: []string{"admin:audit", "read:issues", "read:vulnerabilities"}}},
 	})
 	cfg := testConfig(url)
 	enableOptIn(cfg, "audit")
@@ -112,7 +113,7 @@ func TestOptInStreamsWithoutTheirScopes(t *testing.T) {
 func TestOptInStreamsProjectFilters(t *testing.T) {
 	ds := optInDataset(60)
 	for _, projects := range [][]string{ds.Projects[:1], ds.Projects[:2]} {
-		srv, url := newMock(t, mockwiz.Options{Dataset: ds})
+		srv, url := polltest.NewMock(t, mockwiz.Options{Dataset: ds})
 		cfg := testConfig(url)
 		cfg.ProjectIDs = projects
 		enableOptIn(cfg)
@@ -130,13 +131,13 @@ func TestOptInStreamsProjectFilters(t *testing.T) {
 		want := wiztest.UIDs{}
 		wiztest.EachExpected(t, srv, func(typ, uid string, node map[string]any) {
 			path := map[string]string{logtype.ConfigurationFindings.Name: "resource.projects", logtype.Detections.Name: "cloudAccounts.linkedProjects"}[typ]
-			if cfg.logType(logtype.ByName(typ)).Settings().Enabled && inProjects(node, path, projects) {
+			if cfg.logType(logtype.ByName(typ)).Settings().Enabled && polltest.InProjects(node, path, projects) {
 				want[typ] = append(want[typ], uid)
 			}
 		})
 		require.NotEmpty(t, want[logtype.ConfigurationFindings.Name])
 		require.Equal(t, len(projects) == 1, len(want[logtype.Detections.Name]) > 0)
-		pollUntil(t, streams, 3, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) })
+		polltest.PollUntil(t, streams, 3, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) })
 		wiztest.RequireExactlyOnce(t, want, wiztest.Received(sink))
 	}
 }
@@ -145,7 +146,7 @@ func TestOptInStreamsProjectFilters(t *testing.T) {
 // the engine's cap narrows the windows and nothing is lost or repeated,
 // though the mock, like Wiz, does not serve them in updatedAt order.
 func TestConfigurationFindingsResultCap(t *testing.T) {
-	srv, url := newMock(t, mockwiz.Options{Dataset: datasetOf(42, map[string]int{logtype.ConfigurationFindings.Name: 230}), ConfigurationFindingResultCap: 50})
+	srv, url := polltest.NewMock(t, mockwiz.Options{Dataset: polltest.DatasetOf(42, map[string]int{logtype.ConfigurationFindings.Name: 230}), ConfigurationFindingResultCap: 50})
 	cfg := testConfig(url)
 	cfg.PageSize = 20
 	enableOptIn(cfg)
@@ -154,6 +155,6 @@ func TestConfigurationFindingsResultCap(t *testing.T) {
 	require.NoError(t, err)
 	rcv.resultCaps[logtype.ConfigurationFindings.Key] = 50
 	s, _ := firstStream(t, rcv, componenttest.NewNopHost())
-	require.NoError(t, s.poll(context.Background()))
+	require.NoError(t, s.Poll(context.Background()))
 	wiztest.RequireExactlyOnce(t, wiztest.Expected(t, srv), wiztest.Received(sink))
 }

@@ -19,6 +19,8 @@ import (
 	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadata"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/poll"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/webhook"
 )
 
 // dataCenterHost matches Wiz API hosts such as api.us1.app.wiz.io.
@@ -40,7 +42,7 @@ type wizReceiver struct {
 	// to match a mock's.
 	resultCaps map[string]int
 	// afterSave, when set, sees each stream after every checkpoint write.
-	afterSave func(*stream)
+	afterSave func(*poll.Stream)
 
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -48,7 +50,7 @@ type wizReceiver struct {
 	// markers is the storage client of the checkpoints' markers.
 	markers storage.Client
 	// webhook is nil unless webhook.enabled.
-	webhook *webhookServer
+	webhook *webhook.Server
 }
 
 func newWizReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*wizReceiver, error) {
@@ -67,7 +69,7 @@ func newWizReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*wi
 	r := &wizReceiver{cfg: cfg, set: set, next: next, obsrecv: obsrecv, metrics: &telemetry{tb: tb},
 		now: time.Now, resultCaps: resultCaps()}
 	if cfg.Webhook.Enabled {
-		if r.webhook, err = newWebhookServer(&cfg.Webhook, set, next, r.metrics, time.Now); err != nil {
+		if r.webhook, err = webhook.New(cfg.Webhook.settings(set, next, r.metrics.forWebhook())); err != nil {
 			return nil, err
 		}
 	}
@@ -80,7 +82,7 @@ func newWizReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*wi
 func (r *wizReceiver) Start(ctx context.Context, host component.Host) error {
 	status := newStatusTracker(host)
 	if r.webhook != nil {
-		if err := r.webhook.start(ctx, host, status); err != nil {
+		if err := r.webhook.Start(ctx, host, status.report); err != nil {
 			return err
 		}
 	}
@@ -92,21 +94,21 @@ func (r *wizReceiver) Start(ctx context.Context, host component.Host) error {
 		return err
 	}
 	for _, s := range streams {
-		if err := s.restore(ctx); err != nil {
+		if err := s.Restore(ctx); err != nil {
 			return err
 		}
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	for _, s := range streams {
-		r.wg.Go(func() { s.run(runCtx) })
+		r.wg.Go(func() { s.Run(runCtx) })
 	}
 	return nil
 }
 
 // buildStreams wires one stream per enabled log type onto a shared HTTP
 // client, token, rate limiter and storage client.
-func (r *wizReceiver) buildStreams(ctx context.Context, host component.Host, status *statusTracker) ([]*stream, error) {
+func (r *wizReceiver) buildStreams(ctx context.Context, host component.Host, status *statusTracker) ([]*poll.Stream, error) {
 	httpClient, err := r.cfg.ToClient(ctx, host.GetExtensions(), r.set.TelemetrySettings)
 	if err != nil {
 		return nil, err
@@ -136,41 +138,42 @@ func (r *wizReceiver) buildStreams(ctx context.Context, host component.Host, sta
 		HostClock:           r.now,
 	}, httpClient, wiz.NewLimiter(r.cfg.RequestsPerSecond))
 
-	resource := r.resource()
-	var streams []*stream
+	shared := poll.Settings{
+		PollInterval:    r.cfg.PollInterval,
+		InitialLookback: r.cfg.InitialLookback,
+		Overlap:         r.cfg.Overlap,
+		MaxWindow:       r.cfg.MaxWindow,
+		PageSize:        r.cfg.PageSize,
+		NoEventsTimeout: r.cfg.NoEventsTimeout,
+		BackOff:         r.cfg.BackOff,
+		Client:          client,
+		WizClock:        client,
+		Storage:         r.storage,
+		Markers:         r.markers,
+		Next:            r.next,
+		ObsReport:       r.obsrecv,
+		Status:          status.report,
+		Logger:          r.set.Logger,
+		Resource:        r.resource(),
+		Version:         r.set.BuildInfo.Version,
+		Now:             r.now,
+		AfterSave:       r.afterSave,
+	}
+	var streams []*poll.Stream
 	for _, lt := range logtype.All {
 		section := r.cfg.logType(lt)
 		if !section.Settings().Enabled {
 			continue
 		}
-		s := &stream{
-			logType:         lt,
-			query:           lt.Poll(section, r.cfg.ProjectIDs),
-			queryText:       lt.Query.Query,
-			noEventsTimeout: r.cfg.NoEventsTimeout,
-			cap:             noCap{},
-			cfg:             r.cfg,
-			client:          client,
-			wizClock:        client,
-			next:            r.next,
-			store:           checkpointStore{client: r.storage, markers: r.markers, key: "checkpoint." + lt.Key},
-			obsrecv:         r.obsrecv,
-			metrics:         r.metrics.forStream(lt.Name),
-			logger:          r.set.Logger,
-			status:          status,
-			resource:        resource,
-			version:         r.set.BuildInfo.Version,
-			now:             r.now,
-			afterSave:       r.afterSave,
-		}
+		set := shared
+		set.LogType = lt
+		set.Query = lt.Poll(section, r.cfg.ProjectIDs)
+		set.ResultCap = r.resultCaps[lt.Key]
+		set.Telemetry = r.metrics.forStream(lt.Name)
 		if d := section.Settings().NoEventsTimeout; d != nil {
-			s.noEventsTimeout = *d
+			set.NoEventsTimeout = *d
 		}
-		if limit := r.resultCaps[lt.Key]; limit > 0 {
-			s.cap = &windowCap{limit: limit, pageSize: r.cfg.PageSize, logType: lt.Key, logger: r.set.Logger, newestFirst: lt.ServedNewestFirst}
-		}
-		s.dedup = dedup{overlap: r.cfg.Overlap, cap: s.cap}
-		streams = append(streams, s)
+		streams = append(streams, poll.New(set))
 	}
 	return streams, nil
 }
@@ -183,7 +186,7 @@ func (r *wizReceiver) buildStreams(ctx context.Context, host component.Host, sta
 func (r *wizReceiver) Shutdown(ctx context.Context) error {
 	var webhookErr error
 	if r.webhook != nil {
-		webhookErr = r.webhook.shutdown(ctx)
+		webhookErr = r.webhook.Shutdown(ctx)
 	}
 	if r.cancel != nil {
 		r.cancel()

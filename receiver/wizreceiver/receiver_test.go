@@ -2,7 +2,7 @@ package wizreceiver
 
 import (
 	"context"
-	"errors"
+	"net/http"
 	"testing"
 	"time"
 
@@ -18,13 +18,14 @@ import (
 	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/polltest"
 )
 
 // Every record the mock holds inside initial_lookback arrives exactly once,
 // across several pages, for all three log types, with the documented
 // attributes.
 func TestReceiverDeliversAllStreamsExactlyOnce(t *testing.T) {
-	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(230, 120, 260)})
+	srv, url := polltest.NewMock(t, mockwiz.Options{Dataset: polltest.SmallDataset(230, 120, 260)})
 	sink := &consumertest.LogsSink{}
 	startReceiver(t, testConfig(url), sink, componenttest.NewNopHost(), nil)
 
@@ -51,7 +52,7 @@ func TestReceiverDeliversAllStreamsExactlyOnce(t *testing.T) {
 	endpoint, ok := logs.ResourceLogs().At(0).Resource().Attributes().Get("wiz.api.endpoint")
 	require.True(t, ok)
 	assert.Equal(t, url+"/graphql", endpoint.Str())
-	forEachRecord(logs, func(lr plog.LogRecord) {
+	polltest.ForEachRecord(logs, func(lr plog.LogRecord) {
 		assert.NotZero(t, lr.Timestamp())
 		assert.NotZero(t, lr.ObservedTimestamp())
 		assert.NotEmpty(t, lr.EventName())
@@ -62,7 +63,7 @@ func TestReceiverDeliversAllStreamsExactlyOnce(t *testing.T) {
 // New entries, issue status changes and finding re-detections are picked
 // up by later polls as new records.
 func TestReceiverPicksUpChanges(t *testing.T) {
-	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(20, 10, 30)})
+	srv, url := polltest.NewMock(t, mockwiz.Options{Dataset: polltest.SmallDataset(20, 10, 30)})
 	sink := &consumertest.LogsSink{}
 	startReceiver(t, testConfig(url), sink, componenttest.NewNopHost(), nil)
 
@@ -76,7 +77,7 @@ func TestReceiverPicksUpChanges(t *testing.T) {
 	issueID := issues[0]["id"].(string)
 	srv.ChangeIssueStatus(issueID, "RESOLVED", now)
 	// A resolved finding seen again reopens, which moves its updatedAt.
-	resolved := withStatus(findings, "RESOLVED")
+	resolved := polltest.WithStatus(findings, "RESOLVED")
 	require.NotEmpty(t, resolved)
 	srv.RedetectVulnerabilityFinding(resolved[0]["id"].(string), now)
 
@@ -88,29 +89,17 @@ func TestReceiverPicksUpChanges(t *testing.T) {
 	got := wiztest.Received(sink)
 	for typ, uids := range first {
 		all[typ] = append(all[typ], uids...)
-		all[typ] = dedupe(all[typ])
+		all[typ] = polltest.Dedupe(all[typ])
 	}
 	wiztest.RequireExactlyOnce(t, all, got)
 	assert.Len(t, got["Wiz.Issues"], len(issues)+1, "the status change is a new record")
 	assert.Len(t, got["Wiz.VulnerabilityFinding"], len(findings)+1, "the re-detection is a new record")
 }
 
-func dedupe(in []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range in {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // With file storage, a restart resumes from the checkpoint: nothing is
 // lost and nothing is repeated.
 func TestReceiverRestartWithStorage(t *testing.T) {
-	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(120, 40, 60)})
+	srv, url := polltest.NewMock(t, mockwiz.Options{Dataset: polltest.SmallDataset(120, 40, 60)})
 	dir := t.TempDir()
 	cfg := testConfig(url)
 	storageID := storagetest.NewStorageID("wiz")
@@ -141,101 +130,10 @@ func TestReceiverRestartWithStorage(t *testing.T) {
 	wiztest.RequireExactlyOnce(t, all, wiztest.Received(sink))
 }
 
-// The checkpoint advances only after the next consumer accepted a page,
-// in the shape of awscloudwatch's acknowledged-checkpoint test.
-func TestCheckpointAdvancesOnlyAfterConsume(t *testing.T) {
-	tests := []struct {
-		name          string
-		audit         int
-		faults        []mockwiz.Fault
-		consumerErr   error
-		wantErr       bool
-		wantWatermark bool // the watermark moved to now
-		wantCursor    bool // an unfinished window with a cursor was saved
-		accepted      int  // records the consumer accepted before the failure
-	}{
-		{name: "api failure", audit: 30, faults: []mockwiz.Fault{{Status: 500}}, wantErr: true},
-		{name: "accepted page then api failure", audit: 30, faults: []mockwiz.Fault{{Latency: time.Millisecond}, {Status: 503}}, wantErr: true, wantCursor: true, accepted: 20},
-		{name: "consumer failure", audit: 30, consumerErr: errors.New("downstream unavailable"), wantErr: true},
-		{name: "accepted", audit: 30, wantWatermark: true},
-		{name: "empty window", audit: 0, wantWatermark: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(tt.audit, 0, 0)})
-			cfg := testConfig(url)
-			cfg.PageSize = 20
-			cfg.Overlap = 0
-			cfg.BackOff.Enabled = false
-			enableOnly(cfg, "audit")
-			storageID := storagetest.NewStorageID("cp")
-			cfg.StorageID = &storageID
-			host := storagetest.NewStorageHost().WithInMemoryStorageExtension("cp")
-
-			var next = consumertest.NewNop()
-			if tt.consumerErr != nil {
-				next = consumertest.NewErr(tt.consumerErr)
-			}
-			rcv, err := newWizReceiver(receivertestSettings(), cfg, next)
-			require.NoError(t, err)
-			now := time.Now()
-			rcv.now = func() time.Time { return now }
-			s, _ := firstStream(t, rcv, host)
-			start := s.state.Watermark
-
-			srv.InjectGraphQLFaults(tt.faults...)
-			err = s.poll(context.Background())
-			if tt.wantErr {
-				require.Error(t, err)
-			} else {
-				require.NoError(t, err)
-			}
-
-			cp, ok, err := s.store.load(context.Background())
-			require.NoError(t, err)
-			switch {
-			case tt.wantWatermark:
-				require.True(t, ok)
-				assert.True(t, cp.Watermark.Equal(now), "watermark %s, want %s", cp.Watermark, now)
-				assert.Nil(t, cp.Window)
-			case tt.wantCursor:
-				require.True(t, ok)
-				assert.True(t, cp.Watermark.Equal(start), "the watermark must not move mid-window")
-				require.NotNil(t, cp.Window)
-				assert.NotEmpty(t, cp.Window.Cursor)
-				assert.Equal(t, tt.accepted, cp.Window.Served, "the walk's count toward Wiz's result cap")
-				// Audit has a result cap: a window narrowed at the cap reads
-				// these keys again, so the checkpoint keeps all of them.
-				assert.Len(t, cp.Seen, tt.accepted)
-			default:
-				assert.False(t, ok, "nothing may be saved before the consumer accepted a page")
-			}
-
-			// Resuming from what was saved delivers the rest exactly once.
-			sink := &consumertest.LogsSink{}
-			s.next = sink
-			if !tt.wantWatermark {
-				require.NoError(t, s.poll(context.Background()))
-				delivered := map[string]int{}
-				for _, logs := range sink.AllLogs() {
-					forEachRecord(logs, func(lr plog.LogRecord) {
-						uid, _ := lr.Attributes().Get("log.record.uid")
-						delivered[uid.Str()]++
-					})
-				}
-				assert.Len(t, delivered, tt.audit-tt.accepted)
-				for uid, n := range delivered {
-					assert.Equal(t, 1, n, uid)
-				}
-			}
-		})
-	}
-}
-
 // Shutdown right after Start cancels in-flight work promptly, even while
 // Wiz is slow to answer.
 func TestShutdownIsPrompt(t *testing.T) {
-	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(10, 10, 10)})
+	srv, url := polltest.NewMock(t, mockwiz.Options{Dataset: polltest.SmallDataset(10, 10, 10)})
 	srv.InjectGraphQLFaults(mockwiz.Fault{Latency: 10 * time.Second}, mockwiz.Fault{Latency: 10 * time.Second}, mockwiz.Fault{Latency: 10 * time.Second})
 	rcv, err := NewFactory().CreateLogs(context.Background(), receivertestSettings(), testConfig(url), consumertest.NewNop())
 	require.NoError(t, err)
@@ -249,7 +147,7 @@ func TestShutdownIsPrompt(t *testing.T) {
 // Shutdown returns when its context ends, even while the next consumer
 // ignores cancellation, so a stuck exporter cannot hang the collector.
 func TestShutdownHonoursContext(t *testing.T) {
-	_, url := newMock(t, mockwiz.Options{Dataset: smallDataset(5, 0, 0)})
+	_, url := polltest.NewMock(t, mockwiz.Options{Dataset: polltest.SmallDataset(5, 0, 0)})
 	cfg := testConfig(url)
 	enableOnly(cfg, "audit")
 	entered, release := make(chan struct{}), make(chan struct{})
@@ -278,7 +176,7 @@ func TestShutdownHonoursContext(t *testing.T) {
 
 // A receiver reports StatusOK once its streams poll successfully.
 func TestStatusOK(t *testing.T) {
-	_, url := newMock(t, mockwiz.Options{Dataset: smallDataset(5, 5, 5)})
+	_, url := polltest.NewMock(t, mockwiz.Options{Dataset: polltest.SmallDataset(5, 5, 5)})
 	host := &statusHost{Host: componenttest.NewNopHost()}
 	startReceiver(t, testConfig(url), consumertest.NewNop(), host, nil)
 	require.Eventually(t, func() bool {
@@ -287,24 +185,79 @@ func TestStatusOK(t *testing.T) {
 	}, 10*time.Second, 20*time.Millisecond)
 }
 
-// Memory stays flat on a long backlog: in the middle of a window, a stream
-// without a result cap holds only the keys a later query reads again (the
-// overlaps), not every key it has delivered from the window.
-func TestWindowKeysStayBounded(t *testing.T) {
-	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(0, 0, 200)})
+// An entry Wiz indexes after a poll passed its timestamp is picked up by
+// the overlap, once.
+func TestLateEntriesInsideOverlap(t *testing.T) {
+	srv, url := polltest.NewMock(t, mockwiz.Options{Dataset: polltest.SmallDataset(20, 0, 0)})
 	cfg := testConfig(url)
-	cfg.PageSize = 20
-	cfg.Overlap = 30 * time.Second
-	enableOnly(cfg, "vulnerability_findings")
-	cfg.BackOff.Enabled = false
+	enableOnly(cfg, "audit")
+	cfg.Overlap = time.Minute
+	sink := &consumertest.LogsSink{}
+
+	// Three entries stamped 10s ago become visible only in 600ms, after
+	// the first polls have moved the checkpoint past their time.
+	late := srv.AddAuditEntries(3, time.Now().Add(-10*time.Second))
+	for _, id := range late {
+		srv.HideUntil(id, time.Now().Add(600*time.Millisecond))
+	}
+	startReceiver(t, cfg, sink, componenttest.NewNopHost(), nil)
+
+	want := wiztest.Expected(t, srv)
+	require.Eventually(t, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) }, 10*time.Second, 20*time.Millisecond)
+	time.Sleep(300 * time.Millisecond)
+	wiztest.RequireExactlyOnce(t, want, wiztest.Received(sink))
+	polltest.AssertAuditOnce(t, late, sink)
+}
+
+// The receiver names itself on every request to Wiz, token requests too.
+func TestUserAgentReachesWiz(t *testing.T) {
+	srv, url := polltest.NewMock(t, mockwiz.Options{Dataset: polltest.SmallDataset(5, 0, 0)})
+	cfg := testConfig(url)
+	enableOnly(cfg, "audit")
 	rcv, err := newWizReceiver(receivertestSettings(), cfg, consumertest.NewNop())
 	require.NoError(t, err)
 	s, _ := firstStream(t, rcv, componenttest.NewNopHost())
-	pass := mockwiz.Fault{Latency: time.Millisecond}
-	srv.InjectGraphQLFaults(pass, pass, pass, mockwiz.Fault{Status: 500})
-	require.Error(t, s.poll(context.Background()))
+	require.NoError(t, s.Poll(context.Background()))
+	// The version is the collector's: receivertest's build info says latest.
+	agents := srv.Stats().UserAgents
+	assert.Len(t, agents, 1, "%v", agents)
+	assert.Positive(t, agents["otelcol-wiz/latest"], "%v", agents)
+}
 
-	require.NotNil(t, s.state.Window)
-	assert.NotEmpty(t, s.state.Window.Cursor, "three pages were delivered")
-	assert.Empty(t, s.dedup.seen, "60 delivered keys, none inside an overlap")
+// The default max_response_size holds four 500-node pages of the heaviest
+// data set, as the mock renders them with the receiver's own queries: at a
+// quarter of it, every log type's full pages of 500 are read whole.
+func TestDefaultMaxResponseSizeHoldsFourPages(t *testing.T) {
+	counts := map[string]int{}
+	for _, lt := range logtype.All {
+		counts[lt.Name] = 2 * maxPageSize
+	}
+	srv, url := polltest.NewMock(t, mockwiz.Options{Dataset: polltest.DatasetOf(7, counts)})
+	cfg := testConfig(url)
+	cfg.MaxResponseSize = defaultMaxResponseSize / 4
+	cfg.PageSize = maxPageSize
+	for _, lt := range logtype.All {
+		cfg.logType(lt).Settings().Enabled = true
+	}
+	// Every status, so that every node matches and a page is full.
+	cfg.logType(&logtype.ConfigurationFindings).(*logtype.ConfigurationFindingsConfig).Statuses = []string{"OPEN", "IN_PROGRESS", "RESOLVED", "REJECTED"}
+	sink := &consumertest.LogsSink{}
+	rcv, err := newWizReceiver(receivertestSettings(), cfg, sink)
+	require.NoError(t, err)
+	streams, _ := buildStreams(t, rcv, componenttest.NewNopHost())
+	require.Len(t, streams, len(logtype.All))
+	for _, s := range streams {
+		require.NoError(t, s.Poll(context.Background()), s.Key())
+	}
+	full := map[string]int{}
+	for _, req := range srv.Requests() {
+		if req.Variables["first"] == float64(maxPageSize) && req.Status == http.StatusOK {
+			full[req.RootField]++
+		}
+	}
+	assert.Len(t, full, len(logtype.All), "%v", full)
+	for root, n := range full {
+		assert.GreaterOrEqual(t, n, 2, "%s: the walk's two pages of 500", root)
+	}
+	wiztest.RequireExactlyOnce(t, wiztest.Expected(t, srv), wiztest.Received(sink))
 }

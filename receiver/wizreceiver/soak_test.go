@@ -25,6 +25,7 @@ import (
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadatatest"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/polltest"
 )
 
 // sometimesRefusing refuses one ConsumeLogs call in every `every`, as an
@@ -57,8 +58,8 @@ func TestSoak(t *testing.T) {
 	}
 	const rps, auditCap = 25, 2000
 	seed := wiztest.Seed(t)
-	ds := datasetOf(int64(seed), map[string]int{logtype.Audit.Name: 8000, logtype.Issues.Name: 4000, logtype.VulnerabilityFindings.Name: 8000})
-	srv, url := newMock(t, mockwiz.Options{Dataset: ds, TokenLifetime: 3 * time.Second, AuditResultCap: auditCap})
+	ds := polltest.DatasetOf(int64(seed), map[string]int{logtype.Audit.Name: 8000, logtype.Issues.Name: 4000, logtype.VulnerabilityFindings.Name: 8000})
+	srv, url := polltest.NewMock(t, mockwiz.Options{Dataset: ds, TokenLifetime: 3 * time.Second, AuditResultCap: auditCap})
 	srv.SetFaultRate(0.1, int64(seed))
 	cfg := testConfig(url)
 	cfg.PageSize = 100

@@ -23,6 +23,7 @@ import (
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/polltest"
 )
 
 // statuses is the status of each event host recorded.
@@ -39,7 +40,7 @@ func statuses(host *statusHost) []componentstatus.Status {
 // poll must succeed: it retries through the faults.
 func polledThrough(t *testing.T, cfg func(*Config), logger *zap.Logger, faults ...mockwiz.Fault) *statusHost {
 	t.Helper()
-	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(15, 0, 0)})
+	srv, url := polltest.NewMock(t, mockwiz.Options{Dataset: polltest.SmallDataset(15, 0, 0)})
 	srv.InjectGraphQLFaults(faults...)
 	c := testConfig(url)
 	enableOnly(c, "audit")
@@ -51,8 +52,8 @@ func polledThrough(t *testing.T, cfg func(*Config), logger *zap.Logger, faults .
 	require.NoError(t, err)
 	host := &statusHost{Host: componenttest.NewNopHost()}
 	s, _ := firstStream(t, rcv, host)
-	require.NoError(t, s.poll(context.Background()))
-	wiztest.RequireExactlyOnce(t, auditOnly(wiztest.Expected(t, srv)), wiztest.Received(sink))
+	require.NoError(t, s.Poll(context.Background()))
+	wiztest.RequireExactlyOnce(t, polltest.AuditOnly(wiztest.Expected(t, srv)), wiztest.Received(sink))
 	return host
 }
 
@@ -129,7 +130,7 @@ func TestRefusalsShowTheFix(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			var attempts atomic.Int64
-			_, url := newMock(t, mockwiz.Options{Dataset: smallDataset(5, 0, 0)})
+			_, url := polltest.NewMock(t, mockwiz.Options{Dataset: polltest.SmallDataset(5, 0, 0)})
 			cfg := testConfig(url)
 			cfg.Endpoint = tt.endpoint(t, &attempts)
 			cfg.PollInterval = 20 * time.Millisecond

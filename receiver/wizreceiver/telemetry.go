@@ -7,11 +7,14 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadata"
 )
 
 // telemetry records the receiver's own metrics (documented in
-// documentation.md and docs/operations.md). It implements wiz.Observer.
+// documentation.md and docs/operations.md): the Wiz client's (it implements
+// wiz.Observer), and through forStream and forWebhook, the streams' and the
+// webhook's.
 type telemetry struct {
 	tb *metadata.TelemetryBuilder
 }
@@ -50,69 +53,18 @@ func (t *telemetry) ClockSkew(skew time.Duration) {
 	t.tb.WizClockSkew.Record(context.Background(), skew.Seconds())
 }
 
-// streamTelemetry records one stream's metrics with its log_type attribute.
-type streamTelemetry struct {
-	tb    *metadata.TelemetryBuilder
-	attrs metric.MeasurementOption
-}
-
+// forStream is the telemetry of the records of the log type named
+// logType: a stream's, or the webhook's of a pushed log type.
 func (t *telemetry) forStream(logType string) streamTelemetry {
 	return streamTelemetry{tb: t.tb, attrs: metric.WithAttributeSet(attribute.NewSet(attribute.String(attrLogType, logType)))}
 }
 
-func (t streamTelemetry) emitted(n int) {
-	t.tb.WizRecordsEmitted.Add(context.Background(), int64(n), t.attrs)
-}
-
-// flattened counts accepted records whose body kept its deepest values as
-// JSON text.
-func (t streamTelemetry) flattened(n int) {
-	if n > 0 {
-		t.tb.WizRecordsFlattened.Add(context.Background(), int64(n), t.attrs)
+// forWebhook is the webhook's telemetry, with the attributes of each log
+// type Wiz pushes made once.
+func (t *telemetry) forWebhook() webhookTelemetry {
+	byType := make(map[string]streamTelemetry, len(logtype.Pushed))
+	for _, typ := range logtype.Pushed {
+		byType[typ.Name] = t.forStream(typ.Name)
 	}
-}
-
-// Why records were dropped: the reason attribute of wiz_records_dropped.
-const (
-	// dropRefused: the next consumer refused them permanently.
-	dropRefused = "consumer_refused"
-	// dropUnmappable: the node has no id or no valid polled time.
-	dropUnmappable = "unmappable"
-)
-
-func (t streamTelemetry) dropped(n int, reason string) {
-	if n > 0 {
-		t.tb.WizRecordsDropped.Add(context.Background(), int64(n), t.attrs,
-			metric.WithAttributes(attribute.String(attrReason, reason)))
-	}
-}
-
-func (t streamTelemetry) fieldDropped(field string) {
-	t.tb.WizQueryFieldsDropped.Add(context.Background(), 1, t.attrs, metric.WithAttributes(attribute.String(attrField, field)))
-}
-
-func (t streamTelemetry) deduplicated(n int) {
-	if n > 0 {
-		t.tb.WizRecordsDeduplicated.Add(context.Background(), int64(n), t.attrs)
-	}
-}
-
-// polled records the gauges a poll updates: the checkpoint's lag, the time
-// of the last successful poll, and the time since the last record.
-func (t streamTelemetry) polled(now, watermark, lastRecord time.Time, ok bool) {
-	ctx := context.Background()
-	t.tb.WizCheckpointLag.Record(ctx, now.Sub(watermark).Seconds(), t.attrs)
-	t.tb.WizSecondsSinceLastRecord.Record(ctx, now.Sub(lastRecord).Seconds(), t.attrs)
-	if ok {
-		t.tb.WizLastSuccessfulPoll.Record(ctx, now.Unix(), t.attrs)
-	}
-}
-
-// noEvents sets the no-events alert gauge: 1 while raised, 0 otherwise.
-func (t streamTelemetry) noEvents(raised bool) {
-	v := int64(0)
-	if raised {
-		v = 1
-	}
-	t.tb.WizNoEvents.Record(context.Background(), v, t.attrs)
+	return webhookTelemetry{telemetry: t, byType: byType}
 }

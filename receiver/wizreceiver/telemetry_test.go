@@ -2,9 +2,7 @@ package wizreceiver
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"sync"
+	"net/http"
 	"testing"
 	"time"
 
@@ -12,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/component/componenttest"
-	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -21,92 +18,17 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
-	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadata"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadatatest"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/polltest"
 )
-
-// fakeClock is a settable clock for windows and the no-events alert.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// The no-events alert rises when a stream delivers nothing for
-// no_events_timeout while its polls succeed, and clears when records flow.
-func TestNoEventsAlert(t *testing.T) {
-	// Wiz and the collector share the clock: windows end at Wiz's.
-	clock := &fakeClock{now: time.Now()}
-	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(10, 0, 0), Now: clock.Now})
-	cfg := testConfig(url)
-	cfg.NoEventsTimeout = time.Hour
-	enableOnly(cfg, "audit")
-
-	tt := componenttest.NewTelemetry()
-	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
-	set := metadatatest.NewSettings(tt)
-	core, logs := observer.New(zapcore.InfoLevel)
-	set.Logger = zap.New(core)
-	rcv, err := newWizReceiver(set, cfg, consumertest.NewNop())
-	require.NoError(t, err)
-	rcv.now = clock.Now
-	host := &statusHost{Host: componenttest.NewNopHost()}
-	s, _ := firstStream(t, rcv, host)
-
-	pollAndReport := func() {
-		t.Helper()
-		require.NoError(t, s.poll(context.Background()))
-		s.status.report(s.logType.Key, s.checkSilence(), false)
-	}
-	noEvents := func(v int64) {
-		t.Helper()
-		metadatatest.AssertEqualWizNoEvents(t, tt, []metricdata.DataPoint[int64]{
-			{Value: v, Attributes: attribute.NewSet(attribute.String("log_type", "Wiz.Audit"))},
-		}, metricdatatest.IgnoreTimestamp())
-	}
-
-	pollAndReport()
-	assert.Equal(t, componentstatus.StatusOK, host.last().Status())
-
-	// 59 silent minutes: still fine. 61: the alert rises, once.
-	clock.Advance(59 * time.Minute)
-	pollAndReport()
-	assert.Equal(t, componentstatus.StatusOK, host.last().Status())
-	clock.Advance(2 * time.Minute)
-	pollAndReport()
-	pollAndReport()
-	ev := host.last()
-	assert.Equal(t, componentstatus.StatusRecoverableError, ev.Status())
-	assert.Contains(t, ev.Err().Error(), "audit stream: no records for 1h1m0s (last record at")
-	require.Equal(t, 1, logs.FilterMessage("No events").Len())
-	assert.Equal(t, "audit", logs.FilterMessage("No events").All()[0].ContextMap()["stream"])
-	noEvents(1)
-
-	// Wiz records something (at the fake clock's now): the alert clears.
-	srv.AddAuditEntries(1, clock.Now().Add(time.Second))
-	clock.Advance(2 * time.Second)
-	pollAndReport()
-	assert.Equal(t, componentstatus.StatusOK, host.last().Status())
-	assert.Equal(t, 1, logs.FilterMessage("Records are flowing again").Len())
-	noEvents(0)
-}
 
 // The receiver's own metrics report what happened: records per log type,
 // API requests per operation and status, retries and throttling.
 func TestSelfTelemetry(t *testing.T) {
-	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(30, 0, 0)})
+	srv, url := polltest.NewMock(t, mockwiz.Options{Dataset: polltest.SmallDataset(30, 0, 0)})
 	srv.InjectGraphQLFaults(mockwiz.Fault{Status: 429, RetryAfter: "1"}, mockwiz.Fault{Status: 503})
 	cfg := testConfig(url)
 	cfg.PageSize = 10
@@ -161,7 +83,7 @@ func TestSelfTelemetry(t *testing.T) {
 // At start each stream logs one summary line and checks the connection with
 // a one-node query before it starts polling.
 func TestStartupSummaryAndConnectionCheck(t *testing.T) {
-	srv, url := newMock(t, mockwiz.Options{Dataset: smallDataset(5, 5, 5)})
+	srv, url := polltest.NewMock(t, mockwiz.Options{Dataset: polltest.SmallDataset(5, 5, 5)})
 	cfg := testConfig(url)
 	cfg.ProjectIDs = []string{"p-1"}
 	core, logs := observer.New(zapcore.InfoLevel)
@@ -193,53 +115,72 @@ func TestStartupSummaryAndConnectionCheck(t *testing.T) {
 	assert.Equal(t, componentstatus.StatusOK, host.all()[0].Status(), "the check reports OK before any poll completes")
 }
 
-// fixedPages serves its pages in order, then empty pages.
-type fixedPages struct {
-	pages []wiz.Page
-	calls int
-}
-
-func (p *fixedPages) FetchPage(context.Context, wiz.Request) (wiz.Page, error) {
-	if p.calls >= len(p.pages) {
-		return wiz.Page{}, nil
-	}
-	p.calls++
-	return p.pages[p.calls-1], nil
-}
-
-// Records the stream cannot deliver are counted by reason, and the stream
-// moves past them: a node it cannot map, and a page the next consumer
-// refuses for good.
-func TestDroppedRecordsByReason(t *testing.T) {
+// What the engine and the webhook count becomes the receiver's metrics,
+// each record count with its log type (and why it was dropped), zero
+// counts left out.
+func TestStreamAndWebhookTelemetry(t *testing.T) {
 	tt := componenttest.NewTelemetry()
 	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
-	cfg := testConfig("http://127.0.0.1:1")
-	cfg.Overlap = 0
-	enableOnly(cfg, "audit")
-	// The first page is accepted, the second refused for good.
-	next := &refuseNth{LogsSink: &consumertest.LogsSink{}, n: 2, err: consumererror.NewPermanent(errors.New("malformed records"))}
-	rcv, err := newWizReceiver(metadatatest.NewSettings(tt), cfg, next)
+	tb, err := metadata.NewTelemetryBuilder(metadatatest.NewSettings(tt).TelemetrySettings)
 	require.NoError(t, err)
-	s, _ := firstStream(t, rcv, componenttest.NewNopHost())
-	at := s.state.Watermark.Add(time.Minute).UTC().Format(time.RFC3339Nano)
-	s.client = &fixedPages{pages: []wiz.Page{
-		{Nodes: []json.RawMessage{
-			json.RawMessage(`{"id":"a-1","timestamp":"` + at + `"}`),
-			json.RawMessage(`{"id":"no-time","timestamp":"yesterday"}`),
-		}, HasNextPage: true, EndCursor: "c1"},
-		{Nodes: []json.RawMessage{json.RawMessage(`{"id":"a-2","timestamp":"` + at + `"}`)}},
-	}}
+	t.Cleanup(tb.Shutdown)
+	m := &telemetry{tb: tb}
 
-	require.NoError(t, s.poll(context.Background()))
-	assert.Nil(t, s.state.Window, "the stream moved past both")
-	assert.Equal(t, 1, next.LogRecordCount())
+	audit := m.forStream(logtype.Audit.Name)
+	audit.Emitted(3)
+	audit.Flattened(1)
+	audit.Flattened(0)
+	audit.Refused(2)
+	audit.Unmappable(1)
+	audit.Unmappable(0)
+	audit.Deduplicated(4)
+	audit.Deduplicated(0)
+	audit.FieldDropped("AuditLogEntry.user")
+	audit.NoEvents(true)
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	audit.Polled(now, now.Add(-90*time.Second), now.Add(-time.Hour), true)
 
-	logType := attribute.String("log_type", "Wiz.Audit")
-	metadatatest.AssertEqualWizRecordsDropped(t, tt, []metricdata.DataPoint[int64]{
-		{Value: 1, Attributes: attribute.NewSet(logType, attribute.String("reason", "unmappable"))},
-		{Value: 1, Attributes: attribute.NewSet(logType, attribute.String("reason", "consumer_refused"))},
-	}, metricdatatest.IgnoreTimestamp())
+	hook := m.forWebhook()
+	hook.Responded(http.StatusOK)
+	hook.Responded(http.StatusOK)
+	hook.Responded(http.StatusUnauthorized)
+	hook.AuthFailed()
+	hook.BodyRead(100)
+	hook.BodyRead(0)
+	hook.Redelivered()
+	hook.Emitted(logtype.Threats.Name, 2)
+	hook.Flattened(logtype.Threats.Name, 1)
+	hook.Refused(logtype.Threats.Name, 1)
+	m.ClockSkew(-179500 * time.Millisecond)
+
+	auditType := attribute.String(attrLogType, logtype.Audit.Name)
+	threats := attribute.String(attrLogType, logtype.Threats.Name)
+	ignore := metricdatatest.IgnoreTimestamp()
 	metadatatest.AssertEqualWizRecordsEmitted(t, tt, []metricdata.DataPoint[int64]{
-		{Value: 1, Attributes: attribute.NewSet(logType)},
-	}, metricdatatest.IgnoreTimestamp())
+		{Value: 3, Attributes: attribute.NewSet(auditType)}, {Value: 2, Attributes: attribute.NewSet(threats)},
+	}, ignore)
+	metadatatest.AssertEqualWizRecordsFlattened(t, tt, []metricdata.DataPoint[int64]{
+		{Value: 1, Attributes: attribute.NewSet(auditType)}, {Value: 1, Attributes: attribute.NewSet(threats)},
+	}, ignore)
+	metadatatest.AssertEqualWizRecordsDropped(t, tt, []metricdata.DataPoint[int64]{
+		{Value: 2, Attributes: attribute.NewSet(auditType, attribute.String(attrReason, dropRefused))},
+		{Value: 1, Attributes: attribute.NewSet(auditType, attribute.String(attrReason, dropUnmappable))},
+		{Value: 1, Attributes: attribute.NewSet(threats, attribute.String(attrReason, dropRefused))},
+	}, ignore)
+	metadatatest.AssertEqualWizRecordsDeduplicated(t, tt, []metricdata.DataPoint[int64]{{Value: 4, Attributes: attribute.NewSet(auditType)}}, ignore)
+	metadatatest.AssertEqualWizQueryFieldsDropped(t, tt, []metricdata.DataPoint[int64]{
+		{Value: 1, Attributes: attribute.NewSet(auditType, attribute.String(attrField, "AuditLogEntry.user"))},
+	}, ignore)
+	metadatatest.AssertEqualWizNoEvents(t, tt, []metricdata.DataPoint[int64]{{Value: 1, Attributes: attribute.NewSet(auditType)}}, ignore)
+	metadatatest.AssertEqualWizCheckpointLag(t, tt, []metricdata.DataPoint[float64]{{Value: 90, Attributes: attribute.NewSet(auditType)}}, ignore)
+	metadatatest.AssertEqualWizSecondsSinceLastRecord(t, tt, []metricdata.DataPoint[float64]{{Value: 3600, Attributes: attribute.NewSet(auditType)}}, ignore)
+	metadatatest.AssertEqualWizLastSuccessfulPoll(t, tt, []metricdata.DataPoint[int64]{{Value: now.Unix(), Attributes: attribute.NewSet(auditType)}}, ignore)
+	metadatatest.AssertEqualWizWebhookRequests(t, tt, []metricdata.DataPoint[int64]{
+		{Value: 2, Attributes: attribute.NewSet(attribute.Int(attrStatus, http.StatusOK))},
+		{Value: 1, Attributes: attribute.NewSet(attribute.Int(attrStatus, http.StatusUnauthorized))},
+	}, ignore)
+	metadatatest.AssertEqualWizWebhookAuthFailures(t, tt, []metricdata.DataPoint[int64]{{Value: 1}}, ignore)
+	metadatatest.AssertEqualWizWebhookRequestBytes(t, tt, []metricdata.DataPoint[int64]{{Value: 100}}, ignore)
+	metadatatest.AssertEqualWizWebhookRedeliveriesSuppressed(t, tt, []metricdata.DataPoint[int64]{{Value: 1}}, ignore)
+	metadatatest.AssertEqualWizClockSkew(t, tt, []metricdata.DataPoint[float64]{{Value: -179.5}}, ignore)
 }

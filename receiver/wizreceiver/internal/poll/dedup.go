@@ -1,0 +1,52 @@
+package poll
+
+import "time"
+
+// dedup drops records a query reads again. Queries overlap on purpose (the
+// overlap catches entries Wiz indexes late, and a narrowed window is read
+// again), so the keys of delivered records that a later query reads again
+// stay in the seen set, and in the checkpoint with it. The cursor resumes
+// past the others, so a long backfill neither holds nor rewrites every key
+// it delivered.
+type dedup struct {
+	seen    seenSet
+	overlap time.Duration
+	cap     resultCap
+}
+
+// delivered reports whether the record with key hash h was delivered.
+func (d *dedup) delivered(h uint64) bool {
+	_, ok := d.seen[h]
+	return ok
+}
+
+// add keeps the keys of an accepted page that a later query reads again.
+// A capped walk keeps all of its keys until it ends, as a narrowed window
+// may read any of them again; the cap bounds them.
+func (d *dedup) add(cp *checkpoint, accepted seenSet) {
+	for h, t := range accepted {
+		if d.cap.keepsWalkKeys() || d.rereads(cp, t) {
+			d.seen[h] = t
+		}
+	}
+}
+
+// prune lets go of the keys no later query reads.
+func (d *dedup) prune(cp *checkpoint) {
+	d.seen.keepOnly(func(t int64) bool { return d.rereads(cp, t) })
+}
+
+// rereads reports whether a later query reads a record with polled time t
+// again: with no window open, every key within overlap of the watermark
+// (pruned as it moves); within a window, the keys up to the watermark (the
+// overlap this window reads), those within overlap of the window's end (the
+// next window reads them), and those the result cap has the window's next
+// walk read. Every query reads from a tick before its start, bound included
+// should Wiz's bounds be inclusive.
+func (d *dedup) rereads(cp *checkpoint, t int64) bool {
+	w := cp.Window
+	if w == nil {
+		return t >= cp.Watermark.Add(-d.overlap-timeTick).UnixNano()
+	}
+	return t <= cp.Watermark.Add(timeTick).UnixNano() || t >= w.End.Add(-d.overlap-timeTick).UnixNano() || d.cap.rereads(w, t)
+}

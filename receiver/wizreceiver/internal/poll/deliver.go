@@ -1,0 +1,219 @@
+package poll
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-wiz/otelcol-wiz/internal/backoff"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/consume"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadata"
+)
+
+// delivery maps a stream's pages to records and hands them to the next
+// consumer. It knows nothing of windows or checkpoints: the walker tells
+// it what was delivered before, and keeps what it accepted.
+type delivery struct {
+	stream   string // the log type's key, for log lines
+	mapper   mapping.Mapper
+	next     consumer.Logs
+	obsrecv  *receiverhelper.ObsReport
+	backOff  configretry.BackOffConfig
+	metrics  Telemetry
+	logger   *zap.Logger
+	resource pcommon.Resource
+	version  string
+	now      func() time.Time
+
+	// times is deliver's scratch list of a page's polled times.
+	times []time.Time
+	// partial holds the keys of the records of a page that the next
+	// consumer took (accepted, or refused for good) before it failed for
+	// now: the page is read again, and these are not sent again. It is
+	// cleared once a page is delivered.
+	partial map[uint64]struct{}
+}
+
+// takenPage is what became of a page the next consumer took whole.
+type takenPage struct {
+	// accepted holds the keys of the page's records, by hash, with their
+	// polled times: those handed over now and those delivered before.
+	accepted seenSet
+	// times are the polled times of the page's mapped nodes, in the order
+	// Wiz served them (the scratch list: valid until the next page).
+	times []time.Time
+}
+
+// deliver maps a page, drops what was delivered before (seen reports it by
+// key hash), and hands the rest to the next consumer. Nodes dated past end,
+// the window's, are left to the window that covers their time. Only a page
+// the consumer took whole (accepted, or refused for good record by record)
+// is delivered: a page refused for now is fetched again. lastRecord is when
+// the consumer last accepted a record of the page, zero when it took none.
+func (d *delivery) deliver(ctx context.Context, page wiz.Page, end time.Time, seen func(h uint64) bool) (_ takenPage, lastRecord time.Time, _ error) {
+	logs := plog.NewLogs()
+	rl := logs.ResourceLogs().AppendEmpty()
+	d.resource.CopyTo(rl.Resource())
+	sl := rl.ScopeLogs().AppendEmpty()
+	sl.Scope().SetName(metadata.ScopeName)
+	sl.Scope().SetVersion(d.version)
+	records := sl.LogRecords()
+	records.EnsureCapacity(len(page.Nodes))
+
+	observed := pcommon.NewTimestampFromTime(d.now())
+	accepted := make(seenSet, len(page.Nodes))
+	sent := make([]sentRecord, 0, len(page.Nodes))
+	d.times = d.times[:0]
+	scratch := plog.NewLogRecord()
+	// A node dated past the window's end is not this window's to deliver:
+	// Wiz serves none (the query ends there, a tick wide) unless it ignores
+	// the bound or the node changed while the query ran. The window that
+	// covers its time delivers it, so its key never waits in the seen set
+	// for a date that may be far off.
+	last := end.Add(timeTick)
+	duplicates, unmappable, early := 0, 0, 0
+	skip := func() {
+		duplicates++
+		scratch = plog.NewLogRecord()
+	}
+	for _, node := range page.Nodes {
+		res, err := d.mapper.Map(node, scratch)
+		if err != nil {
+			// Retrying cannot map it either; holding the checkpoint would
+			// stall the stream. It is counted, so a change in Wiz's data
+			// that makes every node unmappable shows on a dashboard.
+			unmappable++
+			d.logger.Warn("Skipping a node that cannot be mapped", zap.String("stream", d.stream),
+				zap.String("id", nodeID(node)), zap.Error(err))
+			scratch = plog.NewLogRecord()
+			continue
+		}
+		d.times = append(d.times, res.Key.Time)
+		if res.Key.Time.After(last) {
+			early++
+			scratch = plog.NewLogRecord()
+			continue
+		}
+		h := hashKey(res.Key)
+		if _, inPage := accepted[h]; inPage || seen(h) {
+			skip()
+			continue
+		}
+		accepted[h] = res.Key.Time.UnixNano()
+		if _, taken := d.partial[h]; taken {
+			// An earlier try at this page handed it over.
+			skip()
+			continue
+		}
+		sent = append(sent, sentRecord{id: res.Key.ID, hash: h, flattened: res.Flattened})
+		scratch.SetObservedTimestamp(observed)
+		scratch.MoveTo(records.AppendEmpty())
+	}
+	if records.Len() > 0 {
+		var err error
+		if lastRecord, err = d.consume(ctx, logs, sent); err != nil {
+			return takenPage{}, lastRecord, err
+		}
+	}
+	d.partial = nil
+	if early > 0 {
+		d.logger.Debug("Leaving nodes dated past the window to the window that covers their time",
+			zap.String("stream", d.stream), zap.Int("nodes", early), zap.Time("window_end", end))
+	}
+	d.metrics.Deduplicated(duplicates)
+	d.metrics.Unmappable(unmappable)
+	return takenPage{accepted: accepted, times: d.times}, lastRecord, nil
+}
+
+// sentRecord is what the delivery knows of a record it hands over.
+type sentRecord struct {
+	id        string
+	hash      uint64
+	flattened bool
+}
+
+// consume hands a page's records to the next consumer (send). A permanent
+// refusal splits them (consume.InHalves): the records refused alone are
+// dropped, logged with their ids and counted, since retrying cannot
+// succeed and holding the checkpoint would stall the stream. When the
+// consumer fails for now after it took part of the page, that part is kept
+// in partial, so that the page, read again, does not send it twice.
+// lastRecord is when the consumer took records, zero when it took none.
+func (d *delivery) consume(ctx context.Context, logs plog.Logs, sent []sentRecord) (lastRecord time.Time, _ error) {
+	var took []uint64
+	refused, err := consume.InHalves(ctx, logs, d.send, func(lo, hi int) {
+		flattened := 0
+		for _, r := range sent[lo:hi] {
+			took = append(took, r.hash)
+			if r.flattened {
+				flattened++
+			}
+		}
+		d.metrics.Emitted(hi - lo)
+		d.metrics.Flattened(flattened)
+	})
+	if len(took) > 0 {
+		lastRecord = d.now()
+	}
+	if len(refused) > 0 {
+		ids := make([]string, len(refused))
+		for i, r := range refused {
+			ids[i] = sent[r.Index].id
+			took = append(took, sent[r.Index].hash)
+		}
+		d.metrics.Refused(len(refused))
+		d.logger.Error("Next consumer permanently refused records; dropping them",
+			zap.String("stream", d.stream), zap.Int("records", len(refused)), zap.Int("page_records", len(sent)),
+			zap.Strings("ids", ids), zap.Error(refused[0].Err))
+	}
+	if err != nil {
+		if d.partial == nil {
+			d.partial = make(map[uint64]struct{}, len(took))
+		}
+		for _, h := range took {
+			d.partial[h] = struct{}{}
+		}
+	}
+	return lastRecord, err
+}
+
+// send hands logs to the next consumer, retrying retryable refusals with
+// back-off. It returns nil, a permanent refusal, or the error that ended
+// the retries.
+func (d *delivery) send(ctx context.Context, logs plog.Logs) error {
+	bo := backoff.New(d.backOff, d.now)
+	for {
+		err := consume.Once(ctx, d.obsrecv, metadata.Type.String(), d.next, logs)
+		if err == nil || consumererror.IsPermanent(err) {
+			return err
+		}
+		wait, ok := bo.Next(0)
+		if !ok {
+			return fmt.Errorf("next consumer refused %d records: %w", logs.LogRecordCount(), err)
+		}
+		d.logger.Debug("Next consumer refused records; retrying", zap.String("stream", d.stream), zap.Duration("wait", wait), zap.Error(err))
+		if err := backoff.Sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+// nodeID reads a node's id for a log line, or "" when it has none.
+func nodeID(node json.RawMessage) string {
+	var n struct {
+		ID string `json:"id"`
+	}
+	_ = json.Unmarshal(node, &n)
+	return n.ID
+}

@@ -1,0 +1,203 @@
+package poll
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math/bits"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/polltest"
+)
+
+// withDeepEntry is a mock Wiz of 60 audit entries, one of which (returned
+// with its polled time) records an input nested levels deep.
+func withDeepEntry(t *testing.T, levels int) (srv *mockwiz.Server, url, deepID string, deepAt time.Time) {
+	t.Helper()
+	srv, url = polltest.NewMock(t, mockwiz.Options{Dataset: polltest.SmallDataset(60, 0, 0)})
+	audit := srv.Snapshot()[logtype.Audit.Name]
+	deep := audit[len(audit)/2]
+	deepID = deep["id"].(string)
+	deepAt, err := time.Parse(time.RFC3339Nano, deep["timestamp"].(string))
+	require.NoError(t, err)
+	srv.SetActionParameters(deepID, wiztest.DeepParams(levels))
+	return srv, url, deepID, deepAt
+}
+
+// without is want less the audit entry with the id, whose uid is its id.
+func without(want wiztest.UIDs, id string) wiztest.UIDs {
+	want[logtype.Audit.Name] = slices.DeleteFunc(want[logtype.Audit.Name], func(uid string) bool { return uid == id })
+	return want
+}
+
+// A page the next consumer refuses for good because of one record is
+// split until that record stands alone: every other record arrives once,
+// only that one is dropped, logged with its id and counted, and the
+// checkpoint moves past the page.
+func TestPollDropsOnlyTheRefusedRecord(t *testing.T) {
+	srv, url, deepID, deepAt := withDeepEntry(t, wiztest.DeepLevels)
+	e := newEnv(t, url)
+	e.PageSize = 20
+	e.enableOnly("audit")
+	backend := &wiztest.StrictBackend{Limit: wiztest.StrictLimit}
+	logs := e.observeLogs(zapcore.InfoLevel)
+	e.Next = backend
+	streams, _ := e.streams(t)
+
+	want := without(polltest.AuditOnly(wiztest.Expected(t, srv)), deepID)
+	require.Len(t, want[logtype.Audit.Name], 59)
+	polltest.PollUntil(t, streams, 3, func() bool { return wiztest.AllArrived(want, wiztest.Received(&backend.LogsSink)) })
+	wiztest.RequireExactlyOnce(t, want, wiztest.Received(&backend.LogsSink))
+
+	s := streams[0]
+	assert.Nil(t, s.walker.state.Window, "the poll finished")
+	assert.True(t, s.walker.state.Watermark.After(deepAt), "the checkpoint moved past the dropped record")
+	dropped := logs.FilterMessageSnippet("permanently refused").All()
+	require.Len(t, dropped, 1)
+	assert.Equal(t, []any{deepID}, dropped[0].ContextMap()["ids"], "the log line names the dropped record")
+	assert.EqualValues(t, 1, dropped[0].ContextMap()["records"])
+	// Each halving costs one refusal: the page's, then one per level down
+	// to the record.
+	assert.LessOrEqual(t, backend.Refusals(), int64(1+bits.Len(uint(e.PageSize))))
+
+	counted := e.telemetryOf(logtype.Audit.Name)
+	assert.Equal(t, 1, counted.refused, "dropped: consumer_refused")
+	assert.Equal(t, 59, counted.emitted)
+	// The collector's own counts see each record once, not once per
+	// halving.
+	assert.Equal(t, int64(59), receiverCount(t, e.tt, "otelcol_receiver_accepted_log_records"))
+	assert.Equal(t, int64(1), receiverCount(t, e.tt, "otelcol_receiver_refused_log_records"))
+}
+
+// receiverCount is the sum of a receiverhelper counter.
+func receiverCount(t *testing.T, tt *componenttest.Telemetry, name string) int64 {
+	t.Helper()
+	m, err := tt.GetMetric(name)
+	require.NoError(t, err)
+	sum := int64(0)
+	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+		sum += dp.Value
+	}
+	return sum
+}
+
+// outageInSplit is a strict backend that goes down for one request while it
+// refuses a page in part: the request after the first one it accepts past
+// a refusal is refused for now.
+type outageInSplit struct {
+	wiztest.StrictBackend
+	refused, accepted, down bool
+}
+
+func (b *outageInSplit) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	if b.accepted && !b.down {
+		b.down = true
+		return errors.New("backend unavailable")
+	}
+	err := b.StrictBackend.ConsumeLogs(ctx, ld)
+	b.accepted = b.accepted || b.refused && err == nil
+	b.refused = b.refused || err != nil
+	return err
+}
+
+// A page split by a permanent refusal, then refused for now part-way, is
+// read again at the next poll; what the consumer accepted of it before is
+// not sent twice.
+func TestPollSplitRepeatsNothingAfterAnOutage(t *testing.T) {
+	srv, url, deepID, _ := withDeepEntry(t, wiztest.DeepLevels)
+	e := newEnv(t, url)
+	e.PageSize = 20
+	// Without retries the outage fails the poll at once.
+	e.BackOff.Enabled = false
+	e.enableOnly("audit")
+	backend := &outageInSplit{StrictBackend: wiztest.StrictBackend{Limit: wiztest.StrictLimit}}
+	logs := e.observeLogs(zapcore.InfoLevel)
+	e.Next = backend
+	streams, _ := e.streams(t)
+
+	want := without(polltest.AuditOnly(wiztest.Expected(t, srv)), deepID)
+	polltest.PollUntil(t, streams, 3, func() bool { return wiztest.AllArrived(want, wiztest.Received(&backend.LogsSink)) })
+	require.True(t, backend.down, "the outage happened")
+	wiztest.RequireExactlyOnce(t, want, wiztest.Received(&backend.LogsSink))
+	dropped := logs.FilterMessageSnippet("permanently refused").All()
+	require.Len(t, dropped, 1, "the record is dropped once")
+	assert.Equal(t, []any{deepID}, dropped[0].ContextMap()["ids"])
+}
+
+// A body nested deeper than OTLP/protobuf allows is delivered with its deep
+// part as JSON text, and counted.
+func TestPollDeliversDeepBody(t *testing.T) {
+	srv, url, deepID, _ := withDeepEntry(t, 200)
+	e := newEnv(t, url)
+	e.PageSize = 20
+	e.enableOnly("audit")
+	backend := &wiztest.StrictBackend{}
+	e.Next = backend
+	streams, _ := e.streams(t)
+
+	want := polltest.AuditOnly(wiztest.Expected(t, srv))
+	polltest.PollUntil(t, streams, 3, func() bool { return wiztest.AllArrived(want, wiztest.Received(&backend.LogsSink)) })
+	wiztest.RequireExactlyOnce(t, want, wiztest.Received(&backend.LogsSink))
+	assert.Zero(t, backend.Refusals())
+	assert.Contains(t, wiztest.Received(&backend.LogsSink)[logtype.Audit.Name], deepID)
+	assert.Equal(t, 1, e.telemetryOf(logtype.Audit.Name).flattened)
+}
+
+// fixedPages serves its pages in order, then empty pages.
+type fixedPages struct {
+	pages []wiz.Page
+	calls int
+}
+
+func (p *fixedPages) FetchPage(context.Context, wiz.Request) (wiz.Page, error) {
+	if p.calls >= len(p.pages) {
+		return wiz.Page{}, nil
+	}
+	p.calls++
+	return p.pages[p.calls-1], nil
+}
+
+// Records the stream cannot deliver are counted by reason, and the stream
+// moves past them: a node it cannot map, and a page the next consumer
+// refuses for good.
+func TestDroppedRecordsByReason(t *testing.T) {
+	e := newEnv(t, "http://127.0.0.1:1")
+	e.Overlap = 0
+	e.enableOnly("audit")
+	// The first page is accepted, the second refused for good.
+	next := &refuseNth{LogsSink: &consumertest.LogsSink{}, n: 2, err: consumererror.NewPermanent(errors.New("malformed records"))}
+	e.Next = next
+	s, _ := e.stream(t)
+	at := s.walker.state.Watermark.Add(time.Minute).UTC().Format(time.RFC3339Nano)
+	s.query.client = &fixedPages{pages: []wiz.Page{
+		{Nodes: []json.RawMessage{
+			json.RawMessage(`{"id":"a-1","timestamp":"` + at + `"}`),
+			json.RawMessage(`{"id":"no-time","timestamp":"yesterday"}`),
+		}, HasNextPage: true, EndCursor: "c1"},
+		{Nodes: []json.RawMessage{json.RawMessage(`{"id":"a-2","timestamp":"` + at + `"}`)}},
+	}}
+
+	require.NoError(t, s.Poll(context.Background()))
+	assert.Nil(t, s.walker.state.Window, "the stream moved past both")
+	assert.Equal(t, 1, next.LogRecordCount())
+
+	counted := e.telemetryOf("Wiz.Audit")
+	assert.Equal(t, 1, counted.unmappable, "dropped: unmappable")
+	assert.Equal(t, 1, counted.refused, "dropped: consumer_refused")
+	assert.Equal(t, 1, counted.emitted)
+}

@@ -1,0 +1,241 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
+)
+
+// Past max_concurrent_requests every request is answered 503 with
+// Retry-After at once, and none of them is emitted; those in flight
+// complete.
+func TestWebhookCapsConcurrentRequests(t *testing.T) {
+	const capacity = 2
+	next := newBlockingConsumer()
+	w := startWebhook(t, next, func(c *Settings) { c.MaxConcurrentRequests = capacity })
+
+	var wg sync.WaitGroup
+	answers := make([]wiztest.Answer, capacity)
+	for i := range capacity {
+		wg.Go(func() { answers[i] = w.push(t, mockwiz.WebhookPayload(mockwiz.WebhookDetection, i, pushedAt)) })
+	}
+	next.waitEntered(t, capacity)
+	for i := range 5 {
+		a := w.push(t, mockwiz.WebhookPayload(mockwiz.WebhookDetection, 100+i, pushedAt))
+		assert.Equal(t, http.StatusServiceUnavailable, a.Status)
+		assert.Equal(t, "1", a.RetryAfter)
+	}
+	close(next.release)
+	wg.Wait()
+	for _, a := range answers {
+		assert.Equal(t, http.StatusOK, a.Status)
+	}
+	assert.Equal(t, capacity, next.sink.LogRecordCount(), "only the requests in flight were emitted")
+	assert.Equal(t, map[int]int64{http.StatusOK: capacity, http.StatusServiceUnavailable: 5}, w.requests())
+}
+
+// blockingConsumer holds every delivery until released, announcing each.
+type blockingConsumer struct {
+	entered chan struct{}
+	release chan struct{}
+	sink    consumertest.LogsSink
+}
+
+func newBlockingConsumer() *blockingConsumer {
+	return &blockingConsumer{entered: make(chan struct{}, 100), release: make(chan struct{})}
+}
+
+func (b *blockingConsumer) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
+
+func (b *blockingConsumer) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	b.entered <- struct{}{}
+	select {
+	case <-b.release:
+		return b.sink.ConsumeLogs(ctx, ld)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (b *blockingConsumer) waitEntered(t *testing.T, n int) {
+	t.Helper()
+	for i := range n {
+		select {
+		case <-b.entered:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("only %d of %d deliveries reached the consumer within 10s", i, n)
+		}
+	}
+}
+
+// outageConsumer is a pipeline whose backend can go down: while it is
+// down, each delivery waits for the test to decide its outcome, as an
+// exporter retrying without a queue does.
+type outageConsumer struct {
+	sink    consumertest.LogsSink
+	entered chan struct{}
+	outcome chan error
+	// ended lets every delivery still waiting through, at the test's end.
+	ended chan struct{}
+
+	mu   sync.Mutex
+	down bool
+}
+
+func newOutageConsumer(t *testing.T) *outageConsumer {
+	c := &outageConsumer{entered: make(chan struct{}, 10), outcome: make(chan error), ended: make(chan struct{})}
+	t.Cleanup(func() { close(c.ended) })
+	return c
+}
+
+func (c *outageConsumer) consumer(t *testing.T) consumer.Logs {
+	next, err := consumer.NewLogs(func(ctx context.Context, ld plog.Logs) error {
+		c.mu.Lock()
+		down := c.down
+		c.mu.Unlock()
+		if down {
+			c.entered <- struct{}{}
+			select {
+			case err := <-c.outcome:
+				if err != nil {
+					return err
+				}
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-c.ended:
+			}
+		}
+		return c.sink.ConsumeLogs(ctx, ld)
+	})
+	require.NoError(t, err)
+	return next
+}
+
+func (c *outageConsumer) setDown(down bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.down = down
+}
+
+// pushAsync pushes body on a goroutine; the answer arrives on the channel.
+func (w *webhookTest) pushAsync(body []byte) <-chan wiztest.Answer {
+	answered := make(chan wiztest.Answer, 1)
+	go func() {
+		a, err := wiztest.TryPush(w.client, w.url, body, wiztest.Bearer(wiztest.WebhookToken))
+		if err != nil {
+			a.Body = "no answer: " + err.Error()
+		}
+		answered <- a
+	}()
+	return answered
+}
+
+// requireAnswer waits for an answer, at most well past write_timeout.
+func requireAnswer(t *testing.T, answered <-chan wiztest.Answer) wiztest.Answer {
+	t.Helper()
+	select {
+	case a := <-answered:
+		return a
+	case <-time.After(10 * time.Second):
+		t.Fatal("no answer within 10s; write_timeout is 1s")
+		return wiztest.Answer{}
+	}
+}
+
+// waitForDeliveries waits until no delivery holds a slot: every record
+// handed to the consumer has its outcome, and the dedup memory has it.
+func waitForDeliveries(t *testing.T, w *webhookTest) {
+	t.Helper()
+	require.Eventually(t, func() bool { return len(w.srv.handler.deliveries.slots) == 0 }, 10*time.Second, time.Millisecond,
+		"a delivery still holds its slot")
+}
+
+// A backend down for longer than write_timeout: Wiz gets 503 with
+// Retry-After before the server's deadline would close the connection
+// unanswered. The delivery goes on meanwhile; a re-delivery is turned away
+// while it does, acknowledged without being emitted once the consumer
+// accepted the records, and emitted once when it finally refused them.
+func TestWebhookAnswersBeforeWriteTimeout(t *testing.T) {
+	outage := newOutageConsumer(t)
+	w := startWebhook(t, outage.consumer(t), func(c *Settings) { c.Server.WriteTimeout = time.Second })
+
+	// The consumer accepts, late.
+	detection := mockwiz.WebhookPayload(mockwiz.WebhookDetection, 1, pushedAt)
+	outage.setDown(true)
+	answered := w.pushAsync(detection)
+	<-outage.entered
+	a := requireAnswer(t, answered)
+	assert.Equal(t, http.StatusServiceUnavailable, a.Status, a.Body)
+	assert.Equal(t, "5", a.RetryAfter)
+	assert.Contains(t, a.Body, "write_timeout")
+	again := w.push(t, detection)
+	assert.Equal(t, http.StatusServiceUnavailable, again.Status, "while the first delivery is still going on")
+	outage.outcome <- nil
+	waitForDeliveries(t, w)
+	outage.setDown(false)
+	a = w.push(t, detection)
+	assert.Equal(t, http.StatusOK, a.Status)
+	assert.JSONEq(t, `{"status":"duplicate"}`, a.Body, "the late acceptance is remembered")
+	assert.Equal(t, 1, outage.sink.LogRecordCount(), "emitted once")
+
+	// The consumer refuses, late.
+	threat := mockwiz.WebhookPayload(mockwiz.WebhookThreat, 1, pushedAt)
+	outage.setDown(true)
+	answered = w.pushAsync(threat)
+	<-outage.entered
+	assert.Equal(t, http.StatusServiceUnavailable, requireAnswer(t, answered).Status)
+	outage.outcome <- errors.New("backend unavailable")
+	waitForDeliveries(t, w)
+	outage.setDown(false)
+	a = w.push(t, threat)
+	assert.Equal(t, http.StatusOK, a.Status)
+	assert.JSONEq(t, `{"status":"accepted","records":1}`, a.Body, "a late refusal is not remembered")
+	assert.Equal(t, 2, outage.sink.LogRecordCount())
+
+	assert.Equal(t, 2, w.logs.FilterMessageSnippet("within write_timeout").Len(), "each late answer is logged")
+	assert.Equal(t, map[int]int64{http.StatusServiceUnavailable: 3, http.StatusOK: 2}, w.requests())
+}
+
+// Shutdown waits for a delivery that outlived its request; when its
+// context ends first, it cancels the delivery and says so.
+func TestWebhookShutdownWaitsForDeliveries(t *testing.T) {
+	outage := newOutageConsumer(t)
+	w := startWebhook(t, outage.consumer(t), func(c *Settings) { c.Server.WriteTimeout = time.Second })
+	outage.setDown(true)
+	answered := w.pushAsync(mockwiz.WebhookPayload(mockwiz.WebhookIssue, 1, pushedAt))
+	<-outage.entered
+	require.Equal(t, http.StatusServiceUnavailable, requireAnswer(t, answered).Status)
+
+	done := make(chan error, 1)
+	go func() { done <- w.srv.Shutdown(context.Background()) }()
+	select {
+	case err := <-done:
+		t.Fatalf("shutdown returned (%v) with a delivery going on", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	outage.outcome <- nil
+	require.NoError(t, <-done)
+	assert.Equal(t, 1, outage.sink.LogRecordCount(), "the delivery completed")
+
+	cut := startWebhook(t, outage.consumer(t), func(c *Settings) { c.Server.WriteTimeout = time.Second })
+	answered = cut.pushAsync(mockwiz.WebhookPayload(mockwiz.WebhookIssue, 2, pushedAt))
+	<-outage.entered
+	require.Equal(t, http.StatusServiceUnavailable, requireAnswer(t, answered).Status)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := cut.srv.Shutdown(ctx)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, 1, outage.sink.LogRecordCount(), "the cancelled delivery emitted nothing")
+}
