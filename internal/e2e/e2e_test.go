@@ -18,9 +18,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/wizreceivertest"
 )
 
 const (
@@ -153,7 +153,7 @@ func readUIDs(t *testing.T, files ...string) wiztest.Counts {
 // log types on by default over the last 20 hours, and returns it with the
 // environment the test configs read.
 func newWiz(t *testing.T, seed int64, audit, issues, findings int) (*mockwiz.Server, []string) {
-	return newWizOf(t, seed, map[string]int{logtype.Audit.Name: audit, logtype.Issues.Name: issues, logtype.VulnerabilityFindings.Name: findings})
+	return newWizOf(t, seed, map[string]int{wizreceivertest.PolledByKey("audit").Name: audit, wizreceivertest.PolledByKey("issues").Name: issues, wizreceivertest.PolledByKey("vulnerability_findings").Name: findings})
 }
 
 // newWizOf is newWiz with counts of records by log-type name.
@@ -202,8 +202,8 @@ func TestE2EBuiltCollector(t *testing.T) {
 	bin := binary(t)
 	root := repoRoot(t)
 	srv, env := newWizOf(t, 7, map[string]int{
-		logtype.Audit.Name: 400, logtype.Issues.Name: 150, logtype.VulnerabilityFindings.Name: 450,
-		logtype.ConfigurationFindings.Name: 300, logtype.Detections.Name: 150,
+		wizreceivertest.PolledByKey("audit").Name: 400, wizreceivertest.PolledByKey("issues").Name: 150, wizreceivertest.PolledByKey("vulnerability_findings").Name: 450,
+		wizreceivertest.PolledByKey("configuration_findings").Name: 300, wizreceivertest.PolledByKey("detections").Name: 150,
 	})
 	dir := t.TempDir()
 	env = append(env, "WIZ_STATE_DIR="+filepath.Join(dir, "state"))
@@ -218,8 +218,8 @@ func TestE2EBuiltCollector(t *testing.T) {
 	// While the collector is down, Wiz records more and changes an issue,
 	// a finding of each kind and a detection.
 	snapshot := srv.Snapshot()
-	issues, findings := snapshot[logtype.Issues.Name], snapshot[logtype.VulnerabilityFindings.Name]
-	configurationFindings, detections := snapshot[logtype.ConfigurationFindings.Name], snapshot[logtype.Detections.Name]
+	issues, findings := snapshot[wizreceivertest.PolledByKey("issues").Name], snapshot[wizreceivertest.PolledByKey("vulnerability_findings").Name]
+	configurationFindings, detections := snapshot[wizreceivertest.PolledByKey("configuration_findings").Name], snapshot[wizreceivertest.PolledByKey("detections").Name]
 	now := time.Now()
 	srv.AddAuditEntries(7, now)
 	srv.ChangeIssueStatus(issues[0]["id"].(string), "RESOLVED", now)

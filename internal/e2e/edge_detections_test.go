@@ -14,10 +14,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
-	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/wizreceivertest"
 )
 
 // pantherAuditRule is one of Panther's 16 Wiz audit detections
@@ -80,9 +79,9 @@ var pantherAuditRules = []pantherAuditRule{
 // fires on a pushed Defend detection whose severity is not INFORMATIONAL.
 // Panther compares both words exactly as Wiz wrote them.
 var passthroughRules = map[string]string{
-	logtype.Issues.Name:            "Wiz.Alert.Passthrough",
-	logtype.IssuesWebhook.Name:     "Wiz.Issue.Alert.Passthrough",
-	logtype.DetectionsWebhook.Name: "Wiz.Defend.Alert.Passthrough",
+	wizreceivertest.PolledByKey("issues").Name:        "Wiz.Alert.Passthrough",
+	wizreceivertest.PushedBySource("ISSUE").Name:      "Wiz.Issue.Alert.Passthrough",
+	wizreceivertest.PushedBySource("DETECTIONS").Name: "Wiz.Defend.Alert.Passthrough",
 }
 
 // passthroughSeverity is a passthrough's dynamic severity: Wiz's severity
@@ -129,7 +128,7 @@ type verdict struct{ status, severity string }
 func verdictOf(typ string, body map[string]any) verdict {
 	text := func(m map[string]any, key string) string { s, _ := m[key].(string); return s }
 	switch typ {
-	case logtype.IssuesWebhook.Name:
+	case wizreceivertest.PushedBySource("ISSUE").Name:
 		issue, _ := body["issue"].(map[string]any)
 		return verdict{text(issue, "status"), text(issue, "severity")}
 	default:
@@ -144,7 +143,7 @@ func detectPassthrough(typ string, v verdict) (detection, string) {
 	switch {
 	case rule == "":
 		return detection{}, "no passthrough rule"
-	case typ != logtype.DetectionsWebhook.Name && v.status != "OPEN":
+	case typ != wizreceivertest.PushedBySource("DETECTIONS").Name && v.status != "OPEN":
 		return detection{}, "status " + v.status
 	case v.severity == "INFORMATIONAL":
 		return detection{}, "INFORMATIONAL"
@@ -269,7 +268,7 @@ func TestE2EExampleEdgeDetections(t *testing.T) {
 	wizSeverity := map[string]string{} // a pushed detection's, by uid
 	wiztest.EachExpected(t, srv, func(typ, uid string, n map[string]any) {
 		switch typ {
-		case logtype.Audit.Name:
+		case wizreceivertest.PolledByKey("audit").Name:
 			action, status := n["action"].(string), n["status"].(string)
 			d := detectAudit(action, status)
 			expect(typ, uid, d)
@@ -283,7 +282,7 @@ func TestE2EExampleEdgeDetections(t *testing.T) {
 					count(r.id, "near miss", false)
 				}
 			}
-		case logtype.Issues.Name:
+		case wizreceivertest.PolledByKey("issues").Name:
 			d, why := detectPassthrough(typ, verdictOf(typ, n))
 			expect(typ, uid, d)
 			if d.rule == "" {
@@ -296,13 +295,13 @@ func TestE2EExampleEdgeDetections(t *testing.T) {
 	for _, p := range pushes {
 		var body map[string]any
 		require.NoError(t, json.Unmarshal(p.payload, &body))
-		uid := mapping.PayloadUID(p.payload)
+		uid := wizreceivertest.PayloadUID(p.payload)
 		d, why := detectPassthrough(p.typ, verdictOf(p.typ, body))
 		expect(p.typ, uid, d)
 		if rule := passthroughRules[p.typ]; rule != "" && d.rule == "" {
 			count(rule, why, false)
 		}
-		if p.typ == logtype.DetectionsWebhook.Name {
+		if p.typ == wizreceivertest.PushedBySource("DETECTIONS").Name {
 			wizSeverity[uid] = verdictOf(p.typ, body).severity
 		}
 	}
@@ -336,7 +335,7 @@ func TestE2EExampleEdgeDetections(t *testing.T) {
 			if got := (detection{rule.Str(), sev.Str()}); got != want[typ+" "+uid] {
 				wrong = append(wrong, fmt.Sprintf("%s %s in %s: %s, want %s", typ, uid, filepath.Base(file), got, want[typ+" "+uid]))
 			}
-			if typ == logtype.DetectionsWebhook.Name {
+			if typ == wizreceivertest.PushedBySource("DETECTIONS").Name {
 				own, _ := lr.Attributes().Get("wiz.detection.severity")
 				if own.Str() != wizSeverity[uid] {
 					wrong = append(wrong, fmt.Sprintf("%s %s in %s: wiz.detection.severity %q, Wiz sent %q", typ, uid, filepath.Base(file), own.Str(), wizSeverity[uid]))
@@ -352,7 +351,7 @@ func TestE2EExampleEdgeDetections(t *testing.T) {
 	for _, r := range pantherAuditRules {
 		rules = append(rules, r.id)
 	}
-	for _, typ := range []string{logtype.Issues.Name, logtype.IssuesWebhook.Name, logtype.DetectionsWebhook.Name} {
+	for _, typ := range []string{wizreceivertest.PolledByKey("issues").Name, wizreceivertest.PushedBySource("ISSUE").Name, wizreceivertest.PushedBySource("DETECTIONS").Name} {
 		rules = append(rules, passthroughRules[typ])
 	}
 	for _, rule := range rules {

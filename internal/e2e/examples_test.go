@@ -12,15 +12,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
-	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/wizreceivertest"
 )
 
 // logTypes are the log types the examples route, in the order the tests
 // report them.
-var logTypes = []string{logtype.Audit.Name, logtype.Issues.Name, logtype.VulnerabilityFindings.Name}
+var logTypes = []string{wizreceivertest.PolledByKey("audit").Name, wizreceivertest.PolledByKey("issues").Name, wizreceivertest.PolledByKey("vulnerability_findings").Name}
 
 // startExample starts examples/<name> itself on the built collector, with
 // env (the mock's address and the example's files), a state directory of
@@ -79,7 +78,7 @@ func runPushingExample(t *testing.T, name string, env []string, out string, want
 	for _, p := range pushes {
 		a := wiztest.Push(t, client, url, p.payload, wiztest.Bearer(webhookToken))
 		require.Equal(t, http.StatusOK, a.Status, "%s\ncollector log:\n%s", a.Body, c.log.String())
-		all[p.typ] = append(all[p.typ], mapping.PayloadUID(p.payload))
+		all[p.typ] = append(all[p.typ], wizreceivertest.PayloadUID(p.payload))
 	}
 	waitArrived(t, c, all, files...)
 	c.stop(t)
@@ -155,7 +154,7 @@ func noise(typ string, n map[string]any) string {
 func TestE2EExampleDropNoise(t *testing.T) {
 	srv, env := newWiz(t, 23, 300, 210, 450)
 	// The mock rates no finding NONE and few LOW: rate some of each.
-	findings := srv.Snapshot()[logtype.VulnerabilityFindings.Name]
+	findings := srv.Snapshot()[wizreceivertest.PolledByKey("vulnerability_findings").Name]
 	for i, f := range findings[:12] {
 		srv.SetFindingSeverity(f["id"].(string), []string{"NONE", "LOW"}[i%2])
 	}
@@ -205,15 +204,15 @@ func TestE2EExampleDropNoise(t *testing.T) {
 // exporter, and no other.
 func TestE2EExampleDemo(t *testing.T) {
 	counts := map[string]int{}
-	for i, lt := range logtype.All {
+	for i, lt := range wizreceivertest.Polled() {
 		counts[lt.Name] = 40 + 20*i
 	}
 	srv, env := newWizOf(t, 31, counts)
 	// The demo reads configuration findings in their default statuses.
-	statuses := logtype.ConfigurationFindings.NewConfig().(*logtype.ConfigurationFindingsConfig).Statuses
+	statuses := wizreceivertest.PolledByKey("configuration_findings").DefaultFilter["status"].([]string)
 	polled := wiztest.UIDs{}
 	wiztest.EachExpected(t, srv, func(typ, uid string, n map[string]any) {
-		if typ == logtype.ConfigurationFindings.Name && !slices.Contains(statuses, n["status"].(string)) {
+		if typ == wizreceivertest.PolledByKey("configuration_findings").Name && !slices.Contains(statuses, n["status"].(string)) {
 			return
 		}
 		polled[typ] = append(polled[typ], uid)
@@ -222,7 +221,7 @@ func TestE2EExampleDemo(t *testing.T) {
 	all := runPushingExample(t, "demo.yaml", env, out, polled, pushesOf(3, time.Now().UTC()), out)
 
 	var types []string
-	for _, lt := range logtype.All {
+	for _, lt := range wizreceivertest.Polled() {
 		types = append(types, lt.Name)
 	}
 	for _, kind := range mockwiz.WebhookKinds {

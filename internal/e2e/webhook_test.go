@@ -16,10 +16,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
-	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/wizreceivertest"
 )
 
 const (
@@ -206,7 +205,7 @@ func (r *webhookRun) push(t *testing.T, payload []byte, typ string, status int) 
 	a := wiztest.Push(t, r.client, r.url, payload, r.header)
 	require.Equal(t, status, a.Status, "%s\ncollector log:\n%s", a.Body, r.c.log.String())
 	if status == http.StatusOK {
-		r.want[typ] = append(r.want[typ], mapping.PayloadUID(payload))
+		r.want[typ] = append(r.want[typ], wizreceivertest.PayloadUID(payload))
 	}
 	return a
 }
@@ -219,7 +218,7 @@ func (r *webhookRun) finish(t *testing.T, name string) {
 	r.c.stop(t)
 	got := r.backend.snapshot()
 	total := 0
-	for _, typ := range logtype.Pushed {
+	for _, typ := range wizreceivertest.Pushed() {
 		if len(r.want[typ.Name]) == 0 && len(got[typ.Name]) == 0 {
 			continue
 		}
@@ -238,9 +237,9 @@ func (r *webhookRun) finish(t *testing.T, name string) {
 }
 
 var kindTypes = map[mockwiz.WebhookKind]string{
-	mockwiz.WebhookIssue:     logtype.IssuesWebhook.Name,
-	mockwiz.WebhookThreat:    logtype.Threats.Name,
-	mockwiz.WebhookDetection: logtype.DetectionsWebhook.Name,
+	mockwiz.WebhookIssue:     wizreceivertest.PushedBySource("ISSUE").Name,
+	mockwiz.WebhookThreat:    wizreceivertest.PushedBySource("THREATS").Name,
+	mockwiz.WebhookDetection: wizreceivertest.PushedBySource("DETECTIONS").Name,
 }
 
 // TestE2EWebhook pushes each payload kind to the built collector over real
@@ -282,7 +281,7 @@ func TestE2EWebhookBadInputAndFailures(t *testing.T) {
 	backend.gate = make(chan struct{})
 	r := startWebhookRun(t, webhookSetups[0], wiztest.Certificates{}, backend)
 	at := time.Now().UTC()
-	detections := logtype.DetectionsWebhook.Name
+	detections := wizreceivertest.PushedBySource("DETECTIONS").Name
 
 	// Malformed and oversize: refused before the pipeline.
 	r.push(t, []byte(`{"trigger":{"source":"DETECTIONS"},`), detections, http.StatusBadRequest)
@@ -306,7 +305,7 @@ func TestE2EWebhookBadInputAndFailures(t *testing.T) {
 	close(backend.gate)
 	for n, a := range held(t) {
 		require.Equal(t, http.StatusOK, a.Status, a.Body)
-		r.want[detections] = append(r.want[detections], mapping.PayloadUID(mockwiz.WebhookPayload(mockwiz.WebhookDetection, n, at)))
+		r.want[detections] = append(r.want[detections], wizreceivertest.PayloadUID(mockwiz.WebhookPayload(mockwiz.WebhookDetection, n, at)))
 	}
 	// Wiz retries the flood; every retry is delivered once.
 	for n := range flood {
@@ -320,10 +319,10 @@ func TestE2EWebhookBadInputAndFailures(t *testing.T) {
 	backend.mu.Unlock()
 	threat := mockwiz.WebhookPayload(mockwiz.WebhookThreat, 1, at)
 	for range 3 {
-		a := r.push(t, threat, logtype.Threats.Name, http.StatusServiceUnavailable)
+		a := r.push(t, threat, wizreceivertest.PushedBySource("THREATS").Name, http.StatusServiceUnavailable)
 		assert.Equal(t, "5", a.RetryAfter)
 	}
-	r.push(t, threat, logtype.Threats.Name, http.StatusOK)
+	r.push(t, threat, wizreceivertest.PushedBySource("THREATS").Name, http.StatusOK)
 	// A re-delivery of an acknowledged body is acknowledged, not repeated.
 	a := wiztest.Push(t, r.client, r.url, threat, r.header)
 	require.Equal(t, http.StatusOK, a.Status)

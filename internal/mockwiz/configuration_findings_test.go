@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/wizreceivertest"
 )
 
 // defendDataset holds configuration findings and detections only.
@@ -21,12 +21,12 @@ func defendDataset(configurationFindings, detections int) *Dataset {
 
 func walkConfigurationFindings(e *env, filter map[string]any) []string {
 	e.t.Helper()
-	return e.walk(logtype.ConfigurationFindings.Query.Query, "configurationFindings", 100, filter, nil)
+	return e.walk(wizreceivertest.PolledByKey("configuration_findings").Query, "configurationFindings", 100, filter, nil)
 }
 
 func TestConfigurationFindingNodes(t *testing.T) {
 	e := newEnv(t, Options{Dataset: defendDataset(200, 0)})
-	p := e.page(logtype.ConfigurationFindings.Query.Query, "configurationFindings", map[string]any{"first": 500})
+	p := e.page(wizreceivertest.PolledByKey("configuration_findings").Query, "configurationFindings", map[string]any{"first": 500})
 	require.Len(t, p.Nodes, 200)
 	kinds, outcomes := map[string]bool{}, map[string]bool{}
 	for _, n := range p.Nodes {
@@ -104,7 +104,7 @@ func TestConfigurationFindingResultCap(t *testing.T) {
 	walk := func(filter map[string]any) (got []string, sizes []int, reached bool) {
 		vars := map[string]any{"first": 10, "filterBy": filter}
 		for {
-			r := e.query(logtype.ConfigurationFindings.Query.Query, vars)
+			r := e.query(wizreceivertest.PolledByKey("configuration_findings").Query, vars)
 			var out struct {
 				Data struct {
 					Connection struct {
@@ -138,7 +138,7 @@ func TestConfigurationFindingResultCap(t *testing.T) {
 	assert.False(t, reached)
 
 	// first is required, as for audit logs.
-	code, msg := firstError(t, e.query(logtype.ConfigurationFindings.Query.Query, nil))
+	code, msg := firstError(t, e.query(wizreceivertest.PolledByKey("configuration_findings").Query, nil))
 	assert.Equal(t, "BAD_USER_INPUT", code)
 	assert.Equal(t, "first is required", msg)
 }

@@ -18,7 +18,7 @@ type DatasetOptions struct {
 	Seed       int64
 	Start, End time.Time
 	// Counts is how many nodes of each log type to generate, by Panther's
-	// log-type name (see internal/logtype).
+	// log-type name (see receiver/wizreceiver/internal/logtype).
 	Counts map[string]int
 	// Projects are the project ids issues and findings belong to; three are
 	// generated when empty.

@@ -7,12 +7,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/wizreceivertest"
 )
 
 func TestGenerateDataset(t *testing.T) {
 	o := DatasetOptions{Seed: 3, Start: testEnd.Add(-6 * time.Hour), End: testEnd, Counts: map[string]int{}}
-	for _, lt := range logtype.All {
+	for _, lt := range wizreceivertest.Polled() {
 		o.Counts[lt.Name] = 250
 	}
 	ds := GenerateDataset(o)
@@ -28,7 +28,7 @@ func TestGenerateDataset(t *testing.T) {
 		assert.False(t, at.Before(o.Start) || at.After(o.End), "%s %s outside the range", field, s)
 		return at
 	}
-	for _, lt := range logtype.All {
+	for _, lt := range wizreceivertest.Polled() {
 		nodes := ds.nodes[lt.Name]
 		assert.Len(t, nodes, 250, "the mock generates %s", lt.Name)
 		seen := map[string]bool{}
@@ -77,12 +77,12 @@ func TestMutationsAndHiding(t *testing.T) {
 	added := e.srv.AddAuditEntries(3, at)
 	require.Len(t, added, 3)
 	after := map[string]any{"timestamp": map[string]any{"after": formatTime(at.Add(-time.Microsecond))}}
-	assert.ElementsMatch(t, added, e.walk(logtype.Audit.Query.Query, "auditLogEntries", 10, after, nil))
+	assert.ElementsMatch(t, added, e.walk(wizreceivertest.PolledByKey("audit").Query, "auditLogEntries", 10, after, nil))
 
 	id := issues[0]["id"].(string)
 	e.srv.ChangeIssueStatus(id, "RESOLVED", at)
 	changed := map[string]any{"statusChangedAt": map[string]any{"after": formatTime(at.Add(-time.Microsecond))}}
-	assert.Equal(t, []string{id}, e.walk(logtype.Issues.Query.Query, "issues", 10, changed, nil))
+	assert.Equal(t, []string{id}, e.walk(wizreceivertest.PolledByKey("issues").Query, "issues", 10, changed, nil))
 	issuesNow := e.srv.Snapshot()[issueCollection.logType]
 	assert.Equal(t, formatTime(at), issuesNow[0]["resolvedAt"])
 	assert.Equal(t, "RESOLVED", issuesNow[0]["status"])
@@ -103,7 +103,7 @@ func TestMutationsAndHiding(t *testing.T) {
 	e.srv.RedetectVulnerabilityFinding(open, at)
 	e.srv.RedetectVulnerabilityFinding(resolved, at)
 	updated := map[string]any{"updatedAt": map[string]any{"after": formatTime(at.Add(-time.Microsecond))}}
-	assert.Equal(t, []string{resolved}, e.walk(logtype.VulnerabilityFindings.Query.Query, "vulnerabilityFindings", 10, updated, nil))
+	assert.Equal(t, []string{resolved}, e.walk(wizreceivertest.PolledByKey("vulnerability_findings").Query, "vulnerabilityFindings", 10, updated, nil))
 	for _, f := range e.srv.Snapshot()[findingCollection.logType] {
 		if f["id"] == open || f["id"] == resolved {
 			assert.Equal(t, formatTime(at), f["lastDetectedAt"])
@@ -115,9 +115,9 @@ func TestMutationsAndHiding(t *testing.T) {
 
 	hidden := audit[0]["id"].(string)
 	e.srv.HideUntil(hidden, testEnd.Add(time.Minute))
-	assert.NotContains(t, e.walk(logtype.Audit.Query.Query, "auditLogEntries", 500, nil, nil), hidden)
+	assert.NotContains(t, e.walk(wizreceivertest.PolledByKey("audit").Query, "auditLogEntries", 500, nil, nil), hidden)
 	clk.Add(time.Minute)
-	assert.Contains(t, e.walk(logtype.Audit.Query.Query, "auditLogEntries", 500, nil, nil), hidden)
+	assert.Contains(t, e.walk(wizreceivertest.PolledByKey("audit").Query, "auditLogEntries", 500, nil, nil), hidden)
 
 	// Snapshot returns copies.
 	audit[1]["id"] = "changed"

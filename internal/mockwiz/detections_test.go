@@ -10,12 +10,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/wizreceivertest"
 )
 
 func walkDetections(e *env, first int, filter map[string]any) []string {
 	e.t.Helper()
-	return e.walk(logtype.Detections.Query.Query, "detections", first, filter, nil)
+	return e.walk(wizreceivertest.PolledByKey("detections").Query, "detections", first, filter, nil)
 }
 
 // bothTypes is the type filter a client must send to see every detection.
@@ -23,7 +23,7 @@ var bothTypes = map[string]any{"equals": []any{"GENERATED_THREAT", "MATCH_ONLY"}
 
 func TestDetectionNodes(t *testing.T) {
 	e := newEnv(t, Options{Dataset: defendDataset(0, 150)})
-	p := e.page(logtype.Detections.Query.Query, "detections", map[string]any{"first": 500})
+	p := e.page(wizreceivertest.PolledByKey("detections").Query, "detections", map[string]any{"first": 500})
 	require.Len(t, p.Nodes, 150)
 	resources, actors, origins := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, n := range p.Nodes {
@@ -116,7 +116,7 @@ func TestDetectionFilters(t *testing.T) {
 		})
 	}
 	t.Run("a list of projects is not one project id", func(t *testing.T) {
-		r := e.query(logtype.Detections.Query.Query, map[string]any{"first": 5, "filterBy": map[string]any{"projectId": []any{project, "other"}}})
+		r := e.query(wizreceivertest.PolledByKey("detections").Query, map[string]any{"first": 5, "filterBy": map[string]any{"projectId": []any{project, "other"}}})
 		code, _ := firstError(t, r)
 		assert.Equal(t, "BAD_USER_INPUT", code)
 		assert.Equal(t, []any{"variable", "filterBy", "projectId"}, r.json(t)["errors"].([]any)[0].(map[string]any)["path"])
@@ -136,7 +136,7 @@ func TestDetectionWalkBelowOneMicrosecond(t *testing.T) {
 	}
 	e.srv.sorted = map[string][]row{}
 	e.srv.mu.Unlock()
-	got := e.walk(logtype.Detections.Query.Query, "detections", 4, nil, nil)
+	got := e.walk(wizreceivertest.PolledByKey("detections").Query, "detections", 4, nil, nil)
 	assert.ElementsMatch(t, ids(detections, nil), got)
 	assert.Len(t, got, len(detections))
 }

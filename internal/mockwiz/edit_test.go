@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/wizreceivertest"
 )
 
 func TestAddAuditEntryAndSetFindingSeverity(t *testing.T) {
@@ -16,7 +16,7 @@ func TestAddAuditEntryAndSetFindingSeverity(t *testing.T) {
 
 	id := e.srv.AddAuditEntry("UpdateIPRestrictions", "FAILED", at)
 	after := map[string]any{"timestamp": map[string]any{"after": formatTime(at.Add(-time.Microsecond))}}
-	assert.Contains(t, e.walk(logtype.Audit.Query.Query, "auditLogEntries", 500, after, nil), id)
+	assert.Contains(t, e.walk(wizreceivertest.PolledByKey("audit").Query, "auditLogEntries", 500, after, nil), id)
 	snapshot := e.srv.Snapshot()
 	audit, findings := snapshot[auditCollection.logType], snapshot[findingCollection.logType]
 	entry := audit[len(audit)-1]

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/wizreceivertest"
 )
 
 func TestGraphQLFaults(t *testing.T) {
@@ -39,7 +39,7 @@ func TestGraphQLFaults(t *testing.T) {
 			e := newEnv(t, Options{})
 			e.srv.InjectGraphQLFaults(tt.fault)
 			start := time.Now()
-			r := e.query(logtype.Audit.Query.Query, map[string]any{"first": 2})
+			r := e.query(wizreceivertest.PolledByKey("audit").Query, map[string]any{"first": 2})
 			assert.GreaterOrEqual(t, time.Since(start), tt.fault.Latency)
 			assert.Equal(t, tt.status, r.status, r.body)
 			assert.Equal(t, tt.retryAfter, r.header.Get("Retry-After"))
@@ -49,7 +49,7 @@ func TestGraphQLFaults(t *testing.T) {
 				assert.Equal(t, tt.code, code)
 			}
 			// The fault applied to one request only.
-			assert.Equal(t, http.StatusOK, e.query(logtype.Audit.Query.Query, map[string]any{"first": 2}).status)
+			assert.Equal(t, http.StatusOK, e.query(wizreceivertest.PolledByKey("audit").Query, map[string]any{"first": 2}).status)
 			st := e.srv.Stats()
 			assert.Equal(t, 1, st.FaultsServed)
 			assert.Equal(t, 2, st.GraphQLRequests)
@@ -62,7 +62,7 @@ func TestFaultsQueueInOrder(t *testing.T) {
 	e.srv.InjectGraphQLFaults(Fault{Status: 500}, Fault{Status: 503}, Fault{GraphQLCode: "INTERNAL"})
 	var statuses []int
 	for range 4 {
-		statuses = append(statuses, e.query(logtype.Audit.Query.Query, map[string]any{"first": 1}).status)
+		statuses = append(statuses, e.query(wizreceivertest.PolledByKey("audit").Query, map[string]any{"first": 1}).status)
 	}
 	assert.Equal(t, []int{500, 503, 200, 200}, statuses)
 	var recorded []int
@@ -82,7 +82,7 @@ func TestFaultsQueueInOrder(t *testing.T) {
 func TestDropMidBody(t *testing.T) {
 	e := newEnv(t, Options{})
 	e.srv.InjectGraphQLFaults(Fault{DropMidBody: true})
-	resp, err := http.DefaultClient.Do(e.graphqlRequest(e.token, logtype.Audit.Query.Query, map[string]any{"first": 50}))
+	resp, err := http.DefaultClient.Do(e.graphqlRequest(e.token, wizreceivertest.PolledByKey("audit").Query, map[string]any{"first": 50}))
 	require.NoError(t, err)
 	defer func() { _ = resp.Body.Close() }()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
@@ -97,7 +97,7 @@ func TestLatencyRespectsClientCancel(t *testing.T) {
 	e.srv.InjectGraphQLFaults(Fault{Latency: time.Minute})
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	req := e.graphqlRequest(e.token, logtype.Audit.Query.Query, map[string]any{"first": 1}).WithContext(ctx)
+	req := e.graphqlRequest(e.token, wizreceivertest.PolledByKey("audit").Query, map[string]any{"first": 1}).WithContext(ctx)
 	_, err := http.DefaultClient.Do(req) //nolint:bodyclose // the request fails, there is no body
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.Eventually(t, func() bool { return len(e.srv.Requests()) == 1 }, 5*time.Second, 10*time.Millisecond)
@@ -134,7 +134,7 @@ func TestFaultRate(t *testing.T) {
 	statuses := func() map[int]int {
 		out := map[int]int{}
 		for range 60 {
-			resp, err := http.DefaultClient.Do(e.graphqlRequest(e.token, logtype.Audit.Query.Query, map[string]any{"first": 1}))
+			resp, err := http.DefaultClient.Do(e.graphqlRequest(e.token, wizreceivertest.PolledByKey("audit").Query, map[string]any{"first": 1}))
 			require.NoError(t, err)
 			_, err = io.ReadAll(resp.Body)
 			_ = resp.Body.Close()
@@ -163,7 +163,9 @@ func TestFaultRate(t *testing.T) {
 func TestRateLimit(t *testing.T) {
 	clk := &clock{now: testEnd}
 	e := newEnv(t, Options{RateLimit: 2, Now: clk.Now})
-	q := func() response { return e.query(logtype.Audit.Query.Query, map[string]any{"first": 1}) }
+	q := func() response {
+		return e.query(wizreceivertest.PolledByKey("audit").Query, map[string]any{"first": 1})
+	}
 	assert.Equal(t, 200, q().status)
 	assert.Equal(t, 200, q().status)
 	r := q()
@@ -180,12 +182,12 @@ func TestRateLimit(t *testing.T) {
 
 func TestRepeatCursorFault(t *testing.T) {
 	e := newEnv(t, Options{})
-	first := e.query(logtype.Audit.Query.Query, map[string]any{"first": 2}).json(t)
+	first := e.query(wizreceivertest.PolledByKey("audit").Query, map[string]any{"first": 2}).json(t)
 	cursor := first["data"].(map[string]any)["auditLogEntries"].(map[string]any)["pageInfo"].(map[string]any)["endCursor"]
 	require.NotNil(t, cursor)
 
 	e.srv.InjectGraphQLFaults(Fault{RepeatCursor: true})
-	page := e.query(logtype.Audit.Query.Query, map[string]any{"first": 2, "after": cursor}).json(t)
+	page := e.query(wizreceivertest.PolledByKey("audit").Query, map[string]any{"first": 2, "after": cursor}).json(t)
 	conn := page["data"].(map[string]any)["auditLogEntries"].(map[string]any)
 	assert.Len(t, conn["nodes"], 2, "the real page is served")
 	assert.Equal(t, map[string]any{"hasNextPage": true, "endCursor": cursor}, conn["pageInfo"], "with the request's own cursor")

@@ -10,7 +10,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/wizreceivertest"
 )
 
 // checklist lists what a new data set needs, the mock's collection among
@@ -24,8 +24,8 @@ const checklist = "docs/design/adding-a-data-set.md"
 // count.
 func TestCollectionsMatchRegistry(t *testing.T) {
 	defaults := New(Options{Dataset: &Dataset{}}).opts
-	for _, lt := range logtype.All {
-		root := queriedRoot(t, lt.Query.Query)
+	for _, lt := range wizreceivertest.Polled() {
+		root := queriedRoot(t, lt.Query)
 		c, ok := collections[root]
 		if !assert.True(t, ok, "the mock serves no %s, the root field of %s's query: add a collection (see %s)", root, lt.Key, checklist) {
 			continue
@@ -42,7 +42,8 @@ func TestCollectionsMatchRegistry(t *testing.T) {
 			"%s's collection is not in served, so the mock generates none of it", lt.Key)
 	}
 	for _, c := range served {
-		assert.NotNil(t, logtype.ByName(c.logType), "the mock serves %s, which the registry does not declare", c.logType)
+		_, declared := wizreceivertest.PolledByName(c.logType)
+		assert.True(t, declared, "the mock serves %s, which the registry does not declare", c.logType)
 	}
 }
 
@@ -50,19 +51,19 @@ func TestCollectionsMatchRegistry(t *testing.T) {
 // sends it by default, and the mock has nodes for it.
 func TestEachScopeOpensItsQuery(t *testing.T) {
 	counts := map[string]int{}
-	for _, lt := range logtype.All {
+	for _, lt := range wizreceivertest.Polled() {
 		counts[lt.Name] = 20
 	}
 	ds := GenerateDataset(DatasetOptions{Seed: 5, Start: testEnd.Add(-24 * time.Hour), End: testEnd, Counts: counts})
-	for _, lt := range logtype.All {
+	for _, lt := range wizreceivertest.Polled() {
 		t.Run(lt.Key, func(t *testing.T) {
-			vars := map[string]any{"first": 5, "filterBy": lt.Poll(lt.NewConfig(), nil).Filter}
+			vars := map[string]any{"first": 5, "filterBy": lt.DefaultFilter}
 			only := newEnv(t, Options{Dataset: ds, Clients: []Client{{ID: "only", Secret: "s", Scopes: []string{lt.Scope}}}})
-			assert.NotEmpty(t, only.page(lt.Query.Query, lt.Query.ResponseKey, vars).Nodes, "%s's scope reads its nodes", lt.Key)
+			assert.NotEmpty(t, only.page(lt.Query, lt.ResponseKey, vars).Nodes, "%s's scope reads its nodes", lt.Key)
 
 			others := slices.DeleteFunc(AllScopes(), func(s string) bool { return s == lt.Scope })
 			without := newEnv(t, Options{Dataset: ds, Clients: []Client{{ID: "without", Secret: "s", Scopes: others}}})
-			code, msg := firstError(t, without.query(lt.Query.Query, vars))
+			code, msg := firstError(t, without.query(lt.Query, vars))
 			assert.Equal(t, "UNAUTHORIZED", code)
 			assert.Contains(t, msg, "lacks the required scope "+lt.Scope)
 		})

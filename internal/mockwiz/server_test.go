@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/wizreceivertest"
 )
 
 func TestToken(t *testing.T) {
@@ -66,15 +66,15 @@ func TestToken(t *testing.T) {
 		assert.NotContains(t, r.body, "s3cr3t-guess")
 	})
 	t.Run("expiry", func(t *testing.T) {
-		assert.Equal(t, http.StatusOK, e.query(logtype.Audit.Query.Query, map[string]any{"first": 1}).status)
+		assert.Equal(t, http.StatusOK, e.query(wizreceivertest.PolledByKey("audit").Query, map[string]any{"first": 1}).status)
 		clk.Add(time.Minute)
-		r := e.query(logtype.Audit.Query.Query, map[string]any{"first": 1})
+		r := e.query(wizreceivertest.PolledByKey("audit").Query, map[string]any{"first": 1})
 		assert.Equal(t, http.StatusUnauthorized, r.status)
 		assert.JSONEq(t, `{"errors":[{"message":"Unauthorized","extensions":{"code":"UNAUTHENTICATED"}}]}`, r.body)
 	})
 	t.Run("no or unknown bearer", func(t *testing.T) {
-		assert.Equal(t, http.StatusUnauthorized, e.do(e.graphqlRequest("", logtype.Audit.Query.Query, nil)).status)
-		assert.Equal(t, http.StatusUnauthorized, e.do(e.graphqlRequest("forged", logtype.Audit.Query.Query, nil)).status)
+		assert.Equal(t, http.StatusUnauthorized, e.do(e.graphqlRequest("", wizreceivertest.PolledByKey("audit").Query, nil)).status)
+		assert.Equal(t, http.StatusUnauthorized, e.do(e.graphqlRequest("forged", wizreceivertest.PolledByKey("audit").Query, nil)).status)
 	})
 }
 
@@ -127,7 +127,7 @@ func testValidation(t *testing.T, requestErrorStatus int) {
 		},
 		{
 			name:    "bad variable",
-			query:   logtype.Audit.Query.Query,
+			query:   wizreceivertest.PolledByKey("audit").Query,
 			vars:    map[string]any{"first": 5, "filterBy": map[string]any{"status": []any{"MAYBE"}}},
 			code:    "BAD_USER_INPUT",
 			message: "MAYBE is not a valid AuditLogEntryStatus",
@@ -168,7 +168,7 @@ func TestReceiverQueriesAndFragments(t *testing.T) {
 	e := newEnv(t, Options{})
 
 	t.Run("findings", func(t *testing.T) {
-		r := e.query(logtype.VulnerabilityFindings.Query.Query, map[string]any{"first": 500})
+		r := e.query(wizreceivertest.PolledByKey("vulnerability_findings").Query, map[string]any{"first": 500})
 		var out struct {
 			Data struct {
 				VulnerabilityFindings struct {
@@ -212,7 +212,7 @@ func TestReceiverQueriesAndFragments(t *testing.T) {
 	})
 
 	t.Run("issues", func(t *testing.T) {
-		p := e.page(logtype.Issues.Query.Query, "issues", map[string]any{"first": 100})
+		p := e.page(wizreceivertest.PolledByKey("issues").Query, "issues", map[string]any{"first": 100})
 		require.Len(t, p.Nodes, 40)
 		want := map[string][]string{
 			"Control":                {"__typename", "id", "name", "controlDescription", "resolutionRecommendation", "securitySubCategories", "risks"},
@@ -280,26 +280,26 @@ func TestPaginationWalkWhileDataChanges(t *testing.T) {
 	snapshot := e.srv.Snapshot()
 	audit, issues, findings := snapshot[auditCollection.logType], snapshot[issueCollection.logType], snapshot[findingCollection.logType]
 
-	got := e.walk(logtype.Audit.Query.Query, "auditLogEntries", 10, nil, func(int) {
+	got := e.walk(wizreceivertest.PolledByKey("audit").Query, "auditLogEntries", 10, nil, func(int) {
 		// Newer entries sort before the cursor, so the walk does not see them.
 		e.srv.AddAuditEntries(2, testEnd.Add(time.Hour))
 	})
 	assert.ElementsMatch(t, ids(audit, nil), got)
 
 	i := 0
-	got = e.walk(logtype.Issues.Query.Query, "issues", 7, nil, func(int) {
+	got = e.walk(wizreceivertest.PolledByKey("issues").Query, "issues", 7, nil, func(int) {
 		e.srv.ChangeIssueStatus(issues[i]["id"].(string), "RESOLVED", testEnd.Add(time.Hour))
 		i++
 	})
 	assert.ElementsMatch(t, ids(issues, nil), got)
 
-	got = e.walk(logtype.VulnerabilityFindings.Query.Query, "vulnerabilityFindings", 9, nil, func(n int) {
+	got = e.walk(wizreceivertest.PolledByKey("vulnerability_findings").Query, "vulnerabilityFindings", 9, nil, func(n int) {
 		e.srv.RedetectVulnerabilityFinding(findings[n]["id"].(string), testEnd.Add(time.Hour))
 	})
 	assert.ElementsMatch(t, ids(findings, nil), got)
 
 	// Order: newest first.
-	p := e.page(logtype.Audit.Query.Query, "auditLogEntries", map[string]any{"first": 500})
+	p := e.page(wizreceivertest.PolledByKey("audit").Query, "auditLogEntries", map[string]any{"first": 500})
 	assert.True(t, slices.IsSortedFunc(p.Nodes, func(a, b map[string]any) int {
 		return strings.Compare(b["timestamp"].(string), a["timestamp"].(string))
 	}))
@@ -310,7 +310,7 @@ func TestFilters(t *testing.T) {
 	snapshot := e.srv.Snapshot()
 	audit, issues, findings := snapshot[auditCollection.logType], snapshot[issueCollection.logType], snapshot[findingCollection.logType]
 	walkAudit := func(filter map[string]any) []string {
-		return e.walk(logtype.Audit.Query.Query, "auditLogEntries", 500, filter, nil)
+		return e.walk(wizreceivertest.PolledByKey("audit").Query, "auditLogEntries", 500, filter, nil)
 	}
 
 	t.Run("exclusive bounds", func(t *testing.T) {
@@ -346,30 +346,30 @@ func TestFilters(t *testing.T) {
 			return inProject(n) && (n["status"] == "OPEN" || n["status"] == "RESOLVED") && n["severity"] != "LOW" && n["severity"] != "INFORMATIONAL"
 		})
 		require.NotEmpty(t, want)
-		assert.ElementsMatch(t, want, e.walk(logtype.Issues.Query.Query, "issues", 50, filter, nil))
+		assert.ElementsMatch(t, want, e.walk(wizreceivertest.PolledByKey("issues").Query, "issues", 50, filter, nil))
 
 		ts := issues[3]["statusChangedAt"].(string)
 		assert.ElementsMatch(t, ids(issues, func(n map[string]any) bool { return n["statusChangedAt"].(string) > ts }),
-			e.walk(logtype.Issues.Query.Query, "issues", 50, map[string]any{"statusChangedAt": map[string]any{"after": ts}}, nil))
+			e.walk(wizreceivertest.PolledByKey("issues").Query, "issues", 50, map[string]any{"statusChangedAt": map[string]any{"after": ts}}, nil))
 		assert.ElementsMatch(t, ids(issues, func(n map[string]any) bool { return n["type"] == "THREAT_DETECTION" }),
-			e.walk(logtype.Issues.Query.Query, "issues", 50, map[string]any{"type": []any{"THREAT_DETECTION"}}, nil))
+			e.walk(wizreceivertest.PolledByKey("issues").Query, "issues", 50, map[string]any{"type": []any{"THREAT_DETECTION"}}, nil))
 	})
 	t.Run("findings", func(t *testing.T) {
-		all := e.walk(logtype.VulnerabilityFindings.Query.Query, "vulnerabilityFindings", 500, nil, nil)
+		all := e.walk(wizreceivertest.PolledByKey("vulnerability_findings").Query, "vulnerabilityFindings", 500, nil, nil)
 		assert.Len(t, all, len(findings), "no status filter returns every status")
 		assert.ElementsMatch(t, ids(findings, func(n map[string]any) bool { return n["status"] == "RESOLVED" }),
-			e.walk(logtype.VulnerabilityFindings.Query.Query, "vulnerabilityFindings", 500, map[string]any{"status": []any{"RESOLVED"}}, nil))
+			e.walk(wizreceivertest.PolledByKey("vulnerability_findings").Query, "vulnerabilityFindings", 500, map[string]any{"status": []any{"RESOLVED"}}, nil))
 		ts := findings[5]["firstDetectedAt"].(string)
 		assert.ElementsMatch(t, ids(findings, func(n map[string]any) bool { return n["firstDetectedAt"].(string) < ts }),
-			e.walk(logtype.VulnerabilityFindings.Query.Query, "vulnerabilityFindings", 500, map[string]any{"firstSeenAt": map[string]any{"before": ts}}, nil))
+			e.walk(wizreceivertest.PolledByKey("vulnerability_findings").Query, "vulnerabilityFindings", 500, map[string]any{"firstSeenAt": map[string]any{"before": ts}}, nil))
 		project := e.srv.opts.Dataset.Projects[0]
-		got := e.walk(logtype.VulnerabilityFindings.Query.Query, "vulnerabilityFindings", 500, map[string]any{"projectId": []any{project}}, nil)
+		got := e.walk(wizreceivertest.PolledByKey("vulnerability_findings").Query, "vulnerabilityFindings", 500, map[string]any{"projectId": []any{project}}, nil)
 		assert.ElementsMatch(t, ids(findings, func(n map[string]any) bool {
 			return slices.ContainsFunc(n["projects"].([]any), func(p any) bool { return p.(map[string]any)["id"] == project })
 		}), got)
 	})
 	t.Run("bad DateTime", func(t *testing.T) {
-		code, _ := firstError(t, e.query(logtype.Audit.Query.Query, map[string]any{"first": 5, "filterBy": map[string]any{"timestamp": map[string]any{"after": "yesterday"}}}))
+		code, _ := firstError(t, e.query(wizreceivertest.PolledByKey("audit").Query, map[string]any{"first": 5, "filterBy": map[string]any{"timestamp": map[string]any{"after": "yesterday"}}}))
 		assert.Equal(t, "BAD_USER_INPUT", code)
 	})
 }
@@ -403,11 +403,11 @@ func TestPagingErrors(t *testing.T) {
 		name, query, message string
 		vars                 map[string]any
 	}{
-		{"first too large", logtype.Audit.Query.Query, "first must be <= 500", map[string]any{"first": 501}},
-		{"first too large for issues", logtype.Issues.Query.Query, "first must be <= 500", map[string]any{"first": 1000}},
-		{"audit without first", logtype.Audit.Query.Query, "first is required", nil},
-		{"undecodable cursor", logtype.VulnerabilityFindings.Query.Query, `invalid cursor "bm90IGEgY3Vyc29y"`, map[string]any{"first": 5, "after": "bm90IGEgY3Vyc29y"}},
-		{"garbage cursor", logtype.Audit.Query.Query, `invalid cursor "%%%"`, map[string]any{"first": 5, "after": "%%%"}},
+		{"first too large", wizreceivertest.PolledByKey("audit").Query, "first must be <= 500", map[string]any{"first": 501}},
+		{"first too large for issues", wizreceivertest.PolledByKey("issues").Query, "first must be <= 500", map[string]any{"first": 1000}},
+		{"audit without first", wizreceivertest.PolledByKey("audit").Query, "first is required", nil},
+		{"undecodable cursor", wizreceivertest.PolledByKey("vulnerability_findings").Query, `invalid cursor "bm90IGEgY3Vyc29y"`, map[string]any{"first": 5, "after": "bm90IGEgY3Vyc29y"}},
+		{"garbage cursor", wizreceivertest.PolledByKey("audit").Query, `invalid cursor "%%%"`, map[string]any{"first": 5, "after": "%%%"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -420,8 +420,8 @@ func TestPagingErrors(t *testing.T) {
 		})
 	}
 	t.Run("cursor of another query", func(t *testing.T) {
-		p := e.page(logtype.Audit.Query.Query, "auditLogEntries", map[string]any{"first": 1})
-		code, _ := firstError(t, e.query(logtype.Issues.Query.Query, map[string]any{"first": 1, "after": *p.PageInfo.EndCursor}))
+		p := e.page(wizreceivertest.PolledByKey("audit").Query, "auditLogEntries", map[string]any{"first": 1})
+		code, _ := firstError(t, e.query(wizreceivertest.PolledByKey("issues").Query, map[string]any{"first": 1, "after": *p.PageInfo.EndCursor}))
 		assert.Equal(t, "BAD_USER_INPUT", code)
 	})
 }
@@ -431,7 +431,7 @@ func TestAuditResultCap(t *testing.T) {
 	var sizes []int
 	vars := map[string]any{"first": 10}
 	for {
-		p := e.page(logtype.Audit.Query.Query, "auditLogEntries", vars)
+		p := e.page(wizreceivertest.PolledByKey("audit").Query, "auditLogEntries", vars)
 		sizes = append(sizes, len(p.Nodes))
 		if !p.PageInfo.HasNextPage {
 			break
@@ -440,7 +440,7 @@ func TestAuditResultCap(t *testing.T) {
 	}
 	assert.Equal(t, []int{10, 10, 5}, sizes)
 	// Issues are not capped.
-	assert.Len(t, e.walk(logtype.Issues.Query.Query, "issues", 10, nil, nil), 40)
+	assert.Len(t, e.walk(wizreceivertest.PolledByKey("issues").Query, "issues", 10, nil, nil), 40)
 }
 
 func TestScopes(t *testing.T) {
@@ -459,19 +459,19 @@ func TestScopes(t *testing.T) {
 	}
 
 	vulns := login("vulns", "a")
-	r := vulns.query(logtype.Issues.Query.Query, map[string]any{"first": 5})
+	r := vulns.query(wizreceivertest.PolledByKey("issues").Query, map[string]any{"first": 5})
 	assert.Equal(t, http.StatusOK, r.status)
 	m := r.json(t)
 	assert.Nil(t, m["data"])
 	code, msg := firstError(t, r)
 	assert.Equal(t, "UNAUTHORIZED", code)
 	assert.Equal(t, "Access denied: the service account lacks the required scope read:issues; your permissions: [read:vulnerabilities]", msg)
-	code, _ = firstError(t, vulns.query(logtype.Audit.Query.Query, map[string]any{"first": 5}))
+	code, _ = firstError(t, vulns.query(wizreceivertest.PolledByKey("audit").Query, map[string]any{"first": 5}))
 	assert.Equal(t, "UNAUTHORIZED", code)
-	assert.NotEmpty(t, vulns.walk(logtype.VulnerabilityFindings.Query.Query, "vulnerabilityFindings", 100, nil, nil))
+	assert.NotEmpty(t, vulns.walk(wizreceivertest.PolledByKey("vulnerability_findings").Query, "vulnerabilityFindings", 100, nil, nil))
 
 	scoped := login("project", "b")
-	code, msg = firstError(t, scoped.query(logtype.Audit.Query.Query, map[string]any{"first": 5}))
+	code, msg = firstError(t, scoped.query(wizreceivertest.PolledByKey("audit").Query, map[string]any{"first": 5}))
 	assert.Equal(t, "UNAUTHORIZED", code)
 	assert.Equal(t, "Access denied: audit logs are not available to project-scoped service accounts; your permissions: [admin:audit,read:issues,read:vulnerabilities,read:cloud_configuration,read:detections]", msg)
 	snapshot := srv.Snapshot()
@@ -482,13 +482,13 @@ func TestScopes(t *testing.T) {
 	wantIssues := ids(issues, inProject)
 	require.NotEmpty(t, wantIssues)
 	require.Less(t, len(wantIssues), len(issues))
-	assert.ElementsMatch(t, wantIssues, scoped.walk(logtype.Issues.Query.Query, "issues", 10, nil, nil))
-	assert.ElementsMatch(t, ids(findings, inProject), scoped.walk(logtype.VulnerabilityFindings.Query.Query, "vulnerabilityFindings", 10, nil, nil))
+	assert.ElementsMatch(t, wantIssues, scoped.walk(wizreceivertest.PolledByKey("issues").Query, "issues", 10, nil, nil))
+	assert.ElementsMatch(t, ids(findings, inProject), scoped.walk(wizreceivertest.PolledByKey("vulnerability_findings").Query, "vulnerabilityFindings", 10, nil, nil))
 	// A filter for another project cannot widen the scope.
 	other := ds.Projects[1]
 	assert.ElementsMatch(t, ids(issues, func(n map[string]any) bool {
 		return inProject(n) && slices.ContainsFunc(n["projects"].([]any), func(p any) bool { return p.(map[string]any)["id"] == other })
-	}), scoped.walk(logtype.Issues.Query.Query, "issues", 10, map[string]any{"project": []any{other}}, nil))
+	}), scoped.walk(wizreceivertest.PolledByKey("issues").Query, "issues", 10, map[string]any{"project": []any{other}}, nil))
 }
 
 // A field Wiz retires fails validation from then on, with the error and the
@@ -500,7 +500,7 @@ func TestRemoveSchemaField(t *testing.T) {
 	e.srv.RemoveSchemaField("Issue", "sourceRule")
 	e.srv.RemoveSchemaField("IssueFilters", "updatedAt")
 
-	r := e.query(logtype.Issues.Query.Query, map[string]any{"first": 1})
+	r := e.query(wizreceivertest.PolledByKey("issues").Query, map[string]any{"first": 1})
 	assert.Equal(t, http.StatusBadRequest, r.status, "a query that fails validation")
 	got := r.json(t)
 	errs := got["errors"].([]any)
@@ -509,10 +509,10 @@ func TestRemoveSchemaField(t *testing.T) {
 	assert.Equal(t, `Cannot query field "sourceRule" on type "Issue". Did you mean "sourceRules"?`, first["message"])
 	assert.Equal(t, "GRAPHQL_VALIDATION_FAILED", first["extensions"].(map[string]any)["code"])
 	loc := first["locations"].([]any)[0].(map[string]any)
-	line := strings.Split(logtype.Issues.Query.Query, "\n")[int(loc["line"].(float64))-1]
+	line := strings.Split(wizreceivertest.PolledByKey("issues").Query, "\n")[int(loc["line"].(float64))-1]
 	assert.True(t, strings.HasPrefix(line[int(loc["column"].(float64))-1:], "sourceRule {"), "the location points at the field: %q", line)
 
-	got = e.query(logtype.Audit.Query.Query, map[string]any{"first": 1}).json(t)
+	got = e.query(wizreceivertest.PolledByKey("audit").Query, map[string]any{"first": 1}).json(t)
 	assert.Nil(t, got["errors"], "other types keep their fields")
 
 	filter := map[string]any{"updatedAt": map[string]any{"after": "2024-01-01T00:00:00Z"}}
@@ -523,7 +523,7 @@ func TestRemoveSchemaField(t *testing.T) {
 	assert.Equal(t, `Variable "$filterBy" got invalid value; Field "updatedAt" is not defined by type "IssueFilters".`, first["message"])
 	assert.Equal(t, "BAD_USER_INPUT", first["extensions"].(map[string]any)["code"])
 
-	got = other.query(logtype.Issues.Query.Query, map[string]any{"first": 1, "filterBy": filter}).json(t)
+	got = other.query(wizreceivertest.PolledByKey("issues").Query, map[string]any{"first": 1, "filterBy": filter}).json(t)
 	assert.Nil(t, got["errors"], "another server's schema is untouched")
 }
 

@@ -20,9 +20,8 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
-	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/wizreceivertest"
 )
 
 // UIDs is the log.record.uid of records, by wiz.log_type.
@@ -47,12 +46,11 @@ func Expected(t testing.TB, srv *mockwiz.Server) UIDs {
 func EachExpected(t testing.TB, srv *mockwiz.Server, fn func(typ, uid string, node map[string]any)) {
 	t.Helper()
 	snapshot := srv.Snapshot()
-	for _, lt := range logtype.All {
+	for _, lt := range wizreceivertest.Polled() {
 		nodes := snapshot[lt.Name]
-		mapper := lt.Mapper(lt.TimeFields[0])
 		uids := make([]string, len(nodes))
 		for i, node := range nodes {
-			uids[i] = uid(t, mapper, node)
+			uids[i] = uid(t, lt, node)
 		}
 		// Each node is one record: two nodes sharing a uid would hide a
 		// loss behind a delivery.
@@ -63,16 +61,13 @@ func EachExpected(t testing.TB, srv *mockwiz.Server, fn func(typ, uid string, no
 	}
 }
 
-func uid(t testing.TB, mapper mapping.Mapper, node map[string]any) string {
+func uid(t testing.TB, lt wizreceivertest.LogType, node map[string]any) string {
 	t.Helper()
 	raw, err := json.Marshal(node)
 	require.NoError(t, err)
-	lr := plog.NewLogRecord()
-	_, err = mapper.Map(raw, lr)
+	uid, err := lt.UID(raw)
 	require.NoError(t, err, "mapping %v", node["id"])
-	v, ok := lr.Attributes().Get(mapping.AttrRecordUID)
-	require.True(t, ok, "node %v has no %s", node["id"], mapping.AttrRecordUID)
-	return v.Str()
+	return uid
 }
 
 // Add counts every record of logs into c.
@@ -80,8 +75,8 @@ func (c Counts) Add(logs plog.Logs) {
 	for _, rl := range logs.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
-				typ, _ := lr.Attributes().Get(mapping.AttrLogType)
-				uid, _ := lr.Attributes().Get(mapping.AttrRecordUID)
+				typ, _ := lr.Attributes().Get(wizreceivertest.AttrLogType)
+				uid, _ := lr.Attributes().Get(wizreceivertest.AttrRecordUID)
 				if c[typ.Str()] == nil {
 					c[typ.Str()] = map[string]int{}
 				}

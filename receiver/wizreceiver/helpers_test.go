@@ -15,7 +15,7 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.uber.org/zap"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadata"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/poll"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/polltest"

@@ -16,11 +16,11 @@ import (
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
-	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadata"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/poll"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/webhook"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/wiz"
 )
 
 // dataCenterHost matches Wiz API hosts such as api.us1.app.wiz.io.

@@ -5,8 +5,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/otlpsink"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/wizreceivertest"
 )
 
 // backend is the collector's OTLP/HTTP destination: it counts every record
@@ -26,7 +26,7 @@ func newBackend() *backend {
 		for _, rl := range logs.ResourceLogs().All() {
 			for _, sl := range rl.ScopeLogs().All() {
 				for _, lr := range sl.LogRecords().All() {
-					uid, _ := lr.Attributes().Get(mapping.AttrRecordUID)
+					uid, _ := lr.Attributes().Get(wizreceivertest.AttrRecordUID)
 					b.uids[uid.Str()]++
 				}
 			}

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/wizreceivertest"
 )
 
 // phase is one stretch of load: rate requests per second for duration, an
@@ -100,7 +100,7 @@ func (g *generator) run(ph phase) (result, error) {
 // send pushes the n-th detection and notes the answer.
 func (g *generator) send(n int) outcome {
 	body := g.detections.payload(n)
-	o := outcome{uid: mapping.PayloadUID(body)}
+	o := outcome{uid: wizreceivertest.PayloadUID(body)}
 	req, err := http.NewRequest(http.MethodPost, g.url, bytes.NewReader(body))
 	if err != nil {
 		return o

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/wizreceivertest"
 )
 
 // Every payload is a valid detection of the same size with an id of its
@@ -27,7 +27,7 @@ func TestDetectionsAreDistinct(t *testing.T) {
 		}
 		require.NoError(t, json.Unmarshal(p, &doc))
 		assert.Len(t, doc.ID, 36)
-		uids[mapping.PayloadUID(p)] = true
+		uids[wizreceivertest.PayloadUID(p)] = true
 	}
 	assert.Len(t, uids, 6)
 	assert.InDelta(t, 5000, len(d.base), 500)

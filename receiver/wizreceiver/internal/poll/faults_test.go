@@ -16,11 +16,11 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
-	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/polltest"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/wiz"
 )
 
 func repeat(f mockwiz.Fault, n int) []mockwiz.Fault {

@@ -3,7 +3,7 @@ package poll
 import (
 	"time"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/wiz"
 )
 
 // resultCap is what the walker asks of a log type's result cap: Wiz stops

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/mapping"
 )
 
 // seenKey is a hashed record key and the record's polled time, kept so the

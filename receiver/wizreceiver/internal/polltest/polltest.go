@@ -21,9 +21,9 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/logtype"
 )
 
 // The service account the mock knows the tests by.

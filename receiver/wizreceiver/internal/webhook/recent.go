@@ -4,7 +4,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/mapping"
 )
 
 // maxRecentBodies bounds the bodies the webhook remembers: a few MB,

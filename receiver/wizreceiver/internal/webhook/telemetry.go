@@ -1,7 +1,7 @@
 package webhook
 
 import (
-	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/logtype"
 )
 
 // Telemetry is what the webhook counts: the receiver records it as its

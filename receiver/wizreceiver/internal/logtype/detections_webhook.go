@@ -1,6 +1,6 @@
 package logtype
 
-import "github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
+import "github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/mapping"
 
 // DetectionsWebhook is a Wiz Defend threat detection, pushed in Wiz's fixed
 // detection body with its triggering events. createdAt has nine fractional

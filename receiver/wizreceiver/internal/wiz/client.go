@@ -14,7 +14,7 @@ import (
 	graphql "github.com/hasura/go-graphql-client"
 	"go.opentelemetry.io/collector/config/configretry"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/backoff"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/backoff"
 )
 
 // Config is what the client needs; the receiver maps its own config onto it.

@@ -3,8 +3,8 @@ package logtype
 import (
 	"errors"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
-	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/mapping"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/wiz"
 )
 
 var (

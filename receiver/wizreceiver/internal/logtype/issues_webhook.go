@@ -1,6 +1,6 @@
 package logtype
 
-import "github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
+import "github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/mapping"
 
 // IssuesWebhook is an issue a Wiz automation rule pushes, in the shape of
 // Wiz's issue template. Users can edit the template, so a payload without

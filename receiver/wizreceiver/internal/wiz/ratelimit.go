@@ -7,7 +7,7 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/backoff"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/backoff"
 )
 
 // Limiter paces every request one receiver instance sends. Wiz limits per

@@ -20,9 +20,9 @@ import (
 	gqlparser "github.com/vektah/gqlparser/v2/parser"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
-	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/mapping"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/wiz"
 )
 
 // checklist is the document that lists what a data set needs; every
@@ -148,9 +148,9 @@ func TestChecklistNamesWhatIsMissing(t *testing.T) {
 	widgets := &LogType{Key: "widgets", Name: "Wiz.Widget", EventName: "wiz.widget",
 		TimeFields: []TimeField{{Option: "updated_at", Filter: "updatedAt", Node: "updatedAt"}, {Option: "created_at", Filter: "createdAt", Node: "createdAt"}}}
 	assert.Equal(t, []string{
-		"no registry entry in internal/logtype/widgets.go",
-		"no internal/mapping/testdata/widgets_nodes.json",
-		"no internal/mapping/testdata/widgets_expected.yaml",
+		"no registry entry in receiver/wizreceiver/internal/logtype/widgets.go",
+		"no receiver/wizreceiver/internal/mapping/testdata/widgets_nodes.json",
+		"no receiver/wizreceiver/internal/mapping/testdata/widgets_expected.yaml",
 		"the mock Wiz (internal/mockwiz) generates no Wiz.Widget",
 		"docs/log-records.md has no line starting ## Wiz.Widget",
 		"docs/log-records.md does not name the event name wiz.widget",

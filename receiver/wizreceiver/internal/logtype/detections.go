@@ -4,8 +4,8 @@ import (
 	"errors"
 	"slices"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
-	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/mapping"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/wiz"
 )
 
 var (

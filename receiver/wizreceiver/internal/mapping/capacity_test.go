@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
-	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/logtype"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/mapping"
 )
 
 // fullNodes holds, by log type key, a node that fills every attribute the

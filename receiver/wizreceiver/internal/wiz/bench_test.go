@@ -14,10 +14,10 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
-	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
-	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/logtype"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/mapping"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/wiz"
 )
 
 // benchPageSize is the receiver's default page size, the most Wiz serves.

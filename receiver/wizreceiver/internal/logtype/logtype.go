@@ -18,8 +18,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
-	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/mapping"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/wiz"
 )
 
 // All lists the log types in the order the configuration, the start-up log

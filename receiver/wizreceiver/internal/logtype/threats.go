@@ -1,6 +1,6 @@
 package logtype
 
-import "github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
+import "github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/mapping"
 
 // Threats is a Wiz Defend threat, pushed in Wiz's fixed threat body each
 // time a rule fires on it; its time is its last update, else its creation

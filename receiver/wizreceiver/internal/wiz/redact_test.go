@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/config/configretry"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/wiz"
 )
 
 // Each form of a credential an upstream may echo is redacted, wherever it

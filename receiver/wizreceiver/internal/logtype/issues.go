@@ -1,8 +1,8 @@
 package logtype
 
 import (
-	"github.com/otelcol-wiz/otelcol-wiz/internal/mapping"
-	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/mapping"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/wiz"
 )
 
 // Issues polls issuesV2. The default, statusChangedAt (Wiz's delta-pull
