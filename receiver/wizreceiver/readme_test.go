@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -39,6 +40,60 @@ func TestReadmeDocumentsEveryConfigKey(t *testing.T) {
 		dotted := strings.ReplaceAll(key, confmap.KeyDelimiter, ".")
 		assert.True(t, documented[dotted], "config key %q is missing from the README's configuration table", dotted)
 	}
+}
+
+// The README's configuration table states each key's default as
+// createDefaultConfig has it: a row of one key whose default cell starts
+// with a value in backquotes must name that value (durations as Go writes
+// them, lists in brackets); a key whose default is unset must not show one.
+func TestReadmeDefaultsMatchConfig(t *testing.T) {
+	conf := confmap.New()
+	require.NoError(t, conf.Marshal(createDefaultConfig()))
+	defaults := map[string]any{}
+	for _, key := range conf.AllKeys() {
+		defaults[strings.ReplaceAll(key, confmap.KeyDelimiter, ".")] = conf.Get(key)
+	}
+	row := regexp.MustCompile("(?m)^\\| `([a-z0-9_.]+)` \\| ([^|]*) \\|")
+	stated := regexp.MustCompile("^`([^`]*)`")
+	checked := 0
+	for _, m := range row.FindAllStringSubmatch(readmeSection(t, "## Configuration"), -1) {
+		key, cell := m[1], strings.TrimSpace(m[2])
+		value, known := defaults[key]
+		if !known {
+			continue
+		}
+		literal := stated.FindStringSubmatch(cell)
+		// Unset: nothing, an empty string, or an empty opaque one (which
+		// configopaque prints redacted all the same).
+		if value == nil || value == "" || value == "[REDACTED]" {
+			assert.Nil(t, literal, "%s has no default, but the README states %q", key, cell)
+			continue
+		}
+		if !assert.NotNil(t, literal, "the README states no default for %s (%v)", key, value) {
+			continue
+		}
+		assert.Equal(t, literal[1], readmeValue(value, literal[1]), "the README's default of %s", key)
+		checked++
+	}
+	assert.Greater(t, checked, 40, "the table's rows were not read")
+}
+
+// readmeValue writes a default config value as the README writes it: a
+// duration compared by its length, not its spelling (1m30s, not 1m30s0ms).
+func readmeValue(value any, stated string) string {
+	switch v := value.(type) {
+	case []any:
+		items := make([]string, len(v))
+		for i, item := range v {
+			items[i] = fmt.Sprint(item)
+		}
+		return "[" + strings.Join(items, ", ") + "]"
+	case time.Duration:
+		if d, err := time.ParseDuration(stated); err == nil && v == d {
+			return stated
+		}
+	}
+	return fmt.Sprint(value)
 }
 
 // The README's log-types table has a row for every log type of the
