@@ -48,9 +48,8 @@ func convertConfigurationFinding(native pcommon.Map, rec record, ev pcommon.Map)
 	fi := f.put(ev)
 	putRule(fi, str(rule, "id"), str(rule, "name"), str(rule, "serviceType"))
 	putCompliance(ev, native, rule)
-	if evidence, ok := obj(native, "evidence"); ok && evidence.Len() > 0 {
-		// What Wiz saw and expected, at which configuration path.
-		evidence.CopyTo(ev.PutEmptySlice("evidences").AppendEmpty().SetEmptyMap().PutEmptyMap("data"))
+	if evidence, ok := obj(native, "evidence"); ok {
+		putEvidenceData(ev, evidence)
 	}
 	putRemediation(ev, firstNonEmpty(str(native, "remediation"), str(rule, "remediationInstructions")))
 	var resources pcommon.Slice
@@ -61,6 +60,30 @@ func convertConfigurationFinding(native pcommon.Map, rec record, ev pcommon.Map)
 	}, loc.provider != "")
 	putCloud(ev, &loc)
 	return nil
+}
+
+// evidenceFields are the strings of a configuration finding's evidence:
+// what Wiz saw and expected, at which configuration path.
+var evidenceFields = [...]string{"configurationPath", "currentValue", "expectedValue", "cloudConfigurationLink"}
+
+// putEvidenceData writes the evidence's strings as evidences[0].data. Only
+// they are copied: anything else a body holds there could nest the event
+// deeper than OTLP allows.
+func putEvidenceData(ev, evidence pcommon.Map) {
+	n := 0
+	for _, f := range evidenceFields {
+		if str(evidence, f) != "" {
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	data := ev.PutEmptySlice("evidences").AppendEmpty().SetEmptyMap().PutEmptyMap("data")
+	data.EnsureCapacity(n)
+	for _, f := range evidenceFields {
+		putStr(data, f, str(evidence, f))
+	}
 }
 
 // putCompliance writes the compliance object: the result (PASS, FAIL;
@@ -86,7 +109,7 @@ func putCompliance(ev, native, rule pcommon.Map) {
 		c.PutStr("status_code", result)
 	}
 	putStr(c, "control", firstStr(rule, "shortId", "name"))
-	var standards, requirements pcommon.Slice
+	standards, requirements := distinct{m: c, key: "standards"}, distinct{m: c, key: "requirements"}
 	for _, owner := range []pcommon.Map{native, rule} {
 		subs, ok := list(owner, "securitySubCategories")
 		if !ok {
@@ -98,25 +121,50 @@ func putCompliance(ev, native, rule pcommon.Map) {
 			}
 			category, _ := obj(v.Map(), "category")
 			framework, _ := obj(category, "framework")
-			appendDistinct(c, &standards, "standards", str(framework, "name"))
-			appendDistinct(c, &requirements, "requirements", str(v.Map(), "title"))
+			standards.add(str(framework, "name"))
+			requirements.add(str(v.Map(), "title"))
 		}
 	}
 }
 
-// appendDistinct appends a non-empty value to the array at key of m,
-// created on first use, unless it holds it already.
-func appendDistinct(m pcommon.Map, s *pcommon.Slice, key, value string) {
+// distinct writes the distinct non-empty values it is given, in the
+// order they come, to the array at key of m, created on first use. Past
+// distinctScan values it keeps them in a set as well, so that a finding
+// mapped onto very many framework entries costs linear time.
+type distinct struct {
+	m    pcommon.Map
+	key  string
+	s    pcommon.Slice
+	seen map[string]struct{}
+}
+
+const distinctScan = 16
+
+func (d *distinct) add(value string) {
 	if value == "" {
 		return
 	}
-	if *s == (pcommon.Slice{}) {
-		*s = m.PutEmptySlice(key)
+	if d.s == (pcommon.Slice{}) {
+		d.s = d.m.PutEmptySlice(d.key)
 	}
-	for _, e := range s.All() {
+	if d.seen != nil {
+		if _, ok := d.seen[value]; ok {
+			return
+		}
+		d.seen[value] = struct{}{}
+		d.s.AppendEmpty().SetStr(value)
+		return
+	}
+	for _, e := range d.s.All() {
 		if e.Str() == value {
 			return
 		}
 	}
-	s.AppendEmpty().SetStr(value)
+	d.s.AppendEmpty().SetStr(value)
+	if d.s.Len() > distinctScan {
+		d.seen = make(map[string]struct{}, 2*d.s.Len())
+		for _, e := range d.s.All() {
+			d.seen[e.Str()] = struct{}{}
+		}
+	}
 }

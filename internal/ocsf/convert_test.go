@@ -3,6 +3,7 @@ package ocsf_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -323,4 +324,87 @@ func contains(s []int64, v int64) bool {
 		}
 	}
 	return false
+}
+
+// A configuration finding mapped onto many framework entries lists each
+// framework and entry once, in the order Wiz gives them.
+func TestManyFrameworkEntries(t *testing.T) {
+	entry := func(i int) map[string]any {
+		return map[string]any{"title": fmt.Sprint("requirement ", i%100), "category": map[string]any{"framework": map[string]any{"name": fmt.Sprint("framework ", i%40)}}}
+	}
+	var onFinding, onRule []any
+	for i := range 300 {
+		onFinding, onRule = append(onFinding, entry(i)), append(onRule, entry(299-i))
+	}
+	node, err := json.Marshal(map[string]any{
+		"id": "f", "updatedAt": "2026-11-27T00:00:00Z", "result": "FAIL",
+		"securitySubCategories": onFinding, "rule": map[string]any{"id": "r", "securitySubCategories": onRule},
+	})
+	require.NoError(t, err)
+	lr := plog.NewLogRecord()
+	_, err = logtype.ConfigurationFindings.Mapper(logtype.ConfigurationFindings.TimeFields[0]).Map(node, lr)
+	require.NoError(t, err)
+	require.NoError(t, ocsf.Convert(logtype.ConfigurationFindings.Name, lr))
+	assert.Empty(t, newValidator(readDefinitions(t), true).problems(lr.Body().Map()))
+
+	compliance := mustGet(t, lr.Body().Map(), "compliance").Map()
+	var standards, requirements []any
+	for i := range 40 {
+		standards = append(standards, fmt.Sprint("framework ", i))
+	}
+	for i := range 100 {
+		requirements = append(requirements, fmt.Sprint("requirement ", i))
+	}
+	assert.Equal(t, standards, mustGet(t, compliance, "standards").Slice().AsRaw())
+	assert.Equal(t, requirements, mustGet(t, compliance, "requirements").Slice().AsRaw())
+}
+
+// maxBodyDepth is the most levels of objects and arrays a body keeps so
+// that OTLP/protobuf decoders accept it (docs/log-records.md, "How deep a
+// body goes"): the native body's bound holds for the events too.
+const maxBodyDepth = 31
+
+// An event nests no deeper than the OCSF structure the converter builds,
+// whatever Wiz nests where it copies values from.
+func TestEventsStayShallow(t *testing.T) {
+	deep := `"x"`
+	for range 40 {
+		deep = `{"a":[` + deep + `]}`
+	}
+	node := `{"id":"f","updatedAt":"2026-11-27T00:00:00Z","result":` + deep + `,"status":` + deep +
+		`,"evidence":{"currentValue":` + deep + `,"expectedValue":"true"},` +
+		`"resource":{"id":"r","tags":[{"key":"k","value":` + deep + `},{"key":` + deep + `,"value":"v"}],"subscription":{"cloudProvider":` + deep + `}},` +
+		`"rule":{"id":"r","name":` + deep + `,"securitySubCategories":[{"title":` + deep + `,"category":` + deep + `}]}}`
+	lr := plog.NewLogRecord()
+	_, err := logtype.ConfigurationFindings.Mapper(logtype.ConfigurationFindings.TimeFields[0]).Map([]byte(node), lr)
+	require.NoError(t, err)
+	require.NoError(t, ocsf.Convert(logtype.ConfigurationFindings.Name, lr))
+	assert.Empty(t, newValidator(readDefinitions(t), true).problems(lr.Body().Map()))
+	assert.LessOrEqual(t, depth(lr.Body()), 4, "the event copies no nested value")
+
+	most := 0
+	for _, s := range allSamples(t) {
+		if ocsf.Convert(s.logType, s.record) == nil {
+			most = max(most, depth(s.record.Body()))
+		}
+	}
+	assert.LessOrEqual(t, most, maxBodyDepth)
+}
+
+// depth is how many levels of objects and arrays v holds, v the first.
+func depth(v pcommon.Value) int {
+	deepest := 0
+	switch v.Type() {
+	case pcommon.ValueTypeMap:
+		for _, e := range v.Map().All() {
+			deepest = max(deepest, depth(e))
+		}
+	case pcommon.ValueTypeSlice:
+		for _, e := range v.Slice().All() {
+			deepest = max(deepest, depth(e))
+		}
+	default:
+		return 0
+	}
+	return deepest + 1
 }

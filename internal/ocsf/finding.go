@@ -75,7 +75,7 @@ func putMITRE(fi pcommon.Map, owners ...pcommon.Map) {
 			sub := v.Map()
 			category, _ := obj(sub, "category")
 			framework, _ := obj(category, "framework")
-			if !strings.HasPrefix(strings.ToUpper(str(framework, "name")), "MITRE ATT&CK") {
+			if !isMITRE(str(framework, "name")) {
 				continue
 			}
 			tactic, title, id := str(category, "name"), str(sub, "title"), str(sub, "externalId")
@@ -103,6 +103,13 @@ func putMITRE(fi pcommon.Map, owners ...pcommon.Map) {
 			}
 		}
 	}
+}
+
+// isMITRE reports whether Wiz's framework name is MITRE ATT&CK's ("MITRE
+// ATT&CK Matrix", "MITRE ATT&CK Cloud Matrix"), in any letter case.
+func isMITRE(framework string) bool {
+	const prefix = "MITRE ATT&CK"
+	return len(framework) >= len(prefix) && strings.EqualFold(framework[:len(prefix)], prefix)
 }
 
 // putMITREIDs writes finding_info.attacks from the lists of MITRE ATT&CK
