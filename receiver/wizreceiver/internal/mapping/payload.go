@@ -79,7 +79,7 @@ func MapPushed(payload []byte, classify func(payload pcommon.Map) (Names, Pushed
 
 	ts := observed
 	for _, field := range fields.TimeFields {
-		if t, ok := parseTime(text(view, field)); ok {
+		if t, ok := ParseTime(text(view, field)); ok {
 			ts = t
 			break
 		}
@@ -176,12 +176,14 @@ func text(m pcommon.Map, path string) string {
 	}
 }
 
-// timeLayouts are the ways Wiz's payloads write a time: RFC 3339 (with up
-// to nine fractional digits), or with a space for the T and no zone, which
-// is UTC.
+// timeLayouts are the ways Wiz writes a time: RFC 3339 (with up to nine
+// fractional digits), or, in pushed payloads, with a space for the T and no
+// zone, which is UTC.
 var timeLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999"}
 
-func parseTime(s string) (time.Time, bool) {
+// ParseTime reads a time as Wiz writes it in a node or a pushed payload;
+// false for "" or any other text.
+func ParseTime(s string) (time.Time, bool) {
 	if s == "" {
 		return time.Time{}, false
 	}
