@@ -5,9 +5,9 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/logtype"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
-	"github.com/otelcol-wiz/otelcol-wiz/internal/ocsf"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/ocsf"
 )
 
 // BenchmarkConvert converts one native record per op, a sample of each
