@@ -80,7 +80,7 @@ unit-test:
 	$(GO) test -race -count=1 -skip TestSoak ./...
 	# The distribution is built with GOEXPERIMENT=jsonv2: the JSON code and
 	# its differential tests against encoding/json run under it too.
-	GOEXPERIMENT=jsonv2 $(GO) test -race -count=1 ./internal/mapping/ ./internal/wiz/
+	GOEXPERIMENT=jsonv2 $(GO) test -race -count=1 ./receiver/wizreceiver/internal/mapping/ ./receiver/wizreceiver/internal/wiz/ ./receiver/wizreceiver/internal/ocsf/
 
 ## soak-test: about a minute of mixed faults over 20,000 records; prints its figures
 soak-test:
