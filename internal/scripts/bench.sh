@@ -81,7 +81,7 @@ steadier. Compare runs with \`benchstat\` on the raw output (\`$OUT\`).
 EOF
 
 {
-	$GO test ./internal/wiz/ -run '^$' -bench '^BenchmarkPage$' -benchmem -cpu 1 -count "$COUNT" -benchtime 1s
+	$GO test ./receiver/wizreceiver/internal/wiz/ -run '^$' -bench '^BenchmarkPage$' -benchmem -cpu 1 -count "$COUNT" -benchtime 1s
 	$GO test ./receiver/wizreceiver/ -run '^$' -bench '^BenchmarkEndToEnd$' -benchmem -cpu 1 -count "$COUNT" -benchtime 1s
 } | tee "$OUT" >/dev/null
 
