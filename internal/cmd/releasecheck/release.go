@@ -78,6 +78,13 @@ func collectorModules(path string, data []byte) ([]module, error) {
 	return out, nil
 }
 
+// selfFromPath reports whether m is the one replace a built collector's
+// go.mod has: ocb's, of this repository's module by its local path (the
+// manifest's `path: .`), which is not a release of anything.
+func selfFromPath(m module, self string) bool {
+	return m.replace && m.path == self && (strings.HasPrefix(m.version, ".") || strings.HasPrefix(m.version, "/"))
+}
+
 // manifestModule is a manifest's or components output's "gomod: path
 // version" or "module: path version".
 var manifestModule = regexp.MustCompile(`^\s*-?\s*(?:gomod|module):\s*(\S+)\s+(\S+)`)

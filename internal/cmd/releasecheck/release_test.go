@@ -121,3 +121,14 @@ func TestOffReleaseModulesAreNamed(t *testing.T) {
 		"go.opentelemetry.io/collector/confmap/provider/fileprovider v1.71.0",
 	}, off)
 }
+
+// The built collector's go.mod takes this repository's module from its
+// local path, as the manifest's `path: .` asks; no other replace passes.
+func TestSelfFromPath(t *testing.T) {
+	mods, err := collectorModules("go.mod", []byte("module example.com/dist\n\nreplace github.com/otelcol-wiz/otelcol-wiz v0.0.0 => ..\n\nreplace example.com/other => ../other\n\nreplace github.com/otelcol-wiz/otelcol-wiz => example.com/fork v1.0.0\n"))
+	require.NoError(t, err)
+	require.Len(t, mods, 3)
+	assert.True(t, selfFromPath(mods[0], "github.com/otelcol-wiz/otelcol-wiz"))
+	assert.False(t, selfFromPath(mods[1], "github.com/otelcol-wiz/otelcol-wiz"), "another module's local replace")
+	assert.False(t, selfFromPath(mods[2], "github.com/otelcol-wiz/otelcol-wiz"), "this module replaced by another module")
+}
