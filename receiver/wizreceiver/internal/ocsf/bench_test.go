@@ -5,8 +5,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/ocsf"
 )
 

@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/logtype"
 )
 
 // The samples are the mapping's: its sample nodes of each polled log type,
