@@ -13,13 +13,21 @@ import (
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/logtype"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/ocsf"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/wiz"
 )
 
 // Wiz serves at most 500 nodes per page.
 const maxPageSize = 500
+
+// The values of format.
+const (
+	formatNative = "native"
+	formatOCSF   = "ocsf"
+)
 
 // Config is the wiz receiver's configuration.
 type Config struct {
@@ -57,6 +65,10 @@ type Config struct {
 	// asked again after minutes, not on every poll.
 	AuthRetryInterval time.Duration `mapstructure:"auth_retry_interval"`
 	StorageID         *component.ID `mapstructure:"storage"`
+
+	// Format is the records' body: native (Wiz's object) or ocsf (an
+	// OCSF 1.5.0 event). The attributes are the same either way.
+	Format string `mapstructure:"format"`
 
 	// Webhook receives what Wiz pushes: issues, threats and detections.
 	Webhook WebhookConfig `mapstructure:"webhook"`
@@ -114,6 +126,9 @@ func (c *Config) Validate() error {
 	if c.MaxResponseSize <= 0 {
 		errs = append(errs, fmt.Errorf("max_response_size must be positive, got %d: it bounds the bytes of one answer from Wiz, %d by default", c.MaxResponseSize, defaultMaxResponseSize))
 	}
+	if c.Format != formatNative && c.Format != formatOCSF {
+		errs = append(errs, fmt.Errorf("format must be %q (Wiz's own objects) or %q (OCSF 1.5.0 events), got %q", formatNative, formatOCSF, c.Format))
+	}
 	if c.RequestsPerSecond <= 0 {
 		errs = append(errs, fmt.Errorf("requests_per_second must be positive, got %v: Wiz allows about 3 requests per second per service account", c.RequestsPerSecond))
 	}
@@ -125,6 +140,15 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.Webhook.validate())
 	return errors.Join(errs...)
+}
+
+// format is what turns a native record into the configured format: nil
+// for native, the OCSF conversion for ocsf.
+func (c *Config) format() func(logType string, lr plog.LogRecord) error {
+	if c.Format == formatOCSF {
+		return ocsf.Convert
+	}
+	return nil
 }
 
 // validateAPI checks the Wiz API's endpoints and credentials.

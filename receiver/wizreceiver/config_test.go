@@ -172,6 +172,7 @@ func TestConfigErrors(t *testing.T) {
 			"auth_retry_interval must be positive",
 		}},
 		{"bad_rate", []string{"requests_per_second must be positive"}},
+		{"bad_format", []string{`format must be "native" (Wiz's own objects) or "ocsf" (OCSF 1.5.0 events), got "OCSF-1.5"`}},
 		{"max_response_size_zero", []string{"max_response_size must be positive, got 0: it bounds the bytes of one answer from Wiz, 16777216 by default"}},
 		{"no_streams", []string{"no stream is enabled: set enabled: true under at least one of audit, issues, vulnerability_findings, configuration_findings or detections"}},
 		{"detections_projects", []string{"project_ids lists 2 projects, but Wiz filters detections by one"}},

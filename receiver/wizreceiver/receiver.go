@@ -69,7 +69,9 @@ func newWizReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*wi
 	r := &wizReceiver{cfg: cfg, set: set, next: next, obsrecv: obsrecv, metrics: &telemetry{tb: tb},
 		now: time.Now, resultCaps: resultCaps()}
 	if cfg.Webhook.Enabled {
-		if r.webhook, err = webhook.New(cfg.Webhook.settings(set, next, r.metrics.forWebhook())); err != nil {
+		ws := cfg.Webhook.settings(set, next, r.metrics.forWebhook())
+		ws.Format = cfg.format()
+		if r.webhook, err = webhook.New(ws); err != nil {
 			return nil, err
 		}
 	}
@@ -158,6 +160,7 @@ func (r *wizReceiver) buildStreams(ctx context.Context, host component.Host, sta
 		Version:         r.set.BuildInfo.Version,
 		Now:             r.now,
 		AfterSave:       r.afterSave,
+		Format:          r.cfg.format(),
 	}
 	var streams []*poll.Stream
 	for _, lt := range logtype.All {

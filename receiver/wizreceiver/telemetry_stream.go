@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadata"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/ocsf"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/poll"
 )
 
@@ -50,6 +51,12 @@ func (t streamTelemetry) dropped(n int, reason string) {
 		t.tb.WizRecordsDropped.Add(context.Background(), int64(n), t.attrs,
 			metric.WithAttributes(attribute.String(attrReason, reason)))
 	}
+}
+
+// Unconverted counts a record format: ocsf left in Wiz's native shape.
+func (t streamTelemetry) Unconverted(err error) {
+	t.tb.WizRecordsUnconverted.Add(context.Background(), 1, t.attrs,
+		metric.WithAttributes(attribute.String(attrReason, ocsf.Reason(err))))
 }
 
 func (t streamTelemetry) FieldDropped(field string) {

@@ -49,3 +49,5 @@ func (t webhookTelemetry) Emitted(logType string, n int) { t.logType(logType).Em
 func (t webhookTelemetry) Flattened(logType string, n int) { t.logType(logType).Flattened(n) }
 
 func (t webhookTelemetry) Refused(logType string, n int) { t.logType(logType).Refused(n) }
+
+func (t webhookTelemetry) Unconverted(logType string, err error) { t.logType(logType).Unconverted(err) }

@@ -40,6 +40,7 @@ type TelemetryBuilder struct {
 	WizRecordsDropped                metric.Int64Counter
 	WizRecordsEmitted                metric.Int64Counter
 	WizRecordsFlattened              metric.Int64Counter
+	WizRecordsUnconverted            metric.Int64Counter
 	WizSecondsSinceLastRecord        metric.Float64Gauge
 	WizWebhookAuthFailures           metric.Int64Counter
 	WizWebhookRedeliveriesSuppressed metric.Int64Counter
@@ -158,6 +159,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.WizRecordsFlattened, err = builder.meter.Int64Counter(
 		"otelcol_wiz_records_flattened",
 		metric.WithDescription("Log records accepted by the next consumer whose body nested deeper than OTLP/protobuf allows (31 levels of objects and arrays), per log type; the objects and arrays below that depth are kept as their JSON text. [Alpha]"),
+		metric.WithUnit("{record}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.WizRecordsUnconverted, err = builder.meter.Int64Counter(
+		"otelcol_wiz_records_unconverted",
+		metric.WithDescription("Log records emitted in Wiz's native shape although format is ocsf, per log type and reason: no_class (a pushed payload of no known type, emitted as Wiz.Webhook) or incomplete (a record the conversion cannot make an OCSF event of, such as a finding without its Wiz id). [Alpha]"),
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)

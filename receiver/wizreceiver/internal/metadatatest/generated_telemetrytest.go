@@ -236,6 +236,22 @@ func AssertEqualWizRecordsFlattened(t *testing.T, tt *componenttest.Telemetry, d
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
+func AssertEqualWizRecordsUnconverted(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_wiz_records_unconverted",
+		Description: "Log records emitted in Wiz's native shape although format is ocsf, per log type and reason: no_class (a pushed payload of no known type, emitted as Wiz.Webhook) or incomplete (a record the conversion cannot make an OCSF event of, such as a finding without its Wiz id). [Alpha]",
+		Unit:        "{record}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_wiz_records_unconverted")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
 func AssertEqualWizSecondsSinceLastRecord(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[float64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_wiz_seconds_since_last_record",

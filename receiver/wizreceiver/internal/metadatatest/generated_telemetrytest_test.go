@@ -33,6 +33,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.WizRecordsDropped.Add(context.Background(), 1)
 	tb.WizRecordsEmitted.Add(context.Background(), 1)
 	tb.WizRecordsFlattened.Add(context.Background(), 1)
+	tb.WizRecordsUnconverted.Add(context.Background(), 1)
 	tb.WizSecondsSinceLastRecord.Record(context.Background(), 1)
 	tb.WizWebhookAuthFailures.Add(context.Background(), 1)
 	tb.WizWebhookRedeliveriesSuppressed.Add(context.Background(), 1)
@@ -78,6 +79,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualWizRecordsFlattened(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualWizRecordsUnconverted(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualWizSecondsSinceLastRecord(t, testTel,

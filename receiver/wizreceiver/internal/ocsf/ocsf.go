@@ -42,6 +42,19 @@ var (
 // cannot convert, and leaves lr as it was: the caller counts it and sends
 // it on native, or drops it.
 func Convert(logType string, lr plog.LogRecord) error {
+	return convert(logType, lr)
+}
+
+// Reason names why Convert left a record native, as a metric attribute:
+// no_class or incomplete.
+func Reason(err error) string {
+	if errors.Is(err, ErrNoClass) {
+		return "no_class"
+	}
+	return "incomplete"
+}
+
+func convert(logType string, lr plog.LogRecord) error {
 	conv, ok := converters[logType]
 	if !ok {
 		return fmt.Errorf("%w: %s", ErrNoClass, logType)

@@ -25,8 +25,12 @@ import (
 // consumer. It knows nothing of windows or checkpoints: the walker tells
 // it what was delivered before, and keeps what it accepted.
 type delivery struct {
-	stream   string // the log type's key, for log lines
-	mapper   mapping.Mapper
+	stream  string // the log type's key, for log lines
+	logType string // its records' wiz.log_type
+	mapper  mapping.Mapper
+	// format turns a native record into the configured format; nil keeps
+	// it native.
+	format   func(logType string, lr plog.LogRecord) error
 	next     consumer.Logs
 	obsrecv  *receiverhelper.ObsReport
 	backOff  configretry.BackOffConfig
@@ -117,6 +121,11 @@ func (d *delivery) deliver(ctx context.Context, page wiz.Page, end time.Time, se
 			continue
 		}
 		sent = append(sent, sentRecord{id: res.Key.ID, hash: h, flattened: res.Flattened})
+		if d.format != nil {
+			if err := d.format(d.logType, scratch); err != nil {
+				d.metrics.Unconverted(err)
+			}
+		}
 		scratch.SetObservedTimestamp(observed)
 		scratch.MoveTo(records.AppendEmpty())
 	}

@@ -239,6 +239,7 @@ func (e *testEnv) telemetryOf(name string) *recordingTelemetry {
 type recordingTelemetry struct {
 	mu                                                    sync.Mutex
 	emitted, flattened, refused, unmappable, deduplicated int
+	unconverted                                           int
 	fieldsDropped                                         map[string]int
 	// noEvents is the no-events alert as last set.
 	noEvents bool
@@ -255,6 +256,7 @@ func (r *recordingTelemetry) Flattened(n int)    { r.add(&r.flattened, n) }
 func (r *recordingTelemetry) Refused(n int)      { r.add(&r.refused, n) }
 func (r *recordingTelemetry) Unmappable(n int)   { r.add(&r.unmappable, n) }
 func (r *recordingTelemetry) Deduplicated(n int) { r.add(&r.deduplicated, n) }
+func (r *recordingTelemetry) Unconverted(error)  { r.add(&r.unconverted, 1) }
 
 func (r *recordingTelemetry) FieldDropped(field string) {
 	r.mu.Lock()

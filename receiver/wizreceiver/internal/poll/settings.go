@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.uber.org/zap"
 
@@ -66,6 +67,10 @@ type Settings struct {
 	// AfterSave, when set, sees the stream after every checkpoint write:
 	// tests check the checkpoint's invariants there (see Invariants).
 	AfterSave func(*Stream)
+	// Format, when set, turns each record the stream delivers from Wiz's
+	// native shape into the configured one (OCSF), by its wiz.log_type. A
+	// record it fails on goes out native, counted as Unconverted.
+	Format func(logType string, lr plog.LogRecord) error
 }
 
 // Client is the part of the Wiz client a stream uses.

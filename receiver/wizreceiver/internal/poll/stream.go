@@ -70,7 +70,9 @@ func New(set Settings) *Stream {
 		clock:   clock{wiz: set.WizClock, host: set.Now, stream: lt.Key, logger: set.Logger},
 		delivery: &delivery{
 			stream:   lt.Key,
+			logType:  lt.Name,
 			mapper:   set.Query.Mapper,
+			format:   set.Format,
 			next:     set.Next,
 			obsrecv:  set.ObsReport,
 			backOff:  set.BackOff,

@@ -16,6 +16,9 @@ type Telemetry interface {
 	// Unmappable counts nodes without an id or a valid polled time, which
 	// are dropped.
 	Unmappable(n int)
+	// Unconverted counts a record Format could not convert, which went out
+	// in Wiz's native shape, and why.
+	Unconverted(err error)
 	// Deduplicated counts records dropped as delivered before.
 	Deduplicated(n int)
 	// FieldDropped counts a field the query no longer selects, as Wiz's

@@ -54,6 +54,9 @@ type handler struct {
 	// unknownWarnings keeps the WARN about payloads of no known type to a
 	// line a minute, which says how many it left out.
 	unknownWarnings logThrottle
+	// format turns a native record into the configured format; nil keeps
+	// it native.
+	format func(logType string, lr plog.LogRecord) error
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -224,6 +227,11 @@ func (h *handler) decode(payloads [][]byte, received time.Time) (plog.Logs, []lo
 			continue
 		}
 		uids[p.UID] = struct{}{}
+		if h.format != nil {
+			if err := h.format(p.Type.Name, lr); err != nil {
+				h.metrics.Unconverted(p.Type.Name, err)
+			}
+		}
 		lr.MoveTo(records.AppendEmpty())
 		mapped = append(mapped, p)
 	}

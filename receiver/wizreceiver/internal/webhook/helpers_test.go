@@ -104,14 +104,15 @@ type recordingTelemetry struct {
 // telemetryCounts is what a recordingTelemetry recorded: the record counts
 // by log type name.
 type telemetryCounts struct {
-	responses                             map[int]int64
-	authFailures, bytesRead, redeliveries int64
-	emitted, flattened, refused           map[string]int64
+	responses                                map[int]int64
+	authFailures, bytesRead, redeliveries    int64
+	emitted, flattened, refused, unconverted map[string]int64
 }
 
 func newRecordingTelemetry() *recordingTelemetry {
 	return &recordingTelemetry{counts: telemetryCounts{
 		responses: map[int]int64{}, emitted: map[string]int64{}, flattened: map[string]int64{}, refused: map[string]int64{},
+		unconverted: map[string]int64{},
 	}}
 }
 
@@ -145,11 +146,16 @@ func (r *recordingTelemetry) Refused(logType string, n int) {
 	r.record(func(c *telemetryCounts) { c.refused[logType] += int64(n) })
 }
 
+func (r *recordingTelemetry) Unconverted(logType string, _ error) {
+	r.record(func(c *telemetryCounts) { c.unconverted[logType]++ })
+}
+
 // snapshot is a copy of the counts so far.
 func (r *recordingTelemetry) snapshot() telemetryCounts {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	c := r.counts
 	c.responses, c.emitted, c.flattened, c.refused = maps.Clone(c.responses), maps.Clone(c.emitted), maps.Clone(c.flattened), maps.Clone(c.refused)
+	c.unconverted = maps.Clone(c.unconverted)
 	return c
 }

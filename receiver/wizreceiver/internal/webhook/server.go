@@ -50,6 +50,7 @@ func New(set Settings) (*Server, error) {
 		next:       set.Next,
 		obsrecv:    obsrecv,
 		metrics:    set.Telemetry,
+		format:     set.Format,
 		deliveries: &deliveries{
 			slots:        make(chan struct{}, set.MaxConcurrentRequests),
 			answerWithin: answerWithin(set.Server.WriteTimeout),

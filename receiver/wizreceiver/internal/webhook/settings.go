@@ -5,6 +5,7 @@ import (
 
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver"
 )
 
@@ -43,4 +44,8 @@ type Settings struct {
 	// Now is the clock of the dedup window and of the records' observed
 	// time.
 	Now func() time.Time
+	// Format, when set, turns each record from Wiz's native shape into the
+	// configured one (OCSF), by its wiz.log_type. A record it fails on goes
+	// out native, counted as Unconverted.
+	Format func(logType string, lr plog.LogRecord) error
 }

@@ -25,6 +25,9 @@ type Telemetry interface {
 	// Refused counts records the next consumer refused for good, which are
 	// dropped.
 	Refused(logType string, n int)
+	// Unconverted counts a record Format could not convert, which went out
+	// in Wiz's native shape, and why.
+	Unconverted(logType string, err error)
 }
 
 // countEmitted counts payloads the next consumer accepted, and those of
