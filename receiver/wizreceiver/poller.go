@@ -105,13 +105,16 @@ func (s *stream) walk(ctx context.Context) error {
 				errPagingLoop, len(page.Nodes), page.EndCursor)
 		}
 		cursors[page.EndCursor] = true
+		// deliver takes the page: what the walk reads of it afterwards is
+		// read first, so that the page's bytes can go once mapped.
+		more, cursor := page.HasNextPage, page.EndCursor
 		if err := s.deliver(ctx, page); err != nil {
 			return err
 		}
-		if !page.HasNextPage {
+		if !more {
 			return nil
 		}
-		w.Cursor = page.EndCursor
+		w.Cursor = cursor
 		if err := s.save(ctx); err != nil {
 			return err
 		}
@@ -170,6 +173,10 @@ func (s *stream) deliver(ctx context.Context, page wiz.Page) error {
 		scratch.SetObservedTimestamp(observed)
 		scratch.MoveTo(records.AppendEmpty())
 	}
+	// The records hold copies of what they read, and nothing below reads
+	// the page: its bytes can go before the export, which makes a copy of
+	// its own (TestPageReleasedBeforeExport).
+	served, maxCountReached := len(page.Nodes), page.MaxCountReached
 	if records.Len() > 0 {
 		if err := s.consume(ctx, logs, ids); err != nil {
 			return err
@@ -178,7 +185,7 @@ func (s *stream) deliver(ctx context.Context, page wiz.Page) error {
 	}
 	s.metrics.deduplicated(duplicates)
 	s.metrics.dropped(unmappable, dropUnmappable)
-	s.cap.accepted(s.state.Window, page, s.times)
+	s.cap.accepted(s.state.Window, served, maxCountReached, s.times)
 	s.dedup.add(&s.state, accepted)
 	return nil
 }

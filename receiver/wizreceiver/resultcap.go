@@ -5,8 +5,6 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-
-	"github.com/otelcol-wiz/otelcol-wiz/internal/wiz"
 )
 
 // resultCap is what the poller asks of a log type's result cap: Wiz stops
@@ -22,9 +20,10 @@ type resultCap interface {
 	// rereads reports whether the window's next walk reads polled time t
 	// again.
 	rereads(w *window, t int64) bool
-	// accepted records a page of the walk the next consumer accepted, with
-	// the polled times of its mapped nodes in the order Wiz served them.
-	accepted(w *window, page wiz.Page, times []time.Time)
+	// accepted records a page of the walk the next consumer accepted: the
+	// nodes Wiz served in it, its maxCountReached, and the polled times of
+	// its mapped nodes in the order Wiz served them.
+	accepted(w *window, served int, maxCountReached *bool, times []time.Time)
 	// narrow shrinks a window whose walk may have been cut short by the
 	// cap and reports whether it must be read again. prune lets go of the
 	// keys no later query reads.
@@ -34,11 +33,11 @@ type resultCap interface {
 // noCap is the result cap of log types Wiz serves in full.
 type noCap struct{}
 
-func (noCap) queryEnd(w *window) time.Time            { return w.End }
-func (noCap) keepsWalkKeys() bool                     { return false }
-func (noCap) rereads(*window, int64) bool             { return false }
-func (noCap) accepted(*window, wiz.Page, []time.Time) {}
-func (noCap) narrow(*checkpoint, func()) bool         { return false }
+func (noCap) queryEnd(w *window) time.Time              { return w.End }
+func (noCap) keepsWalkKeys() bool                       { return false }
+func (noCap) rereads(*window, int64) bool               { return false }
+func (noCap) accepted(*window, int, *bool, []time.Time) {}
+func (noCap) narrow(*checkpoint, func()) bool           { return false }
 
 // capWalk is a capped window's record of its walks, stored with the window.
 type capWalk struct {
@@ -109,7 +108,7 @@ func (*windowCap) rereads(w *window, t int64) bool {
 	return !w.Until.IsZero() && t <= w.Until.Add(timeTick).UnixNano()
 }
 
-func (*windowCap) accepted(w *window, page wiz.Page, times []time.Time) {
+func (*windowCap) accepted(w *window, served int, maxCountReached *bool, times []time.Time) {
 	previous := w.Oldest
 	for _, t := range times {
 		if !previous.IsZero() {
@@ -121,9 +120,9 @@ func (*windowCap) accepted(w *window, page wiz.Page, times []time.Time) {
 			w.Oldest = t
 		}
 	}
-	w.Served += len(page.Nodes)
-	if page.MaxCountReached != nil {
-		w.MaxCountReached = page.MaxCountReached
+	w.Served += served
+	if maxCountReached != nil {
+		w.MaxCountReached = maxCountReached
 	}
 }
 
