@@ -5,7 +5,7 @@
 # 1,000 records beside the bytes per record Wiz sent (the /graphql answers'
 # bodies, which the mock counts: runs on heavier data compare by it), its
 # peak RSS (VmHWM) with the part of it that is the executable's own pages
-# (RssFile at the end), and for the OTLP shapes the bytes per record the
+# (resident at the end), and for the OTLP shapes the bytes per record the
 # backend received (as sent, and as OTLP protobuf).
 #
 #   debug       testdata/bench/backfill.yaml: the receiver and the debug
@@ -99,7 +99,12 @@ hwm=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
 # The executable's own pages, mapped from the page cache as the collector
 # touches its code and tables: part of every RSS figure, shared and
 # evictable, and fixed by what the distribution carries, not by the data.
-exe=$(awk '/RssFile/ {print $2}' /proc/$pid/status)
+# They are the resident part of the mappings of the binary's file (RssFile
+# would also count other mapped files, such as file_storage's databases).
+exe=$(awk -v bin="$(readlink -f "$otelcol")" '
+  /^[0-9a-f]+-[0-9a-f]+ / { mapped = ($6 == bin) }
+  /^Rss:/ && mapped { kb += $2 }
+  END { print kb + 0 }' /proc/$pid/smaps)
 # utime + stime, in clock ticks (fields 14 and 15; the command name before
 # them has no spaces here).
 ticks=$(awk '{print $14 + $15}' /proc/$pid/stat)

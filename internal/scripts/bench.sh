@@ -161,10 +161,10 @@ so at a high `requests_per_second` the records/s are the machine's pace; the
 collector's CPU per 1,000 records is its own cost. Beside it, `from Wiz` is
 the bytes per record of the mock's `/graphql` answers: the collector's costs
 grow with it, so runs on heavier data compare by it. In parentheses after
-the peak RSS is the part of it that is the executable's own pages (RssFile):
-the code and tables the collector touches, mapped from its file, fixed by
-the components the distribution carries rather than by the data (see
-[design/memory.md](design/memory.md)). For the OTLP shapes, `sent` is the
+the peak RSS is the part of it that is the executable's own pages, resident
+at the end: the code and tables the collector touches, mapped from its file,
+fixed by the components the distribution carries rather than by the data
+(see [design/memory.md](design/memory.md)). For the OTLP shapes, `sent` is the
 bytes per record the sink received, as sent and as OTLP protobuf. The
 receiver holds one page per stream in flight and, outside the overlaps, no
 per-record state, so peak RSS should not grow with the backlog.
