@@ -1,10 +1,12 @@
 // Command mockwiz serves the mock Wiz API (see internal/mockwiz) for demos
 // and manual testing of the receiver, and with -webhook-url pushes to a
-// collector's webhook as Wiz's webhook integration does.
+// collector's webhook as Wiz's webhook integration does. GET /stats answers,
+// as JSON, how many /graphql requests it answered and their body bytes.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"log"
@@ -72,7 +74,14 @@ func main() {
 				delivered[mockwiz.WebhookIssue], delivered[mockwiz.WebhookThreat], delivered[mockwiz.WebhookDetection])
 		}()
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	counter := &answerCounter{next: srv.Handler()}
+	mux := http.NewServeMux()
+	mux.Handle("/", counter)
+	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(counter.stats())
+	})
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

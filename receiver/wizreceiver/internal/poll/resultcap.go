@@ -2,8 +2,6 @@ package poll
 
 import (
 	"time"
-
-	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/wiz"
 )
 
 // resultCap is what the walker asks of a log type's result cap: Wiz stops
@@ -20,9 +18,10 @@ type resultCap interface {
 	// rereads reports whether the window's next walk reads polled time t
 	// again.
 	rereads(w *window, t int64) bool
-	// accepted records a page of the walk the next consumer accepted, with
-	// the polled times of its mapped nodes in the order Wiz served them.
-	accepted(w *window, page wiz.Page, times []time.Time)
+	// accepted records a page of the walk the next consumer accepted: the
+	// nodes Wiz served in it, its maxCountReached, and the polled times of
+	// its mapped nodes in the order Wiz served them.
+	accepted(w *window, served int, maxCountReached *bool, times []time.Time)
 	// narrow shrinks a window whose walk may have been cut short by the
 	// cap and reports whether it must be read again. prune lets go of the
 	// keys no later query reads.
@@ -32,8 +31,8 @@ type resultCap interface {
 // noCap is the result cap of log types Wiz serves in full.
 type noCap struct{}
 
-func (noCap) queryEnd(w *window) time.Time            { return w.End }
-func (noCap) keepsWalkKeys() bool                     { return false }
-func (noCap) rereads(*window, int64) bool             { return false }
-func (noCap) accepted(*window, wiz.Page, []time.Time) {}
-func (noCap) narrow(*checkpoint, func()) bool         { return false }
+func (noCap) queryEnd(w *window) time.Time              { return w.End }
+func (noCap) keepsWalkKeys() bool                       { return false }
+func (noCap) rereads(*window, int64) bool               { return false }
+func (noCap) accepted(*window, int, *bool, []time.Time) {}
+func (noCap) narrow(*checkpoint, func()) bool           { return false }

@@ -224,13 +224,16 @@ func (w *walker) walk(ctx context.Context) error {
 				errPagingLoop, len(page.Nodes), page.EndCursor)
 		}
 		cursors[page.EndCursor] = true
+		// deliver takes the page: what the walk reads of it afterwards is
+		// read first, so that the page's bytes can go once mapped.
+		more, cursor := page.HasNextPage, page.EndCursor
 		if err := w.deliver(ctx, page); err != nil {
 			return err
 		}
-		if !page.HasNextPage {
+		if !more {
 			return nil
 		}
-		win.Cursor = page.EndCursor
+		win.Cursor = cursor
 		if err := w.save(ctx); err != nil {
 			return err
 		}
@@ -240,6 +243,10 @@ func (w *walker) walk(ctx context.Context) error {
 // deliver hands a page to the delivery. Only a page the next consumer took
 // whole marks its keys as seen and counts for the result cap.
 func (w *walker) deliver(ctx context.Context, page wiz.Page) error {
+	// The records hold copies of what they read, and nothing after the
+	// mapping reads the page: its bytes can go before the export, which
+	// makes a copy of its own (TestPageReleasedBeforeExport).
+	served, maxCountReached := len(page.Nodes), page.MaxCountReached
 	res, lastRecord, err := w.delivery.deliver(ctx, page, w.state.Window.End, w.dedup.delivered)
 	if !lastRecord.IsZero() {
 		w.state.LastRecord = lastRecord
@@ -247,7 +254,7 @@ func (w *walker) deliver(ctx context.Context, page wiz.Page) error {
 	if err != nil {
 		return err
 	}
-	w.cap.accepted(w.state.Window, page, res.times)
+	w.cap.accepted(w.state.Window, served, maxCountReached, res.times)
 	w.dedup.add(&w.state, res.accepted)
 	return nil
 }

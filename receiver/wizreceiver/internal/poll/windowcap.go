@@ -4,8 +4,6 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-
-	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/wiz"
 )
 
 // windowCap narrows the windows of a log type Wiz serves at most limit
@@ -37,7 +35,7 @@ func (*windowCap) rereads(w *window, t int64) bool {
 	return !w.Until.IsZero() && t <= w.Until.Add(timeTick).UnixNano()
 }
 
-func (*windowCap) accepted(w *window, page wiz.Page, times []time.Time) {
+func (*windowCap) accepted(w *window, served int, maxCountReached *bool, times []time.Time) {
 	previous := w.Oldest
 	for _, t := range times {
 		if !previous.IsZero() {
@@ -49,9 +47,9 @@ func (*windowCap) accepted(w *window, page wiz.Page, times []time.Time) {
 			w.Oldest = t
 		}
 	}
-	w.Served += len(page.Nodes)
-	if page.MaxCountReached != nil {
-		w.MaxCountReached = page.MaxCountReached
+	w.Served += served
+	if maxCountReached != nil {
+		w.MaxCountReached = maxCountReached
 	}
 }
 
