@@ -110,11 +110,13 @@ func TestE2EPrintConfigRedactsSecret(t *testing.T) {
 			cmd.Env = append(os.Environ(),
 				"WIZ_ENDPOINT=https://api.us1.app.wiz.io/graphql", "WIZ_TOKEN_URL=https://auth.app.wiz.io/oauth/token",
 				"WIZ_CLIENT_ID=id", "WIZ_CLIENT_SECRET="+clientSecret,
-				"WIZ_STATE_DIR="+dir, "WIZ_OUT_FILE="+filepath.Join(dir, "out.jsonl"))
+				"WIZ_STATE_DIR="+dir, "WIZ_OUT_FILE="+filepath.Join(dir, "out.jsonl"),
+				"WIZ_WEBHOOK_PORT=8898", "WIZ_WEBHOOK_TOKEN="+webhookToken)
 			out, err := cmd.CombinedOutput()
 			require.NoError(t, err, "%s", out)
 			assert.Contains(t, string(out), "client_secret: '[REDACTED]'")
 			assert.NotContains(t, string(out), secret)
+			assert.NotContains(t, string(out), webhookToken, "the webhook's bearer token is opaque too")
 		})
 	}
 }
