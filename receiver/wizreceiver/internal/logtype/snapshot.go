@@ -50,6 +50,10 @@ func (c *SnapshotConfig) validate(known []string) error {
 	} else if c.Interval > 0 && c.Interval < time.Minute {
 		errs = append(errs, fmt.Errorf("snapshot.interval %s is shorter than a minute: a snapshot reads every finding, so use a period such as 24h (or 0 to take none)", c.Interval))
 	}
+	if c.Interval == 0 {
+		// Off: the statuses matter only once snapshots are turned on.
+		return errors.Join(append(errs, validateValues("snapshot.statuses", "status", c.Statuses, known))...)
+	}
 	return errors.Join(append(errs, validateList("snapshot.statuses", "status", c.Statuses, known))...)
 }
 
