@@ -71,10 +71,12 @@ func TestConfigDefaults(t *testing.T) {
 		"issues": &logtype.IssuesConfig{SectionSettings: logtype.SectionSettings{Enabled: true},
 			TimeFieldOption: logtype.TimeFieldOption{TimeField: "status_changed_at"}},
 		"vulnerability_findings": &logtype.VulnerabilityFindingsConfig{SectionSettings: logtype.SectionSettings{Enabled: true},
-			TimeFieldOption: logtype.TimeFieldOption{TimeField: "updated_at"}, Statuses: []string{"OPEN", "IN_PROGRESS", "RESOLVED", "REJECTED"}},
+			TimeFieldOption: logtype.TimeFieldOption{TimeField: "updated_at"}, Statuses: []string{"OPEN", "IN_PROGRESS", "RESOLVED", "REJECTED"},
+			Snapshot: logtype.SnapshotConfig{Statuses: []string{"OPEN"}}},
 		// Off: existing service accounts lack their scopes.
 		"configuration_findings": &logtype.ConfigurationFindingsConfig{
-			TimeFieldOption: logtype.TimeFieldOption{TimeField: "updated_at"}, Statuses: []string{"OPEN", "RESOLVED"}},
+			TimeFieldOption: logtype.TimeFieldOption{TimeField: "updated_at"}, Statuses: []string{"OPEN", "RESOLVED"},
+			Snapshot: logtype.SnapshotConfig{Statuses: []string{"OPEN"}}},
 		"detections": &logtype.DetectionsConfig{
 			TimeFieldOption: logtype.TimeFieldOption{TimeField: "updated_at"}, Types: []string{"GENERATED_THREAT", "MATCH_ONLY"}},
 	}
@@ -123,6 +125,8 @@ func TestConfigFull(t *testing.T) {
 	assert.Equal(t, "analyzed_at", configurationFindings.TimeField)
 	assert.Equal(t, []string{"OPEN", "IN_PROGRESS", "RESOLVED", "REJECTED"}, configurationFindings.Statuses)
 	assert.Equal(t, []string{"HIGH", "CRITICAL"}, configurationFindings.Severities)
+	assert.Equal(t, logtype.SnapshotConfig{Interval: 24 * time.Hour, Statuses: []string{"OPEN", "RESOLVED"}}, configurationFindings.Snapshot)
+	assert.Equal(t, logtype.SnapshotConfig{Interval: 12 * time.Hour, Statuses: []string{"OPEN"}}, findings.Snapshot)
 	assert.True(t, detections.Enabled)
 	assert.Equal(t, "created_at", detections.TimeField)
 	assert.Equal(t, []string{"MATCH_ONLY"}, detections.Types)
@@ -184,6 +188,10 @@ func TestConfigErrors(t *testing.T) {
 			`configuration_findings.time_field "last_seen_at" is not supported: use updated_at, analyzed_at or first_seen_at`,
 			`configuration_findings.severities: "INFORMATIONAL" is not a severity: use NONE, LOW, MEDIUM, HIGH, CRITICAL`,
 			"configuration_findings.statuses must not be empty",
+			"vulnerability_findings.snapshot.interval must not be negative, got -24h0m0s: use 0 to take no snapshots, or a period such as 24h",
+			`vulnerability_findings.snapshot.statuses: "CLOSED" is not a status: use OPEN, IN_PROGRESS, RESOLVED, REJECTED`,
+			"configuration_findings.snapshot.interval 10s is shorter than a minute",
+			"configuration_findings.snapshot.statuses must not be empty",
 			`detections.types: "THREAT" is not a detection type: use GENERATED_THREAT, MATCH_ONLY`,
 			`detections.severities: "NONE" is not a severity: use INFORMATIONAL, LOW, MEDIUM, HIGH, CRITICAL`,
 		}},

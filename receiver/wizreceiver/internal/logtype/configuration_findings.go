@@ -45,8 +45,12 @@ var ConfigurationFindings = LogType{
 	// at all rather than an error.
 	ProjectFilter: "resource.projectId",
 	ResultCap:     10000,
+	// Snapshots are partitioned on when Wiz first saw a finding, which
+	// never changes.
+	Snapshots: &Snapshots{Partition: TimeField{Filter: "firstSeenAt", Node: "firstSeenAt"}, Statuses: configurationFindingStatuses},
 	NewConfig: func() Config {
 		return &ConfigurationFindingsConfig{
+			Snapshot:        defaultSnapshot(),
 			TimeFieldOption: TimeFieldOption{TimeField: "updated_at"},
 			// Wiz's tutorial: new and resolved findings.
 			Statuses: []string{"OPEN", "RESOLVED"},
@@ -101,7 +105,12 @@ type ConfigurationFindingsConfig struct {
 	// Severities restricts findings to these severities; empty, every
 	// severity is read and no severity filter is sent.
 	Severities []string `mapstructure:"severities"`
+	// Snapshot takes posture snapshots: every finding in its statuses,
+	// read whole every interval.
+	Snapshot SnapshotConfig `mapstructure:"snapshot"`
 }
+
+func (c *ConfigurationFindingsConfig) snapshot() *SnapshotConfig { return &c.Snapshot }
 
 // Filter selects the statuses, and the severities when any are listed.
 func (c *ConfigurationFindingsConfig) Filter() map[string]any {

@@ -82,6 +82,9 @@ type LogType struct {
 	// findings come in analysis order) is narrowed by halving its window,
 	// which costs more requests and drops the window's overlap.
 	ServedNewestFirst bool
+	// Snapshots, when set, says the log type supports posture snapshots
+	// (its section has the snapshot option) and how they are read.
+	Snapshots *Snapshots
 	// NewConfig returns the log type's config section with its defaults.
 	NewConfig func() Config
 	// newMapper returns the mapper of the log type's nodes when it polls
@@ -157,6 +160,8 @@ type PollQuery struct {
 	// project filter; nil when there are none.
 	Filter map[string]any
 	Mapper mapping.Mapper
+	// Snapshot is the section's posture snapshots; nil when it takes none.
+	Snapshot *SnapshotQuery
 }
 
 // Poll resolves cfg, a section Validate accepted, into what a stream polls.
@@ -182,7 +187,7 @@ func (lt *LogType) Poll(cfg Config, projectIDs []string) PollQuery {
 			setPath(filter, strings.Split(lt.ProjectFilter, "."), ids)
 		}
 	}
-	return PollQuery{TimeField: tf, Filter: filter, Mapper: lt.Mapper(tf)}
+	return PollQuery{TimeField: tf, Filter: filter, Mapper: lt.Mapper(tf), Snapshot: lt.snapshotQuery(cfg, filter)}
 }
 
 // timeField is the field cfg selects, the default when it selects none.
@@ -227,6 +232,9 @@ func (lt *LogType) Validate(cfg Config, projectIDs []string) error {
 	}
 	if v, ok := cfg.(validator); ok {
 		errs = append(errs, v.Validate())
+	}
+	if sel, ok := cfg.(snapshotSelector); ok && lt.Snapshots != nil {
+		errs = append(errs, sel.snapshot().validate(lt.Snapshots.Statuses))
 	}
 	var named []error
 	for _, err := range errs {

@@ -15,6 +15,10 @@
 //
 //   - stream.go: Stream, a stream's life cycle (restore, run, the
 //     connection check) and its health (status, the no-events alert);
+//   - snapshot.go: snapshots, the stream's posture snapshots beside its
+//     polls: every finding in the snapshot's statuses, read whole in
+//     partitions of when Wiz first saw it, each record stamped with the
+//     snapshot, and an end marker (docs/design/snapshots.md);
 //   - walk.go: walker, the windows of a poll, the walk of a window page by
 //     page (drift included: a rejected field leaves the query and the
 //     request goes again), and the checkpoint's restore and saves;
@@ -30,6 +34,8 @@
 //   - resultcap.go, windowcap.go: resultCap, what the walker asks of Wiz's
 //     result cap: windowCap narrows the windows of log types Wiz caps,
 //     noCap is the others';
+//   - snapshot_state.go: the snapshots' stored state (snapshotState) and
+//     its store, under a key of its own beside the checkpoint;
 //   - store.go, checkpoint.go: checkpointStore reads, validates and writes
 //     the stored form, checkpoint;
 //   - window.go, capwalk.go: a window of polled time, and a capped

@@ -17,8 +17,8 @@ import (
 // use what the files after it declare, never what one before it does, so
 // that every dependency inside the package points one way.
 var layers = []string{
-	"stream.go", "walk.go", "deliver.go", "query.go", "clock.go", "dedup.go",
-	"resultcap.go", "windowcap.go", "store.go", "checkpoint.go", "window.go", "capwalk.go",
+	"stream.go", "snapshot.go", "walk.go", "deliver.go", "query.go", "clock.go", "dedup.go",
+	"resultcap.go", "windowcap.go", "snapshot_state.go", "store.go", "checkpoint.go", "window.go", "capwalk.go",
 	"seen.go", "times.go",
 }
 

@@ -24,9 +24,12 @@ type Stream struct {
 	noEventsTimeout time.Duration
 	query           *wizQuery
 	walker          *walker
-	metrics         Telemetry
-	logger          *zap.Logger
-	status          func(stream string, err error, permanent bool)
+	// snapshots takes the stream's posture snapshots; nil when it takes
+	// none.
+	snapshots *snapshots
+	metrics   Telemetry
+	logger    *zap.Logger
+	status    func(stream string, err error, permanent bool)
 	// now is this host's clock.
 	now func() time.Time
 
@@ -95,6 +98,9 @@ func New(set Settings) *Stream {
 	if set.AfterSave != nil {
 		s.walker.afterSave = func() { set.AfterSave(s) }
 	}
+	if set.Query.Snapshot != nil {
+		s.snapshots = newSnapshots(set, *s.walker.delivery)
+	}
 	return s
 }
 
@@ -111,6 +117,11 @@ func (s *Stream) Restore(ctx context.Context) error {
 	fromCheckpoint, err := s.walker.restore(ctx)
 	if err != nil {
 		return err
+	}
+	if s.snapshots != nil {
+		if err := s.snapshots.restore(ctx); err != nil {
+			return err
+		}
 	}
 	s.logger.Info("Wiz stream enabled",
 		zap.String("stream", s.logType.Key),
@@ -134,7 +145,18 @@ func (s *Stream) Run(ctx context.Context) {
 	if err == nil {
 		s.logger.Info("Connection check passed", zap.String("stream", s.logType.Key), zap.String("log_type", s.logType.Name))
 		s.status(s.logType.Key, nil, false)
-	} else if backoff.Sleep(ctx, s.pollInterval) != nil {
+	}
+	if s.snapshots != nil {
+		// Beside the change stream; Run returns once it has stopped, as
+		// the storage closes after Run.
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			s.snapshots.run(ctx)
+		}()
+		defer func() { <-done }()
+	}
+	if err != nil && backoff.Sleep(ctx, s.pollInterval) != nil {
 		// The check spent its retries; polling at once would spend them
 		// again before the interval its log line promised.
 		return
@@ -160,6 +182,16 @@ func (s *Stream) Run(ctx context.Context) {
 // a time: what Run does every poll_interval.
 func (s *Stream) Poll(ctx context.Context) error {
 	return s.walker.poll(ctx)
+}
+
+// Snapshot takes the posture snapshot that is due to its end: what Run
+// does beside the polls. It does nothing when the stream takes no
+// snapshots or none is due.
+func (s *Stream) Snapshot(ctx context.Context) error {
+	if s.snapshots == nil {
+		return nil
+	}
+	return s.snapshots.take(ctx)
 }
 
 // checkConnection asks Wiz for one node with the stream's own query and

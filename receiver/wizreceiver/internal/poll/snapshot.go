@@ -1,0 +1,451 @@
+package poll
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"time"
+
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/backoff"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/logtype"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/mapping"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadata"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/wiz"
+)
+
+// The attributes and event name of posture snapshots (docs/log-records.md).
+const (
+	AttrSnapshotID        = "wiz.snapshot.id"
+	AttrSnapshotStartedAt = "wiz.snapshot.started_at"
+	AttrSnapshotRecords   = "wiz.snapshot.records"
+	AttrSnapshotComplete  = "wiz.snapshot.complete"
+	SnapshotEndEventName  = "wiz.snapshot.end"
+)
+
+// snapshotOrigin is where a snapshot's first partition starts: before any
+// finding was first seen. Empty partitions widen twofold, so the years
+// before a tenant's first finding cost a request or two each.
+var snapshotOrigin = time.Unix(0, 0).UTC()
+
+// firstPartition is the width of a snapshot's first partition.
+const firstPartition = 24 * time.Hour
+
+// partitionLimit bounds the nodes one partition's walk may be served when
+// Wiz caps the log type at no lower number: it keeps the keys a split
+// partition holds, and so the stored state, bounded.
+const partitionLimit = 10000
+
+// snapshots takes a stream's posture snapshots: every interval, every
+// finding in the snapshot's statuses, read whole, with no time window. The
+// walk is split into partitions of a field that never changes for a
+// finding (when Wiz first saw it), each small enough for Wiz's result cap:
+// a partition whose walk reaches the cap is halved and read again. Its
+// records carry the snapshot's id and start; a marker record closes it
+// with its count. It runs beside the change stream, with a query and a
+// delivery of its own, over the same Wiz client (and its rate limiter).
+type snapshots struct {
+	logType   *logtype.LogType
+	query     *wizQuery
+	delivery  *delivery
+	mapper    *snapshotMapper
+	snapshot  logtype.SnapshotQuery
+	store     snapshotStore
+	limit     int
+	pageSize  int
+	retryWait time.Duration
+	logger    *zap.Logger
+	now       func() time.Time
+	// afterSave, when set, runs after every write of the state.
+	afterSave func()
+
+	state snapshotState
+	seen  seenSet
+}
+
+// newSnapshots builds the snapshots of the stream set describes, with a
+// query of its own and a copy of the stream's delivery whose mapper adds
+// the snapshot's attributes.
+func newSnapshots(set Settings, d delivery) *snapshots {
+	lt, snap := set.LogType, *set.Query.Snapshot
+	mapper := &snapshotMapper{inner: set.Query.Mapper, partition: snap.Partition.Node}
+	d.mapper, d.partial, d.times = mapper, nil, nil
+	limit := set.ResultCap
+	if limit <= 0 || limit > partitionLimit {
+		limit = partitionLimit
+	}
+	s := &snapshots{
+		logType: lt,
+		query: &wizQuery{
+			logType: lt,
+			poll:    logtype.PollQuery{TimeField: snap.Partition, Filter: snap.Filter, Mapper: mapper},
+			text:    lt.Query.Query,
+			client:  set.Client,
+			metrics: set.Telemetry,
+			logger:  set.Logger,
+			// The change stream shows Wiz's health in the status; the
+			// snapshot's retries are its own.
+			retried: func(wiz.Retry) {},
+			fetched: func() {},
+		},
+		delivery:  &d,
+		mapper:    mapper,
+		snapshot:  snap,
+		store:     snapshotStore{client: set.Storage, key: "snapshot." + lt.Key},
+		limit:     limit,
+		pageSize:  set.PageSize,
+		retryWait: set.PollInterval,
+		logger:    set.Logger,
+		now:       set.Now,
+	}
+	return s
+}
+
+// restore loads the stored state: an open snapshot taken with the same
+// query settings goes on where it stood.
+func (s *snapshots) restore(ctx context.Context) error {
+	key := s.logType.Key
+	st, err := s.store.load(ctx)
+	switch {
+	case isUnusable(err):
+		s.logger.Error("Ignoring unusable snapshot state; the next snapshot starts afresh", zap.String("stream", key), zap.Error(err))
+		st = snapshotState{}
+	case err != nil:
+		return fmt.Errorf("%s stream: %w; check the storage extension (its directory must be readable)", key, err)
+	}
+	fp := s.fingerprint()
+	if st.Open != nil && st.Fingerprint != fp {
+		s.logger.Info("Snapshot settings changed since the last run; starting the open snapshot again",
+			zap.String("stream", key), zap.String("snapshot_id", st.Open.ID))
+		st.Open = nil
+	}
+	st.Fingerprint = fp
+	s.state = st
+	s.seen = seenSet{}
+	if st.Open != nil {
+		for _, k := range st.Open.Seen {
+			s.seen[k.Hash] = k.Time
+		}
+		s.logger.Info("Continuing a posture snapshot", zap.String("stream", key), zap.String("snapshot_id", st.Open.ID),
+			zap.Int("records", st.Open.Records), zap.Time("partition_from", st.Open.From))
+	}
+	return nil
+}
+
+// fingerprint identifies the snapshot's query settings: its query, filter
+// and partition field.
+func (s *snapshots) fingerprint() string {
+	return s.query.fingerprint()
+}
+
+// due reports when the next snapshot is due: at once when one is open or
+// none was ever taken.
+func (s *snapshots) due() time.Time {
+	if s.state.Open != nil || s.state.LastStartedAt.IsZero() {
+		return time.Time{}
+	}
+	return s.state.LastStartedAt.Add(s.snapshot.Interval)
+}
+
+// run takes a snapshot whenever one is due, until ctx is cancelled or Wiz
+// refuses the query for good. A failed step is tried again after the
+// stream's poll interval, going on where it stood.
+func (s *snapshots) run(ctx context.Context) {
+	for {
+		if wait := s.due().Sub(s.now()); wait > 0 && backoff.Sleep(ctx, wait) != nil {
+			return
+		}
+		err := s.take(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			if wiz.IsPermanent(err) {
+				s.logger.Error("Posture snapshots stopped", zap.String("stream", s.logType.Key), zap.Error(err))
+				return
+			}
+			s.logger.Warn("Posture snapshot failed; going on where it stood after the poll interval",
+				zap.String("stream", s.logType.Key), zap.Error(err))
+			if backoff.Sleep(ctx, s.retryWait) != nil {
+				return
+			}
+		}
+	}
+}
+
+// take takes the snapshot that is due to its end: the open one, or a new
+// one when the interval has passed since the last one started. It does
+// nothing when none is due.
+func (s *snapshots) take(ctx context.Context) error {
+	now := s.now()
+	if s.due().After(now) {
+		return nil
+	}
+	if s.state.Open == nil {
+		started := now.UTC().Truncate(timeTick)
+		s.state.Open = &openSnapshot{
+			ID:        s.logType.Key + "/" + started.Format(time.RFC3339Nano),
+			StartedAt: started,
+			From:      snapshotOrigin,
+			To:        minTime(snapshotOrigin.Add(firstPartition), started),
+		}
+		s.seen = seenSet{}
+		s.logger.Info("Posture snapshot started", zap.String("stream", s.logType.Key), zap.String("snapshot_id", s.state.Open.ID))
+		if err := s.save(ctx); err != nil {
+			return err
+		}
+	}
+	open := s.state.Open
+	s.mapper.id, s.mapper.startedAt = open.ID, open.StartedAt.Format(time.RFC3339Nano)
+	for !open.From.After(open.StartedAt) {
+		if err := s.walk(ctx, open); err != nil {
+			return err
+		}
+		if s.capped(open) && s.split(open) {
+			if err := s.save(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		s.next(open)
+		if err := s.save(ctx); err != nil {
+			return err
+		}
+	}
+	return s.end(ctx, open)
+}
+
+// capped reports whether Wiz's result cap may have cut the partition's
+// walk short: Wiz's word where it gives one, else a walk served the whole
+// limit.
+func (s *snapshots) capped(open *openSnapshot) bool {
+	if open.MaxCountReached != nil {
+		return *open.MaxCountReached
+	}
+	return open.Served >= s.limit
+}
+
+// split halves a partition whose walk may have been cut short, to be read
+// again; what it delivered stays in the seen set and is not repeated. It
+// reports false for a partition one tick wide, which cannot be split: the
+// rest of it cannot be read, and the snapshot is marked truncated.
+func (s *snapshots) split(open *openSnapshot) bool {
+	width := open.To.Sub(open.From)
+	if width < 2*timeTick {
+		open.Truncated = true
+		s.logger.Error("Wiz's result cap cut short a snapshot partition too narrow to split; the snapshot may miss findings",
+			zap.String("stream", s.logType.Key), zap.String("snapshot_id", open.ID), zap.Int("result_cap", s.limit),
+			zap.Time("from", open.From), zap.Time("to", open.To))
+		return false
+	}
+	open.To = open.From.Add((width / 2).Truncate(timeTick))
+	open.Cursor, open.Served, open.MaxCountReached = "", 0, nil
+	s.logger.Debug("Snapshot partition reached Wiz's result cap; splitting it", zap.String("stream", s.logType.Key),
+		zap.Time("from", open.From), zap.Time("to", open.To))
+	return true
+}
+
+// next moves to the partition after the one read whole: as wide, or twice
+// as wide when this one held less than a quarter of the limit. Keys at or
+// before its end are let go: no later partition reads them.
+func (s *snapshots) next(open *openSnapshot) {
+	width := open.To.Sub(open.From) + timeTick
+	if open.Served < s.limit/4 {
+		width *= 2
+	}
+	open.From = open.To.Add(timeTick)
+	open.To = minTime(open.From.Add(width-timeTick), open.StartedAt)
+	open.Cursor, open.Served, open.MaxCountReached = "", 0, nil
+	done := open.From.UnixNano()
+	s.seen.keepOnly(func(t int64) bool { return t >= done })
+}
+
+// walk reads the open partition page by page from its cursor, delivering
+// the findings in it.
+func (s *snapshots) walk(ctx context.Context, open *openSnapshot) error {
+	filter := maps.Clone(s.snapshot.Filter)
+	// Widened by a tick, so the range is read whatever Wiz's bound
+	// semantics; nodes outside it are the neighbours' to deliver.
+	filter[s.snapshot.Partition.Filter] = map[string]any{
+		"after":  formatTime(open.From.Add(-timeTick)),
+		"before": formatTime(open.To.Add(timeTick)),
+	}
+	restarted := false
+	cursors := map[string]bool{}
+	for {
+		vars := map[string]any{"first": s.pageSize, "filterBy": filter}
+		if open.Cursor != "" {
+			vars["after"] = open.Cursor
+		}
+		page, err := s.query.fetch(ctx, vars)
+		dropped, err := s.query.dropRejectedField(err)
+		if dropped {
+			continue
+		}
+		if open.Cursor != "" && !restarted && cursorRejected(err) {
+			// A stale cursor: read the partition again from its start; the
+			// seen set drops what was delivered.
+			s.logger.Warn("Cursor rejected; re-reading the snapshot partition from its start",
+				zap.String("stream", s.logType.Key), zap.Error(err))
+			open.Cursor, open.Served, open.MaxCountReached = "", 0, nil
+			restarted, cursors = true, map[string]bool{}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if page.HasNextPage && (len(page.Nodes) == 0 || page.EndCursor == "" || page.EndCursor == open.Cursor || cursors[page.EndCursor]) {
+			return fmt.Errorf("%w: snapshot page with %d nodes, hasNextPage and end cursor %q already seen",
+				errPagingLoop, len(page.Nodes), page.EndCursor)
+		}
+		cursors[page.EndCursor] = true
+		if err := s.deliver(ctx, open, page); err != nil {
+			return err
+		}
+		open.Served += len(page.Nodes)
+		if page.MaxCountReached != nil {
+			open.MaxCountReached = page.MaxCountReached
+		}
+		if !page.HasNextPage {
+			return nil
+		}
+		open.Cursor = page.EndCursor
+		if err := s.save(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// deliver hands the page's findings in the open partition to the delivery,
+// each once per snapshot: the key is the finding's id and partition time,
+// which never changes, so a finding that changed during the walk is
+// delivered in one version only.
+func (s *snapshots) deliver(ctx context.Context, open *openSnapshot, page wiz.Page) error {
+	inRange := page
+	inRange.Nodes = inRange.Nodes[:0:0]
+	from, to := open.From.UnixNano(), open.To.UnixNano()
+	for _, node := range page.Nodes {
+		at, err := s.mapper.partitionTime(node)
+		if err != nil || (at.UnixNano() >= from && at.UnixNano() <= to) {
+			// A node without the field is left to the mapper, which
+			// counts it unmappable.
+			inRange.Nodes = append(inRange.Nodes, node)
+		}
+	}
+	res, _, err := s.delivery.deliver(ctx, inRange, open.To, func(h uint64) bool {
+		_, ok := s.seen[h]
+		return ok
+	})
+	if err != nil {
+		return err
+	}
+	for h, t := range res.accepted {
+		if _, ok := s.seen[h]; !ok {
+			s.seen[h] = t
+			open.Records++
+		}
+	}
+	return nil
+}
+
+// end closes the snapshot with its marker record, once the next consumer
+// accepted it.
+func (s *snapshots) end(ctx context.Context, open *openSnapshot) error {
+	logs := plog.NewLogs()
+	rl := logs.ResourceLogs().AppendEmpty()
+	s.delivery.resource.CopyTo(rl.Resource())
+	sl := rl.ScopeLogs().AppendEmpty()
+	sl.Scope().SetName(metadata.ScopeName)
+	sl.Scope().SetVersion(s.delivery.version)
+	lr := sl.LogRecords().AppendEmpty()
+	now := pcommon.NewTimestampFromTime(s.now())
+	lr.SetTimestamp(now)
+	lr.SetObservedTimestamp(now)
+	lr.SetEventName(SnapshotEndEventName)
+	lr.Body().SetStr(fmt.Sprintf("%s snapshot %s ended with %d records", s.logType.Name, open.ID, open.Records))
+	attrs := lr.Attributes()
+	attrs.PutStr(mapping.AttrLogType, s.logType.Name)
+	attrs.PutStr(mapping.AttrRecordUID, SnapshotEndEventName+"/"+open.ID)
+	attrs.PutStr(AttrSnapshotID, open.ID)
+	attrs.PutStr(AttrSnapshotStartedAt, open.StartedAt.Format(time.RFC3339Nano))
+	attrs.PutInt(AttrSnapshotRecords, int64(open.Records))
+	attrs.PutBool(AttrSnapshotComplete, !open.Truncated)
+	if err := s.delivery.send(ctx, logs); err != nil {
+		if !consumererror.IsPermanent(err) {
+			return err
+		}
+		s.logger.Error("Next consumer permanently refused a snapshot's end marker; dropping it",
+			zap.String("stream", s.logType.Key), zap.String("snapshot_id", open.ID), zap.Error(err))
+	}
+	s.logger.Info("Posture snapshot ended", zap.String("stream", s.logType.Key), zap.String("snapshot_id", open.ID),
+		zap.Int("records", open.Records), zap.Bool("complete", !open.Truncated))
+	s.state.LastStartedAt, s.state.Open = open.StartedAt, nil
+	s.seen = seenSet{}
+	return s.save(ctx)
+}
+
+// save persists the state with the open snapshot's keys.
+func (s *snapshots) save(ctx context.Context) error {
+	if s.state.Open != nil {
+		s.state.Open.Seen = s.seen.toSlice()
+	}
+	if err := s.store.save(context.WithoutCancel(ctx), s.state); err != nil {
+		return err
+	}
+	if s.afterSave != nil {
+		s.afterSave()
+	}
+	return nil
+}
+
+// snapshotMapper maps a snapshot's nodes as the stream's mapper does (the
+// same log.record.uid), adds the snapshot's id and start, and keys each
+// record by its finding's id and partition time, which never changes.
+type snapshotMapper struct {
+	inner mapping.Mapper
+	// partition is the node field of the partition time.
+	partition string
+	// id and startedAt are the open snapshot's.
+	id, startedAt string
+}
+
+func (m *snapshotMapper) Map(node []byte, lr plog.LogRecord) (mapping.Mapped, error) {
+	at, err := m.partitionTime(node)
+	if err != nil {
+		return mapping.Mapped{}, err
+	}
+	res, err := m.inner.Map(node, lr)
+	if err != nil {
+		return res, err
+	}
+	lr.Attributes().PutStr(AttrSnapshotID, m.id)
+	lr.Attributes().PutStr(AttrSnapshotStartedAt, m.startedAt)
+	res.Key.Time = at
+	return res, nil
+}
+
+func (m *snapshotMapper) KeyFields() []string {
+	return append(m.inner.KeyFields(), m.partition)
+}
+
+// partitionTime reads the node's partition time.
+func (m *snapshotMapper) partitionTime(node []byte) (time.Time, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(node, &fields); err != nil {
+		return time.Time{}, err
+	}
+	var raw string
+	if err := json.Unmarshal(fields[m.partition], &raw); err != nil {
+		return time.Time{}, fmt.Errorf("field %s: %w", m.partition, err)
+	}
+	at, err := time.Parse(time.RFC3339Nano, raw)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("field %s: %w", m.partition, err)
+	}
+	return at, nil
+}

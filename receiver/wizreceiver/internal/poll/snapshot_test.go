@@ -1,0 +1,199 @@
+package poll
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/logtype"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/polltest"
+)
+
+// snapshotCap is the lowered result cap of the snapshot tests' mock: the
+// tenants below hold several times as many findings.
+const snapshotCap = 120
+
+// snapshotEnv is a receiver of configuration findings alone, taking daily
+// snapshots of the statuses given, over a mock of n findings whose cap is
+// snapshotCap, on a host clock the test moves. Pages of 25 make a capped
+// walk several pages long.
+func snapshotEnv(t *testing.T, n int, statuses ...string) (*testEnv, *mockwiz.Server, *wiztest.Clock, *consumertest.LogsSink) {
+	ds := polltest.DatasetOf(7, map[string]int{logtype.ConfigurationFindings.Name: n})
+	srv, url := polltest.NewMock(t, mockwiz.Options{Dataset: ds, ConfigurationFindingResultCap: snapshotCap})
+	e := newEnv(t, url)
+	e.enableOnly(logtype.ConfigurationFindings.Key)
+	e.ResultCaps[logtype.ConfigurationFindings.Key] = snapshotCap
+	e.PageSize = 25
+	e.BackOff.Enabled = false
+	e.memoryStorage()
+	clock := wiztest.NewClock(time.Now().Truncate(time.Second))
+	e.Now = clock.Now
+	section := e.logType(&logtype.ConfigurationFindings).(*logtype.ConfigurationFindingsConfig)
+	section.Snapshot = logtype.SnapshotConfig{Interval: 24 * time.Hour, Statuses: statuses}
+	sink := &consumertest.LogsSink{}
+	e.Next = sink
+	return e, srv, clock, sink
+}
+
+// openSet is the ids of the mock's configuration findings in statuses.
+func openSet(srv *mockwiz.Server, statuses ...string) map[string]bool {
+	want := map[string]bool{}
+	for _, n := range srv.Snapshot()[logtype.ConfigurationFindings.Name] {
+		for _, s := range statuses {
+			if n["status"] == s {
+				want[n["id"].(string)] = true
+			}
+		}
+	}
+	return want
+}
+
+// snapshotRecords counts, by snapshot id, the findings' records of each
+// id, and returns the end markers.
+func snapshotRecords(t *testing.T, logs []plog.Logs) (map[string]map[string]int, []plog.LogRecord) {
+	t.Helper()
+	byID := map[string]map[string]int{}
+	var ends []plog.LogRecord
+	for _, ld := range logs {
+		polltest.ForEachRecord(ld, func(lr plog.LogRecord) {
+			snap, ok := lr.Attributes().Get(AttrSnapshotID)
+			require.True(t, ok, "a record without %s", AttrSnapshotID)
+			if lr.EventName() == SnapshotEndEventName {
+				ends = append(ends, lr)
+				return
+			}
+			_, ok = lr.Attributes().Get(AttrSnapshotStartedAt)
+			require.True(t, ok, "a record without %s", AttrSnapshotStartedAt)
+			id, _ := lr.Body().Map().Get("id")
+			if byID[snap.Str()] == nil {
+				byID[snap.Str()] = map[string]int{}
+			}
+			byID[snap.Str()][id.Str()]++
+		})
+	}
+	return byID, ends
+}
+
+// assertSnapshot asserts that the sink holds one snapshot of exactly want,
+// each finding once, closed by one end marker that counts them.
+func assertSnapshot(t *testing.T, sink *consumertest.LogsSink, want map[string]bool) {
+	t.Helper()
+	byID, ends := snapshotRecords(t, sink.AllLogs())
+	require.Len(t, ends, 1, "one end marker")
+	snapID, _ := ends[0].Attributes().Get(AttrSnapshotID)
+	require.Len(t, byID, 1, "one snapshot")
+	got := byID[snapID.Str()]
+	for id := range want {
+		assert.Equal(t, 1, got[id], "finding %s", id)
+	}
+	for id, n := range got {
+		assert.True(t, want[id], "finding %s (%d times) is not in the set", id, n)
+	}
+	records, _ := ends[0].Attributes().Get(AttrSnapshotRecords)
+	assert.Equal(t, int64(len(want)), records.Int(), "the marker's count")
+	complete, _ := ends[0].Attributes().Get(AttrSnapshotComplete)
+	assert.True(t, complete.Bool())
+}
+
+// A snapshot of a tenant several caps large holds exactly the findings in
+// its statuses at its start, each once, and its marker counts them; the
+// next starts only an interval later.
+func TestSnapshotReadsTenantPastTheCap(t *testing.T) {
+	e, srv, clock, sink := snapshotEnv(t, 6*snapshotCap, "OPEN")
+	want := openSet(srv, "OPEN")
+	require.Greater(t, len(want), 2*snapshotCap, "the open set must exceed the cap")
+	s, _ := e.stream(t)
+	require.NoError(t, s.Snapshot(context.Background()))
+	assertSnapshot(t, sink, want)
+
+	// Not due again before the interval has passed.
+	before := sink.LogRecordCount()
+	clock.Advance(23 * time.Hour)
+	require.NoError(t, s.Snapshot(context.Background()))
+	assert.Equal(t, before, sink.LogRecordCount())
+	clock.Advance(time.Hour)
+	require.NoError(t, s.Snapshot(context.Background()))
+	byID, ends := snapshotRecords(t, sink.AllLogs())
+	assert.Len(t, byID, 2)
+	assert.Len(t, ends, 2)
+}
+
+// refuseAfter accepts n pages, then refuses every page for now.
+type refuseAfter struct {
+	*consumertest.LogsSink
+	mu sync.Mutex
+	n  int
+}
+
+func (c *refuseAfter) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n <= 0 {
+		return assert.AnError
+	}
+	c.n--
+	return c.LogsSink.ConsumeLogs(ctx, ld)
+}
+
+// A restart in the middle of a snapshot continues it where its state
+// stood, under the same id, and does not start a new one: the findings
+// arrive once each across both runs.
+func TestSnapshotResumesAfterRestart(t *testing.T) {
+	e, srv, _, sink := snapshotEnv(t, 5*snapshotCap, "OPEN")
+	want := openSet(srv, "OPEN")
+	dir := t.TempDir()
+	e.fileStorage(dir)
+	e.Next = &refuseAfter{LogsSink: sink, n: 6}
+	s, release := e.stream(t)
+	require.Error(t, s.Snapshot(context.Background()))
+	byID, ends := snapshotRecords(t, sink.AllLogs())
+	require.Empty(t, ends)
+	require.Len(t, byID, 1)
+	for _, got := range byID {
+		require.NotEmpty(t, got)
+		require.Less(t, len(got), len(want), "the walk stopped midway")
+	}
+	release()
+
+	e.Next = sink
+	e.fileStorage(dir)
+	s, _ = e.stream(t)
+	require.NoError(t, s.Snapshot(context.Background()))
+	assertSnapshot(t, sink, want)
+}
+
+// Findings that change during the walk (a new version, another status
+// that the snapshot also reads) arrive once each, in some version.
+func TestSnapshotFindingsChangingDuringWalk(t *testing.T) {
+	e, srv, clock, sink := snapshotEnv(t, 4*snapshotCap, "OPEN", "IN_PROGRESS")
+	want := openSet(srv, "OPEN", "IN_PROGRESS")
+	changed := 0
+	next, err := consumer.NewLogs(func(ctx context.Context, ld plog.Logs) error {
+		// After every page, move some findings on: read before, after,
+		// or both.
+		for id := range want {
+			if changed%7 == 0 {
+				srv.ChangeConfigurationFindingStatus(id, "IN_PROGRESS", clock.Now())
+			}
+			changed++
+			if changed%40 == 0 {
+				break
+			}
+		}
+		return sink.ConsumeLogs(ctx, ld)
+	})
+	require.NoError(t, err)
+	e.Next = next
+	s, _ := e.stream(t)
+	require.NoError(t, s.Snapshot(context.Background()))
+	assertSnapshot(t, sink, want)
+}
