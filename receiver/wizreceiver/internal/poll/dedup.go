@@ -22,9 +22,16 @@ func (d *dedup) delivered(h uint64) bool {
 
 // add keeps the keys of an accepted page that a later query reads again.
 // A capped walk keeps all of its keys until it ends, as a narrowed window
-// may read any of them again; the cap bounds them.
-func (d *dedup) add(cp *checkpoint, accepted seenSet) {
-	for h, t := range accepted {
+// may read any of them again; the cap bounds them. A key already kept
+// keeps the later of its two times: a node dated past its window's end,
+// kept as of that end, that a later window serves again (a Wiz that
+// ignores the query's end serves it at every poll until its date) is kept
+// as of the later window's end, so it is not delivered again.
+func (d *dedup) add(cp *checkpoint, keys seenSet) {
+	for h, t := range keys {
+		if kept, ok := d.seen[h]; ok {
+			t = max(t, kept)
+		}
 		if d.cap.keepsWalkKeys() || d.rereads(cp, t) {
 			d.seen[h] = t
 		}

@@ -47,17 +47,17 @@ type delivery struct {
 
 // takenPage is what became of a page the next consumer took whole.
 type takenPage struct {
-	// accepted holds the keys of the page's records, by hash, with their
-	// polled times: those handed over now and those delivered before.
-	accepted seenSet
+	// keys holds the keys of the page's records, by hash, with their
+	// polled times no later than the window's end (keyTime): those handed
+	// over now and those delivered before.
+	keys seenSet
 	// times are the polled times of the page's mapped nodes, in the order
 	// Wiz served them (the scratch list: valid until the next page).
 	times []time.Time
 }
 
 // deliver maps a page, drops what was delivered before (seen reports it by
-// key hash), and hands the rest to the next consumer. Nodes dated past end,
-// the window's, are left to the window that covers their time. Only a page
+// key hash), and hands the rest to the next consumer. Only a page
 // the consumer took whole (accepted, or refused for good record by record)
 // is delivered: a page refused for now is fetched again. lastRecord is when
 // the consumer last accepted a record of the page, zero when it took none.
@@ -72,17 +72,11 @@ func (d *delivery) deliver(ctx context.Context, page wiz.Page, end time.Time, se
 	records.EnsureCapacity(len(page.Nodes))
 
 	observed := pcommon.NewTimestampFromTime(d.now())
-	accepted := make(seenSet, len(page.Nodes))
+	keys := make(seenSet, len(page.Nodes))
 	sent := make([]sentRecord, 0, len(page.Nodes))
 	d.times = d.times[:0]
 	scratch := plog.NewLogRecord()
-	// A node dated past the window's end is not this window's to deliver:
-	// Wiz serves none (the query ends there, a tick wide) unless it ignores
-	// the bound or the node changed while the query ran. The window that
-	// covers its time delivers it, so its key never waits in the seen set
-	// for a date that may be far off.
-	last := end.Add(timeTick)
-	duplicates, unmappable, early := 0, 0, 0
+	duplicates, unmappable := 0, 0
 	skip := func() {
 		duplicates++
 		scratch = plog.NewLogRecord()
@@ -100,17 +94,16 @@ func (d *delivery) deliver(ctx context.Context, page wiz.Page, end time.Time, se
 			continue
 		}
 		d.times = append(d.times, res.Key.Time)
-		if res.Key.Time.After(last) {
-			early++
-			scratch = plog.NewLogRecord()
-			continue
-		}
 		h := hashKey(res.Key)
-		if _, inPage := accepted[h]; inPage || seen(h) {
+		if _, inPage := keys[h]; inPage {
 			skip()
 			continue
 		}
-		accepted[h] = res.Key.Time.UnixNano()
+		keys[h] = keyTime(res.Key.Time, end)
+		if seen(h) {
+			skip()
+			continue
+		}
 		if _, taken := d.partial[h]; taken {
 			// An earlier try at this page handed it over.
 			skip()
@@ -127,13 +120,22 @@ func (d *delivery) deliver(ctx context.Context, page wiz.Page, end time.Time, se
 		}
 	}
 	d.partial = nil
-	if early > 0 {
-		d.logger.Debug("Leaving nodes dated past the window to the window that covers their time",
-			zap.String("stream", d.stream), zap.Int("nodes", early), zap.Time("window_end", end))
-	}
 	d.metrics.Deduplicated(duplicates)
 	d.metrics.Unmappable(unmappable)
-	return takenPage{accepted: accepted, times: d.times}, lastRecord, nil
+	return takenPage{keys: keys, times: d.times}, lastRecord, nil
+}
+
+// keyTime is the time a record's key is kept by: its polled time, or the
+// window's end when it is dated past it. Wiz serves such a node although
+// the query ends there when the node's date is not the field Wiz filters
+// by (a vulnerability finding polled on first_seen_at is filtered by
+// firstSeenAt, dated by firstDetectedAt or else lastDetectedAt), when Wiz
+// ignores the query's end, or when the node changed while the query ran.
+// No later window may serve it, so it is delivered now; its key, kept as of
+// the window's end, is let go with the overlap like any other, and does not
+// wait in the seen set for a date that may be far off.
+func keyTime(polled, end time.Time) int64 {
+	return minTime(polled, end).UnixNano()
 }
 
 // sentRecord is what the delivery knows of a record it hands over.

@@ -248,7 +248,7 @@ func (w *walker) deliver(ctx context.Context, page wiz.Page) error {
 		return err
 	}
 	w.cap.accepted(w.state.Window, page, res.times)
-	w.dedup.add(&w.state, res.accepted)
+	w.dedup.add(&w.state, res.keys)
 	return nil
 }
 
