@@ -94,13 +94,15 @@ func (w *walker) restore(ctx context.Context) (fromCheckpoint bool, _ error) {
 	}
 	w.state = cp
 	w.dedup.seen = make(seenSet, len(cp.Seen))
-	// No window ends past the clock, so a key dated past it is one an
-	// earlier release kept for a node Wiz served past a window's end, until
-	// its date: let go (the node is delivered again should a window reach
-	// its date and Wiz serve it there).
-	future := w.clock.bound().Add(timeTick).UnixNano()
+	// A key is kept no later than the end of the window that delivered it,
+	// so one dated past the checkpoint's own bound is one an earlier
+	// release kept by the date of a node Wiz served past a window's end:
+	// let go (the node is delivered again should Wiz serve it once more).
+	// The bound is the checkpoint's, not this host's clock: a clock
+	// stepped back since would let go of keys the overlap reads again.
+	bound := cp.bound().Add(timeTick).UnixNano()
 	for _, k := range cp.Seen {
-		if k.Time <= future {
+		if k.Time <= bound {
 			w.dedup.seen[k.Hash] = k.Time
 		}
 	}
