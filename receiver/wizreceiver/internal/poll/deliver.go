@@ -38,18 +38,14 @@ type delivery struct {
 
 	// times is deliver's scratch list of a page's polled times.
 	times []time.Time
-	// partial holds the keys of the records of a page that the next
-	// consumer took (accepted, or refused for good) before it failed for
-	// now: the page is read again, and these are not sent again. It is
-	// cleared once a page is delivered.
-	partial map[uint64]struct{}
 }
 
-// takenPage is what became of a page the next consumer took whole.
+// takenPage is what became of a page the next consumer was handed.
 type takenPage struct {
 	// keys holds the keys of the page's records, by hash, with their
-	// polled times no later than the window's end (keyTime): those handed
-	// over now and those delivered before.
+	// polled times no later than the window's end (keyTime): when the
+	// consumer took the page whole, those handed over now and those
+	// delivered before; when it failed part-way, those it took before.
 	keys seenSet
 	// times are the polled times of the page's mapped nodes, in the order
 	// Wiz served them (the scratch list: valid until the next page).
@@ -59,8 +55,10 @@ type takenPage struct {
 // deliver maps a page, drops what was delivered before (seen reports it by
 // key hash), and hands the rest to the next consumer. Only a page
 // the consumer took whole (accepted, or refused for good record by record)
-// is delivered: a page refused for now is fetched again. lastRecord is when
-// the consumer last accepted a record of the page, zero when it took none.
+// is delivered: a page refused for now is fetched again, and the keys of
+// what the consumer took of it before it failed are returned with the
+// error, so that they are not sent again. lastRecord is when the consumer
+// last accepted a record of the page, zero when it took none.
 func (d *delivery) deliver(ctx context.Context, page wiz.Page, end time.Time, seen func(h uint64) bool) (_ takenPage, lastRecord time.Time, _ error) {
 	logs := plog.NewLogs()
 	rl := logs.ResourceLogs().AppendEmpty()
@@ -104,22 +102,21 @@ func (d *delivery) deliver(ctx context.Context, page wiz.Page, end time.Time, se
 			skip()
 			continue
 		}
-		if _, taken := d.partial[h]; taken {
-			// An earlier try at this page handed it over.
-			skip()
-			continue
-		}
 		sent = append(sent, sentRecord{id: res.Key.ID, hash: h, flattened: res.Flattened})
 		scratch.SetObservedTimestamp(observed)
 		scratch.MoveTo(records.AppendEmpty())
 	}
 	if records.Len() > 0 {
-		var err error
-		if lastRecord, err = d.consume(ctx, logs, sent); err != nil {
-			return takenPage{}, lastRecord, err
+		took, last, err := d.consume(ctx, logs, sent)
+		lastRecord = last
+		if err != nil {
+			handed := make(seenSet, len(took))
+			for _, h := range took {
+				handed[h] = keys[h]
+			}
+			return takenPage{keys: handed}, lastRecord, err
 		}
 	}
-	d.partial = nil
 	d.metrics.Deduplicated(duplicates)
 	d.metrics.Unmappable(unmappable)
 	return takenPage{keys: keys, times: d.times}, lastRecord, nil
@@ -148,12 +145,12 @@ type sentRecord struct {
 // consume hands a page's records to the next consumer (send). A permanent
 // refusal splits them (consume.InHalves): the records refused alone are
 // dropped, logged with their ids and counted, since retrying cannot
-// succeed and holding the checkpoint would stall the stream. When the
-// consumer fails for now after it took part of the page, that part is kept
-// in partial, so that the page, read again, does not send it twice.
-// lastRecord is when the consumer took records, zero when it took none.
-func (d *delivery) consume(ctx context.Context, logs plog.Logs, sent []sentRecord) (lastRecord time.Time, _ error) {
-	var took []uint64
+// succeed and holding the checkpoint would stall the stream. took holds the
+// key hashes of the records the consumer took, accepted or refused for
+// good: when it then fails for now, the page is read again, and these are
+// not to be sent twice. lastRecord is when the consumer took records, zero
+// when it took none.
+func (d *delivery) consume(ctx context.Context, logs plog.Logs, sent []sentRecord) (took []uint64, lastRecord time.Time, _ error) {
 	refused, err := consume.InHalves(ctx, logs, d.send, func(lo, hi int) {
 		flattened := 0
 		for _, r := range sent[lo:hi] {
@@ -179,15 +176,7 @@ func (d *delivery) consume(ctx context.Context, logs plog.Logs, sent []sentRecor
 			zap.String("stream", d.stream), zap.Int("records", len(refused)), zap.Int("page_records", len(sent)),
 			zap.Strings("ids", ids), zap.Error(refused[0].Err))
 	}
-	if err != nil {
-		if d.partial == nil {
-			d.partial = make(map[uint64]struct{}, len(took))
-		}
-		for _, h := range took {
-			d.partial[h] = struct{}{}
-		}
-	}
-	return lastRecord, err
+	return took, lastRecord, err
 }
 
 // send hands logs to the next consumer, retrying retryable refusals with

@@ -201,3 +201,86 @@ func TestDroppedRecordsByReason(t *testing.T) {
 	assert.Equal(t, 1, counted.refused, "dropped: consumer_refused")
 	assert.Equal(t, 1, counted.emitted)
 }
+
+// pagesByCursor is a Wiz that serves the page stored under the request's
+// cursor ("" for the first), and an empty page for any other.
+type pagesByCursor map[string]wiz.Page
+
+func (p *pagesByCursor) FetchPage(_ context.Context, req wiz.Request) (wiz.Page, error) {
+	cursor, _ := req.Variables["after"].(string)
+	return (*p)[cursor], nil
+}
+
+// splitAndFail is a page of audit entries a, b, x and c, an hour old on
+// clock, where x nests too deep for a strict backend: behind outageInSplit
+// the page is refused for good, split, a and b are accepted, then the
+// backend is down for the rest.
+func splitAndFail(t *testing.T, clock *wiztest.Clock) (first pagesByCursor, node func(id string) json.RawMessage) {
+	t.Helper()
+	at := formatTime(clock.Now().Add(-time.Hour))
+	deep, err := json.Marshal(wiztest.DeepParams(wiztest.DeepLevels))
+	require.NoError(t, err)
+	node = func(id string) json.RawMessage {
+		if id == "x" {
+			return json.RawMessage(`{"id":"x","timestamp":"` + at + `","actionParameters":` + string(deep) + `}`)
+		}
+		return json.RawMessage(`{"id":"` + id + `","timestamp":"` + at + `"}`)
+	}
+	return pagesByCursor{"": {Nodes: []json.RawMessage{node("a"), node("b"), node("x"), node("c")}}}, node
+}
+
+// A page split by a permanent refusal, then refused for now part-way, is
+// read again; when Wiz serves it otherwise at the retry (a and b, which
+// the consumer took, now come on a second page), nothing is sent twice.
+// Without a result cap, as for most log types, the keys of a and b are let
+// go once their page is taken.
+func TestPollSplitRepeatsNothingWhenThePageChanges(t *testing.T) {
+	clock := wiztest.NewClock(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
+	e := newEnv(t, "http://127.0.0.1:1")
+	e.enableOnly("audit")
+	e.ResultCaps["audit"] = 0
+	e.BackOff.Enabled = false
+	backend := &outageInSplit{StrictBackend: wiztest.StrictBackend{Limit: wiztest.StrictLimit}}
+	e.Next, e.Now = backend, clock.Now
+	served, node := splitAndFail(t, clock)
+	e.wrap = func(Client) Client { return &served }
+	s, _ := e.stream(t)
+
+	require.Error(t, s.Poll(context.Background()), "the outage fails the poll")
+	require.True(t, backend.down)
+	served = pagesByCursor{
+		"":   {Nodes: []json.RawMessage{node("d"), node("x"), node("c")}, HasNextPage: true, EndCursor: "c1"},
+		"c1": {Nodes: []json.RawMessage{node("a"), node("b")}},
+	}
+	require.NoError(t, s.Poll(context.Background()))
+	assert.Equal(t, map[string]int{"a": 1, "b": 1, "c": 1, "d": 1}, emittedIDs(&backend.LogsSink))
+	assert.Equal(t, 1, e.telemetryOf(logtype.Audit.Name).refused, "x is dropped once")
+	assert.Empty(t, s.walker.dedup.seen, "no later query reads them")
+}
+
+// A restart between the try that failed part-way and the retry sends
+// nothing twice: the keys of what the consumer took are saved with the
+// checkpoint when the try fails.
+func TestPollSplitRepeatsNothingAcrossARestart(t *testing.T) {
+	clock := wiztest.NewClock(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
+	e := newEnv(t, "http://127.0.0.1:1")
+	e.enableOnly("audit")
+	e.BackOff.Enabled = false
+	dir := t.TempDir()
+	e.fileStorage(dir)
+	backend := &outageInSplit{StrictBackend: wiztest.StrictBackend{Limit: wiztest.StrictLimit}}
+	e.Next, e.Now = backend, clock.Now
+	served, _ := splitAndFail(t, clock)
+	e.wrap = func(Client) Client { return &served }
+	s, release := e.stream(t)
+
+	require.Error(t, s.Poll(context.Background()), "the outage fails the poll")
+	require.True(t, backend.down)
+	release()
+
+	e.fileStorage(dir)
+	s, _ = e.stream(t)
+	require.NoError(t, s.Poll(context.Background()))
+	assert.Equal(t, map[string]int{"a": 1, "b": 1, "c": 1}, emittedIDs(&backend.LogsSink))
+	assert.Equal(t, 1, e.telemetryOf(logtype.Audit.Name).refused, "x is dropped once")
+}

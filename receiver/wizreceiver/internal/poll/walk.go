@@ -240,13 +240,22 @@ func (w *walker) walk(ctx context.Context) error {
 }
 
 // deliver hands a page to the delivery. Only a page the next consumer took
-// whole marks its keys as seen and counts for the result cap.
+// whole counts for the result cap. When the consumer failed part-way, the
+// keys of what it took are held in the seen set and saved at once: the
+// page is read again, however Wiz then serves it, and what was taken is not
+// sent twice, after a restart either.
 func (w *walker) deliver(ctx context.Context, page wiz.Page) error {
 	res, lastRecord, err := w.delivery.deliver(ctx, page, w.state.Window.End, w.dedup.delivered)
 	if !lastRecord.IsZero() {
 		w.state.LastRecord = lastRecord
 	}
 	if err != nil {
+		if len(res.keys) > 0 {
+			w.dedup.hold(res.keys)
+			if saveErr := w.save(ctx); saveErr != nil {
+				return errors.Join(err, saveErr)
+			}
+		}
 		return err
 	}
 	w.cap.accepted(w.state.Window, page, res.times)
