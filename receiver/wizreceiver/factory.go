@@ -58,6 +58,7 @@ func createDefaultConfig() component.Config {
 		NoEventsTimeout:   defaultNoEventsTimeout,
 		AuthRetryInterval: defaultAuthRetryInterval,
 		BackOff:           configretry.NewDefaultBackOffConfig(),
+		SplitRefusedPages: true,
 		Webhook:           defaultWebhookConfig(),
 		logTypes:          defaultLogTypes(),
 	}

@@ -69,7 +69,9 @@ func newWizReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*wi
 	r := &wizReceiver{cfg: cfg, set: set, next: next, obsrecv: obsrecv, metrics: &telemetry{tb: tb},
 		now: time.Now, resultCaps: resultCaps()}
 	if cfg.Webhook.Enabled {
-		if r.webhook, err = webhook.New(cfg.Webhook.settings(set, next, r.metrics.forWebhook())); err != nil {
+		ws := cfg.Webhook.settings(set, next, r.metrics.forWebhook())
+		ws.SplitRefusedPages = cfg.SplitRefusedPages
+		if r.webhook, err = webhook.New(ws); err != nil {
 			return nil, err
 		}
 	}
@@ -139,25 +141,26 @@ func (r *wizReceiver) buildStreams(ctx context.Context, host component.Host, sta
 	}, httpClient, wiz.NewLimiter(r.cfg.RequestsPerSecond))
 
 	shared := poll.Settings{
-		PollInterval:    r.cfg.PollInterval,
-		InitialLookback: r.cfg.InitialLookback,
-		Overlap:         r.cfg.Overlap,
-		MaxWindow:       r.cfg.MaxWindow,
-		PageSize:        r.cfg.PageSize,
-		NoEventsTimeout: r.cfg.NoEventsTimeout,
-		BackOff:         r.cfg.BackOff,
-		Client:          client,
-		WizClock:        client,
-		Storage:         r.storage,
-		Markers:         r.markers,
-		Next:            r.next,
-		ObsReport:       r.obsrecv,
-		Status:          status.report,
-		Logger:          r.set.Logger,
-		Resource:        r.resource(),
-		Version:         r.set.BuildInfo.Version,
-		Now:             r.now,
-		AfterSave:       r.afterSave,
+		PollInterval:      r.cfg.PollInterval,
+		InitialLookback:   r.cfg.InitialLookback,
+		Overlap:           r.cfg.Overlap,
+		MaxWindow:         r.cfg.MaxWindow,
+		PageSize:          r.cfg.PageSize,
+		NoEventsTimeout:   r.cfg.NoEventsTimeout,
+		BackOff:           r.cfg.BackOff,
+		SplitRefusedPages: r.cfg.SplitRefusedPages,
+		Client:            client,
+		WizClock:          client,
+		Storage:           r.storage,
+		Markers:           r.markers,
+		Next:              r.next,
+		ObsReport:         r.obsrecv,
+		Status:            status.report,
+		Logger:            r.set.Logger,
+		Resource:          r.resource(),
+		Version:           r.set.BuildInfo.Version,
+		Now:               r.now,
+		AfterSave:         r.afterSave,
 	}
 	var streams []*poll.Stream
 	for _, lt := range logtype.All {

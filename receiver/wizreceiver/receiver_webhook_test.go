@@ -39,10 +39,10 @@ type webhookTest struct {
 
 // startWebhook starts a receiver with only its webhook, on a free loopback
 // port behind the stand-in authenticator, handing records to next.
-// configure, when not nil, adjusts the section first. The webhook's own
+// configure, when not nil, adjusts the config first. The webhook's own
 // tests are in internal/webhook; these are the receiver's: its defaults,
 // and its start.
-func startWebhook(t *testing.T, next consumer.Logs, configure func(*WebhookConfig)) *webhookTest {
+func startWebhook(t *testing.T, next consumer.Logs, configure func(*Config)) *webhookTest {
 	t.Helper()
 	cfg := createDefaultConfig().(*Config)
 	enableOnly(cfg)
@@ -50,7 +50,7 @@ func startWebhook(t *testing.T, next consumer.Logs, configure func(*WebhookConfi
 	cfg.Webhook.NetAddr.Endpoint = "127.0.0.1:0"
 	cfg.Webhook.Auth = configoptional.Some(confighttp.AuthConfig{Config: configauth.Config{AuthenticatorID: wiztest.AuthID}})
 	if configure != nil {
-		configure(&cfg.Webhook)
+		configure(cfg)
 	}
 	require.NoError(t, cfg.Validate())
 
@@ -158,10 +158,10 @@ func allocatedBytes() uint64 {
 func TestWebhookMemoryUnderAttack(t *testing.T) {
 	const slowConnections = 600
 	sink := &consumertest.LogsSink{}
-	w := startWebhook(t, sink, func(c *WebhookConfig) {
+	w := startWebhook(t, sink, func(c *Config) {
 		// So that the held connections are still held when measured, however
 		// slow the machine.
-		c.ReadHeaderTimeout = time.Minute
+		c.Webhook.ReadHeaderTimeout = time.Minute
 	})
 	cfg := w.rcv.cfg.Webhook
 	headerLimit, bodyLimit := cfg.MaxRequestHeaderSize, int(cfg.MaxRequestBodySize)

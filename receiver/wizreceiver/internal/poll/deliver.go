@@ -35,6 +35,9 @@ type delivery struct {
 	resource pcommon.Resource
 	version  string
 	now      func() time.Time
+	// split is split_refused_pages: a page refused for good is sent again
+	// in halves, down to the records refused, rather than refused whole.
+	split bool
 
 	// times is deliver's scratch list of a page's polled times.
 	times []time.Time
@@ -143,15 +146,17 @@ type sentRecord struct {
 }
 
 // consume hands a page's records to the next consumer (send). A permanent
-// refusal splits them (consume.InHalves): the records refused alone are
-// dropped, logged with their ids and counted, since retrying cannot
-// succeed and holding the checkpoint would stall the stream. took holds the
+// refusal splits them (consume.Batch), unless split_refused_pages is off:
+// the records refused alone, or the whole page, are not sent again, logged
+// with their ids and counted, since retrying cannot succeed and holding the
+// checkpoint would stall the stream. With several pipelines, one refused
+// them; the others may have taken them. took holds the
 // key hashes of the records the consumer took, accepted or refused for
 // good: when it then fails for now, the page is read again, and these are
 // not to be sent twice. lastRecord is when the consumer took records, zero
 // when it took none.
 func (d *delivery) consume(ctx context.Context, logs plog.Logs, sent []sentRecord) (took []uint64, lastRecord time.Time, _ error) {
-	refused, err := consume.InHalves(ctx, logs, d.send, func(lo, hi int) {
+	refused, err := consume.Batch(ctx, logs, d.split, d.send, func(lo, hi int) {
 		flattened := 0
 		for _, r := range sent[lo:hi] {
 			took = append(took, r.hash)
@@ -172,7 +177,7 @@ func (d *delivery) consume(ctx context.Context, logs plog.Logs, sent []sentRecor
 			took = append(took, sent[r.Index].hash)
 		}
 		d.metrics.Refused(len(refused))
-		d.logger.Error("Next consumer permanently refused records; dropping them",
+		d.logger.Error("Next consumer permanently refused records (one of its pipelines, when the receiver feeds several); not sending them again",
 			zap.String("stream", d.stream), zap.Int("records", len(refused)), zap.Int("page_records", len(sent)),
 			zap.Strings("ids", ids), zap.Error(refused[0].Err))
 	}
@@ -185,7 +190,7 @@ func (d *delivery) consume(ctx context.Context, logs plog.Logs, sent []sentRecor
 func (d *delivery) send(ctx context.Context, logs plog.Logs) error {
 	bo := backoff.New(d.backOff, d.now)
 	for {
-		err := consume.Once(ctx, d.obsrecv, metadata.Type.String(), d.next, logs)
+		err := consume.Once(ctx, d.obsrecv, metadata.Type.String(), d.next, logs, d.split)
 		if err == nil || consumererror.IsPermanent(err) {
 			return err
 		}

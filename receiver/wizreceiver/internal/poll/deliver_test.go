@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/bits"
 	"slices"
 	"testing"
@@ -283,4 +284,55 @@ func TestPollSplitRepeatsNothingAcrossARestart(t *testing.T) {
 	require.NoError(t, s.Poll(context.Background()))
 	assert.Equal(t, map[string]int{"a": 1, "b": 1, "c": 1}, emittedIDs(&backend.LogsSink))
 	assert.Equal(t, 1, e.telemetryOf(logtype.Audit.Name).refused, "x is dropped once")
+}
+
+// When the receiver feeds several pipelines and one of them refuses a
+// record for good, the split sends the halves to every pipeline again: the
+// pipeline that accepted the page gets some of its records more than once,
+// with the same uid, the documented cost of not dropping a page for one
+// record. With split_refused_pages off, the page is refused whole: the
+// pipeline that accepted it gets each record once, the one that refused it
+// none of that page, and the ERROR names each record of the page.
+func TestPollFanOut(t *testing.T) {
+	for _, split := range []bool{true, false} {
+		t.Run(fmt.Sprintf("split_refused_pages=%t", split), func(t *testing.T) {
+			srv, url, deepID, _ := withDeepEntry(t, wiztest.DeepLevels)
+			e := newEnv(t, url)
+			e.PageSize = 20
+			e.enableOnly("audit")
+			e.SplitRefusedPages = split
+			logs := e.observeLogs(zapcore.InfoLevel)
+			healthy, strict := &consumertest.LogsSink{}, &wiztest.StrictBackend{Limit: wiztest.StrictLimit}
+			e.Next = wiztest.FanOut{healthy, strict}
+			streams, _ := e.streams(t)
+
+			want := polltest.AuditOnly(wiztest.Expected(t, srv))
+			polltest.PollUntil(t, streams, 3, func() bool { return wiztest.AllArrived(want, wiztest.Received(healthy)) })
+			refused := logs.FilterMessageSnippet("permanently refused").All()
+			require.Len(t, refused, 1)
+			ids := refused[0].ContextMap()["ids"].([]any)
+			assert.Contains(t, ids, deepID)
+			if split {
+				assert.Len(t, ids, 1)
+				wiztest.RequireExactlyOnce(t, without(want, deepID), wiztest.Received(&strict.LogsSink))
+				repeated := 0
+				for _, n := range wiztest.Received(healthy)[logtype.Audit.Name] {
+					if n > 1 {
+						repeated++
+					}
+				}
+				assert.Positive(t, repeated, "the halves reached the healthy pipeline again")
+				return
+			}
+			wiztest.RequireExactlyOnce(t, want, wiztest.Received(healthy))
+			assert.Len(t, ids, e.PageSize, "the whole page is refused")
+			page := want[logtype.Audit.Name]
+			for _, id := range ids {
+				page = slices.DeleteFunc(page, func(uid string) bool { return uid == id })
+			}
+			wiztest.RequireExactlyOnce(t, wiztest.UIDs{logtype.Audit.Name: page}, wiztest.Received(&strict.LogsSink))
+			assert.Equal(t, e.PageSize, e.telemetryOf(logtype.Audit.Name).refused)
+			assert.Equal(t, int64(e.PageSize), receiverCount(t, e.tt, "otelcol_receiver_refused_log_records"))
+		})
+	}
 }

@@ -47,6 +47,7 @@ func New(set Settings) (*Server, error) {
 		path:       set.Path,
 		maxBody:    set.Server.MaxRequestBodySize,
 		maxRecords: set.MaxRecordsPerRequest,
+		split:      set.SplitRefusedPages,
 		next:       set.Next,
 		obsrecv:    obsrecv,
 		metrics:    set.Telemetry,
