@@ -31,9 +31,7 @@ func (d *dedup) delivered(h uint64) bool {
 // is not delivered again.
 func (d *dedup) add(cp *checkpoint, keys seenSet) {
 	for h, t := range keys {
-		if kept, ok := d.seen[h]; ok {
-			t = max(t, kept)
-		}
+		t = d.later(h, t)
 		if d.cap.keepsWalkKeys() || d.rereads(cp, t) {
 			d.seen[h] = t
 		} else {
@@ -49,11 +47,16 @@ func (d *dedup) add(cp *checkpoint, keys seenSet) {
 // closes.
 func (d *dedup) hold(keys seenSet) {
 	for h, t := range keys {
-		if kept, ok := d.seen[h]; ok {
-			t = max(t, kept)
-		}
-		d.seen[h] = t
+		d.seen[h] = d.later(h, t)
 	}
+}
+
+// later is the later of t and the time key h is kept by, if it is kept.
+func (d *dedup) later(h uint64, t int64) int64 {
+	if kept, ok := d.seen[h]; ok {
+		return max(t, kept)
+	}
+	return t
 }
 
 // prune lets go of the keys no later query reads.

@@ -150,11 +150,11 @@ type sentRecord struct {
 // the records refused alone, or the whole page, are not sent again, logged
 // with their ids and counted, since retrying cannot succeed and holding the
 // checkpoint would stall the stream. With several pipelines, one refused
-// them; the others may have taken them. took holds the
-// key hashes of the records the consumer took, accepted or refused for
-// good: when it then fails for now, the page is read again, and these are
-// not to be sent twice. lastRecord is when the consumer took records, zero
-// when it took none.
+// them; the others may have taken them. took holds the key hashes of the
+// records the consumer took, accepted or refused for good: when it then
+// fails for now, the page is read again, and these are not to be sent
+// twice. lastRecord is when the consumer took records, zero when it took
+// none.
 func (d *delivery) consume(ctx context.Context, logs plog.Logs, sent []sentRecord) (took []uint64, lastRecord time.Time, _ error) {
 	refused, err := consume.Batch(ctx, logs, d.split, d.send, func(lo, hi int) {
 		flattened := 0
