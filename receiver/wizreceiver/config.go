@@ -60,6 +60,11 @@ type Config struct {
 	NoEventsTimeout time.Duration `mapstructure:"no_events_timeout"`
 
 	BackOff configretry.BackOffConfig `mapstructure:"retry_on_failure"`
+	// SplitRefusedPages sends a page or webhook array the next consumer
+	// refused for good again in halves, down to the records it refuses, so
+	// one bad record does not drop its neighbours. With several pipelines,
+	// the halves go to every pipeline again: false refuses the page whole.
+	SplitRefusedPages bool `mapstructure:"split_refused_pages"`
 	// AuthRetryInterval is how long refused credentials are taken to stay
 	// wrong: a configuration problem needs a human, so the token endpoint is
 	// asked again after minutes, not on every poll.

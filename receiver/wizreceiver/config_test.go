@@ -65,6 +65,7 @@ func TestConfigDefaults(t *testing.T) {
 	assert.Equal(t, 5*time.Minute, cfg.BackOff.MaxElapsedTime)
 	assert.Equal(t, 24*time.Hour, cfg.NoEventsTimeout)
 	assert.Equal(t, 5*time.Minute, cfg.AuthRetryInterval)
+	assert.True(t, cfg.SplitRefusedPages)
 	// Each log type's section, by key: a log type without a row fails.
 	defaults := map[string]logtype.Config{
 		"audit": &logtype.AuditConfig{SectionSettings: logtype.SectionSettings{Enabled: true}},
@@ -115,6 +116,7 @@ func TestConfigFull(t *testing.T) {
 	assert.False(t, audit.Enabled)
 	assert.Equal(t, 48*time.Hour, cfg.NoEventsTimeout)
 	assert.Equal(t, 10*time.Minute, cfg.AuthRetryInterval)
+	assert.False(t, cfg.SplitRefusedPages)
 	assert.Nil(t, audit.NoEventsTimeout)
 	require.NotNil(t, issues.NoEventsTimeout)
 	assert.Equal(t, time.Duration(0), *issues.NoEventsTimeout)

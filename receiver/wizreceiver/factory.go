@@ -59,6 +59,7 @@ func createDefaultConfig() component.Config {
 		AuthRetryInterval: defaultAuthRetryInterval,
 		BackOff:           configretry.NewDefaultBackOffConfig(),
 		Format:            formatNative,
+		SplitRefusedPages: true,
 		Webhook:           defaultWebhookConfig(),
 		logTypes:          defaultLogTypes(),
 	}

@@ -71,6 +71,7 @@ func newWizReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*wi
 	if cfg.Webhook.Enabled {
 		ws := cfg.Webhook.settings(set, next, r.metrics.forWebhook())
 		ws.Format = cfg.format()
+		ws.SplitRefusedPages = cfg.SplitRefusedPages
 		if r.webhook, err = webhook.New(ws); err != nil {
 			return nil, err
 		}
@@ -141,26 +142,27 @@ func (r *wizReceiver) buildStreams(ctx context.Context, host component.Host, sta
 	}, httpClient, wiz.NewLimiter(r.cfg.RequestsPerSecond))
 
 	shared := poll.Settings{
-		PollInterval:    r.cfg.PollInterval,
-		InitialLookback: r.cfg.InitialLookback,
-		Overlap:         r.cfg.Overlap,
-		MaxWindow:       r.cfg.MaxWindow,
-		PageSize:        r.cfg.PageSize,
-		NoEventsTimeout: r.cfg.NoEventsTimeout,
-		BackOff:         r.cfg.BackOff,
-		Client:          client,
-		WizClock:        client,
-		Storage:         r.storage,
-		Markers:         r.markers,
-		Next:            r.next,
-		ObsReport:       r.obsrecv,
-		Status:          status.report,
-		Logger:          r.set.Logger,
-		Resource:        r.resource(),
-		Version:         r.set.BuildInfo.Version,
-		Now:             r.now,
-		AfterSave:       r.afterSave,
-		Format:          r.cfg.format(),
+		PollInterval:      r.cfg.PollInterval,
+		InitialLookback:   r.cfg.InitialLookback,
+		Overlap:           r.cfg.Overlap,
+		MaxWindow:         r.cfg.MaxWindow,
+		PageSize:          r.cfg.PageSize,
+		NoEventsTimeout:   r.cfg.NoEventsTimeout,
+		BackOff:           r.cfg.BackOff,
+		SplitRefusedPages: r.cfg.SplitRefusedPages,
+		Client:            client,
+		WizClock:          client,
+		Storage:           r.storage,
+		Markers:           r.markers,
+		Next:              r.next,
+		ObsReport:         r.obsrecv,
+		Status:            status.report,
+		Logger:            r.set.Logger,
+		Resource:          r.resource(),
+		Version:           r.set.BuildInfo.Version,
+		Now:               r.now,
+		AfterSave:         r.afterSave,
+		Format:            r.cfg.format(),
 	}
 	var streams []*poll.Stream
 	for _, lt := range logtype.All {

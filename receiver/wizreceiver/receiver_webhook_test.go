@@ -158,11 +158,10 @@ func allocatedBytes() uint64 {
 func TestWebhookMemoryUnderAttack(t *testing.T) {
 	const slowConnections = 600
 	sink := &consumertest.LogsSink{}
-	w := startWebhook(t, sink, func(cfg *Config) {
-		c := &cfg.Webhook
+	w := startWebhook(t, sink, func(c *Config) {
 		// So that the held connections are still held when measured, however
 		// slow the machine.
-		c.ReadHeaderTimeout = time.Minute
+		c.Webhook.ReadHeaderTimeout = time.Minute
 	})
 	cfg := w.rcv.cfg.Webhook
 	headerLimit, bodyLimit := cfg.MaxRequestHeaderSize, int(cfg.MaxRequestBodySize)

@@ -9,6 +9,12 @@
 // refused; only those are dropped. One such record among n costs about
 // 2·log2(n) more requests, each level resending the batch once; a consumer
 // that refuses everything costs at most 2n − 1.
+//
+// When the receiver feeds several pipelines, the next consumer is their
+// fan-out, and one pipeline's refusal is the request's: every half goes to
+// every pipeline again, so the pipelines that accepted the batch get some
+// of its records up to log2(n)+1 times. The receiver's split_refused_pages
+// turns the split off (Batch): a refused batch is then refused whole.
 package consume
 
 import (
@@ -24,6 +30,31 @@ type Refusal struct {
 	// Index is the record's place in the batch.
 	Index int
 	Err   error
+}
+
+// Batch hands batch, whose records sit in one scope, to send, and returns
+// the records the next consumer refused for good. With split, a batch
+// refused for good is sent again in halves (InHalves); without, it is
+// refused whole: each of its records is refused, with the batch's error.
+// accepted and the error returned are InHalves'.
+func Batch(ctx context.Context, batch plog.Logs, split bool, send func(context.Context, plog.Logs) error, accepted func(lo, hi int)) ([]Refusal, error) {
+	if split {
+		return InHalves(ctx, batch, send, accepted)
+	}
+	n := batch.LogRecordCount()
+	err := send(ctx, batch)
+	switch {
+	case err == nil:
+		accepted(0, n)
+		return nil, nil
+	case !consumererror.IsPermanent(err):
+		return nil, err
+	}
+	refused := make([]Refusal, n)
+	for i := range refused {
+		refused[i] = Refusal{Index: i, Err: err}
+	}
+	return refused, nil
 }
 
 // InHalves hands batch, whose records sit in one scope, to send. It

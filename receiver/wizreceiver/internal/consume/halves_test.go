@@ -93,3 +93,31 @@ func TestInHalvesStopsAtARefusalForNow(t *testing.T) {
 	assert.Equal(t, len(r.got), accepted)
 	assert.Equal(t, 1, accepted, "record 1, before [2, 4) failed")
 }
+
+// Without the split, a batch refused for good is refused whole, in one
+// request: each record is reported refused with the batch's error, none
+// accepted. A refusal for now is returned as it is.
+func TestBatchWithoutSplit(t *testing.T) {
+	r := &refusing{bad: []int64{3}}
+	accepted := 0
+	refused, err := Batch(context.Background(), batchOf(8), false, r.send, func(lo, hi int) { accepted += hi - lo })
+	require.NoError(t, err)
+	assert.Equal(t, 1, r.sends)
+	assert.Zero(t, accepted)
+	require.Len(t, refused, 8)
+	for i, rf := range refused {
+		assert.Equal(t, i, rf.Index)
+		assert.True(t, consumererror.IsPermanent(rf.Err))
+	}
+
+	r = &refusing{failAt: 1}
+	refused, err = Batch(context.Background(), batchOf(8), false, r.send, func(int, int) { t.Error("nothing is accepted") })
+	require.EqualError(t, err, "backend unavailable")
+	assert.Empty(t, refused)
+
+	r = &refusing{}
+	refused, err = Batch(context.Background(), batchOf(8), false, r.send, func(lo, hi int) { accepted += hi - lo })
+	require.NoError(t, err)
+	assert.Empty(t, refused)
+	assert.Equal(t, 8, accepted)
+}

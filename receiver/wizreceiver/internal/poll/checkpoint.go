@@ -22,3 +22,13 @@ type checkpoint struct {
 	// no-events alert survives restarts.
 	LastRecord time.Time `json:"last_record,omitzero"`
 }
+
+// bound is the furthest the checkpoint's windows reached: the end of its
+// open window, else its watermark. Every key it holds is dated no later,
+// as a key is kept no later than its window's end.
+func (cp *checkpoint) bound() time.Time {
+	if cp.Window != nil {
+		return maxTime(cp.Watermark, cp.Window.End)
+	}
+	return cp.Watermark
+}

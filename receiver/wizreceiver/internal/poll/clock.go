@@ -37,12 +37,18 @@ func (c clock) bound() time.Time {
 	return minTime(c.host(), wizNow)
 }
 
-// clamp is where a watermark that lies past Wiz's clock moves back to, with
-// one WARN; ok is false for a watermark at or before Wiz's clock. Such a
-// watermark was cut by a host clock running ahead of Wiz's (an earlier
+// clamp is where a watermark that lies past Wiz's clock moves back to,
+// with a WARN; ok is false for a watermark at or before Wiz's clock. Such
+// a watermark was cut by a host clock running ahead of Wiz's (an earlier
 // release's, or another host's), so it moves back by this host's lead over
 // Wiz, to where Wiz's clock stood when it was cut should this host have
-// led by as much then, and at least to Wiz's clock.
+// led by as much then, and at least to Wiz's clock. The lead is what Wiz's
+// Date shows, which is believed up to a day (see the client).
+//
+// Until Wiz has told its clock, this host's stands in, and the WARN says
+// so. The WARN comes at each poll that finds the watermark ahead: once,
+// unless this host's clock stood in and Wiz's, told later, lies behind it;
+// then once more.
 func (c clock) clamp(watermark time.Time) (to time.Time, ok bool) {
 	wizNow, known := c.wizNow()
 	if !watermark.After(wizNow) {
@@ -51,11 +57,13 @@ func (c clock) clamp(watermark time.Time) (to time.Time, ok bool) {
 	host := c.host()
 	to = minTime(wizNow, watermark.Add(wizNow.Sub(host)))
 	fields := []zap.Field{zap.String("stream", c.stream), zap.Time("watermark", watermark), zap.Time("host_clock", host)}
+	msg := "Checkpoint lies ahead of this host's clock, which stands in for Wiz's until Wiz answers; " +
+		"moving it back, as records after Wiz's clock would be skipped"
 	if known {
 		fields = append(fields, zap.Time("wiz_clock", wizNow))
+		msg = "Checkpoint lies ahead of Wiz's clock; moving it back, as records after Wiz's clock would be skipped"
 	}
-	c.logger.Warn("Checkpoint lies ahead of Wiz's clock; moving it back, as records after Wiz's clock would be skipped",
-		append(fields, zap.Time("moved_to", to))...)
+	c.logger.Warn(msg, append(fields, zap.Time("moved_to", to))...)
 	return to, true
 }
 

@@ -158,7 +158,8 @@ func TestClockSkew(t *testing.T) {
 // it stood for arrive exactly once: restored from a host whose clock ran
 // ahead (the case: 90 s ahead, entries a second old), and left by
 // an earlier release on a host still ahead of Wiz, with Wiz writing while
-// the collector was down.
+// the collector was down. The connection check, as in the receiver, has
+// told Wiz's clock before the first poll.
 func TestWatermarkAheadOfWizClock(t *testing.T) {
 	tests := map[string]struct {
 		skew        time.Duration
@@ -169,6 +170,8 @@ func TestWatermarkAheadOfWizClock(t *testing.T) {
 	}{
 		"restored from a host that ran ahead": {
 			ahead: 90 * time.Second, writtenAgo: []time.Duration{time.Second},
+			// To Wiz's clock as it is read: a second past it.
+			wantMovedTo: time.Second,
 		},
 		"left by an earlier release on a host ahead of Wiz": {
 			skew: 5 * time.Minute, ahead: 5 * time.Minute, downtime: 2 * time.Minute,
@@ -195,6 +198,7 @@ func TestWatermarkAheadOfWizClock(t *testing.T) {
 			}
 
 			w.start()
+			require.NoError(t, w.streams[0].checkConnection(context.Background()))
 			w.poll()
 			w.wiz.Advance(2 * time.Minute)
 			w.poll()
@@ -231,4 +235,72 @@ func TestClockSkewMetric(t *testing.T) {
 	skews := w.env.api.skews
 	require.NotEmpty(t, skews)
 	assert.Equal(t, -179500*time.Millisecond, skews[len(skews)-1], "the gauge shows the latest")
+}
+
+// A host clock stepped back across a restart (10 s, less than overlap)
+// repeats nothing: the keys of what the last poll delivered are kept by the
+// checkpoint's own bound, not by the host clock, which now lies before
+// them.
+func TestHostClockSteppedBackAcrossARestart(t *testing.T) {
+	w := newSkewedWorld(t, 0, time.Minute)
+	w.start()
+	w.poll()
+	w.writeEntries(w.env.Overlap)
+	w.poll()
+	w.requireExactlyOnce("before the restart")
+	// Entries a second old, delivered by the last poll before the stop.
+	w.wiz.Advance(5 * time.Second)
+	w.srv.AddAuditEntries(3, w.wiz.Now().Add(-time.Second))
+	w.poll()
+	require.Len(t, w.streams[0].walker.dedup.seen, 3)
+	w.stop()
+
+	w.skew = -10 * time.Second
+	w.start()
+	// The receiver checks its connection before its first poll: Wiz's
+	// clock is known by then.
+	require.NoError(t, w.streams[0].checkConnection(context.Background()))
+	w.poll()
+	w.writeEntries(w.env.Overlap / 2)
+	w.poll()
+	w.requireExactlyOnce("after the restart")
+}
+
+// Until Wiz has told its clock (the connection check failed), this host's
+// stands in: a stored watermark ahead of it is moved back to it, and the
+// WARN says which clock it was measured against. When Wiz's clock, told
+// at a later answer, lies behind this host's, the next poll moves it back
+// again, to Wiz's, with a WARN of its own: one at each poll that finds the
+// watermark ahead.
+func TestWatermarkAheadBeforeWizToldItsClock(t *testing.T) {
+	w := newSkewedWorld(t, 5*time.Minute, time.Minute)
+	core, logs := observer.New(zap.WarnLevel)
+	w.env.Logger = zap.New(core)
+	// The generated entries lie well before the position.
+	w.wiz.Advance(10 * time.Minute)
+	host := w.hostNow()
+	w.storeCheckpoint(checkpoint{Watermark: host.Add(90 * time.Second), LastRecord: host})
+	want := w.srv.AddAuditEntries(2, w.wiz.Now().Add(-time.Second))
+
+	w.start()
+	w.poll()
+	require.NoError(t, w.streams[0].checkConnection(context.Background()))
+	w.poll()
+	warned := logs.All()
+	require.Len(t, warned, 2)
+
+	assert.Equal(t, "Checkpoint lies ahead of this host's clock, which stands in for Wiz's until Wiz answers; "+
+		"moving it back, as records after Wiz's clock would be skipped", warned[0].Message)
+	fields := warned[0].ContextMap()
+	assert.Equal(t, host, fields["host_clock"].(time.Time).UTC())
+	assert.NotContains(t, fields, "wiz_clock")
+	assert.Equal(t, host, fields["moved_to"].(time.Time).UTC())
+
+	assert.Equal(t, "Checkpoint lies ahead of Wiz's clock; moving it back, as records after Wiz's clock would be skipped", warned[1].Message)
+	assert.Contains(t, warned[1].ContextMap(), "wiz_clock")
+
+	w.wiz.Advance(time.Minute)
+	w.poll()
+	_, ok := wiztest.ExactlyOnce(t, "written before the position, after Wiz's clock", want, wiztest.Received(w.sink)["Wiz.Audit"])
+	assert.True(t, ok)
 }

@@ -20,15 +20,43 @@ func (d *dedup) delivered(h uint64) bool {
 	return ok
 }
 
-// add keeps the keys of an accepted page that a later query reads again.
-// A capped walk keeps all of its keys until it ends, as a narrowed window
-// may read any of them again; the cap bounds them.
-func (d *dedup) add(cp *checkpoint, accepted seenSet) {
-	for h, t := range accepted {
+// add keeps the keys of a page the next consumer took whole that a later
+// query reads again, and lets go of the others, a key held from a try at
+// the page that failed part-way included. A capped walk keeps all of its
+// keys until it ends, as a narrowed window may read any of them again; the
+// cap bounds them. A key already kept keeps the later of its two times: a
+// node dated past its window's end, kept as of that end, that a later
+// window serves again (a Wiz that ignores the query's end serves it at
+// every poll until its date) is kept as of the later window's end, so it
+// is not delivered again.
+func (d *dedup) add(cp *checkpoint, keys seenSet) {
+	for h, t := range keys {
+		t = d.later(h, t)
 		if d.cap.keepsWalkKeys() || d.rereads(cp, t) {
 			d.seen[h] = t
+		} else {
+			delete(d.seen, h)
 		}
 	}
+}
+
+// hold keeps the keys of the records the next consumer took from a page
+// before it failed part-way. The page is read again, and Wiz may then
+// serve those records on it or on any later page of the walk, so their
+// keys stay until a page that holds them is taken whole, or the window
+// closes.
+func (d *dedup) hold(keys seenSet) {
+	for h, t := range keys {
+		d.seen[h] = d.later(h, t)
+	}
+}
+
+// later is the later of t and the time key h is kept by, if it is kept.
+func (d *dedup) later(h uint64, t int64) int64 {
+	if kept, ok := d.seen[h]; ok {
+		return max(t, kept)
+	}
+	return t
 }
 
 // prune lets go of the keys no later query reads.

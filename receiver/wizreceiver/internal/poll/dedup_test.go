@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/mapping"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/polltest"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/wiz"
@@ -60,80 +61,151 @@ func TestRereads(t *testing.T) {
 	assert.Equal(t, seenSet{1: ns(mark.Add(-30 * time.Second))}, d.seen)
 }
 
-// afterOnly is a Wiz that honours a query's `after` but not its `before`:
-// it serves every node dated after the query's start, future-dated ones
-// included, on one page.
-type afterOnly struct {
-	nodes map[string]time.Time // polled time by id
+// filteredWiz is a Wiz that serves, on one page, the nodes whose filter
+// time (which a node need not carry) lies after the query's `after` on
+// field and, unless it ignores that bound, before its `before`.
+type filteredWiz struct {
+	field        string
+	ignoreBefore bool
+	nodes        []filteredNode
 }
 
-func (f afterOnly) FetchPage(_ context.Context, req wiz.Request) (wiz.Page, error) {
-	bounds := req.Variables["filterBy"].(map[string]any)["timestamp"].(map[string]any)
+// filteredNode is a node as Wiz serves it, and the time Wiz filters it by.
+type filteredNode struct {
+	at   time.Time
+	json string
+}
+
+// afterOnly is a Wiz that honours a query's `after` but not its `before`:
+// it serves every audit entry dated after the query's start, future-dated
+// ones included.
+func afterOnly(entries map[string]time.Time) filteredWiz {
+	f := filteredWiz{field: "timestamp", ignoreBefore: true}
+	for _, id := range slices.Sorted(maps.Keys(entries)) {
+		f.nodes = append(f.nodes, filteredNode{at: entries[id], json: `{"id":"` + id + `","timestamp":"` + formatTime(entries[id]) + `"}`})
+	}
+	return f
+}
+
+func (f filteredWiz) FetchPage(_ context.Context, req wiz.Request) (wiz.Page, error) {
+	bounds := req.Variables["filterBy"].(map[string]any)[f.field].(map[string]any)
 	after, err := time.Parse(time.RFC3339Nano, bounds["after"].(string))
 	if err != nil {
 		return wiz.Page{}, err
 	}
+	before, err := time.Parse(time.RFC3339Nano, bounds["before"].(string))
+	if err != nil {
+		return wiz.Page{}, err
+	}
 	var page wiz.Page
-	for _, id := range slices.Sorted(maps.Keys(f.nodes)) {
-		if at := f.nodes[id]; at.After(after) {
-			page.Nodes = append(page.Nodes, json.RawMessage(`{"id":"`+id+`","timestamp":"`+formatTime(at)+`"}`))
+	for _, n := range f.nodes {
+		if n.at.After(after) && (f.ignoreBefore || n.at.Before(before)) {
+			page.Nodes = append(page.Nodes, json.RawMessage(n.json))
 		}
 	}
 	return page, nil
 }
 
-// A node dated in the future (served by a Wiz that ignores the query's
-// end) is not kept in the seen set until its date: it is left to the
-// window that covers its time, which delivers it once, and poll after poll
-// it is neither repeated nor held. A checkpoint that holds such a key (an
-// earlier release kept them) lets go of it on restore.
+// emittedIDs counts the records sink holds by their body's id.
+func emittedIDs(sink *consumertest.LogsSink) map[string]int {
+	ids := map[string]int{}
+	for _, logs := range sink.AllLogs() {
+		polltest.ForEachRecord(logs, func(lr plog.LogRecord) {
+			id, _ := lr.Body().Map().Get("id")
+			ids[id.Str()]++
+		})
+	}
+	return ids
+}
+
+// A node dated past its window's end is delivered by the window Wiz served
+// it in, once. Its key is kept as of the window's end, so no key waits in
+// the seen set for a date that may be far off; a Wiz that ignores the
+// query's end serves it again at every poll, which refreshes the key to
+// the later window's end, so it is not repeated either until its date
+// passes. A checkpoint that holds a key past its own bound (an earlier
+// release kept keys by the node's date) lets go of it on restore.
 func TestFutureDatedNodes(t *testing.T) {
 	clock := wiztest.NewClock(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
 	e := newEnv(t, "http://127.0.0.1:1")
 	e.enableOnly("audit")
+	e.MaxWindow = 30 * 24 * time.Hour
 	sink := &consumertest.LogsSink{}
 	e.Next, e.Now = sink, clock.Now
 	future := clock.Now().Add(365 * 24 * time.Hour)
 	e.wrap = func(Client) Client {
-		return afterOnly{nodes: map[string]time.Time{"now": clock.Now().Add(-time.Minute), "next-year": future}}
+		return afterOnly(map[string]time.Time{"now": clock.Now().Add(-time.Minute), "next-year": future})
 	}
 	s, _ := e.stream(t)
-	emitted := func() map[string]int {
-		ids := map[string]int{}
-		for _, logs := range sink.AllLogs() {
-			polltest.ForEachRecord(logs, func(lr plog.LogRecord) {
-				id, _ := lr.Body().Map().Get("id")
-				ids[id.Str()]++
-			})
-		}
-		return ids
-	}
+	nextYear := hashKey(mapping.Key{ID: "next-year", Time: future})
 
 	require.NoError(t, s.Poll(context.Background()))
-	assert.Equal(t, seenSet{hashKey(mapping.Key{ID: "now", Time: clock.Now().Add(-time.Minute)}): clock.Now().Add(-time.Minute).UnixNano()},
-		s.walker.dedup.seen, "only the key of the node delivered, which the next window's overlap reads again")
+	assert.Equal(t, map[string]int{"now": 1, "next-year": 1}, emittedIDs(sink), "delivered by the window Wiz served it in")
+	assert.Equal(t, seenSet{
+		hashKey(mapping.Key{ID: "now", Time: clock.Now().Add(-time.Minute)}): clock.Now().Add(-time.Minute).UnixNano(),
+		nextYear: clock.Now().UnixNano(),
+	}, s.walker.dedup.seen, "the future node's key is kept as of the window's end")
 	for range 3 {
-		clock.Advance(e.PollInterval)
+		clock.Advance(e.Overlap)
 		require.NoError(t, s.Poll(context.Background()))
-		assert.Empty(t, s.walker.dedup.seen)
+		assert.Equal(t, seenSet{nextYear: clock.Now().UnixNano()}, s.walker.dedup.seen, "served again: kept as of the later window's end")
 	}
-	assert.Equal(t, map[string]int{"now": 1}, emitted(), "the future node waits for its window")
+	assert.Equal(t, map[string]int{"now": 1, "next-year": 1}, emittedIDs(sink), "not repeated while Wiz serves it")
 
-	// Its time comes: the window that covers it delivers it, once.
+	// Its date comes and goes: it is not delivered again, and its key is
+	// let go with the overlap.
 	clock.Advance(future.Sub(clock.Now()) + time.Second)
-	for range 3 {
+	for range 16 {
 		require.NoError(t, s.Poll(context.Background()))
-		clock.Advance(e.PollInterval)
+		clock.Advance(e.Overlap)
 	}
-	assert.Equal(t, map[string]int{"now": 1, "next-year": 1}, emitted())
+	assert.Equal(t, map[string]int{"now": 1, "next-year": 1}, emittedIDs(sink))
+	assert.Empty(t, s.walker.dedup.seen)
 
-	// A stored future-dated key is let go on restore.
+	// A stored key past the checkpoint's own bound is let go on restore.
 	stored := checkpoint{Version: checkpointVersion, Watermark: clock.Now(), Seen: []seenKey{
 		{Hash: 1, Time: clock.Now().Add(-time.Second).UnixNano()}, {Hash: 2, Time: clock.Now().Add(time.Hour).UnixNano()},
 	}}
 	raw, err := json.Marshal(stored)
 	require.NoError(t, err)
-	restored := fuzzStreamAt(t, raw, afterOnly{}, clock.Now)
+	restored := fuzzStreamAt(t, raw, filteredWiz{}, clock.Now)
 	require.NoError(t, restored.Restore(context.Background()))
 	assert.Equal(t, seenSet{1: clock.Now().Add(-time.Second).UnixNano()}, restored.walker.dedup.seen)
+}
+
+// A vulnerability finding polled on first_seen_at is filtered by Wiz's
+// firstSeenAt but dated by its firstDetectedAt, or lastDetectedAt when it
+// has none: its date may lie past the window Wiz serves it in, and no
+// later window serves it. It is delivered there, once, and its key is let
+// go with the overlap.
+func TestNodeDatedPastItsWindowByAnotherField(t *testing.T) {
+	clock := wiztest.NewClock(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
+	e := newEnv(t, "http://127.0.0.1:1")
+	e.enableOnly(logtype.VulnerabilityFindings.Key)
+	e.logType(&logtype.VulnerabilityFindings).(*logtype.VulnerabilityFindingsConfig).TimeField = "first_seen_at"
+	sink := &consumertest.LogsSink{}
+	e.Next, e.Now = sink, clock.Now
+	firstSeen := clock.Now().Add(-20 * time.Second)
+	lastDetected := clock.Now().Add(time.Hour)
+	e.wrap = func(Client) Client {
+		return filteredWiz{field: "firstSeenAt", nodes: []filteredNode{
+			{at: firstSeen, json: `{"id":"redetected","lastDetectedAt":"` + formatTime(lastDetected) + `"}`},
+			{at: firstSeen, json: `{"id":"new","firstDetectedAt":"` + formatTime(firstSeen) + `"}`},
+		}}
+	}
+	s, _ := e.stream(t)
+	key := hashKey(mapping.Key{ID: "redetected", Time: lastDetected})
+
+	require.NoError(t, s.Poll(context.Background()))
+	assert.Equal(t, map[string]int{"redetected": 1, "new": 1}, emittedIDs(sink))
+	assert.Equal(t, clock.Now().UnixNano(), s.walker.dedup.seen[key], "kept as of the window's end")
+
+	// Polls until its date has passed by more than the overlap: the
+	// overlap serves it again, and it is recognised; then its key goes.
+	for clock.Now().Before(lastDetected.Add(2 * e.Overlap)) {
+		clock.Advance(e.Overlap / 4)
+		require.NoError(t, s.Poll(context.Background()))
+	}
+	assert.Equal(t, map[string]int{"redetected": 1, "new": 1}, emittedIDs(sink), "each once")
+	assert.Empty(t, s.walker.dedup.seen, "let go with the overlap")
 }

@@ -39,32 +39,33 @@ type delivery struct {
 	resource pcommon.Resource
 	version  string
 	now      func() time.Time
+	// split is split_refused_pages: a page refused for good is sent again
+	// in halves, down to the records refused, rather than refused whole.
+	split bool
 
 	// times is deliver's scratch list of a page's polled times.
 	times []time.Time
-	// partial holds the keys of the records of a page that the next
-	// consumer took (accepted, or refused for good) before it failed for
-	// now: the page is read again, and these are not sent again. It is
-	// cleared once a page is delivered.
-	partial map[uint64]struct{}
 }
 
-// takenPage is what became of a page the next consumer took whole.
+// takenPage is what became of a page the next consumer was handed.
 type takenPage struct {
-	// accepted holds the keys of the page's records, by hash, with their
-	// polled times: those handed over now and those delivered before.
-	accepted seenSet
+	// keys holds the keys of the page's records, by hash, with their
+	// polled times no later than the window's end (keyTime): when the
+	// consumer took the page whole, those handed over now and those
+	// delivered before; when it failed part-way, those it took before.
+	keys seenSet
 	// times are the polled times of the page's mapped nodes, in the order
 	// Wiz served them (the scratch list: valid until the next page).
 	times []time.Time
 }
 
 // deliver maps a page, drops what was delivered before (seen reports it by
-// key hash), and hands the rest to the next consumer. Nodes dated past end,
-// the window's, are left to the window that covers their time. Only a page
+// key hash), and hands the rest to the next consumer. Only a page
 // the consumer took whole (accepted, or refused for good record by record)
-// is delivered: a page refused for now is fetched again. lastRecord is when
-// the consumer last accepted a record of the page, zero when it took none.
+// is delivered: a page refused for now is fetched again, and the keys of
+// what the consumer took of it before it failed are returned with the
+// error, so that they are not sent again. lastRecord is when the consumer
+// last accepted a record of the page, zero when it took none.
 func (d *delivery) deliver(ctx context.Context, page wiz.Page, end time.Time, seen func(h uint64) bool) (_ takenPage, lastRecord time.Time, _ error) {
 	logs := plog.NewLogs()
 	rl := logs.ResourceLogs().AppendEmpty()
@@ -76,17 +77,11 @@ func (d *delivery) deliver(ctx context.Context, page wiz.Page, end time.Time, se
 	records.EnsureCapacity(len(page.Nodes))
 
 	observed := pcommon.NewTimestampFromTime(d.now())
-	accepted := make(seenSet, len(page.Nodes))
+	keys := make(seenSet, len(page.Nodes))
 	sent := make([]sentRecord, 0, len(page.Nodes))
 	d.times = d.times[:0]
 	scratch := plog.NewLogRecord()
-	// A node dated past the window's end is not this window's to deliver:
-	// Wiz serves none (the query ends there, a tick wide) unless it ignores
-	// the bound or the node changed while the query ran. The window that
-	// covers its time delivers it, so its key never waits in the seen set
-	// for a date that may be far off.
-	last := end.Add(timeTick)
-	duplicates, unmappable, early := 0, 0, 0
+	duplicates, unmappable := 0, 0
 	skip := func() {
 		duplicates++
 		scratch = plog.NewLogRecord()
@@ -104,19 +99,13 @@ func (d *delivery) deliver(ctx context.Context, page wiz.Page, end time.Time, se
 			continue
 		}
 		d.times = append(d.times, res.Key.Time)
-		if res.Key.Time.After(last) {
-			early++
-			scratch = plog.NewLogRecord()
-			continue
-		}
 		h := hashKey(res.Key)
-		if _, inPage := accepted[h]; inPage || seen(h) {
+		if _, inPage := keys[h]; inPage {
 			skip()
 			continue
 		}
-		accepted[h] = res.Key.Time.UnixNano()
-		if _, taken := d.partial[h]; taken {
-			// An earlier try at this page handed it over.
+		keys[h] = keyTime(res.Key.Time, end)
+		if seen(h) {
 			skip()
 			continue
 		}
@@ -130,19 +119,32 @@ func (d *delivery) deliver(ctx context.Context, page wiz.Page, end time.Time, se
 		scratch.MoveTo(records.AppendEmpty())
 	}
 	if records.Len() > 0 {
-		var err error
-		if lastRecord, err = d.consume(ctx, logs, sent); err != nil {
-			return takenPage{}, lastRecord, err
+		took, last, err := d.consume(ctx, logs, sent)
+		lastRecord = last
+		if err != nil {
+			handed := make(seenSet, len(took))
+			for _, h := range took {
+				handed[h] = keys[h]
+			}
+			return takenPage{keys: handed}, lastRecord, err
 		}
-	}
-	d.partial = nil
-	if early > 0 {
-		d.logger.Debug("Leaving nodes dated past the window to the window that covers their time",
-			zap.String("stream", d.stream), zap.Int("nodes", early), zap.Time("window_end", end))
 	}
 	d.metrics.Deduplicated(duplicates)
 	d.metrics.Unmappable(unmappable)
-	return takenPage{accepted: accepted, times: d.times}, lastRecord, nil
+	return takenPage{keys: keys, times: d.times}, lastRecord, nil
+}
+
+// keyTime is the time a record's key is kept by: its polled time, or the
+// window's end when it is dated past it. Wiz serves such a node although
+// the query ends there when the node's date is not the field Wiz filters
+// by (a vulnerability finding polled on first_seen_at is filtered by
+// firstSeenAt, dated by firstDetectedAt or else lastDetectedAt), when Wiz
+// ignores the query's end, or when the node changed while the query ran.
+// No later window may serve it, so it is delivered now; its key, kept as of
+// the window's end, is let go with the overlap like any other, and does not
+// wait in the seen set for a date that may be far off.
+func keyTime(polled, end time.Time) int64 {
+	return minTime(polled, end).UnixNano()
 }
 
 // sentRecord is what the delivery knows of a record it hands over.
@@ -153,15 +155,17 @@ type sentRecord struct {
 }
 
 // consume hands a page's records to the next consumer (send). A permanent
-// refusal splits them (consume.InHalves): the records refused alone are
-// dropped, logged with their ids and counted, since retrying cannot
-// succeed and holding the checkpoint would stall the stream. When the
-// consumer fails for now after it took part of the page, that part is kept
-// in partial, so that the page, read again, does not send it twice.
-// lastRecord is when the consumer took records, zero when it took none.
-func (d *delivery) consume(ctx context.Context, logs plog.Logs, sent []sentRecord) (lastRecord time.Time, _ error) {
-	var took []uint64
-	refused, err := consume.InHalves(ctx, logs, d.send, func(lo, hi int) {
+// refusal splits them (consume.Batch), unless split_refused_pages is off:
+// the records refused alone, or the whole page, are not sent again, logged
+// with their ids and counted, since retrying cannot succeed and holding the
+// checkpoint would stall the stream. With several pipelines, one refused
+// them; the others may have taken them. took holds the key hashes of the
+// records the consumer took, accepted or refused for good: when it then
+// fails for now, the page is read again, and these are not to be sent
+// twice. lastRecord is when the consumer took records, zero when it took
+// none.
+func (d *delivery) consume(ctx context.Context, logs plog.Logs, sent []sentRecord) (took []uint64, lastRecord time.Time, _ error) {
+	refused, err := consume.Batch(ctx, logs, d.split, d.send, func(lo, hi int) {
 		flattened := 0
 		for _, r := range sent[lo:hi] {
 			took = append(took, r.hash)
@@ -182,19 +186,11 @@ func (d *delivery) consume(ctx context.Context, logs plog.Logs, sent []sentRecor
 			took = append(took, sent[r.Index].hash)
 		}
 		d.metrics.Refused(len(refused))
-		d.logger.Error("Next consumer permanently refused records; dropping them",
+		d.logger.Error("Next consumer permanently refused records (one of its pipelines, when the receiver feeds several); not sending them again",
 			zap.String("stream", d.stream), zap.Int("records", len(refused)), zap.Int("page_records", len(sent)),
 			zap.Strings("ids", ids), zap.Error(refused[0].Err))
 	}
-	if err != nil {
-		if d.partial == nil {
-			d.partial = make(map[uint64]struct{}, len(took))
-		}
-		for _, h := range took {
-			d.partial[h] = struct{}{}
-		}
-	}
-	return lastRecord, err
+	return took, lastRecord, err
 }
 
 // send hands logs to the next consumer, retrying retryable refusals with
@@ -203,7 +199,7 @@ func (d *delivery) consume(ctx context.Context, logs plog.Logs, sent []sentRecor
 func (d *delivery) send(ctx context.Context, logs plog.Logs) error {
 	bo := backoff.New(d.backOff, d.now)
 	for {
-		err := consume.Once(ctx, d.obsrecv, metadata.Type.String(), d.next, logs)
+		err := consume.Once(ctx, d.obsrecv, metadata.Type.String(), d.next, logs, d.split)
 		if err == nil || consumererror.IsPermanent(err) {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/bits"
 	"slices"
 	"testing"
@@ -200,4 +201,138 @@ func TestDroppedRecordsByReason(t *testing.T) {
 	assert.Equal(t, 1, counted.unmappable, "dropped: unmappable")
 	assert.Equal(t, 1, counted.refused, "dropped: consumer_refused")
 	assert.Equal(t, 1, counted.emitted)
+}
+
+// pagesByCursor is a Wiz that serves the page stored under the request's
+// cursor ("" for the first), and an empty page for any other.
+type pagesByCursor map[string]wiz.Page
+
+func (p *pagesByCursor) FetchPage(_ context.Context, req wiz.Request) (wiz.Page, error) {
+	cursor, _ := req.Variables["after"].(string)
+	return (*p)[cursor], nil
+}
+
+// splitAndFail is a page of audit entries a, b, x and c, an hour old on
+// clock, where x nests too deep for a strict backend: behind outageInSplit
+// the page is refused for good, split, a and b are accepted, then the
+// backend is down for the rest.
+func splitAndFail(t *testing.T, clock *wiztest.Clock) (first pagesByCursor, node func(id string) json.RawMessage) {
+	t.Helper()
+	at := formatTime(clock.Now().Add(-time.Hour))
+	deep, err := json.Marshal(wiztest.DeepParams(wiztest.DeepLevels))
+	require.NoError(t, err)
+	node = func(id string) json.RawMessage {
+		if id == "x" {
+			return json.RawMessage(`{"id":"x","timestamp":"` + at + `","actionParameters":` + string(deep) + `}`)
+		}
+		return json.RawMessage(`{"id":"` + id + `","timestamp":"` + at + `"}`)
+	}
+	return pagesByCursor{"": {Nodes: []json.RawMessage{node("a"), node("b"), node("x"), node("c")}}}, node
+}
+
+// A page split by a permanent refusal, then refused for now part-way, is
+// read again; when Wiz serves it otherwise at the retry (a and b, which
+// the consumer took, now come on a second page), nothing is sent twice.
+// Without a result cap, as for most log types, the keys of a and b are let
+// go once their page is taken.
+func TestPollSplitRepeatsNothingWhenThePageChanges(t *testing.T) {
+	clock := wiztest.NewClock(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
+	e := newEnv(t, "http://127.0.0.1:1")
+	e.enableOnly("audit")
+	e.ResultCaps["audit"] = 0
+	e.BackOff.Enabled = false
+	backend := &outageInSplit{StrictBackend: wiztest.StrictBackend{Limit: wiztest.StrictLimit}}
+	e.Next, e.Now = backend, clock.Now
+	served, node := splitAndFail(t, clock)
+	e.wrap = func(Client) Client { return &served }
+	s, _ := e.stream(t)
+
+	require.Error(t, s.Poll(context.Background()), "the outage fails the poll")
+	require.True(t, backend.down)
+	served = pagesByCursor{
+		"":   {Nodes: []json.RawMessage{node("d"), node("x"), node("c")}, HasNextPage: true, EndCursor: "c1"},
+		"c1": {Nodes: []json.RawMessage{node("a"), node("b")}},
+	}
+	require.NoError(t, s.Poll(context.Background()))
+	assert.Equal(t, map[string]int{"a": 1, "b": 1, "c": 1, "d": 1}, emittedIDs(&backend.LogsSink))
+	assert.Equal(t, 1, e.telemetryOf(logtype.Audit.Name).refused, "x is dropped once")
+	assert.Empty(t, s.walker.dedup.seen, "no later query reads them")
+}
+
+// A restart between the try that failed part-way and the retry sends
+// nothing twice: the keys of what the consumer took are saved with the
+// checkpoint when the try fails.
+func TestPollSplitRepeatsNothingAcrossARestart(t *testing.T) {
+	clock := wiztest.NewClock(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
+	e := newEnv(t, "http://127.0.0.1:1")
+	e.enableOnly("audit")
+	e.BackOff.Enabled = false
+	dir := t.TempDir()
+	e.fileStorage(dir)
+	backend := &outageInSplit{StrictBackend: wiztest.StrictBackend{Limit: wiztest.StrictLimit}}
+	e.Next, e.Now = backend, clock.Now
+	served, _ := splitAndFail(t, clock)
+	e.wrap = func(Client) Client { return &served }
+	s, release := e.stream(t)
+
+	require.Error(t, s.Poll(context.Background()), "the outage fails the poll")
+	require.True(t, backend.down)
+	release()
+
+	e.fileStorage(dir)
+	s, _ = e.stream(t)
+	require.NoError(t, s.Poll(context.Background()))
+	assert.Equal(t, map[string]int{"a": 1, "b": 1, "c": 1}, emittedIDs(&backend.LogsSink))
+	assert.Equal(t, 1, e.telemetryOf(logtype.Audit.Name).refused, "x is dropped once")
+}
+
+// When the receiver feeds several pipelines and one of them refuses a
+// record for good, the split sends the halves to every pipeline again: the
+// pipeline that accepted the page gets some of its records more than once,
+// with the same uid, the documented cost of not dropping a page for one
+// record. With split_refused_pages off, the page is refused whole: the
+// pipeline that accepted it gets each record once, the one that refused it
+// none of that page, and the ERROR names each record of the page.
+func TestPollFanOut(t *testing.T) {
+	for _, split := range []bool{true, false} {
+		t.Run(fmt.Sprintf("split_refused_pages=%t", split), func(t *testing.T) {
+			srv, url, deepID, _ := withDeepEntry(t, wiztest.DeepLevels)
+			e := newEnv(t, url)
+			e.PageSize = 20
+			e.enableOnly("audit")
+			e.SplitRefusedPages = split
+			logs := e.observeLogs(zapcore.InfoLevel)
+			healthy, strict := &consumertest.LogsSink{}, &wiztest.StrictBackend{Limit: wiztest.StrictLimit}
+			e.Next = wiztest.FanOut{healthy, strict}
+			streams, _ := e.streams(t)
+
+			want := polltest.AuditOnly(wiztest.Expected(t, srv))
+			polltest.PollUntil(t, streams, 3, func() bool { return wiztest.AllArrived(want, wiztest.Received(healthy)) })
+			refused := logs.FilterMessageSnippet("permanently refused").All()
+			require.Len(t, refused, 1)
+			ids := refused[0].ContextMap()["ids"].([]any)
+			assert.Contains(t, ids, deepID)
+			if split {
+				assert.Len(t, ids, 1)
+				wiztest.RequireExactlyOnce(t, without(want, deepID), wiztest.Received(&strict.LogsSink))
+				repeated := 0
+				for _, n := range wiztest.Received(healthy)[logtype.Audit.Name] {
+					if n > 1 {
+						repeated++
+					}
+				}
+				assert.Positive(t, repeated, "the halves reached the healthy pipeline again")
+				return
+			}
+			wiztest.RequireExactlyOnce(t, want, wiztest.Received(healthy))
+			assert.Len(t, ids, e.PageSize, "the whole page is refused")
+			page := want[logtype.Audit.Name]
+			for _, id := range ids {
+				page = slices.DeleteFunc(page, func(uid string) bool { return uid == id })
+			}
+			wiztest.RequireExactlyOnce(t, wiztest.UIDs{logtype.Audit.Name: page}, wiztest.Received(&strict.LogsSink))
+			assert.Equal(t, e.PageSize, e.telemetryOf(logtype.Audit.Name).refused)
+			assert.Equal(t, int64(e.PageSize), receiverCount(t, e.tt, "otelcol_receiver_refused_log_records"))
+		})
+	}
 }

@@ -40,6 +40,10 @@ type Settings struct {
 	// BackOff paces the retries of a page the next consumer refused for
 	// now.
 	BackOff configretry.BackOffConfig
+	// SplitRefusedPages sends a page the next consumer refused for good
+	// again in halves, down to the records it refuses, which alone are not
+	// delivered; when false, the whole page is not (see package consume).
+	SplitRefusedPages bool
 
 	// Client fetches Wiz's pages.
 	Client Client

@@ -74,7 +74,7 @@ type snapshots struct {
 func newSnapshots(set Settings, d delivery) *snapshots {
 	lt, snap := set.LogType, *set.Query.Snapshot
 	mapper := &snapshotMapper{inner: set.Query.Mapper, partition: snap.Partition.Node}
-	d.mapper, d.partial, d.times = mapper, nil, nil
+	d.mapper, d.times = mapper, nil
 	limit := set.ResultCap
 	if limit <= 0 || limit > partitionLimit {
 		limit = partitionLimit
@@ -341,16 +341,15 @@ func (s *snapshots) deliver(ctx context.Context, open *openSnapshot, page wiz.Pa
 		_, ok := s.seen[h]
 		return ok
 	})
-	if err != nil {
-		return err
-	}
-	for h, t := range res.accepted {
+	// On a failure part-way, keys holds what the consumer took before it:
+	// the page is read again, and those are not sent twice.
+	for h, t := range res.keys {
 		if _, ok := s.seen[h]; !ok {
 			s.seen[h] = t
 			open.Records++
 		}
 	}
-	return nil
+	return err
 }
 
 // end closes the snapshot with its marker record, once the next consumer

@@ -84,6 +84,7 @@ func New(set Settings) *Stream {
 			resource: set.Resource,
 			version:  set.Version,
 			now:      set.Now,
+			split:    set.SplitRefusedPages,
 		},
 		store:           checkpointStore{client: set.Storage, markers: set.Markers, key: "checkpoint." + lt.Key},
 		cap:             rcap,

@@ -94,13 +94,15 @@ func (w *walker) restore(ctx context.Context) (fromCheckpoint bool, _ error) {
 	}
 	w.state = cp
 	w.dedup.seen = make(seenSet, len(cp.Seen))
-	// No window ends past the clock, so a key dated past it is one an
-	// earlier release kept for a node Wiz served past a window's end, until
-	// its date: let go (the node is delivered again should a window reach
-	// its date and Wiz serve it there).
-	future := w.clock.bound().Add(timeTick).UnixNano()
+	// A key is kept no later than the end of the window that delivered it,
+	// so one dated past the checkpoint's own bound is one an earlier
+	// release kept by the date of a node Wiz served past a window's end:
+	// let go (the node is delivered again should Wiz serve it once more).
+	// The bound is the checkpoint's, not this host's clock: a clock
+	// stepped back since would let go of keys the overlap reads again.
+	bound := cp.bound().Add(timeTick).UnixNano()
 	for _, k := range cp.Seen {
-		if k.Time <= future {
+		if k.Time <= bound {
 			w.dedup.seen[k.Hash] = k.Time
 		}
 	}
@@ -241,7 +243,10 @@ func (w *walker) walk(ctx context.Context) error {
 }
 
 // deliver hands a page to the delivery. Only a page the next consumer took
-// whole marks its keys as seen and counts for the result cap.
+// whole counts for the result cap. When the consumer failed part-way, the
+// keys of what it took are held in the seen set and saved at once: the
+// page is read again, however Wiz then serves it, and what was taken is not
+// sent twice, after a restart either.
 func (w *walker) deliver(ctx context.Context, page wiz.Page) error {
 	// The records hold copies of what they read, and nothing after the
 	// mapping reads the page: its bytes can go before the export, which
@@ -252,10 +257,16 @@ func (w *walker) deliver(ctx context.Context, page wiz.Page) error {
 		w.state.LastRecord = lastRecord
 	}
 	if err != nil {
+		if len(res.keys) > 0 {
+			w.dedup.hold(res.keys)
+			if saveErr := w.save(ctx); saveErr != nil {
+				return errors.Join(err, saveErr)
+			}
+		}
 		return err
 	}
 	w.cap.accepted(w.state.Window, served, maxCountReached, res.times)
-	w.dedup.add(&w.state, res.accepted)
+	w.dedup.add(&w.state, res.keys)
 	return nil
 }
 

@@ -94,3 +94,9 @@ func (d *deliveries) drain(ctx context.Context) error {
 	}
 	return nil
 }
+
+// inFlight is how many requests and deliveries hold a slot, besides those
+// drain took.
+func (d *deliveries) inFlight() int {
+	return len(d.slots) - d.drained
+}

@@ -51,6 +51,9 @@ type handler struct {
 	now        func() time.Time
 	// maxRecords is max_records_per_request.
 	maxRecords int
+	// split is split_refused_pages: an array refused for good is sent again
+	// in halves, down to the records refused, rather than refused whole.
+	split bool
 	// unknownWarnings keeps the WARN about payloads of no known type to a
 	// line a minute, which says how many it left out.
 	unknownWarnings logThrottle
@@ -142,9 +145,10 @@ func (h *handler) deliver(ctx context.Context, w http.ResponseWriter, body []byt
 // emit maps the body's payloads, hands the records to the next consumer
 // and answers; it reports whether the consumer accepted them, all or all
 // but those it refused for good. A batch refused for good is split
-// (consume.InHalves), and only the records refused alone are dropped: when
-// the consumer accepted the others, Wiz hears 200, so that it does not send
-// them again, and the body is remembered like an accepted one.
+// (consume.Batch), unless split_refused_pages is off, and only the records
+// refused alone are not sent again: when the consumer accepted the others,
+// Wiz hears 200, so that it does not send them again, and the body is
+// remembered like an accepted one.
 func (h *handler) emit(ctx context.Context, w http.ResponseWriter, bodyPayloads [][]byte, received time.Time) bool {
 	logs, payloads, err := h.decode(bodyPayloads, received)
 	if err != nil {
@@ -162,7 +166,7 @@ func (h *handler) emit(ctx context.Context, w http.ResponseWriter, bodyPayloads 
 		}
 	}
 	accepted := 0
-	refused, err := consume.InHalves(ctx, logs, h.send, func(lo, hi int) {
+	refused, err := consume.Batch(ctx, logs, h.split, h.send, func(lo, hi int) {
 		countEmitted(h.metrics, payloads[lo:hi])
 		accepted += hi - lo
 	})
@@ -173,7 +177,7 @@ func (h *handler) emit(ctx context.Context, w http.ResponseWriter, bodyPayloads 
 			dropped[i] = payloads[r.Index]
 		}
 		countRefused(h.metrics, dropped)
-		h.logger.Error("Next consumer permanently refused webhook records; dropping them",
+		h.logger.Error("Next consumer permanently refused webhook records (one of its pipelines, when the receiver feeds several); not sending them again",
 			zap.Int("records", len(dropped)), zap.Int("body_records", len(payloads)),
 			zap.Strings("ids", payloadIDs(dropped)), zap.Error(refused[0].Err))
 	}
@@ -197,7 +201,7 @@ func (h *handler) emit(ctx context.Context, w http.ResponseWriter, bodyPayloads 
 
 // send hands logs to the next consumer, once: Wiz retries.
 func (h *handler) send(ctx context.Context, logs plog.Logs) error {
-	return consume.Once(ctx, h.obsrecv, "json", h.next, logs)
+	return consume.Once(ctx, h.obsrecv, "json", h.next, logs, h.split)
 }
 
 // decode maps a body's payloads, one JSON object or the elements of an

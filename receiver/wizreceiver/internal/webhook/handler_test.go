@@ -350,6 +350,52 @@ func TestWebhookBatchDropsOnlyTheRefusedRecord(t *testing.T) {
 	assert.Equal(t, map[int]int64{http.StatusOK: 2}, w.requests())
 }
 
+// When the receiver feeds several pipelines and one of them refuses a
+// payload for good, the split sends the halves to every pipeline again,
+// and the pipeline that accepted the array gets some payloads twice. With
+// split_refused_pages off, the array is refused whole: the pipeline that
+// accepted it gets each payload once, the one that refused it none, Wiz
+// hears 500 as before the split existed, and the ERROR names each payload.
+func TestWebhookBatchFanOut(t *testing.T) {
+	for _, split := range []bool{true, false} {
+		t.Run(fmt.Sprintf("split_refused_pages=%t", split), func(t *testing.T) {
+			healthy, strict := &consumertest.LogsSink{}, &wiztest.StrictBackend{Limit: wiztest.StrictLimit}
+			w := startWebhook(t, wiztest.FanOut{healthy, strict}, func(s *Settings) { s.SplitRefusedPages = split })
+			var payloads [][]byte
+			var uids, ids []string
+			for i := range 5 {
+				p := mockwiz.WebhookPayload(mockwiz.WebhookDetection, 20+i, pushedAt)
+				if i == 2 {
+					p = withField(t, p, "deep", wiztest.DeepParams(wiztest.DeepLevels))
+				}
+				payloads = append(payloads, p)
+				uids = append(uids, mapping.PayloadUID(p))
+				ids = append(ids, pushedID(t, p))
+			}
+			body := append(append([]byte("["), bytes.Join(payloads, []byte(","))...), ']')
+
+			a := w.push(t, body)
+			refused := w.logs.FilterMessageSnippet("permanently refused").All()
+			require.Len(t, refused, 1)
+			if split {
+				require.Equal(t, http.StatusOK, a.Status, a.Body)
+				assert.Equal(t, []any{ids[2]}, refused[0].ContextMap()["ids"])
+				assert.Greater(t, healthy.LogRecordCount(), len(payloads), "the halves reached the healthy pipeline again")
+				return
+			}
+			require.Equal(t, http.StatusInternalServerError, a.Status, a.Body)
+			wiztest.RequireExactlyOnce(t, wiztest.UIDs{logtype.DetectionsWebhook.Name: uids}, wiztest.Received(healthy))
+			assert.Zero(t, strict.LogRecordCount())
+			want := make([]any, len(ids))
+			for i, id := range ids {
+				want[i] = id
+			}
+			assert.Equal(t, want, refused[0].ContextMap()["ids"])
+			assert.Equal(t, map[string]int64{logtype.DetectionsWebhook.Name: int64(len(payloads))}, w.metrics.snapshot().refused)
+		})
+	}
+}
+
 // A pushed payload nested deeper than OTLP/protobuf allows is delivered
 // with its deep part as JSON text, and counted.
 func TestWebhookDeliversDeepPayload(t *testing.T) {

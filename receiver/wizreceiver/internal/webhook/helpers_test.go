@@ -60,6 +60,7 @@ func startWebhook(t *testing.T, next consumer.Logs, configure func(*Settings)) *
 		MaxRequestHeaderSize:  16 << 10,
 		MaxConnections:        1024,
 		MaxRecordsPerRequest:  1000,
+		SplitRefusedPages:     true,
 		Loopback:              true,
 		Receiver:              set,
 		Next:                  next,

@@ -47,6 +47,7 @@ func New(set Settings) (*Server, error) {
 		path:       set.Path,
 		maxBody:    set.Server.MaxRequestBodySize,
 		maxRecords: set.MaxRecordsPerRequest,
+		split:      set.SplitRefusedPages,
 		next:       set.Next,
 		obsrecv:    obsrecv,
 		metrics:    set.Telemetry,
@@ -128,8 +129,11 @@ func (s *Server) Start(ctx context.Context, host component.Host, status func(nam
 }
 
 // Shutdown stops accepting requests and waits for those in flight and the
-// deliveries that outlived theirs, or until ctx ends; then it cancels what
-// is left of them, and waits for that to end.
+// deliveries that outlived theirs, until ctx ends; then it cancels what is
+// left of them and returns, saying how much was left, so that a pipeline
+// that does not heed the cancellation cannot hold the collector's shutdown.
+// A cancelled delivery has not had its records acknowledged to Wiz, which
+// heard 503 or nothing, so Wiz's retry brings them again.
 func (s *Server) Shutdown(ctx context.Context) error {
 	if s.server == nil {
 		return nil
@@ -141,11 +145,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.cancel()
 	if err != nil {
 		_ = s.server.Close()
-		err = fmt.Errorf("webhook: requests or deliveries still in flight at shutdown: %w", err)
+		err = fmt.Errorf("webhook: requests or deliveries still in flight at shutdown were cancelled (%d): %w", s.handler.deliveries.inFlight(), err)
 	}
-	// A cancelled delivery ends as soon as the next consumer sees its
-	// context end.
-	_ = s.handler.deliveries.drain(context.Background())
 	s.wg.Wait()
 	return err
 }

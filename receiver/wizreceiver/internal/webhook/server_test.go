@@ -14,7 +14,9 @@ import (
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configtls"
+	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
@@ -81,6 +83,46 @@ func TestWebhookShutdownWaitsForRequests(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, http.StatusOK, a.Status)
 	assert.Equal(t, 1, next.sink.LogRecordCount())
+}
+
+// deafConsumer holds every delivery until released, whatever its context
+// says: a pipeline that does not heed cancellation.
+type deafConsumer struct {
+	entered, release chan struct{}
+}
+
+func (d *deafConsumer) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
+
+func (d *deafConsumer) ConsumeLogs(context.Context, plog.Logs) error {
+	d.entered <- struct{}{}
+	<-d.release
+	return nil
+}
+
+// Shutdown waits for the deliveries at most until its context ends: then it
+// cancels them and returns, saying how many were left, even when the
+// pipeline does not heed the cancellation.
+func TestWebhookShutdownBoundedByItsContext(t *testing.T) {
+	deaf := &deafConsumer{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	w := startWebhook(t, deaf, nil)
+	answered := w.pushAsync(mockwiz.WebhookPayload(mockwiz.WebhookThreat, 1, pushedAt))
+	<-deaf.entered
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+
+	done := make(chan error, 1)
+	go func() { done <- w.srv.Shutdown(ctx) }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		close(deaf.release)
+		t.Fatal("Shutdown did not return once its context ended")
+	}
+	close(deaf.release)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Contains(t, err.Error(), "requests or deliveries still in flight at shutdown were cancelled (1)")
+	<-answered
 }
 
 // Headers past max_request_header_size are answered 431 as soon as they

@@ -30,6 +30,10 @@ type Settings struct {
 	MaxConnections int
 	// MaxRecordsPerRequest caps the payloads of one body.
 	MaxRecordsPerRequest int
+	// SplitRefusedPages sends an array the next consumer refused for good
+	// again in halves, down to the records it refuses, which alone are not
+	// delivered; when false, the whole array is not.
+	SplitRefusedPages bool
 	// Loopback is set when only this machine can reach the endpoint: the
 	// webhook then does not warn that it listens without TLS.
 	Loopback bool
