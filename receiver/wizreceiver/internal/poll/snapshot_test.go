@@ -24,30 +24,56 @@ const snapshotCap = 120
 
 // snapshotEnv is a receiver of configuration findings alone, taking daily
 // snapshots of the statuses given, over a mock of n findings whose cap is
+// snapshotCap, on a host clock the test moves.
+func snapshotEnv(t *testing.T, n int, statuses ...string) (*testEnv, *mockwiz.Server, *wiztest.Clock, *consumertest.LogsSink) {
+	return snapshotEnvOf(t, &logtype.ConfigurationFindings, n, statuses...)
+}
+
+// snapshotEnvOf is a receiver of lt alone, taking daily snapshots of the
+// statuses given, over a mock of n nodes of lt whose configuration
+// findings are capped at snapshotCap, with lt's cap lowered to snapshotCap.
+func snapshotEnvOf(t *testing.T, lt *logtype.LogType, n int, statuses ...string) (*testEnv, *mockwiz.Server, *wiztest.Clock, *consumertest.LogsSink) {
+	ds := polltest.DatasetOf(7, map[string]int{lt.Name: n})
+	srv, url := polltest.NewMock(t, mockwiz.Options{Dataset: ds, ConfigurationFindingResultCap: snapshotCap})
+	e, clock, sink := snapshotStreamEnv(t, lt, url, statuses...)
+	return e, srv, clock, sink
+}
+
+// snapshotStreamEnv is a receiver of lt alone on the Wiz at url, taking
+// daily snapshots of the statuses given, with lt's cap lowered to
 // snapshotCap, on a host clock the test moves. Pages of 25 make a capped
 // walk several pages long.
-func snapshotEnv(t *testing.T, n int, statuses ...string) (*testEnv, *mockwiz.Server, *wiztest.Clock, *consumertest.LogsSink) {
-	ds := polltest.DatasetOf(7, map[string]int{logtype.ConfigurationFindings.Name: n})
-	srv, url := polltest.NewMock(t, mockwiz.Options{Dataset: ds, ConfigurationFindingResultCap: snapshotCap})
+func snapshotStreamEnv(t *testing.T, lt *logtype.LogType, url string, statuses ...string) (*testEnv, *wiztest.Clock, *consumertest.LogsSink) {
 	e := newEnv(t, url)
-	e.enableOnly(logtype.ConfigurationFindings.Key)
-	e.ResultCaps[logtype.ConfigurationFindings.Key] = snapshotCap
+	e.enableOnly(lt.Key)
+	e.ResultCaps[lt.Key] = snapshotCap
 	e.PageSize = 25
 	e.BackOff.Enabled = false
 	e.memoryStorage()
 	clock := wiztest.NewClock(time.Now().Truncate(time.Second))
 	e.Now = clock.Now
-	section := e.logType(&logtype.ConfigurationFindings).(*logtype.ConfigurationFindingsConfig)
-	section.Snapshot = logtype.SnapshotConfig{Interval: 24 * time.Hour, Statuses: statuses}
+	switch section := e.logType(lt).(type) {
+	case *logtype.ConfigurationFindingsConfig:
+		section.Snapshot = logtype.SnapshotConfig{Interval: 24 * time.Hour, Statuses: statuses}
+	case *logtype.VulnerabilityFindingsConfig:
+		section.Snapshot = logtype.SnapshotConfig{Interval: 24 * time.Hour, Statuses: statuses}
+	default:
+		t.Fatalf("%s takes no snapshots", lt.Key)
+	}
 	sink := &consumertest.LogsSink{}
 	e.Next = sink
-	return e, srv, clock, sink
+	return e, clock, sink
 }
 
 // openSet is the ids of the mock's configuration findings in statuses.
 func openSet(srv *mockwiz.Server, statuses ...string) map[string]bool {
+	return openSetOf(srv, &logtype.ConfigurationFindings, statuses...)
+}
+
+// openSetOf is the ids of the mock's nodes of lt in statuses.
+func openSetOf(srv *mockwiz.Server, lt *logtype.LogType, statuses ...string) map[string]bool {
 	want := map[string]bool{}
-	for _, n := range srv.Snapshot()[logtype.ConfigurationFindings.Name] {
+	for _, n := range srv.Snapshot()[lt.Name] {
 		for _, s := range statuses {
 			if n["status"] == s {
 				want[n["id"].(string)] = true
