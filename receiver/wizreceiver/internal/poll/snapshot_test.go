@@ -223,3 +223,112 @@ func TestSnapshotFindingsChangingDuringWalk(t *testing.T) {
 	require.NoError(t, s.Snapshot(context.Background()))
 	assertSnapshot(t, sink, want)
 }
+
+// splitSinks routes each page to snaps when it is a snapshot's and to
+// changes when it is the change stream's: a delivery holds one or the
+// other.
+func splitSinks(t *testing.T, snaps, changes *consumertest.LogsSink) consumer.Logs {
+	next, err := consumer.NewLogs(func(ctx context.Context, ld plog.Logs) error {
+		fromSnapshot := false
+		polltest.ForEachRecord(ld, func(lr plog.LogRecord) {
+			_, fromSnapshot = lr.Attributes().Get(AttrSnapshotID)
+		})
+		if fromSnapshot {
+			return snaps.ConsumeLogs(ctx, ld)
+		}
+		return changes.ConsumeLogs(ctx, ld)
+	})
+	require.NoError(t, err)
+	return next
+}
+
+// receive is the next value on ch; a missing one fails the test after a
+// minute rather than hanging it.
+func receive[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(time.Minute):
+		t.Fatalf("no %s", what)
+		panic("unreachable")
+	}
+}
+
+// The loop Stream.Run starts beside the change stream takes a snapshot at
+// once when none was ever taken, waits out the interval from its start on
+// the host clock, and takes the next when it is due and not before; the
+// change stream's polls go on while it waits. The loop's waits are
+// handed to the test, which moves the clock.
+func TestRunTakesSnapshotsWhenDue(t *testing.T) {
+	e, srv, clock, snaps := snapshotEnv(t, 2*snapshotCap, "OPEN")
+	want := openSet(srv, "OPEN")
+	changes := &consumertest.LogsSink{}
+	e.Next = splitSinks(t, snaps, changes)
+	// The change stream's watermark after each checkpoint write.
+	watermarks := make(chan time.Time, 1000)
+	e.AfterSave = func(s *Stream) {
+		e.invariants.Check(s)
+		select {
+		case watermarks <- s.walker.state.Watermark:
+		default: // The test reads no more.
+		}
+	}
+	s, _ := e.stream(t)
+	waits, resume := make(chan time.Duration), make(chan struct{})
+	s.snapshots.sleep = func(ctx context.Context, d time.Duration) error {
+		select {
+		case waits <- d:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		select {
+		case <-resume:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.Run(ctx)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+
+	// None was ever taken: the first is taken at once, then the loop waits
+	// the interval.
+	require.Equal(t, 24*time.Hour, receive(t, waits, "wait after the first snapshot"))
+	assertSnapshot(t, snaps, want)
+
+	// While it waits, the change stream polls: a poll after the clock moved
+	// reads up to the new time.
+	clock.Advance(23 * time.Hour)
+	moved := clock.Now()
+	for watermark := receive(t, watermarks, "change stream poll"); watermark.Before(moved.Add(-e.Overlap)); {
+		watermark = receive(t, watermarks, "change stream poll past the moved clock")
+	}
+	assert.Positive(t, changes.LogRecordCount(), "the change stream delivered")
+
+	// 23 hours after the start, the next is not due: the loop waits the
+	// hour left, and takes nothing.
+	resume <- struct{}{}
+	require.Equal(t, time.Hour, receive(t, waits, "wait before the second snapshot is due"))
+	_, ends := snapshotRecords(t, snaps.AllLogs())
+	require.Len(t, ends, 1, "no snapshot before it is due")
+
+	// Once due, the next is taken, and the loop waits the interval again.
+	clock.Advance(time.Hour)
+	resume <- struct{}{}
+	require.Equal(t, 24*time.Hour, receive(t, waits, "wait after the second snapshot"))
+	byID, ends := snapshotRecords(t, snaps.AllLogs())
+	require.Len(t, ends, 2)
+	require.Len(t, byID, 2)
+	for id, got := range byID {
+		assert.Len(t, got, len(want), "snapshot %s", id)
+	}
+}
