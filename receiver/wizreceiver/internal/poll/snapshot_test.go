@@ -332,3 +332,25 @@ func TestRunTakesSnapshotsWhenDue(t *testing.T) {
 		assert.Len(t, got, len(want), "snapshot %s", id)
 	}
 }
+
+// A snapshot of vulnerability findings, which Wiz serves without a cap,
+// is partitioned all the same under the stream's limit (lowered here to
+// snapshotCap): it holds exactly the open findings, each once, and no
+// walk is served more than the limit and a page.
+func TestSnapshotVulnerabilityFindingsPartitioned(t *testing.T) {
+	lt := &logtype.VulnerabilityFindings
+	e, srv, _, sink := snapshotEnvOf(t, lt, 6*snapshotCap, "OPEN")
+	want := openSetOf(srv, lt, "OPEN")
+	require.Greater(t, len(want), 2*snapshotCap, "the open set must exceed the limit")
+	s, _ := e.stream(t)
+	served, splits := 0, 0
+	s.snapshots.afterSave = func() {
+		if open := s.snapshots.state.Open; open != nil {
+			served, splits = max(served, open.Served), open.Splits
+		}
+	}
+	require.NoError(t, s.Snapshot(context.Background()))
+	assertSnapshot(t, sink, want)
+	assert.Positive(t, splits, "the walk was split")
+	assert.Less(t, served, snapshotCap+e.PageSize, "nodes served one walk")
+}
