@@ -41,6 +41,25 @@ const firstPartition = 24 * time.Hour
 // partition holds, and so the stored state, bounded.
 const partitionLimit = 10000
 
+// minPartition is the narrowest partition a snapshot halves to. A
+// partition under twice as wide that still reaches the cap is read as far
+// as Wiz serves it, and the snapshot is marked incomplete: more findings
+// first seen within one second than the cap are a burst no finer split
+// is likely to part, and each halving costs a walk of up to the cap.
+const minPartition = time.Second
+
+// baseSplitBudget is the halvings (and capped partitions too narrow to
+// halve) a snapshot may spend before it has delivered anything: twice
+// the halvings from the widest partition, 1970 to now, down to
+// minPartition. Each cap's worth of records delivered earns
+// splitsPerCap more: a real tenant halves where it is dense, and its
+// dense ranges deliver records. A Wiz that reports the cap reached on
+// every walk earns none, and the snapshot ends within the budget.
+const (
+	baseSplitBudget = 64
+	splitsPerCap    = 4
+)
+
 // snapshots takes a stream's posture snapshots: every interval, every
 // finding in the snapshot's statuses, read whole, with no time window. The
 // walk is split into partitions of a field that never changes for a
@@ -61,6 +80,8 @@ type snapshots struct {
 	retryWait time.Duration
 	logger    *zap.Logger
 	now       func() time.Time
+	// sleep waits for d or until ctx is done: backoff.Sleep, or a test's.
+	sleep func(ctx context.Context, d time.Duration) error
 	// afterSave, when set, runs after every write of the state.
 	afterSave func()
 
@@ -102,6 +123,7 @@ func newSnapshots(set Settings, d delivery) *snapshots {
 		retryWait: set.PollInterval,
 		logger:    set.Logger,
 		now:       set.Now,
+		sleep:     backoff.Sleep,
 	}
 	return s
 }
@@ -152,12 +174,18 @@ func (s *snapshots) due() time.Time {
 	return s.state.LastStartedAt.Add(s.snapshot.Interval)
 }
 
+// wait is how long, at now, until the next snapshot is due; not positive
+// when one is due.
+func (s *snapshots) wait(now time.Time) time.Duration {
+	return s.due().Sub(now)
+}
+
 // run takes a snapshot whenever one is due, until ctx is cancelled or Wiz
 // refuses the query for good. A failed step is tried again after the
 // stream's poll interval, going on where it stood.
 func (s *snapshots) run(ctx context.Context) {
 	for {
-		if wait := s.due().Sub(s.now()); wait > 0 && backoff.Sleep(ctx, wait) != nil {
+		if wait := s.wait(s.now()); wait > 0 && s.sleep(ctx, wait) != nil {
 			return
 		}
 		err := s.take(ctx)
@@ -171,7 +199,7 @@ func (s *snapshots) run(ctx context.Context) {
 			}
 			s.logger.Warn("Posture snapshot failed; going on where it stood after the poll interval",
 				zap.String("stream", s.logType.Key), zap.Error(err))
-			if backoff.Sleep(ctx, s.retryWait) != nil {
+			if s.sleep(ctx, s.retryWait) != nil {
 				return
 			}
 		}
@@ -202,15 +230,26 @@ func (s *snapshots) take(ctx context.Context) error {
 	}
 	open := s.state.Open
 	s.mapper.id, s.mapper.startedAt = open.ID, open.StartedAt.Format(time.RFC3339Nano)
-	for !open.From.After(open.StartedAt) {
+	for !open.CutShort && !open.From.After(open.StartedAt) {
 		if err := s.walk(ctx, open); err != nil {
 			return err
 		}
-		if s.capped(open) && s.split(open) {
-			if err := s.save(ctx); err != nil {
-				return err
+		if s.capped(open) {
+			open.Splits++
+			if open.Splits > s.splitBudget(open) {
+				// Never loop: the rest is not read, and the marker says so.
+				open.Truncated, open.CutShort = true, true
+				if err := s.save(ctx); err != nil {
+					return err
+				}
+				break
 			}
-			continue
+			if s.split(open) {
+				if err := s.save(ctx); err != nil {
+					return err
+				}
+				continue
+			}
 		}
 		s.next(open)
 		if err := s.save(ctx); err != nil {
@@ -230,15 +269,23 @@ func (s *snapshots) capped(open *openSnapshot) bool {
 	return open.Served >= s.limit
 }
 
+// splitBudget is how many capped walks the open snapshot may spend
+// (baseSplitBudget).
+func (s *snapshots) splitBudget(open *openSnapshot) int {
+	return baseSplitBudget + splitsPerCap*open.Records/s.limit
+}
+
 // split halves a partition whose walk may have been cut short, to be read
 // again; what it delivered stays in the seen set and is not repeated. It
-// reports false for a partition one tick wide, which cannot be split: the
-// rest of it cannot be read, and the snapshot is marked truncated.
+// reports false for a partition under twice minPartition wide, which is
+// not split: the rest of it is not read, and the snapshot is marked
+// truncated.
 func (s *snapshots) split(open *openSnapshot) bool {
 	width := open.To.Sub(open.From)
-	if width < 2*timeTick {
+	if width < 2*minPartition {
 		open.Truncated = true
-		s.logger.Error("Wiz's result cap cut short a snapshot partition too narrow to split; the snapshot may miss findings",
+		open.CappedPartitions++
+		s.logger.Debug("Wiz's result cap cut short a snapshot partition too narrow to split; the snapshot may miss findings",
 			zap.String("stream", s.logType.Key), zap.String("snapshot_id", open.ID), zap.Int("result_cap", s.limit),
 			zap.Time("from", open.From), zap.Time("to", open.To))
 		return false
@@ -311,7 +358,9 @@ func (s *snapshots) walk(ctx context.Context, open *openSnapshot) error {
 		if page.MaxCountReached != nil {
 			open.MaxCountReached = page.MaxCountReached
 		}
-		if !page.HasNextPage {
+		if !page.HasNextPage || open.Served >= s.limit {
+			// Served the limit, the walk is capped: a real Wiz serves no
+			// more, and one that does would walk without end.
 			return nil
 		}
 		open.Cursor = page.EndCursor
@@ -381,11 +430,33 @@ func (s *snapshots) end(ctx context.Context, open *openSnapshot) error {
 		s.logger.Error("Next consumer permanently refused a snapshot's end marker; dropping it",
 			zap.String("stream", s.logType.Key), zap.String("snapshot_id", open.ID), zap.Error(err))
 	}
-	s.logger.Info("Posture snapshot ended", zap.String("stream", s.logType.Key), zap.String("snapshot_id", open.ID),
-		zap.Int("records", open.Records), zap.Bool("complete", !open.Truncated))
+	s.logEnd(open)
 	s.state.LastStartedAt, s.state.Open = open.StartedAt, nil
 	s.seen = seenSet{}
 	return s.save(ctx)
+}
+
+// logEnd logs the end of the snapshot: one ERROR, naming the data set and
+// what to do, when it is incomplete.
+func (s *snapshots) logEnd(open *openSnapshot) {
+	fields := []zap.Field{
+		zap.String("stream", s.logType.Key), zap.String("snapshot_id", open.ID), zap.Int("records", open.Records),
+		zap.Bool("complete", !open.Truncated), zap.Int("result_cap", s.limit),
+		zap.Int("capped_partitions", open.CappedPartitions), zap.Int("capped_walks", open.Splits),
+	}
+	switch {
+	case open.CutShort:
+		s.logger.Error("Posture snapshot ended incomplete: Wiz reported its result cap reached on more walks than the records it served explain, "+
+			"so the rest of the walk was not read; the change stream is unaffected. Check that nothing between the collector and Wiz "+
+			"alters maxCountReached; if Wiz itself reports it, narrow "+s.logType.Key+".snapshot.statuses or project_ids and report it to Wiz support",
+			append(fields, zap.Time("cut_at", open.From), zap.Int("split_budget", s.splitBudget(open)))...)
+	case open.Truncated:
+		s.logger.Error("Posture snapshot ended incomplete: more "+s.logType.Noun+" than Wiz's result cap were first seen within a second, "+
+			"and the rest of such a second cannot be read; the change stream is unaffected. Narrow "+s.logType.Key+
+			".snapshot.statuses or project_ids so fewer findings share a first-seen second", fields...)
+	default:
+		s.logger.Info("Posture snapshot ended", fields...)
+	}
 }
 
 // save persists the state with the open snapshot's keys.

@@ -47,8 +47,16 @@ type openSnapshot struct {
 	// Records counts the records delivered so far.
 	Records int `json:"records"`
 	// Truncated is set when a partition too narrow to split reached the
-	// cap: the snapshot may miss findings, and its end marker says so.
+	// cap, or the walk was cut short: the snapshot may miss findings, and
+	// its end marker says so.
 	Truncated bool `json:"truncated,omitempty"`
+	// Splits counts the walks that reached the cap, against the
+	// snapshot's budget (splitBudget); CappedPartitions those too narrow
+	// to halve. CutShort is set when the budget was spent and the rest of
+	// the walk was not read.
+	Splits           int  `json:"splits,omitempty"`
+	CappedPartitions int  `json:"capped_partitions,omitempty"`
+	CutShort         bool `json:"cut_short,omitempty"`
 	// Seen holds the keys (finding id and partition time) delivered in
 	// partitions not yet read whole: a partition split after its walk hit
 	// the cap reads them again.
@@ -79,7 +87,7 @@ func (s snapshotStore) load(ctx context.Context) (snapshotState, error) {
 		return snapshotState{}, fmt.Errorf("%w: snapshot state %q has version %d, this receiver reads version %d",
 			errUnusableCheckpoint, s.key, st.Version, snapshotStateVersion)
 	}
-	if o := st.Open; o != nil && (o.ID == "" || o.StartedAt.IsZero() || o.To.Before(o.From) || o.Served < 0 || o.Records < 0) {
+	if o := st.Open; o != nil && (o.ID == "" || o.StartedAt.IsZero() || o.To.Before(o.From) || o.Served < 0 || o.Records < 0 || o.Splits < 0 || o.CappedPartitions < 0) {
 		return snapshotState{}, fmt.Errorf("%w: snapshot state %q has an invalid open snapshot", errUnusableCheckpoint, s.key)
 	}
 	return st, nil

@@ -24,30 +24,56 @@ const snapshotCap = 120
 
 // snapshotEnv is a receiver of configuration findings alone, taking daily
 // snapshots of the statuses given, over a mock of n findings whose cap is
+// snapshotCap, on a host clock the test moves.
+func snapshotEnv(t *testing.T, n int, statuses ...string) (*testEnv, *mockwiz.Server, *wiztest.Clock, *consumertest.LogsSink) {
+	return snapshotEnvOf(t, &logtype.ConfigurationFindings, n, statuses...)
+}
+
+// snapshotEnvOf is a receiver of lt alone, taking daily snapshots of the
+// statuses given, over a mock of n nodes of lt whose configuration
+// findings are capped at snapshotCap, with lt's cap lowered to snapshotCap.
+func snapshotEnvOf(t *testing.T, lt *logtype.LogType, n int, statuses ...string) (*testEnv, *mockwiz.Server, *wiztest.Clock, *consumertest.LogsSink) {
+	ds := polltest.DatasetOf(7, map[string]int{lt.Name: n})
+	srv, url := polltest.NewMock(t, mockwiz.Options{Dataset: ds, ConfigurationFindingResultCap: snapshotCap})
+	e, clock, sink := snapshotStreamEnv(t, lt, url, statuses...)
+	return e, srv, clock, sink
+}
+
+// snapshotStreamEnv is a receiver of lt alone on the Wiz at url, taking
+// daily snapshots of the statuses given, with lt's cap lowered to
 // snapshotCap, on a host clock the test moves. Pages of 25 make a capped
 // walk several pages long.
-func snapshotEnv(t *testing.T, n int, statuses ...string) (*testEnv, *mockwiz.Server, *wiztest.Clock, *consumertest.LogsSink) {
-	ds := polltest.DatasetOf(7, map[string]int{logtype.ConfigurationFindings.Name: n})
-	srv, url := polltest.NewMock(t, mockwiz.Options{Dataset: ds, ConfigurationFindingResultCap: snapshotCap})
+func snapshotStreamEnv(t *testing.T, lt *logtype.LogType, url string, statuses ...string) (*testEnv, *wiztest.Clock, *consumertest.LogsSink) {
 	e := newEnv(t, url)
-	e.enableOnly(logtype.ConfigurationFindings.Key)
-	e.ResultCaps[logtype.ConfigurationFindings.Key] = snapshotCap
+	e.enableOnly(lt.Key)
+	e.ResultCaps[lt.Key] = snapshotCap
 	e.PageSize = 25
 	e.BackOff.Enabled = false
 	e.memoryStorage()
 	clock := wiztest.NewClock(time.Now().Truncate(time.Second))
 	e.Now = clock.Now
-	section := e.logType(&logtype.ConfigurationFindings).(*logtype.ConfigurationFindingsConfig)
-	section.Snapshot = logtype.SnapshotConfig{Interval: 24 * time.Hour, Statuses: statuses}
+	switch section := e.logType(lt).(type) {
+	case *logtype.ConfigurationFindingsConfig:
+		section.Snapshot = logtype.SnapshotConfig{Interval: 24 * time.Hour, Statuses: statuses}
+	case *logtype.VulnerabilityFindingsConfig:
+		section.Snapshot = logtype.SnapshotConfig{Interval: 24 * time.Hour, Statuses: statuses}
+	default:
+		t.Fatalf("%s takes no snapshots", lt.Key)
+	}
 	sink := &consumertest.LogsSink{}
 	e.Next = sink
-	return e, srv, clock, sink
+	return e, clock, sink
 }
 
 // openSet is the ids of the mock's configuration findings in statuses.
 func openSet(srv *mockwiz.Server, statuses ...string) map[string]bool {
+	return openSetOf(srv, &logtype.ConfigurationFindings, statuses...)
+}
+
+// openSetOf is the ids of the mock's nodes of lt in statuses.
+func openSetOf(srv *mockwiz.Server, lt *logtype.LogType, statuses ...string) map[string]bool {
 	want := map[string]bool{}
-	for _, n := range srv.Snapshot()[logtype.ConfigurationFindings.Name] {
+	for _, n := range srv.Snapshot()[lt.Name] {
 		for _, s := range statuses {
 			if n["status"] == s {
 				want[n["id"].(string)] = true
@@ -196,4 +222,135 @@ func TestSnapshotFindingsChangingDuringWalk(t *testing.T) {
 	s, _ := e.stream(t)
 	require.NoError(t, s.Snapshot(context.Background()))
 	assertSnapshot(t, sink, want)
+}
+
+// splitSinks routes each page to snaps when it is a snapshot's and to
+// changes when it is the change stream's: a delivery holds one or the
+// other.
+func splitSinks(t *testing.T, snaps, changes *consumertest.LogsSink) consumer.Logs {
+	next, err := consumer.NewLogs(func(ctx context.Context, ld plog.Logs) error {
+		fromSnapshot := false
+		polltest.ForEachRecord(ld, func(lr plog.LogRecord) {
+			_, fromSnapshot = lr.Attributes().Get(AttrSnapshotID)
+		})
+		if fromSnapshot {
+			return snaps.ConsumeLogs(ctx, ld)
+		}
+		return changes.ConsumeLogs(ctx, ld)
+	})
+	require.NoError(t, err)
+	return next
+}
+
+// receive is the next value on ch; a missing one fails the test after a
+// minute rather than hanging it.
+func receive[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(time.Minute):
+		t.Fatalf("no %s", what)
+		panic("unreachable")
+	}
+}
+
+// The loop Stream.Run starts beside the change stream takes a snapshot at
+// once when none was ever taken, waits out the interval from its start on
+// the host clock, and takes the next when it is due and not before; the
+// change stream's polls go on while it waits. The loop's waits are
+// handed to the test, which moves the clock.
+func TestRunTakesSnapshotsWhenDue(t *testing.T) {
+	e, srv, clock, snaps := snapshotEnv(t, 2*snapshotCap, "OPEN")
+	want := openSet(srv, "OPEN")
+	changes := &consumertest.LogsSink{}
+	e.Next = splitSinks(t, snaps, changes)
+	// The change stream's watermark after each checkpoint write.
+	watermarks := make(chan time.Time, 1000)
+	e.AfterSave = func(s *Stream) {
+		e.invariants.Check(s)
+		select {
+		case watermarks <- s.walker.state.Watermark:
+		default: // The test reads no more.
+		}
+	}
+	s, _ := e.stream(t)
+	waits, resume := make(chan time.Duration), make(chan struct{})
+	s.snapshots.sleep = func(ctx context.Context, d time.Duration) error {
+		select {
+		case waits <- d:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		select {
+		case <-resume:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.Run(ctx)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+
+	// None was ever taken: the first is taken at once, then the loop waits
+	// the interval.
+	require.Equal(t, 24*time.Hour, receive(t, waits, "wait after the first snapshot"))
+	assertSnapshot(t, snaps, want)
+
+	// While it waits, the change stream polls: a poll after the clock moved
+	// reads up to the new time.
+	clock.Advance(23 * time.Hour)
+	moved := clock.Now()
+	for watermark := receive(t, watermarks, "change stream poll"); watermark.Before(moved.Add(-e.Overlap)); {
+		watermark = receive(t, watermarks, "change stream poll past the moved clock")
+	}
+	assert.Positive(t, changes.LogRecordCount(), "the change stream delivered")
+
+	// 23 hours after the start, the next is not due: the loop waits the
+	// hour left, and takes nothing.
+	resume <- struct{}{}
+	require.Equal(t, time.Hour, receive(t, waits, "wait before the second snapshot is due"))
+	_, ends := snapshotRecords(t, snaps.AllLogs())
+	require.Len(t, ends, 1, "no snapshot before it is due")
+
+	// Once due, the next is taken, and the loop waits the interval again.
+	clock.Advance(time.Hour)
+	resume <- struct{}{}
+	require.Equal(t, 24*time.Hour, receive(t, waits, "wait after the second snapshot"))
+	byID, ends := snapshotRecords(t, snaps.AllLogs())
+	require.Len(t, ends, 2)
+	require.Len(t, byID, 2)
+	for id, got := range byID {
+		assert.Len(t, got, len(want), "snapshot %s", id)
+	}
+}
+
+// A snapshot of vulnerability findings, which Wiz serves without a cap,
+// is partitioned all the same under the stream's limit (lowered here to
+// snapshotCap): it holds exactly the open findings, each once, and no
+// walk is served more than the limit and a page.
+func TestSnapshotVulnerabilityFindingsPartitioned(t *testing.T) {
+	lt := &logtype.VulnerabilityFindings
+	e, srv, _, sink := snapshotEnvOf(t, lt, 6*snapshotCap, "OPEN")
+	want := openSetOf(srv, lt, "OPEN")
+	require.Greater(t, len(want), 2*snapshotCap, "the open set must exceed the limit")
+	s, _ := e.stream(t)
+	served, splits := 0, 0
+	s.snapshots.afterSave = func() {
+		if open := s.snapshots.state.Open; open != nil {
+			served, splits = max(served, open.Served), open.Splits
+		}
+	}
+	require.NoError(t, s.Snapshot(context.Background()))
+	assertSnapshot(t, sink, want)
+	assert.Positive(t, splits, "the walk was split")
+	assert.Less(t, served, snapshotCap+e.PageSize, "nodes served one walk")
 }

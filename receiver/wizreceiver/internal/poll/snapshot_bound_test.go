@@ -1,0 +1,82 @@
+package poll
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/logtype"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/polltest"
+)
+
+// alwaysCappedWiz is a Wiz, written with the standard library, that
+// answers every configuration findings query with a full page, a next
+// page under a new cursor, and maxCountReached: true. It counts the
+// queries, and cancels the test's walk once they pass stopAt: without a
+// bound the snapshot would never end.
+func alwaysCappedWiz(t *testing.T, pageSize int, stopAt int64, cancel context.CancelFunc) (string, *atomic.Int64) {
+	firstSeen := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC).Format(time.RFC3339Nano)
+	nodes := make([]string, pageSize)
+	for i := range nodes {
+		nodes[i] = fmt.Sprintf(`{"id":"cf-%d","status":"OPEN","severity":"HIGH","result":"FAIL","firstSeenAt":%q,"updatedAt":%q,"analyzedAt":%q}`,
+			i, firstSeen, firstSeen, firstSeen)
+	}
+	page := strings.Join(nodes, ",")
+	var queries atomic.Int64
+	url := polltest.StdlibWiz(t, func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Variables struct {
+				First int `json:"first"`
+			} `json:"variables"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Variables.First != pageSize {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		n := queries.Add(1)
+		if n > stopAt {
+			cancel()
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = fmt.Fprintf(w, `{"data":{"configurationFindings":{"nodes":[%s],"pageInfo":{"hasNextPage":true,"endCursor":"c%d"},"maxCountReached":true}}}`, page, n)
+	})
+	return url, &queries
+}
+
+// A Wiz that reports its cap reached on every walk, and never ends a
+// walk's pages, cannot keep a snapshot running: each walk stops at the
+// cap, halving stops at minPartition, and the snapshot ends once its
+// budget of capped walks is spent, with an incomplete marker and one
+// ERROR that names the data set.
+func TestSnapshotEndsAgainstAlwaysCappedWiz(t *testing.T) {
+	const pageSize = 25
+	pagesPerWalk := (snapshotCap + pageSize - 1) / pageSize
+	// The fake serves pageSize distinct findings at most: they earn no
+	// split beyond the base budget.
+	bound := int64((baseSplitBudget + splitsPerCap*pageSize/snapshotCap + 1) * pagesPerWalk)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	url, queries := alwaysCappedWiz(t, pageSize, 20*bound, cancel)
+	e, _, sink := snapshotStreamEnv(t, &logtype.ConfigurationFindings, url, "OPEN")
+	logs := e.observeLogs(zapcore.ErrorLevel)
+	s, _ := e.stream(t)
+
+	require.NoError(t, s.Snapshot(ctx), "after %d queries", queries.Load())
+	assert.LessOrEqual(t, queries.Load(), bound, "queries of one snapshot")
+	_, ends := snapshotRecords(t, sink.AllLogs())
+	require.Len(t, ends, 1, "one end marker")
+	complete, _ := ends[0].Attributes().Get(AttrSnapshotComplete)
+	assert.False(t, complete.Bool(), "the marker says the snapshot is incomplete")
+	require.Equal(t, 1, logs.Len(), "one ERROR: %v", logs.All())
+	assert.Contains(t, logs.All()[0].Message, "configuration_findings.snapshot.statuses")
+	assert.Nil(t, s.snapshots.state.Open, "the snapshot is closed")
+}
