@@ -93,6 +93,7 @@ func New(set Settings) *Stream {
 		overlap:         set.Overlap,
 		maxWindow:       set.MaxWindow,
 		pageSize:        set.PageSize,
+		maxPages:        maxPagesPerWalk,
 		logger:          set.Logger,
 		now:             set.Now,
 	}

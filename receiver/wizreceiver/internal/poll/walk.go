@@ -15,6 +15,15 @@ import (
 // errPagingLoop stops a page walk that would never end.
 var errPagingLoop = errors.New("wiz paging did not advance")
 
+// maxPagesPerWalk bounds the pages of one walk, and so the cursors it
+// remembers, against a server that hands out new cursors without end. The
+// walk's cursor is saved at every page, so a window that truly holds more
+// (5 million nodes at 500 a page) goes on at the next poll.
+const maxPagesPerWalk = 10000
+
+// errWalkTooLong ends a walk at maxPagesPerWalk pages.
+var errWalkTooLong = errors.New("wiz served more pages than one walk reads")
+
 // walker reads a stream's windows page by page and keeps its checkpoint:
 // it owns the stream's state, which moves only once the next consumer has
 // accepted a page.
@@ -31,7 +40,10 @@ type walker struct {
 	overlap         time.Duration
 	maxWindow       time.Duration
 	pageSize        int
-	logger          *zap.Logger
+	// maxPages bounds the pages of one walk (maxPagesPerWalk; tests lower
+	// it).
+	maxPages int
+	logger   *zap.Logger
 	// now is this host's clock.
 	now func() time.Time
 	// afterSave, when set, runs after every checkpoint write.
@@ -224,6 +236,10 @@ func (w *walker) walk(ctx context.Context) error {
 		if page.HasNextPage && (len(page.Nodes) == 0 || page.EndCursor == "" || page.EndCursor == win.Cursor || cursors[page.EndCursor]) {
 			return fmt.Errorf("%w: page with %d nodes, hasNextPage and end cursor %q already seen; stopping this walk",
 				errPagingLoop, len(page.Nodes), page.EndCursor)
+		}
+		if len(cursors) >= w.maxPages {
+			return fmt.Errorf("%w (%d); going on from the saved cursor at the next poll: if every walk ends so, lower max_window",
+				errWalkTooLong, w.maxPages)
 		}
 		cursors[page.EndCursor] = true
 		// deliver takes the page: what the walk reads of it afterwards is

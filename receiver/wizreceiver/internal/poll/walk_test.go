@@ -210,3 +210,30 @@ func (c *flakyConsumer) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	}
 	return c.LogsSink.ConsumeLogs(ctx, ld)
 }
+
+// A server that hands out a new cursor with every page, without end, gets
+// at most maxPages pages a walk: the poll ends with an error that names
+// max_window, and the next goes on from the saved cursor.
+func TestWalkPagesAreBounded(t *testing.T) {
+	at := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339Nano)
+	var queries atomic.Int64
+	url := polltest.StdlibWiz(t, func(w http.ResponseWriter, _ *http.Request) {
+		n := queries.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = fmt.Fprintf(w, `{"data":{"auditLogEntries":{"nodes":[{"id":"a-%d","action":"Login","requestId":"a-%d","status":"SUCCESS","timestamp":%q,"actionParameters":null,"userAgent":null,"sourceIP":null,"serviceAccount":null,"user":null}],"pageInfo":{"hasNextPage":true,"endCursor":"c%d"}}}}`, n, n, at, n)
+	})
+	e := newEnv(t, url)
+	e.enableOnly("audit")
+	s, _ := e.stream(t)
+	s.walker.maxPages = 25
+
+	err := s.Poll(context.Background())
+	require.ErrorIs(t, err, errWalkTooLong)
+	assert.ErrorContains(t, err, "lower max_window")
+	first := queries.Load()
+	assert.LessOrEqual(t, first, int64(25+2), "one walk reads at most maxPages pages, besides the connection check")
+	assert.Equal(t, fmt.Sprintf("c%d", first-1), s.walker.state.Window.Cursor, "the cursor of the last page delivered is saved")
+
+	require.ErrorIs(t, s.Poll(context.Background()), errWalkTooLong)
+	assert.LessOrEqual(t, queries.Load()-first, int64(25+1), "the next poll goes on, bounded the same")
+}
