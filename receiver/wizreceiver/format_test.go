@@ -95,7 +95,9 @@ func checkOCSFRecords(t *testing.T, sink *consumertest.LogsSink, nativeAttrs map
 			raw, ok := body.Get("raw_data")
 			require.True(t, ok, "%s %s: no raw_data", typ.Str(), uid.Str())
 			assert.True(t, json.Valid([]byte(raw.Str())), "%s %s: raw_data is not JSON", typ.Str(), uid.Str())
-			if attrs, ok := nativeAttrs[uid.Str()]; ok {
+			if nativeAttrs != nil {
+				attrs, ok := nativeAttrs[uid.Str()]
+				require.True(t, ok, "%s %s: format: native made no record of this uid", typ.Str(), uid.Str())
 				assert.Equal(t, attrs, lr.Attributes().AsRaw(), "%s %s: the attributes differ from format: native's", typ.Str(), uid.Str())
 			}
 		})

@@ -29,9 +29,9 @@ type LogType struct {
 	Name string
 	// Scope is the service-account scope its query needs.
 	Scope string
-	// Query is the GraphQL query the receiver sends, Operation its name,
-	// ResponseKey the key of the connection in its answer's data.
-	Query, Operation, ResponseKey string
+	// Query is the GraphQL query the receiver sends, ResponseKey the key
+	// of the connection in its answer's data.
+	Query, ResponseKey string
 	// DefaultFilter is the filterBy its default section sends, beside the
 	// time window.
 	DefaultFilter map[string]any
@@ -62,7 +62,7 @@ func Polled() []LogType {
 	out := make([]LogType, len(logtype.All))
 	for i, lt := range logtype.All {
 		out[i] = LogType{
-			Key: lt.Key, Name: lt.Name, Scope: lt.Scope, Query: lt.Query.Query, Operation: lt.Query.Operation, ResponseKey: lt.Query.ResponseKey,
+			Key: lt.Key, Name: lt.Name, Scope: lt.Scope, Query: lt.Query.Query, ResponseKey: lt.Query.ResponseKey,
 			DefaultFilter: lt.Poll(lt.NewConfig(), nil).Filter, ResultCap: lt.ResultCap,
 			DeniedToProjectScoped: lt.DeniedToProjectScoped, lt: lt,
 		}
