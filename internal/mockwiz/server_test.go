@@ -13,11 +13,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/wizreceivertest"
 )
 
 func TestToken(t *testing.T) {
-	clk := &clock{now: testEnd}
+	clk := wiztest.NewClock(testEnd)
 	e := newEnv(t, Options{Now: clk.Now, TokenLifetime: time.Minute})
 	form := func(secret, audience string) url.Values {
 		v := url.Values{"grant_type": {"client_credentials"}, "client_id": {"mock-client-id"}, "client_secret": {secret}}
@@ -67,7 +68,7 @@ func TestToken(t *testing.T) {
 	})
 	t.Run("expiry", func(t *testing.T) {
 		assert.Equal(t, http.StatusOK, e.query(wizreceivertest.PolledByKey("audit").Query, map[string]any{"first": 1}).status)
-		clk.Add(time.Minute)
+		clk.Advance(time.Minute)
 		r := e.query(wizreceivertest.PolledByKey("audit").Query, map[string]any{"first": 1})
 		assert.Equal(t, http.StatusUnauthorized, r.status)
 		assert.JSONEq(t, `{"errors":[{"message":"Unauthorized","extensions":{"code":"UNAUTHENTICATED"}}]}`, r.body)
@@ -531,7 +532,7 @@ func TestRemoveSchemaField(t *testing.T) {
 // server stamps its own: a mock on a clock of its own shows a client its
 // skew, whatever the host's clock says.
 func TestDateHeaderFollowsServerClock(t *testing.T) {
-	clk := &clock{now: testEnd.Add(-90 * time.Second)}
+	clk := wiztest.NewClock(testEnd.Add(-90 * time.Second))
 	e := newEnv(t, Options{Now: clk.Now})
 	at := func(r response) time.Time {
 		t.Helper()
@@ -540,7 +541,7 @@ func TestDateHeaderFollowsServerClock(t *testing.T) {
 		return date
 	}
 	assert.Equal(t, testEnd.Add(-90*time.Second), at(e.query(`{ auditLogEntries(first: 1) { nodes { id } } }`, nil)))
-	clk.Add(time.Hour + 1500*time.Millisecond)
+	clk.Advance(time.Hour + 1500*time.Millisecond)
 	token := e.tokenRequest(url.Values{"grant_type": {"client_credentials"}, "audience": {"wiz-api"},
 		"client_id": {"mock-client-id"}, "client_secret": {"mock-client-secret"}}, "")
 	assert.Equal(t, testEnd.Add(time.Hour-89*time.Second), at(token), "one-second resolution, truncated")

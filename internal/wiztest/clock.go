@@ -1,6 +1,7 @@
 package wiztest
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -30,4 +31,15 @@ func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
+}
+
+// Sleep is a sleep on the clock: it moves the clock by d at once, unless
+// ctx has ended. Tests hand it to what would wait (the rate limiter's
+// pacing and pauses), to check the waits without waiting them.
+func (c *Clock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.Advance(d)
+	return nil
 }
