@@ -114,7 +114,7 @@ func TestCredentialsRedactedEverywhere(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
-			srv := wiztest.EchoingWiz(t, wiztest.EchoGraphQLError("FORBIDDEN"))
+			srv := wiztest.NewFakeWiz(t, wiztest.WithToken(wiztest.EchoingTokens), wiztest.WithAPI(wiztest.EchoGraphQLError("FORBIDDEN")))
 			cfg := testConfig(srv.URL)
 			cfg.ClientSecret = configopaque.String(tt.secret)
 			cfg.PollInterval = 20 * time.Millisecond

@@ -127,18 +127,6 @@ func TestWindowKeysStayBounded(t *testing.T) {
 	assert.Empty(t, s.walker.dedup.seen, "60 delivered keys, none inside an overlap")
 }
 
-// brokenPagingServer is a Wiz that never ends a walk: it answers every
-// query with the same page.
-func brokenPagingServer(t *testing.T, page string) (string, *atomic.Int64) {
-	var queries atomic.Int64
-	url := polltest.StdlibWiz(t, func(w http.ResponseWriter, _ *http.Request) {
-		queries.Add(1)
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = fmt.Fprint(w, page)
-	})
-	return url, &queries
-}
-
 func TestLoopGuards(t *testing.T) {
 	node := `{"id":"a-1","action":"Login","requestId":"a-1","status":"SUCCESS","timestamp":"%s","actionParameters":null,"userAgent":null,"sourceIP":null,"serviceAccount":null,"user":null}`
 	node = fmt.Sprintf(node, time.Now().Add(-time.Hour).UTC().Format(time.RFC3339Nano))
@@ -149,14 +137,16 @@ func TestLoopGuards(t *testing.T) {
 	}
 	for name, page := range tests {
 		t.Run(name, func(t *testing.T) {
-			url, queries := brokenPagingServer(t, page)
-			e := newEnv(t, url)
+			// A Wiz that never ends a walk: it answers every query with
+			// the same page.
+			fake := wiztest.NewFakeWiz(t, wiztest.WithAPI(wiztest.JSONReply(http.StatusOK, page)))
+			e := newEnv(t, fake.URL)
 			e.enableOnly("audit")
 			s, _ := e.stream(t)
 
 			err := s.Poll(context.Background())
 			require.ErrorIs(t, err, errPagingLoop)
-			assert.LessOrEqual(t, queries.Load(), int64(2), "the walk stops at the first repeat")
+			assert.LessOrEqual(t, len(fake.RequestsTo("/graphql")), 2, "the walk stops at the first repeat")
 		})
 	}
 }

@@ -7,9 +7,7 @@ package polltest
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,23 +40,6 @@ func NewMock(t testing.TB, o mockwiz.Options) (*mockwiz.Server, string) {
 	}
 	srv, httpSrv := mockwiz.NewTestServer(t, o)
 	return srv, httpSrv.URL
-}
-
-// StdlibWiz is a Wiz written with the standard library alone, not our
-// mock: it serves tokens as Wiz does and answers /graphql with graphql. It
-// returns its base URL.
-func StdlibWiz(t testing.TB, graphql http.HandlerFunc) string {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/oauth/token" {
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = fmt.Fprint(w, `{"access_token":"stdlib-fake-access-token","token_type":"Bearer","expires_in":3600}`)
-			return
-		}
-		graphql(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
 }
 
 // EachRequestErrorStatus runs test once for each way a GraphQL server
