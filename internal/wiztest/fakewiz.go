@@ -50,12 +50,6 @@ func (r FakeWizRequest) Form() url.Values {
 	return form
 }
 
-// CarriesCredential reports whether the request carried a credential: an
-// Authorization header, or a client secret in its body.
-func (r FakeWizRequest) CarriesCredential() bool {
-	return r.Authorization != "" || strings.Contains(r.Body, "client_secret")
-}
-
 // FakeWizOption configures a FakeWiz.
 type FakeWizOption func(*fakeWizConfig)
 
