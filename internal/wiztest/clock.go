@@ -6,6 +6,11 @@ import (
 	"time"
 )
 
+// HangGuard bounds a test's wait for something that must happen (a
+// delivery reaching the consumer, a stream coming to its next poll): it
+// fails a test that would otherwise hang, and times nothing.
+const HangGuard = 2 * time.Minute
+
 // Clock is a settable clock: it moves only when a test moves it. Tests
 // hand its Now to what would read the time (windows, the no-events alert,
 // the webhook's dedup window, the mock's own clock).

@@ -82,7 +82,7 @@ func TestWebhookPortInUse(t *testing.T) {
 	cfg.Webhook.NetAddr.Endpoint = taken.Addr().String()
 	rcv, err := NewFactory().CreateLogs(context.Background(), metadatatest.NewSettings(componenttest.NewTelemetry()), cfg, consumertest.NewNop())
 	require.NoError(t, err)
-	host := &statusHost{Host: componenttest.NewNopHost()}
+	host := newStatusHost()
 	err = rcv.Start(context.Background(), host)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "webhook cannot listen on "+taken.Addr().String())
@@ -104,7 +104,7 @@ func TestWebhookBadTLSFiles(t *testing.T) {
 	cfg.Webhook.TLS = configoptional.Some(tls)
 	rcv, err := NewFactory().CreateLogs(context.Background(), metadatatest.NewSettings(componenttest.NewTelemetry()), cfg, consumertest.NewNop())
 	require.NoError(t, err)
-	host := &statusHost{Host: componenttest.NewNopHost()}
+	host := newStatusHost()
 	err = rcv.Start(context.Background(), host)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "webhook.tls: ")

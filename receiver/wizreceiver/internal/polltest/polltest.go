@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -179,4 +180,94 @@ func PollUntil[P Poller](t testing.TB, streams []P, rounds int, done func() bool
 			t.Logf("after: %s: %v", s.Key(), err)
 		}
 	}
+}
+
+// Pacer stands in for the wait between a running stream's polls (see
+// poll.Settings.Sleep): a stream that finished a poll waits at the pacer
+// until the test lets it poll again. The test reads what the streams did
+// while they all wait, when nothing moves, and moves them on a whole poll
+// at a time: a running receiver, driven as PollUntil drives streams.
+type Pacer struct {
+	mu sync.Mutex
+	// waiting counts the streams waiting for next.
+	waiting int
+	next    chan struct{}
+	// arrived is signalled at each arrival.
+	arrived chan struct{}
+}
+
+// NewPacer is a pacer no stream waits at yet.
+func NewPacer() *Pacer {
+	return &Pacer{next: make(chan struct{}), arrived: make(chan struct{}, 1)}
+}
+
+// Sleep is the streams' wait between polls: it returns when the test lets
+// the streams poll again (see Next), or ctx ends.
+func (p *Pacer) Sleep(ctx context.Context, _ time.Duration) error {
+	p.mu.Lock()
+	p.waiting++
+	next := p.next
+	p.mu.Unlock()
+	select {
+	case p.arrived <- struct{}{}:
+	default:
+	}
+	select {
+	case <-next:
+		return nil
+	case <-ctx.Done():
+		p.mu.Lock()
+		if p.next == next {
+			p.waiting--
+		}
+		p.mu.Unlock()
+		return ctx.Err()
+	}
+}
+
+// Await waits until n streams wait at the pacer, each having finished its
+// poll (or its connection check, when that failed): the streams that have
+// not stopped.
+func (p *Pacer) Await(t testing.TB, n int) {
+	t.Helper()
+	guard := time.NewTimer(wiztest.HangGuard)
+	defer guard.Stop()
+	for {
+		p.mu.Lock()
+		waiting := p.waiting
+		p.mu.Unlock()
+		require.LessOrEqual(t, waiting, n, "more streams than expected wait for their next poll")
+		if waiting == n {
+			return
+		}
+		select {
+		case <-p.arrived:
+		case <-guard.C:
+			t.Fatalf("%d of %d streams came to their next poll", waiting, n)
+		}
+	}
+}
+
+// Next lets the waiting streams poll once more.
+func (p *Pacer) Next() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	close(p.next)
+	p.next, p.waiting = make(chan struct{}), 0
+}
+
+// Until moves n running streams on, a poll at a time, until done reports
+// true, then by one poll more: a poll after everything arrived must add
+// nothing, which the caller's exactly-once check sees. It fails after
+// rounds polls.
+func (p *Pacer) Until(t testing.TB, n, rounds int, done func() bool) {
+	t.Helper()
+	p.Await(t, n)
+	for round := 0; !done(); round++ {
+		require.Less(t, round, rounds, "not done after %d polls", rounds)
+		p.Next()
+		p.Await(t, n)
+	}
+	p.Next()
+	p.Await(t, n)
 }

@@ -88,7 +88,7 @@ func TestShutdownCancelsBackOff(t *testing.T) {
 	select {
 	case err := <-done:
 		require.ErrorIs(t, err, context.Canceled)
-	case <-time.After(time.Minute):
+	case <-time.After(wiztest.HangGuard):
 		// Guards against a hang only: the back-off is an hour.
 		t.Fatal("the back-off sleep went on after its context was cancelled")
 	}
