@@ -19,9 +19,11 @@ type Clock struct {
 	now time.Time
 }
 
-// NewClock is a clock that reads now until it is moved.
+// NewClock is a clock that reads now until it is moved. Its readings carry
+// no monotonic clock reading, so that == and testify's Equal compare them
+// as instants, as they compare times read back from storage.
 func NewClock(now time.Time) *Clock {
-	return &Clock{now: now}
+	return &Clock{now: now.Round(0)}
 }
 
 // Now is the clock's time.
