@@ -162,7 +162,9 @@ type Poller interface {
 
 // PollUntil polls each stream in turn, as their poll intervals would, until
 // done reports true, then once more: a poll after everything arrived must
-// add nothing, which the caller's exactly-once check sees. A failed poll is
+// add nothing, which the caller's exactly-once check sees. (On a settable
+// clock that stands still that poll reads nothing: move the clock and poll
+// again before the check.) A failed poll is
 // the fault under test (logged); the next round is the next interval's
 // retry. It fails after rounds rounds.
 func PollUntil[P Poller](t testing.TB, streams []P, rounds int, done func() bool) {
@@ -258,8 +260,8 @@ func (p *Pacer) Next() {
 
 // Until moves n running streams on, a poll at a time, until done reports
 // true, then by one poll more: a poll after everything arrived must add
-// nothing, which the caller's exactly-once check sees. It fails after
-// rounds polls.
+// nothing, which the caller's exactly-once check sees (on a settable clock,
+// see PollUntil). It fails after rounds polls.
 func (p *Pacer) Until(t testing.TB, n, rounds int, done func() bool) {
 	t.Helper()
 	p.Await(t, n)
