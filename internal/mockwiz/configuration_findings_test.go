@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/wizreceivertest"
 )
 
@@ -146,7 +147,7 @@ func TestConfigurationFindingResultCap(t *testing.T) {
 // A status change moves updatedAt; a re-analysis that finds nothing new
 // moves only analyzedAt.
 func TestConfigurationFindingChanges(t *testing.T) {
-	e := newEnv(t, Options{Dataset: defendDataset(40, 0), Now: (&clock{now: testEnd}).Now})
+	e := newEnv(t, Options{Dataset: defendDataset(40, 0), Now: wiztest.NewClock(testEnd).Now})
 	findings := e.srv.Snapshot()[configurationFindingCollection.logType]
 	open := ids(findings, func(n map[string]any) bool { return n["status"] == "OPEN" })
 	require.GreaterOrEqual(t, len(open), 2)

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/wizreceivertest"
 )
 
@@ -68,7 +69,7 @@ func TestGenerateDataset(t *testing.T) {
 }
 
 func TestMutationsAndHiding(t *testing.T) {
-	clk := &clock{now: testEnd}
+	clk := wiztest.NewClock(testEnd)
 	e := newEnv(t, Options{Now: clk.Now})
 	snapshot := e.srv.Snapshot()
 	audit, issues, findings := snapshot[auditCollection.logType], snapshot[issueCollection.logType], snapshot[findingCollection.logType]
@@ -116,7 +117,7 @@ func TestMutationsAndHiding(t *testing.T) {
 	hidden := audit[0]["id"].(string)
 	e.srv.HideUntil(hidden, testEnd.Add(time.Minute))
 	assert.NotContains(t, e.walk(wizreceivertest.PolledByKey("audit").Query, "auditLogEntries", 500, nil, nil), hidden)
-	clk.Add(time.Minute)
+	clk.Advance(time.Minute)
 	assert.Contains(t, e.walk(wizreceivertest.PolledByKey("audit").Query, "auditLogEntries", 500, nil, nil), hidden)
 
 	// Snapshot returns copies.

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/wizreceivertest"
 )
 
@@ -144,7 +145,7 @@ func TestDetectionWalkBelowOneMicrosecond(t *testing.T) {
 // A detection goes on after it was created: each new triggering event
 // moves its updatedAt and counts.
 func TestUpdateDetection(t *testing.T) {
-	e := newEnv(t, Options{Dataset: defendDataset(0, 20), Now: (&clock{now: testEnd}).Now})
+	e := newEnv(t, Options{Dataset: defendDataset(0, 20), Now: wiztest.NewClock(testEnd).Now})
 	detections := e.srv.Snapshot()[detectionCollection.logType]
 	id := detections[4]["id"].(string)
 	before := detections[4]["triggeringEvents"].(map[string]any)

@@ -7,11 +7,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/wizreceivertest"
 )
 
 func TestAddAuditEntryAndSetFindingSeverity(t *testing.T) {
-	e := newEnv(t, Options{Now: (&clock{now: testEnd}).Now})
+	e := newEnv(t, Options{Now: wiztest.NewClock(testEnd).Now})
 	at := testEnd.Add(-time.Minute)
 
 	id := e.srv.AddAuditEntry("UpdateIPRestrictions", "FAILED", at)

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/wizreceivertest"
 )
 
@@ -161,7 +162,7 @@ func TestFaultRate(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
-	clk := &clock{now: testEnd}
+	clk := wiztest.NewClock(testEnd)
 	e := newEnv(t, Options{RateLimit: 2, Now: clk.Now})
 	q := func() response {
 		return e.query(wizreceivertest.PolledByKey("audit").Query, map[string]any{"first": 1})
@@ -172,10 +173,10 @@ func TestRateLimit(t *testing.T) {
 	assert.Equal(t, http.StatusTooManyRequests, r.status)
 	assert.Equal(t, "1", r.header.Get("Retry-After"))
 	assert.JSONEq(t, `{"errors":[{"message":"Rate limit exceeded","extensions":{"code":"RATE_LIMIT_EXCEEDED"}}]}`, r.body)
-	clk.Add(500 * time.Millisecond)
+	clk.Advance(500 * time.Millisecond)
 	assert.Equal(t, 200, q().status, "the bucket refills at the rate")
 	assert.Equal(t, 4, e.srv.Stats().MaxObservedRate)
-	clk.Add(2 * time.Second)
+	clk.Advance(2 * time.Second)
 	assert.Equal(t, 200, q().status)
 	assert.Equal(t, 4, e.srv.Stats().MaxObservedRate)
 }

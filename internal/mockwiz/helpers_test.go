@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,24 +18,6 @@ var testEnd = time.Date(2024, 7, 1, 12, 0, 0, 0, time.UTC)
 
 func testDataset(audit, issues, findings int) *Dataset {
 	return GenerateDataset(DatasetOptions{Seed: 7, Start: testEnd.Add(-24 * time.Hour), End: testEnd, Counts: counts(audit, issues, findings)})
-}
-
-// clock is a settable server clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 // env is a running mock with a token for its first client.

@@ -5,15 +5,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
-	"testing"
 )
 
 // LeakySecret and LeakyToken hold every character that an encoding of a
@@ -66,7 +62,9 @@ func lowerHex(s string) string {
 }
 
 // Leaks names the forms (see Encodings) of each credential that text
-// holds.
+// holds, and "base64 inside a longer text" when text holds the credential
+// base64-encoded inside a longer text, as HTTP Basic carries "id:secret"
+// (see Echo).
 func Leaks(text string, credentials ...string) []string {
 	var found []string
 	for _, c := range credentials {
@@ -75,48 +73,30 @@ func Leaks(text string, credentials ...string) []string {
 				found = append(found, name)
 			}
 		}
+		if slices.ContainsFunc(base64Cores(c), func(core string) bool { return strings.Contains(text, core) }) {
+			found = append(found, "base64 inside a longer text")
+		}
 	}
 	slices.Sort(found)
 	return slices.Compact(found)
 }
 
-// EchoingWiz is a stdlib fake Wiz that puts the credentials it was sent
-// into its error text, in every encoding. Its token endpoint
-// (/oauth/token) refuses any client secret but LeakySecret with a 401
-// whose error_description echoes the request body and the secret (see
-// Echo), and issues LeakyToken to LeakySecret. Every other request is
-// api's to answer, given its Authorization header.
-func EchoingWiz(t testing.TB, api func(w http.ResponseWriter, authorization string)) *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/oauth/token" {
-			api(w, r.Header.Get("Authorization"))
-			return
+// base64Cores is what encodes s's bits alone in a longer base64 text, in
+// either alphabet, s starting at each offset of a 3-byte group: the
+// characters that mix its bits with a neighbour's left out. A core of a
+// few characters, which any text may hold, is left out too.
+func base64Cores(s string) []string {
+	var cores []string
+	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+		for offset := range 3 {
+			encoded := enc.EncodeToString(append(make([]byte, offset), s...))
+			first, last := (8*offset+5)/6, 8*(offset+len(s))/6
+			if core := encoded[first:last]; len(core) >= 8 {
+				cores = append(cores, core)
+			}
 		}
-		body, _ := io.ReadAll(r.Body)
-		form, _ := url.ParseQuery(string(body))
-		w.Header().Set("Content-Type", "application/json")
-		if secret := form.Get("client_secret"); secret != LeakySecret {
-			w.WriteHeader(http.StatusUnauthorized)
-			_ = json.NewEncoder(w).Encode(map[string]string{"error": "invalid_client", "error_description": Echo(string(body), secret)})
-			return
-		}
-		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": LeakyToken, "token_type": "Bearer", "expires_in": 3600})
-	}))
-	t.Cleanup(srv.Close)
-	return srv
-}
-
-// EchoGraphQLError answers a GraphQL request with an error of the code
-// given whose message echoes the Authorization header and the token in
-// it.
-func EchoGraphQLError(code string) func(w http.ResponseWriter, authorization string) {
-	return func(w http.ResponseWriter, authorization string) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{
-			"message":    Echo(authorization, strings.TrimPrefix(authorization, "Bearer ")),
-			"extensions": map[string]any{"code": code},
-		}}})
 	}
+	return cores
 }
 
 // Echo is raw, then credential in every form of Encodings, and as the

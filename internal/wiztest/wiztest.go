@@ -20,7 +20,6 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/wizreceivertest"
 )
 
@@ -30,10 +29,18 @@ type UIDs map[string][]string
 // Counts is how often each log.record.uid arrived, by wiz.log_type.
 type Counts map[string]map[string]int
 
+// Holder is a Wiz whose nodes a test knows: the mock (mockwiz.Server). It
+// is an interface so that the mock's own tests, inside its package, can use
+// wiztest.
+type Holder interface {
+	// Snapshot is a copy of every node, by log-type name.
+	Snapshot() map[string][]map[string]any
+}
+
 // Expected is what a receiver polling each log type on its default time
 // field must deliver for the mock's current data: the uid of every node,
 // named by the log type's own mapper.
-func Expected(t testing.TB, srv *mockwiz.Server) UIDs {
+func Expected(t testing.TB, srv Holder) UIDs {
 	t.Helper()
 	want := UIDs{}
 	EachExpected(t, srv, func(typ, uid string, _ map[string]any) { want[typ] = append(want[typ], uid) })
@@ -43,7 +50,7 @@ func Expected(t testing.TB, srv *mockwiz.Server) UIDs {
 // EachExpected calls fn for every node the mock holds, with the log type
 // and log.record.uid of the record a receiver polling on the default time
 // fields makes of it.
-func EachExpected(t testing.TB, srv *mockwiz.Server, fn func(typ, uid string, node map[string]any)) {
+func EachExpected(t testing.TB, srv Holder, fn func(typ, uid string, node map[string]any)) {
 	t.Helper()
 	snapshot := srv.Snapshot()
 	for _, lt := range wizreceivertest.Polled() {

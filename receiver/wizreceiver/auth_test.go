@@ -1,7 +1,9 @@
 package wizreceiver
 
 import (
+	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +13,9 @@ import (
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
@@ -28,16 +32,21 @@ func TestBadSecret(t *testing.T) {
 	const wrongSecret = "wrong-secret-7c0ffee7c0ffee"
 	cfg := testConfig(url)
 	cfg.ClientSecret = wrongSecret
-	cfg.PollInterval = 20 * time.Millisecond
 
 	core, logs := observer.New(zapcore.DebugLevel)
-	host := &statusHost{Host: componenttest.NewNopHost()}
-	startReceiver(t, cfg, consumertest.NewNop(), host, zap.New(core))
+	host := newStatusHost()
+	_, pacer := startReceiver(t, cfg, consumertest.NewNop(), host, zap.New(core))
+	// Each stream's connection check fails, then two polls.
+	pacer.Await(t, 3)
+	for range 2 {
+		pacer.Next()
+		pacer.Await(t, 3)
+	}
+	require.Equal(t, 3, logs.FilterMessage("Connection check failed").Len())
+	require.Equal(t, 6, logs.FilterMessage("Poll failed; retrying next interval").Len())
 
-	require.Eventually(t, func() bool { return logs.FilterMessage("Poll failed; retrying next interval").Len() >= 6 }, 5*time.Second, 10*time.Millisecond)
-
-	// Three streams polled every 20ms, yet the token endpoint was asked once:
-	// the refusal is remembered for the cool-down.
+	// Three streams each asked three times, yet the token endpoint was asked
+	// once: the refusal is remembered for the cool-down.
 	assert.Equal(t, 1, srv.Stats().TokenRequests)
 	assert.Zero(t, srv.Stats().GraphQLRequests, "no API call without a token")
 
@@ -62,33 +71,43 @@ func TestBadSecret(t *testing.T) {
 	}
 }
 
-// A token that expires mid-walk is renewed before expiry, and a token the
-// API refuses (401) is refreshed once and the request retried: nothing is
-// lost or repeated.
+// A token that expires mid-walk, which Wiz then refuses (401), and a
+// token the API refuses for no reason the client can see, are each
+// replaced once and the request retried: nothing is lost or repeated.
+// Wiz's clock, which its tokens expire by, moves 25 minutes a page.
 func TestTokenRefresh(t *testing.T) {
-	srv, url := polltest.NewMock(t, mockwiz.Options{Dataset: polltest.SmallDataset(300, 0, 0), TokenLifetime: 2 * time.Second})
+	wizClock := wiztest.NewClock(time.Now())
+	srv, url := polltest.NewMock(t, mockwiz.Options{Dataset: polltest.SmallDataset(300, 0, 0), TokenLifetime: time.Hour, Now: wizClock.Now})
 	cfg := testConfig(url)
 	cfg.PageSize = 10
-	cfg.RequestsPerSecond = 10 // 30 pages take about 2 s: the walk outlives the first token
 	enableOnly(cfg, "audit")
-	srv.InjectGraphQLFaults(mockwiz.Fault{Latency: time.Millisecond}, mockwiz.Fault{Status: 401})
+	srv.InjectGraphQLFaults(mockwiz.Fault{}, mockwiz.Fault{Status: 401})
 	sink := &consumertest.LogsSink{}
-	startReceiver(t, cfg, sink, componenttest.NewNopHost(), nil)
+	next, err := consumer.NewLogs(func(ctx context.Context, ld plog.Logs) error {
+		wizClock.Advance(25 * time.Minute)
+		return sink.ConsumeLogs(ctx, ld)
+	})
+	require.NoError(t, err)
+	rcv, err := newWizReceiver(receivertestSettings(), cfg, next)
+	require.NoError(t, err)
+	streams, _ := buildStreams(t, rcv, componenttest.NewNopHost())
 
-	want := wiztest.Expected(t, srv)
-	delete(want, "Wiz.Issues")
-	delete(want, "Wiz.VulnerabilityFinding")
-	require.Eventually(t, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) }, 15*time.Second, 20*time.Millisecond)
+	want := polltest.AuditOnly(wiztest.Expected(t, srv))
+	polltest.PollUntil(t, streams, 3, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) })
 	wiztest.RequireExactlyOnce(t, want, wiztest.Received(sink))
 
-	stats := srv.Stats()
-	assert.GreaterOrEqual(t, stats.TokenRequests, 3, "one initial token, one after the 401, at least one renewal")
+	// 30 pages, 25 minutes apart: a token of an hour serves three pages,
+	// never four.
+	refused := 0
 	for _, req := range srv.Requests() {
-		if req.Status == 401 {
+		if req.Status == http.StatusUnauthorized {
+			refused++
 			continue
 		}
-		assert.Equal(t, 200, req.Status)
+		assert.Equal(t, http.StatusOK, req.Status)
 	}
+	assert.GreaterOrEqual(t, refused, 10, "the injected 401, and an expiry every three pages")
+	assert.Equal(t, refused+1, srv.Stats().TokenRequests, "a first token, then one after each 401")
 }
 
 // The secret never appears in the collector's rendering of the config.
@@ -105,23 +124,36 @@ func TestSecretIsOpaque(t *testing.T) {
 func TestCredentialsRedactedEverywhere(t *testing.T) {
 	tests := map[string]struct {
 		secret string // client_secret: the fake takes only wiztest.LeakySecret
-		// logged is a log line the failure leads to, once or more.
+		// drive runs the streams until they have logged lines times the
+		// line logged.
+		drive  func(*wizReceiver, *polltest.Pacer)
 		logged string
+		lines  int
 		status componentstatus.Status
 	}{
-		"token endpoint echoes the secret": {secret: "x" + wiztest.LeakySecret, logged: "Poll failed; retrying next interval", status: componentstatus.StatusRecoverableError},
-		"API echoes the token":             {secret: wiztest.LeakySecret, logged: "Stream stopped", status: componentstatus.StatusPermanentError},
+		"token endpoint echoes the secret": {secret: "x" + wiztest.LeakySecret, drive: func(_ *wizReceiver, pacer *polltest.Pacer) {
+			// Each stream's connection check fails, then two polls.
+			pacer.Await(t, 3)
+			for range 2 {
+				pacer.Next()
+				pacer.Await(t, 3)
+			}
+		}, logged: "Poll failed; retrying next interval", lines: 6, status: componentstatus.StatusRecoverableError},
+		"API echoes the token": {secret: wiztest.LeakySecret, drive: func(rcv *wizReceiver, _ *polltest.Pacer) {
+			// Each stream's connection check is refused for good.
+			awaitStopped(t, rcv)
+		}, logged: "Stream stopped", lines: 3, status: componentstatus.StatusPermanentError},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
-			srv := wiztest.EchoingWiz(t, wiztest.EchoGraphQLError("FORBIDDEN"))
+			srv := wiztest.NewFakeWiz(t, wiztest.WithToken(wiztest.EchoingTokens), wiztest.WithAPI(wiztest.EchoGraphQLError("FORBIDDEN")))
 			cfg := testConfig(srv.URL)
 			cfg.ClientSecret = configopaque.String(tt.secret)
-			cfg.PollInterval = 20 * time.Millisecond
 			core, logs := observer.New(zapcore.DebugLevel)
-			host := &statusHost{Host: componenttest.NewNopHost()}
-			startReceiver(t, cfg, consumertest.NewNop(), host, zap.New(core))
-			require.Eventually(t, func() bool { return logs.FilterMessage(tt.logged).Len() >= 3 }, 5*time.Second, 10*time.Millisecond)
+			host := newStatusHost()
+			rcv, pacer := startReceiver(t, cfg, consumertest.NewNop(), host, zap.New(core))
+			tt.drive(rcv, pacer)
+			require.Equal(t, tt.lines, logs.FilterMessage(tt.logged).Len())
 
 			credentials := []string{tt.secret, wiztest.LeakyToken}
 			var echoed bool

@@ -10,11 +10,13 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadata"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/poll"
@@ -50,12 +52,22 @@ type statusHost struct {
 	component.Host
 	mu     sync.Mutex
 	events []*componentstatus.Event
+	// reported is signalled at each report.
+	reported chan struct{}
+}
+
+func newStatusHost() *statusHost {
+	return &statusHost{Host: componenttest.NewNopHost(), reported: make(chan struct{}, 1)}
 }
 
 func (h *statusHost) Report(ev *componentstatus.Event) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	h.events = append(h.events, ev)
+	h.mu.Unlock()
+	select {
+	case h.reported <- struct{}{}:
+	default:
+	}
 }
 
 func (h *statusHost) all() []*componentstatus.Event {
@@ -73,19 +85,80 @@ func (h *statusHost) last() *componentstatus.Event {
 	return h.events[len(h.events)-1]
 }
 
-// startReceiver creates the receiver through its factory and starts it.
-func startReceiver(t *testing.T, cfg *Config, next consumer.Logs, host component.Host, logger *zap.Logger) *wizReceiver {
+// awaitLast waits until the latest status satisfies want: a stream that
+// stops for good reports it as it stops, while the pacer sees only the
+// streams that go on.
+func (h *statusHost) awaitLast(t *testing.T, want func(*componentstatus.Event) bool) *componentstatus.Event {
+	t.Helper()
+	guard := time.NewTimer(wiztest.HangGuard)
+	defer guard.Stop()
+	for {
+		if ev := h.last(); ev != nil && want(ev) {
+			return ev
+		}
+		select {
+		case <-h.reported:
+		case <-guard.C:
+			t.Fatalf("the status never became what the test waits for; the last was %v", h.last())
+		}
+	}
+}
+
+// permanent is a permanent error status.
+func permanent(ev *componentstatus.Event) bool {
+	return ev.Status() == componentstatus.StatusPermanentError
+}
+
+// newReceiver creates the receiver through its factory, with set, its
+// streams paced by the pacer returned (each waits after every poll until
+// the test lets it go on) and its checkpoints checked after every write.
+func newReceiver(t *testing.T, set receiver.Settings, cfg *Config, next consumer.Logs) (*wizReceiver, *polltest.Pacer) {
+	t.Helper()
+	rcv, err := NewFactory().CreateLogs(context.Background(), set, cfg, next)
+	require.NoError(t, err)
+	pacer := polltest.NewPacer()
+	r := rcv.(*wizReceiver)
+	r.afterSave, r.sleep = checkInvariants(t), pacer.Sleep
+	return r, pacer
+}
+
+// startReceiver creates the receiver (see newReceiver) and starts it on
+// host, until the test ends.
+func startReceiver(t *testing.T, cfg *Config, next consumer.Logs, host component.Host, logger *zap.Logger) (*wizReceiver, *polltest.Pacer) {
 	t.Helper()
 	set := receivertest.NewNopSettings(metadata.Type)
 	if logger != nil {
 		set.Logger = logger
 	}
-	rcv, err := NewFactory().CreateLogs(context.Background(), set, cfg, next)
-	require.NoError(t, err)
-	rcv.(*wizReceiver).afterSave = checkInvariants(t)
+	rcv, pacer := newReceiver(t, set, cfg, next)
 	require.NoError(t, rcv.Start(context.Background(), host))
 	t.Cleanup(func() { require.NoError(t, rcv.Shutdown(context.Background())) })
-	return rcv.(*wizReceiver)
+	return rcv, pacer
+}
+
+// awaitSignal waits for a signal on ch of what must happen.
+func awaitSignal(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(wiztest.HangGuard):
+		t.Fatalf("no sign of %s", what)
+	}
+}
+
+// awaitStopped waits until every stream of rcv has stopped for good.
+func awaitStopped(t *testing.T, rcv *wizReceiver) {
+	t.Helper()
+	stopped := make(chan struct{})
+	go func() {
+		rcv.wg.Wait()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-time.After(wiztest.HangGuard):
+		t.Fatal("a stream is still running")
+	}
 }
 
 // buildStreams builds rcv's streams on host, each restored from its

@@ -43,6 +43,9 @@ type wizReceiver struct {
 	resultCaps map[string]int
 	// afterSave, when set, sees each stream after every checkpoint write.
 	afterSave func(*poll.Stream)
+	// sleep, when set, waits between a stream's polls; tests pace the
+	// streams with it.
+	sleep func(ctx context.Context, d time.Duration) error
 
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -161,6 +164,7 @@ func (r *wizReceiver) buildStreams(ctx context.Context, host component.Host, sta
 		Resource:          r.resource(),
 		Version:           r.set.BuildInfo.Version,
 		Now:               r.now,
+		Sleep:             r.sleep,
 		AfterSave:         r.afterSave,
 		Format:            r.cfg.format(),
 	}

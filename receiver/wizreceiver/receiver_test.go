@@ -27,12 +27,10 @@ import (
 func TestReceiverDeliversAllStreamsExactlyOnce(t *testing.T) {
 	srv, url := polltest.NewMock(t, mockwiz.Options{Dataset: polltest.SmallDataset(230, 120, 260)})
 	sink := &consumertest.LogsSink{}
-	startReceiver(t, testConfig(url), sink, componenttest.NewNopHost(), nil)
+	_, pacer := startReceiver(t, testConfig(url), sink, componenttest.NewNopHost(), nil)
 
 	want := wiztest.Expected(t, srv)
-	require.Eventually(t, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) }, 20*time.Second, 50*time.Millisecond)
-	// A few more polls must not repeat anything.
-	time.Sleep(500 * time.Millisecond)
+	pacer.Until(t, 3, 5, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) })
 	wiztest.RequireExactlyOnce(t, want, wiztest.Received(sink))
 
 	// One connection check per stream (first: 1), then pages of the
@@ -65,10 +63,10 @@ func TestReceiverDeliversAllStreamsExactlyOnce(t *testing.T) {
 func TestReceiverPicksUpChanges(t *testing.T) {
 	srv, url := polltest.NewMock(t, mockwiz.Options{Dataset: polltest.SmallDataset(20, 10, 30)})
 	sink := &consumertest.LogsSink{}
-	startReceiver(t, testConfig(url), sink, componenttest.NewNopHost(), nil)
+	_, pacer := startReceiver(t, testConfig(url), sink, componenttest.NewNopHost(), nil)
 
 	first := wiztest.Expected(t, srv)
-	require.Eventually(t, func() bool { return wiztest.AllArrived(first, wiztest.Received(sink)) }, 10*time.Second, 20*time.Millisecond)
+	pacer.Until(t, 3, 5, func() bool { return wiztest.AllArrived(first, wiztest.Received(sink)) })
 
 	snapshot := srv.Snapshot()
 	issues, findings := snapshot[logtype.Issues.Name], snapshot[logtype.VulnerabilityFindings.Name]
@@ -82,8 +80,8 @@ func TestReceiverPicksUpChanges(t *testing.T) {
 	srv.RedetectVulnerabilityFinding(resolved[0]["id"].(string), now)
 
 	all := wiztest.Expected(t, srv)
-	require.Eventually(t, func() bool { return wiztest.AllArrived(all, wiztest.Received(sink)) }, 10*time.Second, 20*time.Millisecond)
-	time.Sleep(300 * time.Millisecond)
+	pacer.Next()
+	pacer.Until(t, 3, 5, func() bool { return wiztest.AllArrived(all, wiztest.Received(sink)) })
 
 	// Both versions of the issue and of the finding arrived, each once.
 	got := wiztest.Received(sink)
@@ -108,40 +106,46 @@ func TestReceiverRestartWithStorage(t *testing.T) {
 	// The storage key derives from the receiver's id: keep it across runs.
 	set := receivertestSettings()
 
-	invariants := checkInvariants(t)
-	run := func(until func() bool) {
+	run := func(want wiztest.UIDs) {
 		host := storagetest.NewStorageHost().WithFileBackedStorageExtension("wiz", dir)
-		rcv, err := NewFactory().CreateLogs(context.Background(), set, cfg, sink)
-		require.NoError(t, err)
-		rcv.(*wizReceiver).afterSave = invariants
+		rcv, pacer := newReceiver(t, set, cfg, sink)
 		require.NoError(t, rcv.Start(context.Background(), host))
-		require.Eventually(t, until, 15*time.Second, 20*time.Millisecond)
+		pacer.Until(t, 3, 5, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) })
 		require.NoError(t, rcv.Shutdown(context.Background()))
 	}
 
 	first := wiztest.Expected(t, srv)
-	run(func() bool { return wiztest.AllArrived(first, wiztest.Received(sink)) })
+	run(first)
+	wiztest.RequireExactlyOnce(t, first, wiztest.Received(sink))
 
 	// While the collector is down, Wiz records more.
 	srv.AddAuditEntries(5, time.Now())
 	all := wiztest.Expected(t, srv)
-	before := len(srv.Requests())
-	run(func() bool { return wiztest.AllArrived(all, wiztest.Received(sink)) && len(srv.Requests()) > before+6 })
+	run(all)
 	wiztest.RequireExactlyOnce(t, all, wiztest.Received(sink))
 }
 
-// Shutdown right after Start cancels in-flight work promptly, even while
-// Wiz is slow to answer.
-func TestShutdownIsPrompt(t *testing.T) {
-	srv, url := polltest.NewMock(t, mockwiz.Options{Dataset: polltest.SmallDataset(10, 10, 10)})
-	srv.InjectGraphQLFaults(mockwiz.Fault{Latency: 10 * time.Second}, mockwiz.Fault{Latency: 10 * time.Second}, mockwiz.Fault{Latency: 10 * time.Second})
-	rcv, err := NewFactory().CreateLogs(context.Background(), receivertestSettings(), testConfig(url), consumertest.NewNop())
-	require.NoError(t, err)
+// Shutdown cancels in-flight work: it returns while Wiz has yet to answer
+// a request, which Wiz sees cancelled.
+func TestShutdownCancelsRequests(t *testing.T) {
+	asked, cancelled := make(chan struct{}, 3), make(chan struct{}, 3)
+	fake := wiztest.NewFakeWiz(t, wiztest.WithAPI(func(_ http.ResponseWriter, r *http.Request) {
+		// A Wiz that never answers: the request ends when the client
+		// gives up on it.
+		asked <- struct{}{}
+		<-r.Context().Done()
+		cancelled <- struct{}{}
+	}))
+	rcv, _ := newReceiver(t, receivertestSettings(), testConfig(fake.URL), consumertest.NewNop())
 	require.NoError(t, rcv.Start(context.Background(), componenttest.NewNopHost()))
-	time.Sleep(200 * time.Millisecond)
-	start := time.Now()
-	require.NoError(t, rcv.Shutdown(context.Background()))
-	assert.Less(t, time.Since(start), 2*time.Second)
+	awaitSignal(t, asked, "a request reaching Wiz")
+
+	// The deadline guards against a hang only: nothing answers the
+	// requests, so a shutdown that waited for them would never end.
+	ctx, cancel := context.WithTimeout(context.Background(), wiztest.HangGuard)
+	defer cancel()
+	require.NoError(t, rcv.Shutdown(ctx), "shutdown waited for the requests in flight")
+	awaitSignal(t, cancelled, "the request in flight ending")
 }
 
 // Shutdown returns when its context ends, even while the next consumer
@@ -162,12 +166,17 @@ func TestShutdownHonoursContext(t *testing.T) {
 	require.NoError(t, rcv.Start(context.Background(), componenttest.NewNopHost()))
 	<-entered
 
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	err = rcv.Shutdown(ctx)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Less(t, time.Since(start), 2*time.Second)
+	// The collector gives up on the shutdown.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	shutdown := make(chan error, 1)
+	go func() { shutdown <- rcv.Shutdown(ctx) }()
+	select {
+	case err := <-shutdown:
+		require.ErrorIs(t, err, context.Canceled)
+	case <-time.After(wiztest.HangGuard):
+		t.Fatal("shutdown waited for the stuck consumer past the end of its context")
+	}
 
 	// Once the consumer returns, a second Shutdown completes.
 	close(release)
@@ -177,34 +186,47 @@ func TestShutdownHonoursContext(t *testing.T) {
 // A receiver reports StatusOK once its streams poll successfully.
 func TestStatusOK(t *testing.T) {
 	_, url := polltest.NewMock(t, mockwiz.Options{Dataset: polltest.SmallDataset(5, 5, 5)})
-	host := &statusHost{Host: componenttest.NewNopHost()}
-	startReceiver(t, testConfig(url), consumertest.NewNop(), host, nil)
-	require.Eventually(t, func() bool {
-		ev := host.last()
-		return ev != nil && ev.Status() == componentstatus.StatusOK
-	}, 10*time.Second, 20*time.Millisecond)
+	host := newStatusHost()
+	_, pacer := startReceiver(t, testConfig(url), consumertest.NewNop(), host, nil)
+	pacer.Await(t, 3)
+	require.NotNil(t, host.last())
+	assert.Equal(t, componentstatus.StatusOK, host.last().Status())
 }
 
 // An entry Wiz indexes after a poll passed its timestamp is picked up by
-// the overlap, once.
+// the overlap, once. Wiz and the receiver share a clock the test moves.
 func TestLateEntriesInsideOverlap(t *testing.T) {
-	srv, url := polltest.NewMock(t, mockwiz.Options{Dataset: polltest.SmallDataset(20, 0, 0)})
+	clock := wiztest.NewClock(time.Now())
+	srv, url := polltest.NewMock(t, mockwiz.Options{Dataset: polltest.SmallDataset(20, 0, 0), Now: clock.Now})
 	cfg := testConfig(url)
 	enableOnly(cfg, "audit")
 	cfg.Overlap = time.Minute
 	sink := &consumertest.LogsSink{}
 
-	// Three entries stamped 10s ago become visible only in 600ms, after
-	// the first polls have moved the checkpoint past their time.
-	late := srv.AddAuditEntries(3, time.Now().Add(-10*time.Second))
+	// Three entries stamped 10 s ago become visible only in 600 ms, after
+	// the first poll has moved the checkpoint past their time.
+	late := srv.AddAuditEntries(3, clock.Now().Add(-10*time.Second))
 	for _, id := range late {
-		srv.HideUntil(id, time.Now().Add(600*time.Millisecond))
+		srv.HideUntil(id, clock.Now().Add(600*time.Millisecond))
 	}
-	startReceiver(t, cfg, sink, componenttest.NewNopHost(), nil)
+	rcv, pacer := newReceiver(t, receivertestSettings(), cfg, sink)
+	rcv.now = clock.Now
+	require.NoError(t, rcv.Start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, rcv.Shutdown(context.Background())) })
+	pacer.Await(t, 1)
+	for _, id := range late {
+		assert.Zero(t, wiztest.Received(sink)[logtype.Audit.Name][id], "%s: hidden from the first poll", id)
+	}
 
+	clock.Advance(time.Second)
 	want := wiztest.Expected(t, srv)
-	require.Eventually(t, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) }, 10*time.Second, 20*time.Millisecond)
-	time.Sleep(300 * time.Millisecond)
+	pacer.Next()
+	pacer.Until(t, 1, 5, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) })
+	// A poll on a clock that stands still reads nothing: one a second
+	// later re-reads the overlap, and must repeat nothing.
+	clock.Advance(time.Second)
+	pacer.Next()
+	pacer.Await(t, 1)
 	wiztest.RequireExactlyOnce(t, want, wiztest.Received(sink))
 	polltest.AssertAuditOnce(t, late, sink)
 }

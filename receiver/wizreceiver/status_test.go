@@ -15,7 +15,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componentstatus"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -50,7 +49,7 @@ func polledThrough(t *testing.T, cfg func(*Config), logger *zap.Logger, faults .
 	sink := &consumertest.LogsSink{}
 	rcv, err := newWizReceiver(set, c, sink)
 	require.NoError(t, err)
-	host := &statusHost{Host: componenttest.NewNopHost()}
+	host := newStatusHost()
 	s, _ := firstStream(t, rcv, host)
 	require.NoError(t, s.Poll(context.Background()))
 	wiztest.RequireExactlyOnce(t, polltest.AuditOnly(wiztest.Expected(t, srv)), wiztest.Received(sink))
@@ -98,19 +97,17 @@ func TestRetryAfterCeilingShows(t *testing.T) {
 // request (one connection) per stream, however often they poll.
 func TestRefusalsShowTheFix(t *testing.T) {
 	for name, tt := range map[string]struct {
+		// endpoint is the API endpoint; attempts counts what reached it.
 		endpoint func(t *testing.T, attempts *atomic.Int64) string
 		fix      string
 	}{
 		"redirect": {endpoint: func(t *testing.T, attempts *atomic.Int64) string {
-			target := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
-				t.Error("the redirect was followed")
-			}))
-			t.Cleanup(target.Close)
-			src := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			target := wiztest.NewFakeWiz(t)
+			t.Cleanup(func() { assert.Empty(t, target.Requests(), "the redirect was followed") })
+			src := wiztest.NewFakeWiz(t, wiztest.WithAPI(func(w http.ResponseWriter, r *http.Request) {
 				attempts.Add(1)
-				http.Redirect(w, r, target.URL+"/graphql", http.StatusTemporaryRedirect)
+				wiztest.Redirect(http.StatusTemporaryRedirect, target.URL+"/graphql")(w, r)
 			}))
-			t.Cleanup(src.Close)
 			return src.URL + "/graphql"
 		}, fix: "with a redirect to http://127.0.0.1:"},
 		"untrusted certificate": {endpoint: func(t *testing.T, attempts *atomic.Int64) string {
@@ -133,12 +130,17 @@ func TestRefusalsShowTheFix(t *testing.T) {
 			_, url := polltest.NewMock(t, mockwiz.Options{Dataset: polltest.SmallDataset(5, 0, 0)})
 			cfg := testConfig(url)
 			cfg.Endpoint = tt.endpoint(t, &attempts)
-			cfg.PollInterval = 20 * time.Millisecond
 			enableOnly(cfg, "audit", "issues")
 			core, logs := observer.New(zapcore.InfoLevel)
-			host := &statusHost{Host: componenttest.NewNopHost()}
-			startReceiver(t, cfg, consumertest.NewNop(), host, zap.New(core))
-			require.Eventually(t, func() bool { return logs.FilterMessage("Poll failed; retrying next interval").Len() >= 6 }, 5*time.Second, 10*time.Millisecond)
+			host := newStatusHost()
+			_, pacer := startReceiver(t, cfg, consumertest.NewNop(), host, zap.New(core))
+			// Each stream's connection check fails, then three polls.
+			pacer.Await(t, 2)
+			for range 3 {
+				pacer.Next()
+				pacer.Await(t, 2)
+			}
+			require.Equal(t, 6, logs.FilterMessage("Poll failed; retrying next interval").Len())
 
 			// The two streams' connection checks may both be on their way
 			// before the first refusal is known.

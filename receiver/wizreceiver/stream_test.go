@@ -2,12 +2,9 @@ package wizreceiver
 
 import (
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component/componentstatus"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
@@ -30,9 +27,9 @@ func TestProjectScopedAccount(t *testing.T) {
 	})
 	cfg := testConfig(url)
 	cfg.ProjectIDs = ds.Projects[:1]
-	host := &statusHost{Host: componenttest.NewNopHost()}
+	host := newStatusHost()
 	sink := &consumertest.LogsSink{}
-	startReceiver(t, cfg, sink, host, nil)
+	_, pacer := startReceiver(t, cfg, sink, host, nil)
 
 	want := wiztest.UIDs{}
 	wiztest.EachExpected(t, srv, func(typ, uid string, node map[string]any) {
@@ -42,16 +39,13 @@ func TestProjectScopedAccount(t *testing.T) {
 	})
 	require.NotEmpty(t, want["Wiz.Issues"])
 	require.NotEmpty(t, want["Wiz.VulnerabilityFinding"])
-	require.Eventually(t, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) }, 10*time.Second, 20*time.Millisecond)
+	// Issues and findings run; audit stops.
+	pacer.Until(t, 2, 5, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) })
 	got := wiztest.Received(sink)
 	wiztest.RequireExactlyOnce(t, want, got)
 	assert.Empty(t, got["Wiz.Audit"])
 
-	require.Eventually(t, func() bool {
-		ev := host.last()
-		return ev != nil && ev.Status() == componentstatus.StatusPermanentError
-	}, 5*time.Second, 10*time.Millisecond)
-	msg := host.last().Err().Error()
+	msg := host.awaitLast(t, permanent).Err().Error()
 	assert.Contains(t, msg, "this service account is limited to projects; Wiz does not serve audit logs to it; disable `audit` or use an unscoped account")
 
 	// The project filter reached the queries.
@@ -80,18 +74,16 @@ func TestMissingScope(t *testing.T) {
 		Dataset: polltest.SmallDataset(10, 10, 10),
 		Clients: []mockwiz.Client{{ID: polltest.ClientID, Secret: polltest.ClientSecret, Scopes: []string{"admin:audit", "read:issues"}}},
 	})
-	host := &statusHost{Host: componenttest.NewNopHost()}
+	host := newStatusHost()
 	sink := &consumertest.LogsSink{}
-	startReceiver(t, testConfig(url), sink, host, nil)
+	_, pacer := startReceiver(t, testConfig(url), sink, host, nil)
 
 	want := wiztest.Expected(t, srv)
 	delete(want, "Wiz.VulnerabilityFinding")
-	require.Eventually(t, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) }, 10*time.Second, 20*time.Millisecond)
-	require.Eventually(t, func() bool {
-		ev := host.last()
-		return ev != nil && ev.Status() == componentstatus.StatusPermanentError
-	}, 5*time.Second, 10*time.Millisecond)
-	msg := host.last().Err().Error()
+	// Audit and issues run; findings stop.
+	pacer.Until(t, 2, 5, func() bool { return wiztest.AllArrived(want, wiztest.Received(sink)) })
+	wiztest.RequireExactlyOnce(t, want, wiztest.Received(sink))
+	msg := host.awaitLast(t, permanent).Err().Error()
 	assert.Contains(t, msg, "vulnerability_findings stream stopped: the service account lacks the read:vulnerabilities scope")
 	assert.Contains(t, msg, "vulnerability_findings.enabled: false")
 }

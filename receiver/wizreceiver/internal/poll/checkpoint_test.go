@@ -22,6 +22,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/mockwiz"
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/metadatatest"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/polltest"
@@ -237,8 +238,10 @@ func TestLostCheckpointWarns(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, url := polltest.NewMock(t, mockwiz.Options{Dataset: polltest.SmallDataset(10, 0, 0)})
+			clock := wiztest.NewClock(time.Now())
+			_, url := polltest.NewMock(t, mockwiz.Options{Dataset: polltest.SmallDataset(10, 0, 0), Now: clock.Now})
 			e := newEnv(t, url)
+			e.Now = clock.Now
 			e.enableOnly("audit")
 			dir := t.TempDir()
 			core, logs := observer.New(zapcore.WarnLevel)
@@ -263,7 +266,7 @@ func TestLostCheckpointWarns(t *testing.T) {
 			assert.Equal(t, "audit", fields["stream"])
 			assert.Equal(t, "Wiz.Audit", fields["log_type"])
 			assert.Equal(t, e.InitialLookback, fields["initial_lookback"])
-			assert.WithinDuration(t, time.Now().Add(-e.InitialLookback), fields["from"].(time.Time), time.Minute)
+			assert.Equal(t, clock.Now().Add(-e.InitialLookback), fields["from"].(time.Time))
 			assert.Contains(t, fields, "checkpointed_since")
 
 			run()

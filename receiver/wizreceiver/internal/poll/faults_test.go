@@ -11,7 +11,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
@@ -38,11 +40,15 @@ func repeat(f mockwiz.Fault, n int) []mockwiz.Fault {
 // poll.
 func TestFaultsLoseAndRepeatNothing(t *testing.T) {
 	inOneSecond := time.Now().Add(time.Second).UTC().Format(http.TimeFormat)
+	// wizClock is Wiz's clock where a case moves it.
+	wizClock := wiztest.NewClock(time.Now())
 	tests := []struct {
 		name   string
 		opts   mockwiz.Options
 		inject func(srv *mockwiz.Server)
-		check  func(t *testing.T, srv *mockwiz.Server)
+		// perPage, when set, runs at every page the consumer takes.
+		perPage func()
+		check   func(t *testing.T, srv *mockwiz.Server)
 		// optIn also polls the log types that are off by default.
 		optIn bool
 	}{
@@ -64,8 +70,10 @@ func TestFaultsLoseAndRepeatNothing(t *testing.T) {
 		{name: "GraphQL error with HTTP 200", inject: func(srv *mockwiz.Server) {
 			srv.InjectGraphQLFaults(repeat(mockwiz.Fault{GraphQLCode: "INTERNAL"}, 3)...)
 		}},
-		{name: "token expiring mid-walk", opts: mockwiz.Options{TokenLifetime: 300 * time.Millisecond}, check: func(t *testing.T, srv *mockwiz.Server) {
-			assert.Greater(t, srv.Stats().TokenRequests, 1)
+		// Wiz's clock moves 25 minutes a page: its tokens of an hour expire
+		// every three pages, and Wiz refuses them.
+		{name: "token expiring mid-walk", opts: mockwiz.Options{Now: wizClock.Now}, perPage: func() { wizClock.Advance(25 * time.Minute) }, check: func(t *testing.T, srv *mockwiz.Server) {
+			assert.Greater(t, srv.Stats().TokenRequests, 5)
 		}},
 		{name: "token endpoint down for a while", inject: func(srv *mockwiz.Server) {
 			srv.InjectTokenFaults(mockwiz.Fault{Status: 503}, mockwiz.Fault{Status: 502}, mockwiz.Fault{DropMidBody: true}, mockwiz.Fault{Latency: 200 * time.Millisecond})
@@ -96,6 +104,14 @@ func TestFaultsLoseAndRepeatNothing(t *testing.T) {
 			e.RequestsPerSecond = 40
 			sink := &consumertest.LogsSink{}
 			e.Next = sink
+			if tt.perPage != nil {
+				next, err := consumer.NewLogs(func(ctx context.Context, ld plog.Logs) error {
+					tt.perPage()
+					return sink.ConsumeLogs(ctx, ld)
+				})
+				require.NoError(t, err)
+				e.Next = next
+			}
 			streams, _ := e.streams(t)
 
 			want := wiztest.Expected(t, srv)

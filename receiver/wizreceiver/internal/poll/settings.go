@@ -68,6 +68,10 @@ type Settings struct {
 	Version string
 	// Now is this host's clock.
 	Now func() time.Time
+	// Sleep waits out the poll interval between two polls, or until ctx
+	// ends: backoff.Sleep when nil. Tests pace running streams with it, a
+	// poll at a time.
+	Sleep func(ctx context.Context, d time.Duration) error
 	// AfterSave, when set, sees the stream after every checkpoint write:
 	// tests check the checkpoint's invariants there (see Invariants).
 	AfterSave func(*Stream)

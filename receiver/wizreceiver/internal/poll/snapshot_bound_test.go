@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/logtype"
-	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/polltest"
 )
 
 // alwaysCappedWiz is a Wiz, written with the standard library, that
@@ -32,7 +32,7 @@ func alwaysCappedWiz(t *testing.T, pageSize int, stopAt int64, cancel context.Ca
 	}
 	page := strings.Join(nodes, ",")
 	var queries atomic.Int64
-	url := polltest.StdlibWiz(t, func(w http.ResponseWriter, r *http.Request) {
+	url := wiztest.NewFakeWiz(t, wiztest.WithAPI(func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Variables struct {
 				First int `json:"first"`
@@ -48,7 +48,7 @@ func alwaysCappedWiz(t *testing.T, pageSize int, stopAt int64, cancel context.Ca
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = fmt.Fprintf(w, `{"data":{"configurationFindings":{"nodes":[%s],"pageInfo":{"hasNextPage":true,"endCursor":"c%d"},"maxCountReached":true}}}`, page, n)
-	})
+	})).URL
 	return url, &queries
 }
 

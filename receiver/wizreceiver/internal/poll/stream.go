@@ -32,6 +32,8 @@ type Stream struct {
 	status    func(stream string, err error, permanent bool)
 	// now is this host's clock.
 	now func() time.Time
+	// sleep waits out the poll interval.
+	sleep func(ctx context.Context, d time.Duration) error
 
 	// silent is set while the no-events alert is raised.
 	silent bool
@@ -52,6 +54,10 @@ func New(set Settings) *Stream {
 		logger:          set.Logger,
 		status:          set.Status,
 		now:             set.Now,
+		sleep:           set.Sleep,
+	}
+	if s.sleep == nil {
+		s.sleep = backoff.Sleep
 	}
 	s.query = &wizQuery{
 		logType: lt,
@@ -158,7 +164,7 @@ func (s *Stream) Run(ctx context.Context) {
 		}()
 		defer func() { <-done }()
 	}
-	if err != nil && backoff.Sleep(ctx, s.pollInterval) != nil {
+	if err != nil && s.sleep(ctx, s.pollInterval) != nil {
 		// The check spent its retries; polling at once would spend them
 		// again before the interval its log line promised.
 		return
@@ -174,7 +180,7 @@ func (s *Stream) Run(ctx context.Context) {
 		} else if s.stopped(err, "Poll failed; retrying next interval") {
 			return
 		}
-		if backoff.Sleep(ctx, s.pollInterval) != nil {
+		if s.sleep(ctx, s.pollInterval) != nil {
 			return
 		}
 	}

@@ -19,7 +19,6 @@ import (
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/logtype"
-	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/polltest"
 )
 
 // A server's error text reaches logs and health capped: a 5 MB GraphQL
@@ -29,10 +28,10 @@ func TestHugeUpstreamErrorStaysSmall(t *testing.T) {
 	huge := "Access denied; your permissions: [" + strings.Repeat("read:everything,", 5<<20/16) + "]"
 	for _, code := range []string{"UNAUTHORIZED", "INTERNAL"} {
 		t.Run(code, func(t *testing.T) {
-			url := polltest.StdlibWiz(t, func(w http.ResponseWriter, _ *http.Request) {
+			url := wiztest.NewFakeWiz(t, wiztest.WithAPI(func(w http.ResponseWriter, _ *http.Request) {
 				w.Header().Set("Content-Type", "application/json")
 				_, _ = fmt.Fprintf(w, `{"data":null,"errors":[{"message":%q,"extensions":{"code":%q}}]}`, huge, code)
-			})
+			})).URL
 			e := newEnv(t, url)
 			e.BackOff.Enabled = false
 			e.enableOnly("audit")
@@ -74,7 +73,7 @@ func TestSchemaDriftAgainstStandardServers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var refused atomic.Int64
-			url := polltest.StdlibWiz(t, func(w http.ResponseWriter, r *http.Request) {
+			url := wiztest.NewFakeWiz(t, wiztest.WithAPI(func(w http.ResponseWriter, r *http.Request) {
 				var req struct {
 					Query     string `json:"query"`
 					Variables struct {
@@ -103,7 +102,7 @@ func TestSchemaDriftAgainstStandardServers(t *testing.T) {
 				}
 				w.Header().Set("Content-Type", tt.contentType)
 				_, _ = fmt.Fprintf(w, `{"data":{"issues":{"nodes":[%s],"pageInfo":{"hasNextPage":false,"endCursor":"c1"}}}}`, nodes)
-			})
+			})).URL
 			e := newEnv(t, url)
 			e.enableOnly("issues")
 			logs := e.observeLogs(zapcore.WarnLevel)
@@ -127,21 +126,9 @@ func TestSchemaDriftAgainstStandardServers(t *testing.T) {
 // fix: the same page would be as large at every retry and every poll.
 func TestOversizedPageStopsTheStream(t *testing.T) {
 	const limit = 64 << 10
-	var queries, written atomic.Int64
-	url := polltest.StdlibWiz(t, func(w http.ResponseWriter, _ *http.Request) {
-		queries.Add(1)
-		w.Header().Set("Content-Type", "application/json")
-		node := []byte(`{"id":"` + strings.Repeat("x", 1000) + `"},`)
-		_, _ = fmt.Fprint(w, `{"data":{"auditLogEntries":{"nodes":[`)
-		for written.Load() < 64<<20 {
-			n, err := w.Write(node)
-			written.Add(int64(n))
-			if err != nil {
-				return
-			}
-		}
-	})
-	e := newEnv(t, url)
+	var written atomic.Int64
+	fake := wiztest.NewFakeWiz(t, wiztest.WithAPI(wiztest.EndlessPage(http.StatusOK, &written)))
+	e := newEnv(t, fake.URL)
 	e.MaxResponseSize = limit
 	e.enableOnly("audit")
 	s, _ := e.stream(t)
@@ -152,6 +139,6 @@ func TestOversizedPageStopsTheStream(t *testing.T) {
 	assert.True(t, e.statuses.Last().Permanent)
 	assert.Contains(t, e.statuses.Last().Err.Error(), "audit stream stopped: wiz's answer to the AuditLogTable query is larger than max_response_size (65536 bytes), "+
 		"and was abandoned there; lower page_size (this request asked for first: 50), or raise max_response_size")
-	assert.Equal(t, int64(1), queries.Load(), "not retried")
+	assert.Len(t, fake.RequestsTo("/graphql"), 1, "not retried")
 	assert.Less(t, written.Load(), int64(64<<20), "the rest was never read")
 }

@@ -127,18 +127,6 @@ func TestWindowKeysStayBounded(t *testing.T) {
 	assert.Empty(t, s.walker.dedup.seen, "60 delivered keys, none inside an overlap")
 }
 
-// brokenPagingServer is a Wiz that never ends a walk: it answers every
-// query with the same page.
-func brokenPagingServer(t *testing.T, page string) (string, *atomic.Int64) {
-	var queries atomic.Int64
-	url := polltest.StdlibWiz(t, func(w http.ResponseWriter, _ *http.Request) {
-		queries.Add(1)
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = fmt.Fprint(w, page)
-	})
-	return url, &queries
-}
-
 func TestLoopGuards(t *testing.T) {
 	node := `{"id":"a-1","action":"Login","requestId":"a-1","status":"SUCCESS","timestamp":"%s","actionParameters":null,"userAgent":null,"sourceIP":null,"serviceAccount":null,"user":null}`
 	node = fmt.Sprintf(node, time.Now().Add(-time.Hour).UTC().Format(time.RFC3339Nano))
@@ -149,14 +137,16 @@ func TestLoopGuards(t *testing.T) {
 	}
 	for name, page := range tests {
 		t.Run(name, func(t *testing.T) {
-			url, queries := brokenPagingServer(t, page)
-			e := newEnv(t, url)
+			// A Wiz that never ends a walk: it answers every query with
+			// the same page.
+			fake := wiztest.NewFakeWiz(t, wiztest.WithAPI(wiztest.JSONReply(http.StatusOK, page)))
+			e := newEnv(t, fake.URL)
 			e.enableOnly("audit")
 			s, _ := e.stream(t)
 
 			err := s.Poll(context.Background())
 			require.ErrorIs(t, err, errPagingLoop)
-			assert.LessOrEqual(t, queries.Load(), int64(2), "the walk stops at the first repeat")
+			assert.LessOrEqual(t, len(fake.RequestsTo("/graphql")), 2, "the walk stops at the first repeat")
 		})
 	}
 }
@@ -184,8 +174,10 @@ func TestDownstreamBackPressure(t *testing.T) {
 // A permanent refusal drops the page and the stream moves on (the dropped
 // count is checked in TestDroppedRecordsByReason).
 func TestPermanentConsumerError(t *testing.T) {
-	_, url := polltest.NewMock(t, mockwiz.Options{Dataset: polltest.SmallDataset(40, 0, 0)})
+	clock := wiztest.NewClock(time.Now())
+	_, url := polltest.NewMock(t, mockwiz.Options{Dataset: polltest.SmallDataset(40, 0, 0), Now: clock.Now})
 	e := newEnv(t, url)
+	e.Now = clock.Now
 	e.PageSize = 20
 	e.Overlap = 0
 	e.enableOnly("audit")
@@ -193,7 +185,7 @@ func TestPermanentConsumerError(t *testing.T) {
 	s, _ := e.stream(t)
 	require.NoError(t, s.Poll(context.Background()), "a permanent refusal drops the page; the stream moves on")
 	assert.Nil(t, s.walker.state.Window)
-	assert.WithinDuration(t, time.Now(), s.walker.state.Watermark, 10*time.Second, "the watermark moved past the dropped pages")
+	assert.Equal(t, clock.Now(), s.walker.state.Watermark, "the watermark moved past the dropped pages, to the clock")
 	assert.Len(t, s.walker.dedup.seen, 0, "overlap 0 keeps nothing behind the watermark")
 }
 
@@ -217,11 +209,11 @@ func (c *flakyConsumer) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 func TestWalkPagesAreBounded(t *testing.T) {
 	at := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339Nano)
 	var queries atomic.Int64
-	url := polltest.StdlibWiz(t, func(w http.ResponseWriter, _ *http.Request) {
+	url := wiztest.NewFakeWiz(t, wiztest.WithAPI(func(w http.ResponseWriter, _ *http.Request) {
 		n := queries.Add(1)
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = fmt.Fprintf(w, `{"data":{"auditLogEntries":{"nodes":[{"id":"a-%d","action":"Login","requestId":"a-%d","status":"SUCCESS","timestamp":%q,"actionParameters":null,"userAgent":null,"sourceIP":null,"serviceAccount":null,"user":null}],"pageInfo":{"hasNextPage":true,"endCursor":"c%d"}}}}`, n, n, at, n)
-	})
+	})).URL
 	e := newEnv(t, url)
 	e.enableOnly("audit")
 	s, _ := e.stream(t)

@@ -7,12 +7,11 @@ package polltest
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,23 +41,6 @@ func NewMock(t testing.TB, o mockwiz.Options) (*mockwiz.Server, string) {
 	}
 	srv, httpSrv := mockwiz.NewTestServer(t, o)
 	return srv, httpSrv.URL
-}
-
-// StdlibWiz is a Wiz written with the standard library alone, not our
-// mock: it serves tokens as Wiz does and answers /graphql with graphql. It
-// returns its base URL.
-func StdlibWiz(t testing.TB, graphql http.HandlerFunc) string {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/oauth/token" {
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = fmt.Fprint(w, `{"access_token":"stdlib-fake-access-token","token_type":"Bearer","expires_in":3600}`)
-			return
-		}
-		graphql(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
 }
 
 // EachRequestErrorStatus runs test once for each way a GraphQL server
@@ -180,7 +162,9 @@ type Poller interface {
 
 // PollUntil polls each stream in turn, as their poll intervals would, until
 // done reports true, then once more: a poll after everything arrived must
-// add nothing, which the caller's exactly-once check sees. A failed poll is
+// add nothing, which the caller's exactly-once check sees. (On a settable
+// clock that stands still that poll reads nothing: move the clock and poll
+// again before the check.) A failed poll is
 // the fault under test (logged); the next round is the next interval's
 // retry. It fails after rounds rounds.
 func PollUntil[P Poller](t testing.TB, streams []P, rounds int, done func() bool) {
@@ -198,4 +182,94 @@ func PollUntil[P Poller](t testing.TB, streams []P, rounds int, done func() bool
 			t.Logf("after: %s: %v", s.Key(), err)
 		}
 	}
+}
+
+// Pacer stands in for the wait between a running stream's polls (see
+// poll.Settings.Sleep): a stream that finished a poll waits at the pacer
+// until the test lets it poll again. The test reads what the streams did
+// while they all wait, when nothing moves, and moves them on a whole poll
+// at a time: a running receiver, driven as PollUntil drives streams.
+type Pacer struct {
+	mu sync.Mutex
+	// waiting counts the streams waiting for next.
+	waiting int
+	next    chan struct{}
+	// arrived is signalled at each arrival.
+	arrived chan struct{}
+}
+
+// NewPacer is a pacer no stream waits at yet.
+func NewPacer() *Pacer {
+	return &Pacer{next: make(chan struct{}), arrived: make(chan struct{}, 1)}
+}
+
+// Sleep is the streams' wait between polls: it returns when the test lets
+// the streams poll again (see Next), or ctx ends.
+func (p *Pacer) Sleep(ctx context.Context, _ time.Duration) error {
+	p.mu.Lock()
+	p.waiting++
+	next := p.next
+	p.mu.Unlock()
+	select {
+	case p.arrived <- struct{}{}:
+	default:
+	}
+	select {
+	case <-next:
+		return nil
+	case <-ctx.Done():
+		p.mu.Lock()
+		if p.next == next {
+			p.waiting--
+		}
+		p.mu.Unlock()
+		return ctx.Err()
+	}
+}
+
+// Await waits until n streams wait at the pacer, each having finished its
+// poll (or its connection check, when that failed): the streams that have
+// not stopped.
+func (p *Pacer) Await(t testing.TB, n int) {
+	t.Helper()
+	guard := time.NewTimer(wiztest.HangGuard)
+	defer guard.Stop()
+	for {
+		p.mu.Lock()
+		waiting := p.waiting
+		p.mu.Unlock()
+		require.LessOrEqual(t, waiting, n, "more streams than expected wait for their next poll")
+		if waiting == n {
+			return
+		}
+		select {
+		case <-p.arrived:
+		case <-guard.C:
+			t.Fatalf("%d of %d streams came to their next poll", waiting, n)
+		}
+	}
+}
+
+// Next lets the waiting streams poll once more.
+func (p *Pacer) Next() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	close(p.next)
+	p.next, p.waiting = make(chan struct{}), 0
+}
+
+// Until moves n running streams on, a poll at a time, until done reports
+// true, then by one poll more: a poll after everything arrived must add
+// nothing, which the caller's exactly-once check sees (on a settable clock,
+// see PollUntil). It fails after rounds polls.
+func (p *Pacer) Until(t testing.TB, n, rounds int, done func() bool) {
+	t.Helper()
+	p.Await(t, n)
+	for round := 0; !done(); round++ {
+		require.Less(t, round, rounds, "not done after %d polls", rounds)
+		p.Next()
+		p.Await(t, n)
+	}
+	p.Next()
+	p.Await(t, n)
 }

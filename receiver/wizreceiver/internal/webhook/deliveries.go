@@ -16,6 +16,10 @@ type deliveries struct {
 	// answerWithin is how long a request waits for the next consumer; 0
 	// waits as long as it takes.
 	answerWithin time.Duration
+	// expire, when not nil, ends the wait of a request that receives from
+	// it, as answerWithin passing does: tests say when a request's time is
+	// up, and never race the server's write deadline.
+	expire chan struct{}
 	// stopping ends when the server has stopped: it cancels the deliveries
 	// that outlived their requests.
 	stopping context.Context
@@ -72,12 +76,14 @@ func (d *deliveries) inTime(ctx context.Context, w http.ResponseWriter, start ti
 	select {
 	case a := <-answered:
 		a.sendTo(w)
+		return
 	case <-timer.C:
-		d.logger.Warn("The pipeline did not take webhook records within write_timeout; answering 503 so that Wiz retries, "+
-			"while the delivery goes on: a re-delivery after it is acknowledged if the records were accepted",
-			zap.Duration("waited", d.answerWithin))
-		retryLater(w, retryAfterRefused, "the pipeline did not take the records within write_timeout")
+	case <-d.expire:
 	}
+	d.logger.Warn("The pipeline did not take webhook records within write_timeout; answering 503 so that Wiz retries, "+
+		"while the delivery goes on: a re-delivery after it is acknowledged if the records were accepted",
+		zap.Duration("waited", d.answerWithin))
+	retryLater(w, retryAfterRefused, "the pipeline did not take the records within write_timeout")
 }
 
 // drain takes every slot as its request or delivery ends, so that none is

@@ -74,8 +74,8 @@ func (b *blockingConsumer) waitEntered(t *testing.T, n int) {
 	for i := range n {
 		select {
 		case <-b.entered:
-		case <-time.After(10 * time.Second):
-			t.Fatalf("only %d of %d deliveries reached the consumer within 10s", i, n)
+		case <-time.After(wiztest.HangGuard):
+			t.Fatalf("only %d of %d deliveries reached the consumer", i, n)
 		}
 	}
 }
@@ -142,41 +142,71 @@ func (w *webhookTest) pushAsync(body []byte) <-chan wiztest.Answer {
 	return answered
 }
 
-// requireAnswer waits for an answer, at most well past write_timeout.
+// requireAnswer waits for an answer that must come.
 func requireAnswer(t *testing.T, answered <-chan wiztest.Answer) wiztest.Answer {
 	t.Helper()
 	select {
 	case a := <-answered:
 		return a
-	case <-time.After(10 * time.Second):
-		t.Fatal("no answer within 10s; write_timeout is 1s")
+	case <-time.After(wiztest.HangGuard):
+		t.Fatal("no answer")
 		return wiztest.Answer{}
 	}
+}
+
+// answerLate has the request whose delivery waits at the outage consumer
+// answered as its answerWithin passes (see deliveries.expire), and returns
+// the answer.
+func (w *webhookTest) answerLate(t *testing.T, outage *outageConsumer, answered <-chan wiztest.Answer) wiztest.Answer {
+	t.Helper()
+	awaitSignal(t, outage.entered, "the delivery reaching the consumer")
+	select {
+	case w.expire <- struct{}{}:
+	case <-time.After(wiztest.HangGuard):
+		t.Fatal("no request waits for its delivery")
+	}
+	return requireAnswer(t, answered)
 }
 
 // waitForDeliveries waits until no delivery holds a slot: every record
 // handed to the consumer has its outcome, and the dedup memory has it.
 func waitForDeliveries(t *testing.T, w *webhookTest) {
 	t.Helper()
-	require.Eventually(t, func() bool { return len(w.srv.handler.deliveries.slots) == 0 }, 10*time.Second, time.Millisecond,
+	require.Eventually(t, func() bool { return len(w.srv.handler.deliveries.slots) == 0 }, wiztest.HangGuard, time.Millisecond,
 		"a delivery still holds its slot")
 }
 
+// awaitSignal waits for a signal on ch of what must happen.
+func awaitSignal(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(wiztest.HangGuard):
+		t.Fatalf("no sign of %s", what)
+	}
+}
+
+// lateWebhook is a webhook whose requests answer late only when the test
+// says so (see webhookTest.expire): its write_timeout is long past any
+// test's wait, so the server's write deadline never races the answer.
+func lateWebhook(t *testing.T, next consumer.Logs) *webhookTest {
+	return startWebhook(t, next, func(c *Settings) { c.Server.WriteTimeout = time.Hour })
+}
+
 // A backend down for longer than write_timeout: Wiz gets 503 with
-// Retry-After before the server's deadline would close the connection
-// unanswered. The delivery goes on meanwhile; a re-delivery is turned away
-// while it does, acknowledged without being emitted once the consumer
-// accepted the records, and emitted once when it finally refused them.
+// Retry-After as the request's answerWithin passes, before the server's
+// deadline would close the connection unanswered. The delivery goes on
+// meanwhile; a re-delivery is turned away while it does, acknowledged
+// without being emitted once the consumer accepted the records, and
+// emitted once when it finally refused them.
 func TestWebhookAnswersBeforeWriteTimeout(t *testing.T) {
 	outage := newOutageConsumer(t)
-	w := startWebhook(t, outage.consumer(t), func(c *Settings) { c.Server.WriteTimeout = time.Second })
+	w := lateWebhook(t, outage.consumer(t))
 
 	// The consumer accepts, late.
 	detection := mockwiz.WebhookPayload(mockwiz.WebhookDetection, 1, pushedAt)
 	outage.setDown(true)
-	answered := w.pushAsync(detection)
-	<-outage.entered
-	a := requireAnswer(t, answered)
+	a := w.answerLate(t, outage, w.pushAsync(detection))
 	assert.Equal(t, http.StatusServiceUnavailable, a.Status, a.Body)
 	assert.Equal(t, "5", a.RetryAfter)
 	assert.Contains(t, a.Body, "write_timeout")
@@ -193,9 +223,7 @@ func TestWebhookAnswersBeforeWriteTimeout(t *testing.T) {
 	// The consumer refuses, late.
 	threat := mockwiz.WebhookPayload(mockwiz.WebhookThreat, 1, pushedAt)
 	outage.setDown(true)
-	answered = w.pushAsync(threat)
-	<-outage.entered
-	assert.Equal(t, http.StatusServiceUnavailable, requireAnswer(t, answered).Status)
+	assert.Equal(t, http.StatusServiceUnavailable, w.answerLate(t, outage, w.pushAsync(threat)).Status)
 	outage.outcome <- errors.New("backend unavailable")
 	waitForDeliveries(t, w)
 	outage.setDown(false)
@@ -212,30 +240,48 @@ func TestWebhookAnswersBeforeWriteTimeout(t *testing.T) {
 // context ends first, it cancels the delivery and says so.
 func TestWebhookShutdownWaitsForDeliveries(t *testing.T) {
 	outage := newOutageConsumer(t)
-	w := startWebhook(t, outage.consumer(t), func(c *Settings) { c.Server.WriteTimeout = time.Second })
+	w := lateWebhook(t, outage.consumer(t))
 	outage.setDown(true)
-	answered := w.pushAsync(mockwiz.WebhookPayload(mockwiz.WebhookIssue, 1, pushedAt))
-	<-outage.entered
-	require.Equal(t, http.StatusServiceUnavailable, requireAnswer(t, answered).Status)
+	require.Equal(t, http.StatusServiceUnavailable, w.answerLate(t, outage, w.pushAsync(mockwiz.WebhookPayload(mockwiz.WebhookIssue, 1, pushedAt))).Status)
 
 	done := make(chan error, 1)
 	go func() { done <- w.srv.Shutdown(context.Background()) }()
+	// Shutdown has taken every slot the delivery does not hold: it waits
+	// for that one.
+	slots := w.srv.handler.deliveries.slots
+	require.Eventually(t, func() bool { return len(slots) == cap(slots) }, wiztest.HangGuard, time.Millisecond, "shutdown never took the free slots")
 	select {
 	case err := <-done:
 		t.Fatalf("shutdown returned (%v) with a delivery going on", err)
-	case <-time.After(50 * time.Millisecond):
+	default:
 	}
 	outage.outcome <- nil
 	require.NoError(t, <-done)
 	assert.Equal(t, 1, outage.sink.LogRecordCount(), "the delivery completed")
 
-	cut := startWebhook(t, outage.consumer(t), func(c *Settings) { c.Server.WriteTimeout = time.Second })
-	answered = cut.pushAsync(mockwiz.WebhookPayload(mockwiz.WebhookIssue, 2, pushedAt))
-	<-outage.entered
-	require.Equal(t, http.StatusServiceUnavailable, requireAnswer(t, answered).Status)
+	cut := lateWebhook(t, outage.consumer(t))
+	require.Equal(t, http.StatusServiceUnavailable, cut.answerLate(t, outage, cut.pushAsync(mockwiz.WebhookPayload(mockwiz.WebhookIssue, 2, pushedAt))).Status)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	err := cut.srv.Shutdown(ctx)
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Equal(t, 1, outage.sink.LogRecordCount(), "the cancelled delivery emitted nothing")
+}
+
+// A request waits for the next consumer write_timeout less a margin, so
+// that its answer, a 503 if need be, is written before the server's write
+// deadline closes the connection: the margin is a second, or half a
+// write_timeout shorter than two. A write_timeout of 0 sets no deadline,
+// and a request waits as long as its delivery takes.
+func TestAnswerWithinLeavesTimeToAnswer(t *testing.T) {
+	for writeTimeout, want := range map[time.Duration]time.Duration{
+		30 * time.Second: 29 * time.Second,
+		2 * time.Second:  time.Second,
+		time.Second:      500 * time.Millisecond,
+		0:                0,
+	} {
+		assert.Equal(t, want, answerWithin(writeTimeout), "write_timeout %s", writeTimeout)
+	}
+	w := startWebhook(t, consumertest.NewNop(), func(c *Settings) { c.Server.WriteTimeout = 30 * time.Second })
+	assert.Equal(t, 29*time.Second, w.srv.handler.deliveries.answerWithin, "the server's write_timeout sets it")
 }

@@ -33,6 +33,9 @@ type webhookTest struct {
 	metrics  *recordingTelemetry
 	statuses *wiztest.Statuses
 	logs     *observer.ObservedLogs
+	// expire ends the wait of the request that receives from it, as
+	// answerWithin passing does (see deliveries.expire).
+	expire chan struct{}
 }
 
 // startWebhook starts a webhook on a free loopback port behind the
@@ -47,7 +50,7 @@ func startWebhook(t *testing.T, next consumer.Logs, configure func(*Settings)) *
 	server.ReadTimeout = 30 * time.Second
 	server.ReadHeaderTimeout = 10 * time.Second
 	server.Auth = configoptional.Some(confighttp.AuthConfig{Config: configauth.Config{AuthenticatorID: wiztest.AuthID}})
-	w := &webhookTest{tt: componenttest.NewTelemetry(), metrics: newRecordingTelemetry(), statuses: &wiztest.Statuses{}}
+	w := &webhookTest{tt: componenttest.NewTelemetry(), metrics: newRecordingTelemetry(), statuses: &wiztest.Statuses{}, expire: make(chan struct{})}
 	t.Cleanup(func() { require.NoError(t, w.tt.Shutdown(context.Background())) })
 	set := metadatatest.NewSettings(w.tt)
 	core, logs := observer.New(zapcore.DebugLevel)
@@ -73,6 +76,7 @@ func startWebhook(t *testing.T, next consumer.Logs, configure func(*Settings)) *
 	srv, err := New(w.set)
 	require.NoError(t, err)
 	w.srv = srv
+	srv.handler.deliveries.expire = w.expire
 	require.NoError(t, srv.Start(context.Background(), wiztest.AuthHost{Host: componenttest.NewNopHost()}, w.statuses.Report))
 	t.Cleanup(func() { require.NoError(t, srv.Shutdown(context.Background())) })
 	scheme := "http"

@@ -1,6 +1,8 @@
 package webhook
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"net"
 	"net/http"
@@ -73,10 +75,18 @@ func TestWebhookShutdownWaitsForRequests(t *testing.T) {
 	next.waitEntered(t, 1)
 	done := make(chan error, 1)
 	go func() { done <- w.srv.Shutdown(context.Background()) }()
+	// Shutdown has begun: the webhook no longer takes connections.
+	require.Eventually(t, func() bool {
+		conn, err := net.Dial("tcp", w.srv.Addr())
+		if err == nil {
+			_ = conn.Close()
+		}
+		return err != nil
+	}, wiztest.HangGuard, time.Millisecond, "the webhook still takes connections")
 	select {
 	case err := <-done:
 		t.Fatalf("shutdown returned (%v) with a request in flight", err)
-	case <-time.After(50 * time.Millisecond):
+	default:
 	}
 	close(next.release)
 	require.NoError(t, <-done)
@@ -131,7 +141,7 @@ func TestWebhookShutdownBoundedByItsContext(t *testing.T) {
 func TestWebhookLimitsRequestHeaders(t *testing.T) {
 	sink := &consumertest.LogsSink{}
 	w := startWebhook(t, sink, func(c *Settings) {
-		c.Server.ReadHeaderTimeout = time.Minute // the refusal is the limit's, not the timeout's
+		c.Server.ReadHeaderTimeout = time.Hour // the refusal is the limit's, not the timeout's
 	})
 	limit := w.set.MaxRequestHeaderSize
 
@@ -141,40 +151,82 @@ func TestWebhookLimitsRequestHeaders(t *testing.T) {
 
 	// Go's server reads 4 KiB past the limit before it refuses; these
 	// headers never end.
-	wiztest.RequireRefused(t, wiztest.SlowHeader(t, w.srv.Addr(), 2*limit), time.Now().Add(10*time.Second))
+	wiztest.RequireRefused(t, wiztest.SlowHeader(t, w.srv.Addr(), 2*limit), time.Now().Add(wiztest.HangGuard))
 	assert.Equal(t, 1, sink.LogRecordCount())
 }
 
 // Past max_connections a new connection waits until one closes: its push
-// is answered then.
+// is answered then (TestConnLimitWaitsAtTheCap shows the wait).
 func TestWebhookCapsConnections(t *testing.T) {
 	const capacity = 2
 	sink := &consumertest.LogsSink{}
 	w := startWebhook(t, sink, func(c *Settings) {
 		c.MaxConnections, c.MaxConcurrentRequests = capacity, capacity
-		c.Server.ReadHeaderTimeout = time.Minute // the held connections stay held
+		c.Server.ReadHeaderTimeout = time.Hour // the held connections stay held
 	})
 	held := make([]net.Conn, capacity)
 	for i := range held {
 		held[i] = wiztest.SlowHeader(t, w.srv.Addr(), 100)
 	}
-	answered := make(chan wiztest.Answer, 1)
-	go func() {
-		a, err := wiztest.TryPush(w.client, w.url, mockwiz.WebhookPayload(mockwiz.WebhookIssue, 1, pushedAt), wiztest.Bearer(wiztest.WebhookToken))
-		assert.NoError(t, err)
-		answered <- a
-	}()
-	select {
-	case a := <-answered:
-		t.Fatalf("a push was answered (%d) while max_connections connections were open", a.Status)
-	case <-time.After(100 * time.Millisecond):
-	}
+	// A whole push, sent on a connection past the cap.
+	conn, err := net.Dial("tcp", w.srv.Addr())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	req, err := http.NewRequest(http.MethodPost, w.url, bytes.NewReader(mockwiz.WebhookPayload(mockwiz.WebhookIssue, 1, pushedAt)))
+	require.NoError(t, err)
+	req.Header = wiztest.Bearer(wiztest.WebhookToken)
+	req.Header.Set("Content-Type", "application/json")
+	require.NoError(t, req.Write(conn))
+	assert.Empty(t, w.requests(), "a request past max_connections was served")
+
 	require.NoError(t, held[0].Close())
-	select {
-	case a := <-answered:
-		assert.Equal(t, http.StatusOK, a.Status, a.Body)
-	case <-time.After(10 * time.Second):
-		t.Fatal("the push was not answered within 10s of a connection closing")
-	}
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(wiztest.HangGuard)))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
+	require.NoError(t, err, "the push was not answered once a connection closed")
+	require.NoError(t, resp.Body.Close())
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, 1, sink.LogRecordCount())
+}
+
+// At max_connections, Accept takes no connection until one of those open
+// ends: the places are all taken, and only the end of a connection (its
+// close, or its hijacking) frees one.
+func TestConnLimitWaitsAtTheCap(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	limit := newConnLimit(ln, 2)
+	t.Cleanup(func() { _ = limit.Close() })
+	var accepted []net.Conn
+	for range 3 {
+		client, err := net.Dial("tcp", ln.Addr().String())
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = client.Close() })
+	}
+	for range 2 {
+		conn, err := limit.Accept()
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = conn.Close() })
+		accepted = append(accepted, conn)
+	}
+	require.Equal(t, cap(limit.open), len(limit.open), "every place is taken: Accept waits for one before it takes a connection")
+	limit.track(accepted[0], http.StateActive)
+	limit.track(accepted[0], http.StateIdle)
+	require.Equal(t, cap(limit.open), len(limit.open), "a connection that lives on keeps its place")
+
+	third := make(chan net.Conn, 1)
+	go func() {
+		conn, err := limit.Accept()
+		assert.NoError(t, err)
+		third <- conn
+	}()
+	limit.track(accepted[0], http.StateClosed)
+	select {
+	case conn := <-third:
+		require.NotNil(t, conn)
+		_ = conn.Close()
+	case <-time.After(wiztest.HangGuard):
+		t.Fatal("a connection's end freed no place")
+	}
+	limit.track(accepted[1], http.StateHijacked)
+	assert.Equal(t, 1, len(limit.open), "a hijacked connection frees its place too")
 }

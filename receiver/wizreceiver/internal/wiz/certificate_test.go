@@ -1,4 +1,4 @@
-package wiz
+package wiz_test
 
 import (
 	"context"
@@ -13,6 +13,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
+	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/wiz"
 )
 
 // A certificate that does not verify fails the request at once, naming the
@@ -35,8 +38,7 @@ func TestCertificateNotVerified(t *testing.T) {
 				tlsSrv.StartTLS()
 				t.Cleanup(tlsSrv.Close)
 				// The token endpoint, when it is not the server under test.
-				plain := httptest.NewServer(&fakeWiz{})
-				t.Cleanup(plain.Close)
+				plain := wiztest.NewFakeWiz(t)
 
 				untrusted := tlsSrv.URL
 				transport := http.DefaultTransport.(*http.Transport).Clone()
@@ -52,15 +54,15 @@ func TestCertificateNotVerified(t *testing.T) {
 				} else {
 					cfg.Endpoint = untrusted + "/graphql"
 				}
-				c := NewClient(cfg, &http.Client{Transport: transport}, NewLimiter(1000))
+				c := wiz.NewClient(cfg, &http.Client{Transport: transport}, wiz.NewLimiter(1000))
 				for attempt := range 3 {
 					_, err := c.FetchPage(context.Background(), auditReq)
 					if attempt == 0 {
 						t.Log(err)
 					}
-					var cert *CertificateError
+					var cert *wiz.CertificateError
 					assert.ErrorAs(t, err, &cert, "attempt %d", attempt)
-					assert.False(t, IsPermanent(err), "a certificate renewed, or a CA file reloaded, is tried after the cool-down")
+					assert.False(t, wiz.IsPermanent(err), "a certificate renewed, or a CA file reloaded, is tried after the cool-down")
 					if failure == "wrong host name" {
 						assert.Contains(t, fmt.Sprint(err), "localhost")
 						assert.Contains(t, fmt.Sprint(err), "set "+setting+" to a URL whose host name the certificate names")

@@ -48,9 +48,15 @@ func TestRedactEveryEncoding(t *testing.T) {
 	}
 }
 
-// echoingClient is a client, with clientSecret, of wiztest.EchoingWiz.
-func echoingClient(t *testing.T, clientSecret string, api func(w http.ResponseWriter, authorization string)) *wiz.Client {
-	srv := wiztest.EchoingWiz(t, api)
+// echoingClient is a client, with clientSecret, of a fake Wiz that echoes
+// the credentials it was sent: its token endpoint is
+// wiztest.EchoingTokens, and api, when not nil, answers its API.
+func echoingClient(t *testing.T, clientSecret string, api http.HandlerFunc) *wiz.Client {
+	srv := wiztest.NewFakeWiz(t)
+	srv.SetToken(wiztest.EchoingTokens)
+	if api != nil {
+		srv.SetAPI(api)
+	}
 	backOff := configretry.NewDefaultBackOffConfig()
 	backOff.Enabled = false
 	return wiz.NewClient(wiz.Config{
@@ -65,7 +71,7 @@ func echoingClient(t *testing.T, clientSecret string, api func(w http.ResponseWr
 func TestUpstreamEchoesAreRedacted(t *testing.T) {
 	tests := map[string]struct {
 		secret string // the client secret configured, if not the right one
-		api    func(http.ResponseWriter, string)
+		api    http.HandlerFunc
 		check  func(t *testing.T, err error)
 	}{
 		"token endpoint echoes the request body": {secret: "wrong" + wiztest.LeakySecret, check: func(t *testing.T, err error) {
@@ -83,9 +89,9 @@ func TestUpstreamEchoesAreRedacted(t *testing.T) {
 		"an error code echoes the token": {api: wiztest.EchoGraphQLError(wiztest.LeakyToken), check: func(t *testing.T, err error) {
 			require.Error(t, err)
 		}},
-		"a redirect's Location echoes the token": {api: func(w http.ResponseWriter, authorization string) {
-			w.Header().Set("Location", "https://127.0.0.1:1/?t="+url.QueryEscape(strings.TrimPrefix(authorization, "Bearer ")))
-			w.WriteHeader(http.StatusTemporaryRedirect)
+		"a redirect's Location echoes the token": {api: func(w http.ResponseWriter, r *http.Request) {
+			token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+			wiztest.Redirect(http.StatusTemporaryRedirect, "https://127.0.0.1:1/?t="+url.QueryEscape(token))(w, r)
 		}, check: func(t *testing.T, err error) {
 			var redirect *wiz.RedirectError
 			require.ErrorAs(t, err, &redirect)
