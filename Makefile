@@ -25,7 +25,7 @@ MOCKWIZ      := $(BUILD_DIR)/mockwiz
 OTLPSINK     := $(BUILD_DIR)/otlpsink
 DEMO_SECONDS ?= 25
 
-.PHONY: all demo test release-check components-check unit-test soak-test e2e-test otelcol mockwiz otlpsink lint vet fmt-check fmt generate tools clean bench
+.PHONY: all demo test license-check release-check components-check unit-test soak-test e2e-test otelcol mockwiz otlpsink lint vet fmt-check fmt generate tools clean bench
 
 all: test
 
@@ -65,7 +65,7 @@ demo: otelcol mockwiz
 	./internal/scripts/demo.sh $(OTELCOL) $(MOCKWIZ) $(DEMO_SECONDS)
 
 ## test: every check and every test, as CI runs them
-test: fmt-check vet lint release-check unit-test soak-test e2e-test
+test: fmt-check license-check vet lint release-check unit-test soak-test e2e-test
 
 ## release-check: every collector module in go.mod files and the ocb manifest is at COLLECTOR_RELEASE
 release-check:
@@ -94,6 +94,11 @@ lint: $(GOLANGCI)
 
 vet:
 	$(GO) vet ./...
+
+## license-check: every Go file but mdatagen's carries the Apache-2.0 header
+license-check:
+	@out=$$(for f in $$(git ls-files '*.go'); do head -1 "$$f" | grep -q 'Code generated' && continue; head -2 "$$f" | grep -q 'SPDX-License-Identifier: Apache-2.0' || echo "$$f"; done); \
+	if [ -n "$$out" ]; then echo "missing the licence header (// Copyright The otelcol-wiz Authors, // SPDX-License-Identifier: Apache-2.0):"; echo "$$out"; exit 1; fi
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

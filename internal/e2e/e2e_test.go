@@ -1,3 +1,6 @@
+// Copyright The otelcol-wiz Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package e2e runs the built otelcol-wiz binary against the mock Wiz.
 // `make test` builds the binary and sets OTELCOL_WIZ_BIN.
 package e2e

@@ -1,3 +1,6 @@
+// Copyright The otelcol-wiz Authors
+// SPDX-License-Identifier: Apache-2.0
+
 package mockwiz
 
 // cloudAccount is a cloud account (Wiz's subscription) of provider: AWS,

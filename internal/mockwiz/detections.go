@@ -1,3 +1,6 @@
+// Copyright The otelcol-wiz Authors
+// SPDX-License-Identifier: Apache-2.0
+
 package mockwiz
 
 // detectionCollection serves detections (Wiz Defend's Detections API v2),

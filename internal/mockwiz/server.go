@@ -1,3 +1,6 @@
+// Copyright The otelcol-wiz Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package mockwiz is a mock of the Wiz API for tests and demos: an OAuth2
 // client-credentials token endpoint and a GraphQL endpoint that validates
 // queries against a Wiz-like schema and serves generated nodes of every data

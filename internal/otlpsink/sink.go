@@ -1,3 +1,6 @@
+// Copyright The otelcol-wiz Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package otlpsink is an OTLP/HTTP logs backend for tests and benchmarks:
 // it accepts every export, decompresses it as the exporter compressed it,
 // and counts what it received.

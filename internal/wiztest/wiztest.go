@@ -1,3 +1,6 @@
+// Copyright The otelcol-wiz Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package wiztest holds the helpers the receiver's tests, those of its
 // engine and webhook, and the end-to-end tests share: what the mock Wiz
 // holds, as the records a receiver must deliver, and what arrived; a

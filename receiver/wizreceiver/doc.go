@@ -1,3 +1,6 @@
+// Copyright The otelcol-wiz Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package wizreceiver polls the Wiz GraphQL API for the data sets
 // internal/logtype declares (audit log entries, issues, vulnerability
 // findings, cloud configuration findings and Wiz Defend detections),

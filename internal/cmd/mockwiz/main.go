@@ -1,3 +1,6 @@
+// Copyright The otelcol-wiz Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command mockwiz serves the mock Wiz API (see internal/mockwiz) for demos
 // and manual testing of the receiver, and with -webhook-url pushes to a
 // collector's webhook as Wiz's webhook integration does. GET /stats answers,

@@ -1,3 +1,6 @@
+// Copyright The otelcol-wiz Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command otlpsink is an OTLP/HTTP logs backend on loopback for `make bench`:
 // it accepts every export on /v1/logs and answers GET /stats with what it
 // received (requests, records, bytes as sent and as OTLP protobuf), as JSON.

@@ -1,3 +1,6 @@
+// Copyright The otelcol-wiz Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command releasecheck fails when a collector module in go.mod files or the
 // ocb manifest leaves the one collector release the distribution is built
 // on. make test runs it with the Makefile's COLLECTOR_RELEASE:

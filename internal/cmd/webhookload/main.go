@@ -1,3 +1,6 @@
+// Copyright The otelcol-wiz Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command webhookload measures the wiz receiver's webhook through the built
 // collector, on loopback: a steady rate of realistic Wiz Defend detections
 // (about 5 KB each), then a flood at ten times that rate. The collector

@@ -1,3 +1,6 @@
+// Copyright The otelcol-wiz Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package wizreceivertest gives this repository's mock Wiz, end-to-end
 // tests and load tool what they need of the receiver's internals, which Go
 // keeps from them: each log type's names and query, and the

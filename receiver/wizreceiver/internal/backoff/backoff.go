@@ -1,3 +1,6 @@
+// Copyright The otelcol-wiz Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package backoff paces retries and waits as the receiver's settings say:
 // the Wiz client's retries of a request and the engine's retries of a
 // refused page share it, as they share retry_on_failure.

@@ -1,3 +1,6 @@
+// Copyright The otelcol-wiz Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package consume hands batches of records to the next consumer for the
 // engine and the webhook alike.
 //

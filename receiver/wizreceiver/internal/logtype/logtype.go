@@ -1,3 +1,6 @@
+// Copyright The otelcol-wiz Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package logtype declares each Wiz data set the receiver polls, once: its
 // config key, Panther log-type name and event name, scope, query, time
 // fields, fixed filters, mapper, result cap and config section. The

@@ -1,3 +1,6 @@
+// Copyright The otelcol-wiz Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package mapping turns Wiz nodes (raw JSON) into OpenTelemetry log records.
 // It knows nothing about HTTP or GraphQL paging.
 package mapping

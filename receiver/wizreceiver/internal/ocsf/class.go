@@ -1,3 +1,6 @@
+// Copyright The otelcol-wiz Authors
+// SPDX-License-Identifier: Apache-2.0
+
 package ocsf
 
 import "go.opentelemetry.io/collector/pdata/pcommon"

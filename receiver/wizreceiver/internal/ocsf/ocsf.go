@@ -1,3 +1,6 @@
+// Copyright The otelcol-wiz Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package ocsf converts the wiz receiver's native records into OCSF 1.5.0
 // events (https://schema.ocsf.io/1.5.0), the classes Amazon's Wiz source
 // writes: issues, threats and detections are Detection Findings (2004),

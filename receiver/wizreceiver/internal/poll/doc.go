@@ -1,3 +1,6 @@
+// Copyright The otelcol-wiz Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package poll is the receiver's polling engine: one Stream per enabled
 // log type reads Wiz's GraphQL connection in time windows, hands each page
 // to the next consumer, and writes its checkpoint through the storage

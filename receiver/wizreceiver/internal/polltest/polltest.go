@@ -1,3 +1,6 @@
+// Copyright The otelcol-wiz Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package polltest holds the helpers the receiver's tests and the engine's
 // (internal/poll) share: a mock Wiz with the test's client, data sets, and
 // polling streams directly, as their poll intervals would. It imports

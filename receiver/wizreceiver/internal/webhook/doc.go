@@ -1,3 +1,6 @@
+// Copyright The otelcol-wiz Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package webhook is the receiver's endpoint for what Wiz pushes (issues,
 // threats, detections): the collector's confighttp server with its TLS and
 // authenticator, in front of a handler that maps each payload and answers

@@ -1,3 +1,6 @@
+// Copyright The otelcol-wiz Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package wiz is a small client for the Wiz GraphQL API: OAuth2 client
 // credentials, a rate limiter shared by every query of one receiver, retries
 // with back-off, and error classification. It knows nothing about pdata.
