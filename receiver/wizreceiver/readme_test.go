@@ -299,3 +299,18 @@ func mustGetwd(t *testing.T) string {
 	require.NoError(t, err)
 	return wd
 }
+
+// docs/operations.md lists every metric metadata.yaml declares, by the name
+// the collector exports it under, as documentation.md does.
+func TestOperationsListsEveryMetric(t *testing.T) {
+	raw, err := os.ReadFile("metadata.yaml")
+	require.NoError(t, err)
+	ops, err := os.ReadFile(filepath.Join("..", "..", "docs", "operations.md"))
+	require.NoError(t, err)
+	metric := regexp.MustCompile(`(?m)^    (wiz_[a-z_]+):$`)
+	names := metric.FindAllStringSubmatch(string(raw), -1)
+	require.NotEmpty(t, names)
+	for _, m := range names {
+		assert.Contains(t, string(ops), "`otelcol_"+m[1]+"`", "docs/operations.md does not list the metric %s", m[1])
+	}
+}
