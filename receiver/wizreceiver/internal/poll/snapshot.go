@@ -3,6 +3,7 @@ package poll
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"time"
@@ -391,11 +392,17 @@ func (s *snapshots) deliver(ctx context.Context, open *openSnapshot, page wiz.Pa
 		return ok
 	})
 	// On a failure part-way, keys holds what the consumer took before it:
-	// the page is read again, and those are not sent twice.
+	// the page is read again, and those are not sent twice, even after a
+	// restart, so they are saved at once.
 	for h, t := range res.keys {
 		if _, ok := s.seen[h]; !ok {
 			s.seen[h] = t
 			open.Records++
+		}
+	}
+	if err != nil && len(res.keys) > 0 {
+		if saveErr := s.save(ctx); saveErr != nil {
+			return errors.Join(err, saveErr)
 		}
 	}
 	return err

@@ -2,6 +2,7 @@ package poll
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 
@@ -353,4 +355,57 @@ func TestSnapshotVulnerabilityFindingsPartitioned(t *testing.T) {
 	assertSnapshot(t, sink, want)
 	assert.Positive(t, splits, "the walk was split")
 	assert.Less(t, served, snapshotCap+e.PageSize, "nodes served one walk")
+}
+
+// halveThenFail refuses the first page of several records it is given for
+// good, blaming its last record, then accepts every batch without that
+// record and fails for now on the first with it: the page is halved, its
+// first half taken, its second refused for now.
+type halveThenFail struct {
+	*consumertest.LogsSink
+	mu  sync.Mutex
+	bad string
+}
+
+func (c *halveThenFail) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var ids []string
+	polltest.ForEachRecord(ld, func(lr plog.LogRecord) {
+		if id, ok := lr.Body().Map().Get("id"); ok {
+			ids = append(ids, id.Str())
+		}
+	})
+	switch {
+	case c.bad == "" && len(ids) > 1:
+		c.bad = ids[len(ids)-1]
+		return consumererror.NewPermanent(assert.AnError)
+	case slices.Contains(ids, c.bad):
+		return assert.AnError
+	}
+	return c.LogsSink.ConsumeLogs(ctx, ld)
+}
+
+// A page the consumer took part of before it failed for now is not sent
+// again after a restart: the keys it took are saved with the failure.
+func TestSnapshotPartOfPageTakenNotRepeatedAfterRestart(t *testing.T) {
+	e, srv, _, sink := snapshotEnv(t, 2*snapshotCap, "OPEN")
+	want := openSet(srv, "OPEN")
+	dir := t.TempDir()
+	e.fileStorage(dir)
+	e.Next = &halveThenFail{LogsSink: sink}
+	s, release := e.stream(t)
+	require.Error(t, s.Snapshot(context.Background()))
+	byID, _ := snapshotRecords(t, sink.AllLogs())
+	require.Len(t, byID, 1)
+	for _, got := range byID {
+		require.NotEmpty(t, got, "the first half was taken")
+	}
+	release()
+
+	e.Next = sink
+	e.fileStorage(dir)
+	s, _ = e.stream(t)
+	require.NoError(t, s.Snapshot(context.Background()))
+	assertSnapshot(t, sink, want)
 }
