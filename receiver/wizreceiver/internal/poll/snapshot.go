@@ -26,6 +26,7 @@ const (
 	AttrSnapshotStartedAt = "wiz.snapshot.started_at"
 	AttrSnapshotRecords   = "wiz.snapshot.records"
 	AttrSnapshotComplete  = "wiz.snapshot.complete"
+	AttrSnapshotRefused   = "wiz.snapshot.refused"
 	SnapshotEndEventName  = "wiz.snapshot.end"
 )
 
@@ -394,10 +395,20 @@ func (s *snapshots) deliver(ctx context.Context, open *openSnapshot, page wiz.Pa
 	// On a failure part-way, keys holds what the consumer took before it:
 	// the page is read again, and those are not sent twice, even after a
 	// restart, so they are saved at once.
+	// A record refused for good is not sent again either, but is not
+	// counted: the marker counts what the consumer accepted.
+	refused := make(map[uint64]bool, len(res.refused))
+	for _, h := range res.refused {
+		refused[h] = true
+	}
 	for h, t := range res.keys {
 		if _, ok := s.seen[h]; !ok {
 			s.seen[h] = t
-			open.Records++
+			if refused[h] {
+				open.Refused++
+			} else {
+				open.Records++
+			}
 		}
 	}
 	if err != nil && len(res.keys) > 0 {
@@ -429,7 +440,8 @@ func (s *snapshots) end(ctx context.Context, open *openSnapshot) error {
 	attrs.PutStr(AttrSnapshotID, open.ID)
 	attrs.PutStr(AttrSnapshotStartedAt, open.StartedAt.Format(time.RFC3339Nano))
 	attrs.PutInt(AttrSnapshotRecords, int64(open.Records))
-	attrs.PutBool(AttrSnapshotComplete, !open.Truncated)
+	attrs.PutBool(AttrSnapshotComplete, open.complete())
+	attrs.PutInt(AttrSnapshotRefused, int64(open.Refused))
 	if err := s.delivery.send(ctx, logs); err != nil {
 		if !consumererror.IsPermanent(err) {
 			return err
@@ -448,7 +460,7 @@ func (s *snapshots) end(ctx context.Context, open *openSnapshot) error {
 func (s *snapshots) logEnd(open *openSnapshot) {
 	fields := []zap.Field{
 		zap.String("stream", s.logType.Key), zap.String("snapshot_id", open.ID), zap.Int("records", open.Records),
-		zap.Bool("complete", !open.Truncated), zap.Int("result_cap", s.limit),
+		zap.Bool("complete", open.complete()), zap.Int("refused", open.Refused), zap.Int("result_cap", s.limit),
 		zap.Int("capped_partitions", open.CappedPartitions), zap.Int("capped_walks", open.Splits),
 	}
 	switch {
@@ -461,6 +473,9 @@ func (s *snapshots) logEnd(open *openSnapshot) {
 		s.logger.Error("Posture snapshot ended incomplete: more "+s.logType.Noun+" than Wiz's result cap were first seen within a second, "+
 			"and the rest of such a second cannot be read; the change stream is unaffected. Narrow "+s.logType.Key+
 			".snapshot.statuses or project_ids so fewer findings share a first-seen second", fields...)
+	case open.Refused > 0:
+		s.logger.Error("Posture snapshot ended incomplete: the next consumer refused some of its records for good (logged with their ids "+
+			"when refused); its end marker says so, and a consumer that checks it keeps the previous snapshot", fields...)
 	default:
 		s.logger.Info("Posture snapshot ended", fields...)
 	}

@@ -409,3 +409,58 @@ func TestSnapshotPartOfPageTakenNotRepeatedAfterRestart(t *testing.T) {
 	require.NoError(t, s.Snapshot(context.Background()))
 	assertSnapshot(t, sink, want)
 }
+
+// refuseOneForGood refuses for good every batch that holds the first
+// finding it was given.
+type refuseOneForGood struct {
+	*consumertest.LogsSink
+	mu  sync.Mutex
+	bad string
+}
+
+func (c *refuseOneForGood) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	refuse := false
+	polltest.ForEachRecord(ld, func(lr plog.LogRecord) {
+		if lr.EventName() == SnapshotEndEventName {
+			return
+		}
+		id, _ := lr.Body().Map().Get("id")
+		if c.bad == "" {
+			c.bad = id.Str()
+		}
+		refuse = refuse || id.Str() == c.bad
+	})
+	if refuse {
+		return consumererror.NewPermanent(assert.AnError)
+	}
+	return c.LogsSink.ConsumeLogs(ctx, ld)
+}
+
+// A record the consumer refused for good is not counted in the marker, and
+// the marker says the snapshot is incomplete, with how many were refused:
+// a consumer checking the count against what it stored does not wait for
+// a record that never comes, nor take the snapshot for the whole set.
+func TestSnapshotMarkerCountsOnlyAcceptedRecords(t *testing.T) {
+	e, srv, _, sink := snapshotEnv(t, 2*snapshotCap, "OPEN")
+	want := openSet(srv, "OPEN")
+	refuser := &refuseOneForGood{LogsSink: sink}
+	e.Next = refuser
+	s, _ := e.stream(t)
+	require.NoError(t, s.Snapshot(context.Background()))
+	require.True(t, want[refuser.bad], "a finding of the set was refused")
+	byID, ends := snapshotRecords(t, sink.AllLogs())
+	require.Len(t, ends, 1)
+	snapID, _ := ends[0].Attributes().Get(AttrSnapshotID)
+	got := byID[snapID.Str()]
+	assert.Len(t, got, len(want)-1, "the set but the refused finding")
+	assert.Zero(t, got[refuser.bad])
+	records, _ := ends[0].Attributes().Get(AttrSnapshotRecords)
+	assert.Equal(t, int64(len(got)), records.Int(), "the marker counts what the consumer accepted")
+	complete, _ := ends[0].Attributes().Get(AttrSnapshotComplete)
+	assert.False(t, complete.Bool(), "the marker says the snapshot is incomplete")
+	refused, ok := ends[0].Attributes().Get(AttrSnapshotRefused)
+	require.True(t, ok, "the marker has %s", AttrSnapshotRefused)
+	assert.Equal(t, int64(1), refused.Int())
+}
