@@ -381,8 +381,11 @@ func (s *snapshots) deliver(ctx context.Context, open *openSnapshot, page wiz.Pa
 	inRange.Nodes = inRange.Nodes[:0:0]
 	from, to := open.From.UnixNano(), open.To.UnixNano()
 	for _, node := range page.Nodes {
+		// Partitions are aligned to the tick: a time with digits below it
+		// belongs to the partition of its tick, not to the gap between one
+		// partition's end and the next one's start.
 		at, err := s.mapper.partitionTime(node)
-		if err != nil || (at.UnixNano() >= from && at.UnixNano() <= to) {
+		if tick := at.Truncate(timeTick).UnixNano(); err != nil || (tick >= from && tick <= to) {
 			// A node without the field is left to the mapper, which
 			// counts it unmappable.
 			inRange.Nodes = append(inRange.Nodes, node)

@@ -80,3 +80,55 @@ func TestSnapshotEndsAgainstAlwaysCappedWiz(t *testing.T) {
 	assert.Contains(t, logs.All()[0].Message, "configuration_findings.snapshot.statuses")
 	assert.Nil(t, s.snapshots.state.Open, "the snapshot is closed")
 }
+
+// rangeWiz is a Wiz, written with the standard library, that serves the
+// configuration findings given, first seen at the times given, whose
+// first-seen time is strictly between the query's after and before, in
+// one page. It counts the queries.
+func rangeWiz(t *testing.T, firstSeen map[string]time.Time) (string, *atomic.Int64) {
+	var queries atomic.Int64
+	url := polltest.StdlibWiz(t, func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Variables struct {
+				FilterBy map[string]json.RawMessage `json:"filterBy"`
+			} `json:"variables"`
+		}
+		var bounds struct {
+			After  time.Time `json:"after"`
+			Before time.Time `json:"before"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || json.Unmarshal(req.Variables.FilterBy["firstSeenAt"], &bounds) != nil {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		queries.Add(1)
+		var nodes []string
+		for id, at := range firstSeen {
+			if at.After(bounds.After) && at.Before(bounds.Before) {
+				s := at.Format(time.RFC3339Nano)
+				nodes = append(nodes, fmt.Sprintf(`{"id":%q,"status":"OPEN","severity":"HIGH","result":"FAIL","firstSeenAt":%q,"updatedAt":%q,"analyzedAt":%q}`,
+					id, s, s, s))
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = fmt.Fprintf(w, `{"data":{"configurationFindings":{"nodes":[%s],"pageInfo":{"hasNextPage":false,"endCursor":""},"maxCountReached":false}}}`,
+			strings.Join(nodes, ","))
+	})
+	return url, &queries
+}
+
+// A finding first seen between two partitions, with digits below the
+// microsecond the partitions are aligned to, is in the snapshot: it falls
+// in the partition of its microsecond.
+func TestSnapshotNodeBetweenPartitions(t *testing.T) {
+	boundary := snapshotOrigin.Add(firstPartition)
+	url, _ := rangeWiz(t, map[string]time.Time{
+		"cf-boundary":       boundary.Add(500 * time.Nanosecond),
+		"cf-after-boundary": boundary.Add(time.Microsecond + 500*time.Nanosecond),
+		"cf-before":         boundary.Add(-500 * time.Nanosecond),
+	})
+	e, _, sink := snapshotStreamEnv(t, &logtype.ConfigurationFindings, url, "OPEN")
+	s, _ := e.stream(t)
+	require.NoError(t, s.Snapshot(context.Background()))
+	assertSnapshot(t, sink, map[string]bool{"cf-boundary": true, "cf-after-boundary": true, "cf-before": true})
+}
