@@ -233,10 +233,11 @@ func (s *snapshots) take(ctx context.Context) error {
 	open := s.state.Open
 	s.mapper.id, s.mapper.startedAt = open.ID, open.StartedAt.Format(time.RFC3339Nano)
 	for !open.CutShort && !open.From.After(open.StartedAt) {
-		if err := s.walk(ctx, open); err != nil {
+		stoppedAtLimit, err := s.walk(ctx, open)
+		if err != nil {
 			return err
 		}
-		if s.capped(open) {
+		if stoppedAtLimit || s.capped(open) {
 			open.Splits++
 			if open.Splits > s.splitBudget(open) {
 				// Never loop: the rest is not read, and the marker says so.
@@ -263,7 +264,8 @@ func (s *snapshots) take(ctx context.Context) error {
 
 // capped reports whether Wiz's result cap may have cut the partition's
 // walk short: Wiz's word where it gives one, else a walk served the whole
-// limit.
+// limit. A walk that stopped at the limit with a next page to read was cut
+// short whatever Wiz says (walk reports it).
 func (s *snapshots) capped(open *openSnapshot) bool {
 	if open.MaxCountReached != nil {
 		return *open.MaxCountReached
@@ -315,8 +317,9 @@ func (s *snapshots) next(open *openSnapshot) {
 }
 
 // walk reads the open partition page by page from its cursor, delivering
-// the findings in it.
-func (s *snapshots) walk(ctx context.Context, open *openSnapshot) error {
+// the findings in it. stoppedAtLimit reports that it stopped at the limit
+// with a next page Wiz still offered: the partition was not read whole.
+func (s *snapshots) walk(ctx context.Context, open *openSnapshot) (stoppedAtLimit bool, _ error) {
 	filter := maps.Clone(s.snapshot.Filter)
 	// Widened by a tick, so the range is read whatever Wiz's bound
 	// semantics; nodes outside it are the neighbours' to deliver.
@@ -346,28 +349,31 @@ func (s *snapshots) walk(ctx context.Context, open *openSnapshot) error {
 			continue
 		}
 		if err != nil {
-			return err
+			return false, err
 		}
 		if page.HasNextPage && (len(page.Nodes) == 0 || page.EndCursor == "" || page.EndCursor == open.Cursor || cursors[page.EndCursor]) {
-			return fmt.Errorf("%w: snapshot page with %d nodes, hasNextPage and end cursor %q already seen",
+			return false, fmt.Errorf("%w: snapshot page with %d nodes, hasNextPage and end cursor %q already seen",
 				errPagingLoop, len(page.Nodes), page.EndCursor)
 		}
 		cursors[page.EndCursor] = true
 		if err := s.deliver(ctx, open, page); err != nil {
-			return err
+			return false, err
 		}
 		open.Served += len(page.Nodes)
 		if page.MaxCountReached != nil {
 			open.MaxCountReached = page.MaxCountReached
 		}
-		if !page.HasNextPage || open.Served >= s.limit {
+		if !page.HasNextPage {
+			return false, nil
+		}
+		if open.Served >= s.limit {
 			// Served the limit, the walk is capped: a real Wiz serves no
 			// more, and one that does would walk without end.
-			return nil
+			return true, nil
 		}
 		open.Cursor = page.EndCursor
 		if err := s.save(ctx); err != nil {
-			return err
+			return false, err
 		}
 	}
 }

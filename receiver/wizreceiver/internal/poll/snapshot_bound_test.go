@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -82,14 +85,19 @@ func TestSnapshotEndsAgainstAlwaysCappedWiz(t *testing.T) {
 }
 
 // rangeWiz is a Wiz, written with the standard library, that serves the
-// configuration findings given, first seen at the times given, whose
+// configuration findings given, first seen at the times given: those whose
 // first-seen time is strictly between the query's after and before, in
-// one page. It counts the queries.
+// pages of the query's first, under cursors that count the nodes served,
+// with hasNextPage while more remain. It never caps a walk and answers
+// maxCountReached: false. It counts the queries.
 func rangeWiz(t *testing.T, firstSeen map[string]time.Time) (string, *atomic.Int64) {
+	ids := slices.SortedFunc(maps.Keys(firstSeen), func(a, b string) int { return firstSeen[a].Compare(firstSeen[b]) })
 	var queries atomic.Int64
 	url := polltest.StdlibWiz(t, func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Variables struct {
+				First    int                        `json:"first"`
+				After    string                     `json:"after"`
 				FilterBy map[string]json.RawMessage `json:"filterBy"`
 			} `json:"variables"`
 		}
@@ -97,22 +105,33 @@ func rangeWiz(t *testing.T, firstSeen map[string]time.Time) (string, *atomic.Int
 			After  time.Time `json:"after"`
 			Before time.Time `json:"before"`
 		}
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || json.Unmarshal(req.Variables.FilterBy["firstSeenAt"], &bounds) != nil {
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Variables.First <= 0 ||
+			json.Unmarshal(req.Variables.FilterBy["firstSeenAt"], &bounds) != nil {
 			http.Error(w, "bad request", http.StatusBadRequest)
 			return
 		}
+		offset := 0
+		if req.Variables.After != "" {
+			var err error
+			if offset, err = strconv.Atoi(req.Variables.After); err != nil {
+				http.Error(w, "bad cursor", http.StatusBadRequest)
+				return
+			}
+		}
 		queries.Add(1)
 		var nodes []string
-		for id, at := range firstSeen {
-			if at.After(bounds.After) && at.Before(bounds.Before) {
+		for _, id := range ids {
+			if at := firstSeen[id]; at.After(bounds.After) && at.Before(bounds.Before) {
 				s := at.Format(time.RFC3339Nano)
 				nodes = append(nodes, fmt.Sprintf(`{"id":%q,"status":"OPEN","severity":"HIGH","result":"FAIL","firstSeenAt":%q,"updatedAt":%q,"analyzedAt":%q}`,
 					id, s, s, s))
 			}
 		}
+		end := min(offset+req.Variables.First, len(nodes))
+		offset = min(offset, end)
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = fmt.Fprintf(w, `{"data":{"configurationFindings":{"nodes":[%s],"pageInfo":{"hasNextPage":false,"endCursor":""},"maxCountReached":false}}}`,
-			strings.Join(nodes, ","))
+		_, _ = fmt.Fprintf(w, `{"data":{"configurationFindings":{"nodes":[%s],"pageInfo":{"hasNextPage":%t,"endCursor":"%d"},"maxCountReached":false}}}`,
+			strings.Join(nodes[offset:end], ","), end < len(nodes), end)
 	})
 	return url, &queries
 }
@@ -131,4 +150,23 @@ func TestSnapshotNodeBetweenPartitions(t *testing.T) {
 	s, _ := e.stream(t)
 	require.NoError(t, s.Snapshot(context.Background()))
 	assertSnapshot(t, sink, map[string]bool{"cf-boundary": true, "cf-after-boundary": true, "cf-before": true})
+}
+
+// A walk that stopped at the limit while Wiz still had a next page was cut
+// short, whatever Wiz says of its cap: the partition is halved and read
+// again, not moved past. The fake holds three limits' worth of findings in
+// the first partition and answers maxCountReached: false.
+func TestSnapshotSplitsWalkStoppedAtLimitDespiteMaxCountReachedFalse(t *testing.T) {
+	firstSeen := map[string]time.Time{}
+	want := map[string]bool{}
+	for i := range 3 * snapshotCap {
+		id := fmt.Sprintf("cf-%d", i)
+		firstSeen[id] = snapshotOrigin.Add(time.Duration(i) * 4 * time.Minute)
+		want[id] = true
+	}
+	url, _ := rangeWiz(t, firstSeen)
+	e, _, sink := snapshotStreamEnv(t, &logtype.ConfigurationFindings, url, "OPEN")
+	s, _ := e.stream(t)
+	require.NoError(t, s.Snapshot(context.Background()))
+	assertSnapshot(t, sink, want)
 }
