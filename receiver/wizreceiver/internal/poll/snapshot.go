@@ -2,6 +2,8 @@ package poll
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,7 +73,9 @@ const (
 // with its count. It runs beside the change stream, with a query and a
 // delivery of its own, over the same Wiz client (and its rate limiter).
 type snapshots struct {
-	logType   *logtype.LogType
+	logType *logtype.LogType
+	// format names the records' format (Settings.FormatName).
+	format    string
 	query     *wizQuery
 	delivery  *delivery
 	mapper    *snapshotMapper
@@ -104,6 +108,7 @@ func newSnapshots(set Settings, d delivery) *snapshots {
 	}
 	s := &snapshots{
 		logType: lt,
+		format:  set.FormatName,
 		query: &wizQuery{
 			logType: lt,
 			poll:    logtype.PollQuery{TimeField: snap.Partition, Filter: snap.Filter, Mapper: mapper},
@@ -161,10 +166,12 @@ func (s *snapshots) restore(ctx context.Context) error {
 	return nil
 }
 
-// fingerprint identifies the snapshot's query settings: its query, filter
-// and partition field.
+// fingerprint identifies the snapshot's settings: its query, filter and
+// partition field, and the records' format, so that one snapshot never
+// mixes two body shapes.
 func (s *snapshots) fingerprint() string {
-	return s.query.fingerprint()
+	sum := sha256.Sum256([]byte(s.query.fingerprint() + "\x00" + s.format))
+	return hex.EncodeToString(sum[:8])
 }
 
 // due reports when the next snapshot is due: at once when one is open or

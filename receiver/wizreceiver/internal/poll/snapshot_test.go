@@ -464,3 +464,33 @@ func TestSnapshotMarkerCountsOnlyAcceptedRecords(t *testing.T) {
 	require.True(t, ok, "the marker has %s", AttrSnapshotRefused)
 	assert.Equal(t, int64(1), refused.Int())
 }
+
+// A snapshot open when the format changes (native to ocsf) is started
+// again under a new id, not continued in the other body shape.
+func TestSnapshotFormatChangeStartsAfresh(t *testing.T) {
+	e, srv, clock, sink := snapshotEnv(t, 3*snapshotCap, "OPEN")
+	want := openSet(srv, "OPEN")
+	dir := t.TempDir()
+	e.fileStorage(dir)
+	e.FormatName = "native"
+	e.Next = &refuseAfter{LogsSink: sink, n: 2}
+	s, release := e.stream(t)
+	require.Error(t, s.Snapshot(context.Background()))
+	first, _ := snapshotRecords(t, sink.AllLogs())
+	require.Len(t, first, 1)
+	release()
+
+	clock.Advance(time.Minute)
+	e.FormatName = "ocsf"
+	e.fileStorage(dir)
+	after := &consumertest.LogsSink{}
+	e.Next = after
+	s, _ = e.stream(t)
+	require.NoError(t, s.Snapshot(context.Background()))
+	byID, ends := snapshotRecords(t, after.AllLogs())
+	require.Len(t, ends, 1)
+	snapID, _ := ends[0].Attributes().Get(AttrSnapshotID)
+	assert.NotContains(t, first, snapID.Str(), "a new snapshot, not the open one continued")
+	assert.Len(t, byID, 1)
+	assertSnapshot(t, after, want)
+}
