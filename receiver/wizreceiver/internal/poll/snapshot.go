@@ -58,11 +58,23 @@ const minPartition = time.Second
 // minPartition. Each cap's worth of records delivered earns
 // splitsPerCap more: a real tenant halves where it is dense, and its
 // dense ranges deliver records. A Wiz that reports the cap reached on
-// every walk earns none, and the snapshot ends within the budget.
+// every walk earns none, and the snapshot ends within the budget. One
+// that serves new findings on every walk earns more, so the budget never
+// passes maxSplits, room for some 250 caps of findings read in
+// partitions that each needed a halving or four.
 const (
 	baseSplitBudget = 64
 	splitsPerCap    = 4
+	maxSplits       = 1024
 )
+
+// seenPerCap bounds the keys an open snapshot holds, and stores with its
+// state, to that many times the limit: a real tenant's keys of partitions
+// not yet read whole are those of a few halvings. A Wiz that serves new
+// findings on every capped walk of one partition would otherwise grow
+// them, and every save, without end; past the bound the snapshot ends
+// incomplete.
+const seenPerCap = 8
 
 // snapshots takes a stream's posture snapshots: every interval, every
 // finding in the snapshot's statuses, read whole, with no time window. The
@@ -244,12 +256,16 @@ func (s *snapshots) take(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		if len(s.seen) > seenPerCap*s.limit {
+			if err := s.cutShort(ctx, open); err != nil {
+				return err
+			}
+			break
+		}
 		if stoppedAtLimit || s.capped(open) {
 			open.Splits++
 			if open.Splits > s.splitBudget(open) {
-				// Never loop: the rest is not read, and the marker says so.
-				open.Truncated, open.CutShort = true, true
-				if err := s.save(ctx); err != nil {
+				if err := s.cutShort(ctx, open); err != nil {
 					return err
 				}
 				break
@@ -281,9 +297,17 @@ func (s *snapshots) capped(open *openSnapshot) bool {
 }
 
 // splitBudget is how many capped walks the open snapshot may spend
-// (baseSplitBudget).
+// (baseSplitBudget), never more than maxSplits.
 func (s *snapshots) splitBudget(open *openSnapshot) int {
-	return baseSplitBudget + splitsPerCap*open.Records/s.limit
+	return min(baseSplitBudget+splitsPerCap*open.Records/s.limit, maxSplits)
+}
+
+// cutShort ends the walk of the open snapshot where it stands: the rest is
+// not read, and the marker says the snapshot is incomplete. A snapshot
+// never loops, nor holds keys, without bound.
+func (s *snapshots) cutShort(ctx context.Context, open *openSnapshot) error {
+	open.Truncated, open.CutShort = true, true
+	return s.save(ctx)
 }
 
 // split halves a partition whose walk may have been cut short, to be read
@@ -481,10 +505,11 @@ func (s *snapshots) logEnd(open *openSnapshot) {
 	}
 	switch {
 	case open.CutShort:
-		s.logger.Error("Posture snapshot ended incomplete: Wiz reported its result cap reached on more walks than the records it served explain, "+
+		s.logger.Error("Posture snapshot ended incomplete: Wiz reported its result cap reached on more walks, or served more findings to a part "+
+			"it capped, than the snapshot's bounds allow, "+
 			"so the rest of the walk was not read; the change stream is unaffected. Check that nothing between the collector and Wiz "+
 			"alters maxCountReached; if Wiz itself reports it, narrow "+s.logType.Key+".snapshot.statuses or project_ids and report it to Wiz support",
-			append(fields, zap.Time("cut_at", open.From), zap.Int("split_budget", s.splitBudget(open)))...)
+			append(fields, zap.Time("cut_at", open.From), zap.Int("split_budget", s.splitBudget(open)), zap.Int("keys_held", len(s.seen)))...)
 	case open.Truncated:
 		s.logger.Error("Posture snapshot ended incomplete: more "+s.logType.Noun+" than Wiz's result cap were first seen within a second, "+
 			"and the rest of such a second cannot be read; the change stream is unaffected. Narrow "+s.logType.Key+

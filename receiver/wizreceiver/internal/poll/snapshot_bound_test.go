@@ -170,3 +170,85 @@ func TestSnapshotSplitsWalkStoppedAtLimitDespiteMaxCountReachedFalse(t *testing.
 	require.NoError(t, s.Snapshot(context.Background()))
 	assertSnapshot(t, sink, want)
 }
+
+// endlessWiz is a Wiz, written with the standard library, that serves new
+// configuration findings on every page, first seen at the start of the
+// range the query asks for, always with a next page and maxCountReached:
+// true. With narrowOnly it serves them only to ranges of three seconds
+// or less, and an empty capped page to wider ones, so the walk halves
+// straight down to the narrowest partition. It counts the queries, and
+// cancels the test's walk once they pass stopAt.
+func endlessWiz(t *testing.T, narrowOnly bool, stopAt int64, cancel context.CancelFunc) (string, *atomic.Int64) {
+	var queries atomic.Int64
+	url := polltest.StdlibWiz(t, func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Variables struct {
+				First    int                        `json:"first"`
+				FilterBy map[string]json.RawMessage `json:"filterBy"`
+			} `json:"variables"`
+		}
+		var bounds struct {
+			After  time.Time `json:"after"`
+			Before time.Time `json:"before"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Variables.First <= 0 || req.Variables.First > 100 ||
+			json.Unmarshal(req.Variables.FilterBy["firstSeenAt"], &bounds) != nil {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		n := queries.Add(1)
+		if n > stopAt {
+			cancel()
+		}
+		var nodes []string
+		if !narrowOnly || bounds.Before.Sub(bounds.After) <= 3*time.Second {
+			at := bounds.After.Add(time.Microsecond).Format(time.RFC3339Nano)
+			for i := range req.Variables.First {
+				nodes = append(nodes, fmt.Sprintf(`{"id":"cf-%d-%d","status":"OPEN","severity":"HIGH","result":"FAIL","firstSeenAt":%q,"updatedAt":%q,"analyzedAt":%q}`,
+					n, i, at, at, at))
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = fmt.Fprintf(w, `{"data":{"configurationFindings":{"nodes":[%s],"pageInfo":{"hasNextPage":%t,"endCursor":"c%d"},"maxCountReached":true}}}`,
+			strings.Join(nodes, ","), len(nodes) > 0, n)
+	})
+	return url, &queries
+}
+
+// A Wiz that serves new findings forever while reporting its cap reached
+// cannot grow a snapshot's budget of capped walks, nor the keys it holds,
+// without end: the snapshot ends incomplete within maxSplits walks, and
+// its stored keys stay within seenPerCap caps (and one walk).
+func TestSnapshotBoundedAgainstEndlessCappedWiz(t *testing.T) {
+	const pageSize = 25
+	pagesPerWalk := int64((snapshotCap + pageSize - 1) / pageSize)
+	// The walks of maxSplits partitions, and the empty ranges' requests.
+	bound := (maxSplits+1)*pagesPerWalk + 64
+	for _, narrowOnly := range []bool{false, true} {
+		t.Run(fmt.Sprintf("narrowOnly=%t", narrowOnly), func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			url, queries := endlessWiz(t, narrowOnly, bound+4*pagesPerWalk, cancel)
+			e, _, sink := snapshotStreamEnv(t, &logtype.ConfigurationFindings, url, "OPEN")
+			e.RequestsPerSecond = 1e6
+			logs := e.observeLogs(zapcore.ErrorLevel)
+			s, _ := e.stream(t)
+			keys := 0
+			s.snapshots.afterSave = func() {
+				if open := s.snapshots.state.Open; open != nil {
+					keys = max(keys, len(open.Seen))
+				}
+			}
+
+			require.NoError(t, s.Snapshot(ctx), "after %d queries", queries.Load())
+			assert.LessOrEqual(t, queries.Load(), bound, "queries of one snapshot")
+			assert.LessOrEqual(t, keys, seenPerCap*snapshotCap+snapshotCap+pageSize, "keys stored")
+			_, ends := snapshotRecords(t, sink.AllLogs())
+			require.Len(t, ends, 1, "one end marker")
+			complete, _ := ends[0].Attributes().Get(AttrSnapshotComplete)
+			assert.False(t, complete.Bool(), "the marker says the snapshot is incomplete")
+			require.Equal(t, 1, logs.Len(), "one ERROR: %v", logs.All())
+			assert.Nil(t, s.snapshots.state.Open, "the snapshot is closed")
+		})
+	}
+}
