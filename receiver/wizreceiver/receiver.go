@@ -170,6 +170,7 @@ func (r *wizReceiver) buildStreams(ctx context.Context, host component.Host, sta
 		Sleep:             r.sleep,
 		AfterSave:         r.afterSave,
 		Format:            r.cfg.format(),
+		FormatName:        r.cfg.Format,
 	}
 	var streams []*poll.Stream
 	for _, lt := range logtype.All {

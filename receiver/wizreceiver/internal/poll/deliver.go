@@ -60,6 +60,9 @@ type takenPage struct {
 	// times are the polled times of the page's mapped nodes, in the order
 	// Wiz served them (the scratch list: valid until the next page).
 	times []time.Time
+	// refused holds the hashes of the keys the consumer refused for good
+	// this time: they are in keys, but were not delivered.
+	refused []uint64
 }
 
 // deliver maps a page, drops what was delivered before (seen reports it by
@@ -121,20 +124,21 @@ func (d *delivery) deliver(ctx context.Context, page wiz.Page, end time.Time, se
 		scratch.SetObservedTimestamp(observed)
 		scratch.MoveTo(records.AppendEmpty())
 	}
+	var refused []uint64
 	if records.Len() > 0 {
-		took, last, err := d.consume(ctx, logs, sent)
-		lastRecord = last
+		took, refusedNow, last, err := d.consume(ctx, logs, sent)
+		lastRecord, refused = last, refusedNow
 		if err != nil {
 			handed := make(seenSet, len(took))
 			for _, h := range took {
 				handed[h] = keys[h]
 			}
-			return takenPage{keys: handed}, lastRecord, err
+			return takenPage{keys: handed, refused: refused}, lastRecord, err
 		}
 	}
 	d.metrics.Deduplicated(duplicates)
 	d.metrics.Unmappable(unmappable)
-	return takenPage{keys: keys, times: d.times}, lastRecord, nil
+	return takenPage{keys: keys, times: d.times, refused: refused}, lastRecord, nil
 }
 
 // keyTime is the time a record's key is kept by: its polled time, or the
@@ -165,9 +169,9 @@ type sentRecord struct {
 // them; the others may have taken them. took holds the key hashes of the
 // records the consumer took, accepted or refused for good: when it then
 // fails for now, the page is read again, and these are not to be sent
-// twice. lastRecord is when the consumer took records, zero when it took
-// none.
-func (d *delivery) consume(ctx context.Context, logs plog.Logs, sent []sentRecord) (took []uint64, lastRecord time.Time, _ error) {
+// twice; refusedKeys holds those of took it refused for good. lastRecord is
+// when the consumer took records, zero when it took none.
+func (d *delivery) consume(ctx context.Context, logs plog.Logs, sent []sentRecord) (took, refusedKeys []uint64, lastRecord time.Time, _ error) {
 	refused, err := consume.Batch(ctx, logs, d.split, d.send, func(lo, hi int) {
 		flattened := 0
 		for _, r := range sent[lo:hi] {
@@ -187,13 +191,14 @@ func (d *delivery) consume(ctx context.Context, logs plog.Logs, sent []sentRecor
 		for i, r := range refused {
 			ids[i] = sent[r.Index].id
 			took = append(took, sent[r.Index].hash)
+			refusedKeys = append(refusedKeys, sent[r.Index].hash)
 		}
 		d.metrics.Refused(len(refused))
 		d.logger.Error("Next consumer permanently refused records (one of its pipelines, when the receiver feeds several); not sending them again",
 			zap.String("stream", d.stream), zap.Int("records", len(refused)), zap.Int("page_records", len(sent)),
 			zap.Strings("ids", ids), zap.Error(refused[0].Err))
 	}
-	return took, lastRecord, err
+	return took, refusedKeys, lastRecord, err
 }
 
 // send hands logs to the next consumer, retrying retryable refusals with

@@ -82,6 +82,10 @@ type Settings struct {
 	// native shape into the configured one (OCSF), by its wiz.log_type. A
 	// record it fails on goes out native, counted as Unconverted.
 	Format func(logType string, lr plog.LogRecord) error
+	// FormatName names the configured format (native, ocsf): an open
+	// snapshot taken in another is started again, not continued in a
+	// second body shape.
+	FormatName string
 }
 
 // Client is the part of the Wiz client a stream uses.

@@ -5,7 +5,10 @@ package poll
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"time"
@@ -28,6 +31,7 @@ const (
 	AttrSnapshotStartedAt = "wiz.snapshot.started_at"
 	AttrSnapshotRecords   = "wiz.snapshot.records"
 	AttrSnapshotComplete  = "wiz.snapshot.complete"
+	AttrSnapshotRefused   = "wiz.snapshot.refused"
 	SnapshotEndEventName  = "wiz.snapshot.end"
 )
 
@@ -57,11 +61,23 @@ const minPartition = time.Second
 // minPartition. Each cap's worth of records delivered earns
 // splitsPerCap more: a real tenant halves where it is dense, and its
 // dense ranges deliver records. A Wiz that reports the cap reached on
-// every walk earns none, and the snapshot ends within the budget.
+// every walk earns none, and the snapshot ends within the budget. One
+// that serves new findings on every walk earns more, so the budget never
+// passes maxSplits, room for some 250 caps of findings read in
+// partitions that each needed a halving or four.
 const (
 	baseSplitBudget = 64
 	splitsPerCap    = 4
+	maxSplits       = 1024
 )
+
+// seenPerCap bounds the keys an open snapshot holds, and stores with its
+// state, to that many times the limit: a real tenant's keys of partitions
+// not yet read whole are those of a few halvings. A Wiz that serves new
+// findings on every capped walk of one partition would otherwise grow
+// them, and every save, without end; past the bound the snapshot ends
+// incomplete.
+const seenPerCap = 8
 
 // snapshots takes a stream's posture snapshots: every interval, every
 // finding in the snapshot's statuses, read whole, with no time window. The
@@ -72,7 +88,9 @@ const (
 // with its count. It runs beside the change stream, with a query and a
 // delivery of its own, over the same Wiz client (and its rate limiter).
 type snapshots struct {
-	logType   *logtype.LogType
+	logType *logtype.LogType
+	// format names the records' format (Settings.FormatName).
+	format    string
 	query     *wizQuery
 	delivery  *delivery
 	mapper    *snapshotMapper
@@ -105,6 +123,7 @@ func newSnapshots(set Settings, d delivery) *snapshots {
 	}
 	s := &snapshots{
 		logType: lt,
+		format:  set.FormatName,
 		query: &wizQuery{
 			logType: lt,
 			poll:    logtype.PollQuery{TimeField: snap.Partition, Filter: snap.Filter, Mapper: mapper},
@@ -162,10 +181,12 @@ func (s *snapshots) restore(ctx context.Context) error {
 	return nil
 }
 
-// fingerprint identifies the snapshot's query settings: its query, filter
-// and partition field.
+// fingerprint identifies the snapshot's settings: its query, filter and
+// partition field, and the records' format, so that one snapshot never
+// mixes two body shapes.
 func (s *snapshots) fingerprint() string {
-	return s.query.fingerprint()
+	sum := sha256.Sum256([]byte(s.query.fingerprint() + "\x00" + s.format))
+	return hex.EncodeToString(sum[:8])
 }
 
 // due reports when the next snapshot is due: at once when one is open or
@@ -234,15 +255,20 @@ func (s *snapshots) take(ctx context.Context) error {
 	open := s.state.Open
 	s.mapper.id, s.mapper.startedAt = open.ID, open.StartedAt.Format(time.RFC3339Nano)
 	for !open.CutShort && !open.From.After(open.StartedAt) {
-		if err := s.walk(ctx, open); err != nil {
+		stoppedAtLimit, err := s.walk(ctx, open)
+		if err != nil {
 			return err
 		}
-		if s.capped(open) {
+		if len(s.seen) > seenPerCap*s.limit {
+			if err := s.cutShort(ctx, open); err != nil {
+				return err
+			}
+			break
+		}
+		if stoppedAtLimit || s.capped(open) {
 			open.Splits++
 			if open.Splits > s.splitBudget(open) {
-				// Never loop: the rest is not read, and the marker says so.
-				open.Truncated, open.CutShort = true, true
-				if err := s.save(ctx); err != nil {
+				if err := s.cutShort(ctx, open); err != nil {
 					return err
 				}
 				break
@@ -264,7 +290,8 @@ func (s *snapshots) take(ctx context.Context) error {
 
 // capped reports whether Wiz's result cap may have cut the partition's
 // walk short: Wiz's word where it gives one, else a walk served the whole
-// limit.
+// limit. A walk that stopped at the limit with a next page to read was cut
+// short whatever Wiz says (walk reports it).
 func (s *snapshots) capped(open *openSnapshot) bool {
 	if open.MaxCountReached != nil {
 		return *open.MaxCountReached
@@ -273,9 +300,17 @@ func (s *snapshots) capped(open *openSnapshot) bool {
 }
 
 // splitBudget is how many capped walks the open snapshot may spend
-// (baseSplitBudget).
+// (baseSplitBudget), never more than maxSplits.
 func (s *snapshots) splitBudget(open *openSnapshot) int {
-	return baseSplitBudget + splitsPerCap*open.Records/s.limit
+	return min(baseSplitBudget+splitsPerCap*open.Records/s.limit, maxSplits)
+}
+
+// cutShort ends the walk of the open snapshot where it stands: the rest is
+// not read, and the marker says the snapshot is incomplete. A snapshot
+// never loops, nor holds keys, without bound.
+func (s *snapshots) cutShort(ctx context.Context, open *openSnapshot) error {
+	open.Truncated, open.CutShort = true, true
+	return s.save(ctx)
 }
 
 // split halves a partition whose walk may have been cut short, to be read
@@ -316,8 +351,9 @@ func (s *snapshots) next(open *openSnapshot) {
 }
 
 // walk reads the open partition page by page from its cursor, delivering
-// the findings in it.
-func (s *snapshots) walk(ctx context.Context, open *openSnapshot) error {
+// the findings in it. stoppedAtLimit reports that it stopped at the limit
+// with a next page Wiz still offered: the partition was not read whole.
+func (s *snapshots) walk(ctx context.Context, open *openSnapshot) (stoppedAtLimit bool, _ error) {
 	filter := maps.Clone(s.snapshot.Filter)
 	// Widened by a tick, so the range is read whatever Wiz's bound
 	// semantics; nodes outside it are the neighbours' to deliver.
@@ -347,28 +383,31 @@ func (s *snapshots) walk(ctx context.Context, open *openSnapshot) error {
 			continue
 		}
 		if err != nil {
-			return err
+			return false, err
 		}
 		if page.HasNextPage && (len(page.Nodes) == 0 || page.EndCursor == "" || page.EndCursor == open.Cursor || cursors[page.EndCursor]) {
-			return fmt.Errorf("%w: snapshot page with %d nodes, hasNextPage and end cursor %q already seen",
+			return false, fmt.Errorf("%w: snapshot page with %d nodes, hasNextPage and end cursor %q already seen",
 				errPagingLoop, len(page.Nodes), page.EndCursor)
 		}
 		cursors[page.EndCursor] = true
 		if err := s.deliver(ctx, open, page); err != nil {
-			return err
+			return false, err
 		}
 		open.Served += len(page.Nodes)
 		if page.MaxCountReached != nil {
 			open.MaxCountReached = page.MaxCountReached
 		}
-		if !page.HasNextPage || open.Served >= s.limit {
+		if !page.HasNextPage {
+			return false, nil
+		}
+		if open.Served >= s.limit {
 			// Served the limit, the walk is capped: a real Wiz serves no
 			// more, and one that does would walk without end.
-			return nil
+			return true, nil
 		}
 		open.Cursor = page.EndCursor
 		if err := s.save(ctx); err != nil {
-			return err
+			return false, err
 		}
 	}
 }
@@ -382,8 +421,11 @@ func (s *snapshots) deliver(ctx context.Context, open *openSnapshot, page wiz.Pa
 	inRange.Nodes = inRange.Nodes[:0:0]
 	from, to := open.From.UnixNano(), open.To.UnixNano()
 	for _, node := range page.Nodes {
+		// Partitions are aligned to the tick: a time with digits below it
+		// belongs to the partition of its tick, not to the gap between one
+		// partition's end and the next one's start.
 		at, err := s.mapper.partitionTime(node)
-		if err != nil || (at.UnixNano() >= from && at.UnixNano() <= to) {
+		if tick := at.Truncate(timeTick).UnixNano(); err != nil || (tick >= from && tick <= to) {
 			// A node without the field is left to the mapper, which
 			// counts it unmappable.
 			inRange.Nodes = append(inRange.Nodes, node)
@@ -394,11 +436,27 @@ func (s *snapshots) deliver(ctx context.Context, open *openSnapshot, page wiz.Pa
 		return ok
 	})
 	// On a failure part-way, keys holds what the consumer took before it:
-	// the page is read again, and those are not sent twice.
+	// the page is read again, and those are not sent twice, even after a
+	// restart, so they are saved at once.
+	// A record refused for good is not sent again either, but is not
+	// counted: the marker counts what the consumer accepted.
+	refused := make(map[uint64]bool, len(res.refused))
+	for _, h := range res.refused {
+		refused[h] = true
+	}
 	for h, t := range res.keys {
 		if _, ok := s.seen[h]; !ok {
 			s.seen[h] = t
-			open.Records++
+			if refused[h] {
+				open.Refused++
+			} else {
+				open.Records++
+			}
+		}
+	}
+	if err != nil && len(res.keys) > 0 {
+		if saveErr := s.save(ctx); saveErr != nil {
+			return errors.Join(err, saveErr)
 		}
 	}
 	return err
@@ -425,7 +483,8 @@ func (s *snapshots) end(ctx context.Context, open *openSnapshot) error {
 	attrs.PutStr(AttrSnapshotID, open.ID)
 	attrs.PutStr(AttrSnapshotStartedAt, open.StartedAt.Format(time.RFC3339Nano))
 	attrs.PutInt(AttrSnapshotRecords, int64(open.Records))
-	attrs.PutBool(AttrSnapshotComplete, !open.Truncated)
+	attrs.PutBool(AttrSnapshotComplete, open.complete())
+	attrs.PutInt(AttrSnapshotRefused, int64(open.Refused))
 	if err := s.delivery.send(ctx, logs); err != nil {
 		if !consumererror.IsPermanent(err) {
 			return err
@@ -444,19 +503,23 @@ func (s *snapshots) end(ctx context.Context, open *openSnapshot) error {
 func (s *snapshots) logEnd(open *openSnapshot) {
 	fields := []zap.Field{
 		zap.String("stream", s.logType.Key), zap.String("snapshot_id", open.ID), zap.Int("records", open.Records),
-		zap.Bool("complete", !open.Truncated), zap.Int("result_cap", s.limit),
+		zap.Bool("complete", open.complete()), zap.Int("refused", open.Refused), zap.Int("result_cap", s.limit),
 		zap.Int("capped_partitions", open.CappedPartitions), zap.Int("capped_walks", open.Splits),
 	}
 	switch {
 	case open.CutShort:
-		s.logger.Error("Posture snapshot ended incomplete: Wiz reported its result cap reached on more walks than the records it served explain, "+
+		s.logger.Error("Posture snapshot ended incomplete: Wiz reported its result cap reached on more walks, or served more findings to a part "+
+			"it capped, than the snapshot's bounds allow, "+
 			"so the rest of the walk was not read; the change stream is unaffected. Check that nothing between the collector and Wiz "+
 			"alters maxCountReached; if Wiz itself reports it, narrow "+s.logType.Key+".snapshot.statuses or project_ids and report it to Wiz support",
-			append(fields, zap.Time("cut_at", open.From), zap.Int("split_budget", s.splitBudget(open)))...)
+			append(fields, zap.Time("cut_at", open.From), zap.Int("split_budget", s.splitBudget(open)), zap.Int("keys_held", len(s.seen)))...)
 	case open.Truncated:
 		s.logger.Error("Posture snapshot ended incomplete: more "+s.logType.Noun+" than Wiz's result cap were first seen within a second, "+
 			"and the rest of such a second cannot be read; the change stream is unaffected. Narrow "+s.logType.Key+
 			".snapshot.statuses or project_ids so fewer findings share a first-seen second", fields...)
+	case open.Refused > 0:
+		s.logger.Error("Posture snapshot ended incomplete: the next consumer refused some of its records for good (logged with their ids "+
+			"when refused); its end marker says so, and a consumer that checks it keeps the previous snapshot", fields...)
 	default:
 		s.logger.Info("Posture snapshot ended", fields...)
 	}

@@ -47,8 +47,10 @@ type openSnapshot struct {
 	// on the walk, where the query selects it.
 	Served          int   `json:"served,omitempty"`
 	MaxCountReached *bool `json:"max_count_reached,omitempty"`
-	// Records counts the records delivered so far.
+	// Records counts the records the consumer accepted so far; Refused
+	// those it refused for good, which are not sent again.
 	Records int `json:"records"`
+	Refused int `json:"refused,omitempty"`
 	// Truncated is set when a partition too narrow to split reached the
 	// cap, or the walk was cut short: the snapshot may miss findings, and
 	// its end marker says so.
@@ -64,6 +66,12 @@ type openSnapshot struct {
 	// partitions not yet read whole: a partition split after its walk hit
 	// the cap reads them again.
 	Seen []seenKey `json:"seen,omitempty"`
+}
+
+// complete reports whether the snapshot holds every finding in its
+// statuses: Wiz's cap cut nothing short, and the consumer refused nothing.
+func (o *openSnapshot) complete() bool {
+	return !o.Truncated && o.Refused == 0
 }
 
 // snapshotStore reads and writes a stream's snapshotState.
@@ -90,7 +98,7 @@ func (s snapshotStore) load(ctx context.Context) (snapshotState, error) {
 		return snapshotState{}, fmt.Errorf("%w: snapshot state %q has version %d, this receiver reads version %d",
 			errUnusableCheckpoint, s.key, st.Version, snapshotStateVersion)
 	}
-	if o := st.Open; o != nil && (o.ID == "" || o.StartedAt.IsZero() || o.To.Before(o.From) || o.Served < 0 || o.Records < 0 || o.Splits < 0 || o.CappedPartitions < 0) {
+	if o := st.Open; o != nil && (o.ID == "" || o.StartedAt.IsZero() || o.To.Before(o.From) || o.Served < 0 || o.Records < 0 || o.Refused < 0 || o.Splits < 0 || o.CappedPartitions < 0) {
 		return snapshotState{}, fmt.Errorf("%w: snapshot state %q has an invalid open snapshot", errUnusableCheckpoint, s.key)
 	}
 	return st, nil

@@ -5,6 +5,7 @@ package poll
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 
@@ -356,4 +358,142 @@ func TestSnapshotVulnerabilityFindingsPartitioned(t *testing.T) {
 	assertSnapshot(t, sink, want)
 	assert.Positive(t, splits, "the walk was split")
 	assert.Less(t, served, snapshotCap+e.PageSize, "nodes served one walk")
+}
+
+// halveThenFail refuses the first page of several records it is given for
+// good, blaming its last record, then accepts every batch without that
+// record and fails for now on the first with it: the page is halved, its
+// first half taken, its second refused for now.
+type halveThenFail struct {
+	*consumertest.LogsSink
+	mu  sync.Mutex
+	bad string
+}
+
+func (c *halveThenFail) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var ids []string
+	polltest.ForEachRecord(ld, func(lr plog.LogRecord) {
+		if id, ok := lr.Body().Map().Get("id"); ok {
+			ids = append(ids, id.Str())
+		}
+	})
+	switch {
+	case c.bad == "" && len(ids) > 1:
+		c.bad = ids[len(ids)-1]
+		return consumererror.NewPermanent(assert.AnError)
+	case slices.Contains(ids, c.bad):
+		return assert.AnError
+	}
+	return c.LogsSink.ConsumeLogs(ctx, ld)
+}
+
+// A page the consumer took part of before it failed for now is not sent
+// again after a restart: the keys it took are saved with the failure.
+func TestSnapshotPartOfPageTakenNotRepeatedAfterRestart(t *testing.T) {
+	e, srv, _, sink := snapshotEnv(t, 2*snapshotCap, "OPEN")
+	want := openSet(srv, "OPEN")
+	dir := t.TempDir()
+	e.fileStorage(dir)
+	e.Next = &halveThenFail{LogsSink: sink}
+	s, release := e.stream(t)
+	require.Error(t, s.Snapshot(context.Background()))
+	byID, _ := snapshotRecords(t, sink.AllLogs())
+	require.Len(t, byID, 1)
+	for _, got := range byID {
+		require.NotEmpty(t, got, "the first half was taken")
+	}
+	release()
+
+	e.Next = sink
+	e.fileStorage(dir)
+	s, _ = e.stream(t)
+	require.NoError(t, s.Snapshot(context.Background()))
+	assertSnapshot(t, sink, want)
+}
+
+// refuseOneForGood refuses for good every batch that holds the first
+// finding it was given.
+type refuseOneForGood struct {
+	*consumertest.LogsSink
+	mu  sync.Mutex
+	bad string
+}
+
+func (c *refuseOneForGood) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	refuse := false
+	polltest.ForEachRecord(ld, func(lr plog.LogRecord) {
+		if lr.EventName() == SnapshotEndEventName {
+			return
+		}
+		id, _ := lr.Body().Map().Get("id")
+		if c.bad == "" {
+			c.bad = id.Str()
+		}
+		refuse = refuse || id.Str() == c.bad
+	})
+	if refuse {
+		return consumererror.NewPermanent(assert.AnError)
+	}
+	return c.LogsSink.ConsumeLogs(ctx, ld)
+}
+
+// A record the consumer refused for good is not counted in the marker, and
+// the marker says the snapshot is incomplete, with how many were refused:
+// a consumer checking the count against what it stored does not wait for
+// a record that never comes, nor take the snapshot for the whole set.
+func TestSnapshotMarkerCountsOnlyAcceptedRecords(t *testing.T) {
+	e, srv, _, sink := snapshotEnv(t, 2*snapshotCap, "OPEN")
+	want := openSet(srv, "OPEN")
+	refuser := &refuseOneForGood{LogsSink: sink}
+	e.Next = refuser
+	s, _ := e.stream(t)
+	require.NoError(t, s.Snapshot(context.Background()))
+	require.True(t, want[refuser.bad], "a finding of the set was refused")
+	byID, ends := snapshotRecords(t, sink.AllLogs())
+	require.Len(t, ends, 1)
+	snapID, _ := ends[0].Attributes().Get(AttrSnapshotID)
+	got := byID[snapID.Str()]
+	assert.Len(t, got, len(want)-1, "the set but the refused finding")
+	assert.Zero(t, got[refuser.bad])
+	records, _ := ends[0].Attributes().Get(AttrSnapshotRecords)
+	assert.Equal(t, int64(len(got)), records.Int(), "the marker counts what the consumer accepted")
+	complete, _ := ends[0].Attributes().Get(AttrSnapshotComplete)
+	assert.False(t, complete.Bool(), "the marker says the snapshot is incomplete")
+	refused, ok := ends[0].Attributes().Get(AttrSnapshotRefused)
+	require.True(t, ok, "the marker has %s", AttrSnapshotRefused)
+	assert.Equal(t, int64(1), refused.Int())
+}
+
+// A snapshot open when the format changes (native to ocsf) is started
+// again under a new id, not continued in the other body shape.
+func TestSnapshotFormatChangeStartsAfresh(t *testing.T) {
+	e, srv, clock, sink := snapshotEnv(t, 3*snapshotCap, "OPEN")
+	want := openSet(srv, "OPEN")
+	dir := t.TempDir()
+	e.fileStorage(dir)
+	e.FormatName = "native"
+	e.Next = &refuseAfter{LogsSink: sink, n: 2}
+	s, release := e.stream(t)
+	require.Error(t, s.Snapshot(context.Background()))
+	first, _ := snapshotRecords(t, sink.AllLogs())
+	require.Len(t, first, 1)
+	release()
+
+	clock.Advance(time.Minute)
+	e.FormatName = "ocsf"
+	e.fileStorage(dir)
+	after := &consumertest.LogsSink{}
+	e.Next = after
+	s, _ = e.stream(t)
+	require.NoError(t, s.Snapshot(context.Background()))
+	byID, ends := snapshotRecords(t, after.AllLogs())
+	require.Len(t, ends, 1)
+	snapID, _ := ends[0].Attributes().Get(AttrSnapshotID)
+	assert.NotContains(t, first, snapID.Str(), "a new snapshot, not the open one continued")
+	assert.Len(t, byID, 1)
+	assertSnapshot(t, after, want)
 }
