@@ -96,7 +96,7 @@ func TestSnapshotEndsAgainstAlwaysCappedWiz(t *testing.T) {
 func rangeWiz(t *testing.T, firstSeen map[string]time.Time) (string, *atomic.Int64) {
 	ids := slices.SortedFunc(maps.Keys(firstSeen), func(a, b string) int { return firstSeen[a].Compare(firstSeen[b]) })
 	var queries atomic.Int64
-	url := polltest.StdlibWiz(t, func(w http.ResponseWriter, r *http.Request) {
+	url := wiztest.NewFakeWiz(t, wiztest.WithAPI(func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Variables struct {
 				First    int                        `json:"first"`
@@ -135,7 +135,7 @@ func rangeWiz(t *testing.T, firstSeen map[string]time.Time) (string, *atomic.Int
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = fmt.Fprintf(w, `{"data":{"configurationFindings":{"nodes":[%s],"pageInfo":{"hasNextPage":%t,"endCursor":"%d"},"maxCountReached":false}}}`,
 			strings.Join(nodes[offset:end], ","), end < len(nodes), end)
-	})
+	})).URL
 	return url, &queries
 }
 
@@ -183,7 +183,7 @@ func TestSnapshotSplitsWalkStoppedAtLimitDespiteMaxCountReachedFalse(t *testing.
 // cancels the test's walk once they pass stopAt.
 func endlessWiz(t *testing.T, narrowOnly bool, stopAt int64, cancel context.CancelFunc) (string, *atomic.Int64) {
 	var queries atomic.Int64
-	url := polltest.StdlibWiz(t, func(w http.ResponseWriter, r *http.Request) {
+	url := wiztest.NewFakeWiz(t, wiztest.WithAPI(func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Variables struct {
 				First    int                        `json:"first"`
@@ -214,7 +214,7 @@ func endlessWiz(t *testing.T, narrowOnly bool, stopAt int64, cancel context.Canc
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = fmt.Fprintf(w, `{"data":{"configurationFindings":{"nodes":[%s],"pageInfo":{"hasNextPage":%t,"endCursor":"c%d"},"maxCountReached":true}}}`,
 			strings.Join(nodes, ","), len(nodes) > 0, n)
-	})
+	})).URL
 	return url, &queries
 }
 
