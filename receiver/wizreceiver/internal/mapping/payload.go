@@ -169,6 +169,11 @@ func text(m pcommon.Map, path string) string {
 	if !ok {
 		return ""
 	}
+	return ValueText(v)
+}
+
+// ValueText is v as text when it is a string or an integer, else "".
+func ValueText(v pcommon.Value) string {
 	switch v.Type() {
 	case pcommon.ValueTypeStr:
 		return v.Str()

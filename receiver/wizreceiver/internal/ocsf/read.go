@@ -5,7 +5,6 @@ package ocsf
 
 import (
 	"net/netip"
-	"strconv"
 	"strings"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -60,14 +59,7 @@ func text(m pcommon.Map, key string) string {
 	if !ok {
 		return ""
 	}
-	switch v.Type() {
-	case pcommon.ValueTypeStr:
-		return v.Str()
-	case pcommon.ValueTypeInt:
-		return strconv.FormatInt(v.Int(), 10)
-	default:
-		return ""
-	}
+	return mapping.ValueText(v)
 }
 
 // firstStr returns the first non-empty string at keys, or "".
