@@ -106,14 +106,7 @@ func (s snapshotStore) load(ctx context.Context) (snapshotState, error) {
 
 func (s snapshotStore) save(ctx context.Context, st snapshotState) error {
 	st.Version = snapshotStateVersion
-	raw, err := json.Marshal(st)
-	if err != nil {
-		return err
-	}
-	if err := s.client.Set(ctx, s.key, raw); err != nil {
-		return fmt.Errorf("writing snapshot state %q: %w", s.key, err)
-	}
-	return nil
+	return putJSON(ctx, s.client, s.key, "snapshot state", st)
 }
 
 // isUnusable reports whether err marks stored state this receiver cannot

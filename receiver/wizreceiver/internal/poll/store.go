@@ -67,12 +67,17 @@ func (s checkpointStore) decode(raw []byte) (cp checkpoint, err error) {
 
 func (s checkpointStore) save(ctx context.Context, cp checkpoint) error {
 	cp.Version = checkpointVersion
-	raw, err := json.Marshal(cp)
+	return putJSON(ctx, s.client, s.key, "checkpoint", cp)
+}
+
+// putJSON stores v as JSON under key; what names it in the error.
+func putJSON(ctx context.Context, client storage.Client, key, what string, v any) error {
+	raw, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	if err := s.client.Set(ctx, s.key, raw); err != nil {
-		return fmt.Errorf("writing checkpoint %q: %w", s.key, err)
+	if err := client.Set(ctx, key, raw); err != nil {
+		return fmt.Errorf("writing %s %q: %w", what, key, err)
 	}
 	return nil
 }
