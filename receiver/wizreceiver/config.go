@@ -57,6 +57,11 @@ type Config struct {
 	// MaxResponseSize bounds the bytes of one answer from Wiz: past it the
 	// request fails, and the rest is never read.
 	MaxResponseSize int64 `mapstructure:"max_response_size"`
+	// MaxBatchBytes bounds a batch of records handed to the next consumer,
+	// in bytes of Wiz's JSON: a larger page is handed over in several, so
+	// the records in memory at once do not grow with page_size or with the
+	// size of Wiz's records.
+	MaxBatchBytes int `mapstructure:"max_batch_bytes"`
 	// NoEventsTimeout raises an alert (a WARN log, a recoverable status and
 	// a metric) when a stream has delivered nothing for this long while its
 	// polls succeed. 0 disables it.
@@ -133,6 +138,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxResponseSize <= 0 {
 		errs = append(errs, fmt.Errorf("max_response_size must be positive, got %d: it bounds the bytes of one answer from Wiz, %d by default", c.MaxResponseSize, defaultMaxResponseSize))
+	}
+	if c.MaxBatchBytes <= 0 {
+		errs = append(errs, fmt.Errorf("max_batch_bytes must be positive, got %d: it bounds the records handed to the next consumer at once, in bytes of Wiz's JSON, %d by default", c.MaxBatchBytes, defaultMaxBatchBytes))
 	}
 	if c.Format != formatNative && c.Format != formatOCSF {
 		errs = append(errs, fmt.Errorf("format must be %q (Wiz's own objects) or %q (OCSF 1.5.0 events), got %q", formatNative, formatOCSF, c.Format))

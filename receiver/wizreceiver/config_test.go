@@ -59,6 +59,7 @@ func TestConfigDefaults(t *testing.T) {
 	assert.Equal(t, 24*time.Hour, cfg.MaxWindow)
 	assert.Equal(t, 500, cfg.PageSize)
 	assert.Equal(t, int64(16<<20), cfg.MaxResponseSize)
+	assert.Equal(t, 512<<10, cfg.MaxBatchBytes)
 	assert.InDelta(t, 3.0, cfg.RequestsPerSecond, 0)
 	assert.Equal(t, time.Minute, cfg.Timeout)
 	assert.Nil(t, cfg.StorageID)
@@ -104,6 +105,7 @@ func TestConfigFull(t *testing.T) {
 	assert.Equal(t, 6*time.Hour, cfg.MaxWindow)
 	assert.Equal(t, 250, cfg.PageSize)
 	assert.Equal(t, int64(8<<20), cfg.MaxResponseSize)
+	assert.Equal(t, 1<<20, cfg.MaxBatchBytes)
 	assert.InDelta(t, 1.5, cfg.RequestsPerSecond, 0)
 	assert.Equal(t, &storageID, cfg.StorageID)
 	assert.Equal(t, 30*time.Second, cfg.Timeout)
@@ -183,6 +185,7 @@ func TestConfigErrors(t *testing.T) {
 		{"bad_rate", []string{"requests_per_second must be positive"}},
 		{"bad_format", []string{`format must be "native" (Wiz's own objects) or "ocsf" (OCSF 1.5.0 events), got "OCSF-1.5"`}},
 		{"max_response_size_zero", []string{"max_response_size must be positive, got 0: it bounds the bytes of one answer from Wiz, 16777216 by default"}},
+		{"max_batch_bytes_zero", []string{"max_batch_bytes must be positive, got 0: it bounds the records handed to the next consumer at once, in bytes of Wiz's JSON, 524288 by default"}},
 		{"no_streams", []string{"no stream is enabled: set enabled: true under at least one of audit, issues, vulnerability_findings, configuration_findings or detections"}},
 		{"detections_projects", []string{"project_ids lists 2 projects, but Wiz filters detections by one"}},
 		{"bad_streams", []string{

@@ -34,6 +34,12 @@ const (
 	// (TestDefaultMaxResponseSizeHoldsFourPages): room for heavier real
 	// records, while one answer stays a small part of the memory limit.
 	defaultMaxResponseSize = 16 << 20
+	// A page's records, as log records and as the exporter's request, take
+	// several times their JSON, all at once: batches of this much keep
+	// that a bounded part of the collector's memory however heavy Wiz's
+	// records are (TestPageHandedOverInBatches), and are still a large
+	// request for a backend (about 200 vulnerability findings).
+	defaultMaxBatchBytes = 512 << 10
 )
 
 // NewFactory creates the wiz receiver factory.
@@ -57,6 +63,7 @@ func createDefaultConfig() component.Config {
 		MaxWindow:         defaultMaxWindow,
 		PageSize:          defaultPageSize,
 		MaxResponseSize:   defaultMaxResponseSize,
+		MaxBatchBytes:     defaultMaxBatchBytes,
 		RequestsPerSecond: defaultRequestsPerSecond,
 		NoEventsTimeout:   defaultNoEventsTimeout,
 		AuthRetryInterval: defaultAuthRetryInterval,

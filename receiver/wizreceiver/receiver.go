@@ -156,6 +156,7 @@ func (r *wizReceiver) buildStreams(ctx context.Context, host component.Host, sta
 		NoEventsTimeout:   r.cfg.NoEventsTimeout,
 		BackOff:           r.cfg.BackOff,
 		SplitRefusedPages: r.cfg.SplitRefusedPages,
+		MaxBatchBytes:     r.cfg.MaxBatchBytes,
 		Client:            client,
 		WizClock:          client,
 		Storage:           r.storage,

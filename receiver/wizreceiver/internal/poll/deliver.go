@@ -45,6 +45,9 @@ type delivery struct {
 	// split is split_refused_pages: a page refused for good is sent again
 	// in halves, down to the records refused, rather than refused whole.
 	split bool
+	// maxBatchBytes is max_batch_bytes: a page is handed over in batches
+	// of at most this much of Wiz's JSON.
+	maxBatchBytes int
 
 	// times is deliver's scratch list of a page's polled times.
 	times []time.Time
@@ -66,26 +69,29 @@ type takenPage struct {
 }
 
 // deliver maps a page, drops what was delivered before (seen reports it by
-// key hash), and hands the rest to the next consumer. Only a page
-// the consumer took whole (accepted, or refused for good record by record)
-// is delivered: a page refused for now is fetched again, and the keys of
-// what the consumer took of it before it failed are returned with the
-// error, so that they are not sent again. lastRecord is when the consumer
-// last accepted a record of the page, zero when it took none.
+// key hash), and hands the rest to the next consumer, in batches of at most
+// maxBatchBytes of Wiz's JSON (a record larger than that alone): only one
+// batch's records are built at a time, whatever the page's size. Only a
+// page the consumer took whole (accepted, or refused for good record by
+// record) is delivered: a page refused for now is fetched again, and the
+// keys of what the consumer took of it before it failed are returned with
+// the error, so that they are not sent again. lastRecord is when the
+// consumer last accepted a record of the page, zero when it took none.
 func (d *delivery) deliver(ctx context.Context, page wiz.Page, end time.Time, seen func(h uint64) bool) (_ takenPage, lastRecord time.Time, _ error) {
-	logs := plog.NewLogs()
-	rl := logs.ResourceLogs().AppendEmpty()
-	d.resource.CopyTo(rl.Resource())
-	sl := rl.ScopeLogs().AppendEmpty()
-	sl.Scope().SetName(metadata.ScopeName)
-	sl.Scope().SetVersion(d.version)
-	records := sl.LogRecords()
-	records.EnsureCapacity(len(page.Nodes))
-
 	observed := pcommon.NewTimestampFromTime(d.now())
 	keys := make(seenSet, len(page.Nodes))
-	sent := make([]sentRecord, 0, len(page.Nodes))
 	d.times = d.times[:0]
+	b := d.newBatch(len(page.Nodes))
+	var took, refused []uint64
+	// flush hands the batch over.
+	flush := func() error {
+		tookNow, refusedNow, last, err := d.consume(ctx, b.logs, b.sent)
+		took, refused = append(took, tookNow...), append(refused, refusedNow...)
+		if !last.IsZero() {
+			lastRecord = last
+		}
+		return err
+	}
 	scratch := plog.NewLogRecord()
 	duplicates, unmappable := 0, 0
 	skip := func() {
@@ -93,6 +99,12 @@ func (d *delivery) deliver(ctx context.Context, page wiz.Page, end time.Time, se
 		scratch = plog.NewLogRecord()
 	}
 	for _, node := range page.Nodes {
+		if len(b.sent) > 0 && b.bytes+len(node) > d.maxBatchBytes {
+			if err := flush(); err != nil {
+				return tookPart(keys, took, refused), lastRecord, err
+			}
+			b = d.newBatch(len(b.sent))
+		}
 		res, err := d.mapper.Map(node, scratch)
 		if err != nil {
 			// Retrying cannot map it either; holding the checkpoint would
@@ -115,30 +127,57 @@ func (d *delivery) deliver(ctx context.Context, page wiz.Page, end time.Time, se
 			skip()
 			continue
 		}
-		sent = append(sent, sentRecord{id: res.Key.ID, hash: h, flattened: res.Flattened})
+		b.sent = append(b.sent, sentRecord{id: res.Key.ID, hash: h, flattened: res.Flattened})
+		b.bytes += len(node)
 		if d.format != nil {
 			if err := d.format(d.logType, scratch); err != nil {
 				d.metrics.Unconverted(err)
 			}
 		}
 		scratch.SetObservedTimestamp(observed)
-		scratch.MoveTo(records.AppendEmpty())
+		scratch.MoveTo(b.records.AppendEmpty())
 	}
-	var refused []uint64
-	if records.Len() > 0 {
-		took, refusedNow, last, err := d.consume(ctx, logs, sent)
-		lastRecord, refused = last, refusedNow
-		if err != nil {
-			handed := make(seenSet, len(took))
-			for _, h := range took {
-				handed[h] = keys[h]
-			}
-			return takenPage{keys: handed, refused: refused}, lastRecord, err
+	if len(b.sent) > 0 {
+		if err := flush(); err != nil {
+			return tookPart(keys, took, refused), lastRecord, err
 		}
 	}
 	d.metrics.Deduplicated(duplicates)
 	d.metrics.Unmappable(unmappable)
 	return takenPage{keys: keys, times: d.times, refused: refused}, lastRecord, nil
+}
+
+// tookPart is what became of a page the consumer failed on part-way: the
+// keys of the records it took (accepted, or refused for good), of every
+// batch handed over before.
+func tookPart(keys seenSet, took, refused []uint64) takenPage {
+	handed := make(seenSet, len(took))
+	for _, h := range took {
+		handed[h] = keys[h]
+	}
+	return takenPage{keys: handed, refused: refused}
+}
+
+// batch is the records of a page being built to be handed over together.
+type batch struct {
+	logs    plog.Logs
+	records plog.LogRecordSlice
+	sent    []sentRecord
+	// bytes is the size of the records' nodes as Wiz sent them.
+	bytes int
+}
+
+// newBatch starts a batch with room for about capacity records.
+func (d *delivery) newBatch(capacity int) batch {
+	logs := plog.NewLogs()
+	rl := logs.ResourceLogs().AppendEmpty()
+	d.resource.CopyTo(rl.Resource())
+	sl := rl.ScopeLogs().AppendEmpty()
+	sl.Scope().SetName(metadata.ScopeName)
+	sl.Scope().SetVersion(d.version)
+	records := sl.LogRecords()
+	records.EnsureCapacity(capacity)
+	return batch{logs: logs, records: records, sent: make([]sentRecord, 0, capacity)}
 }
 
 // keyTime is the time a record's key is kept by: its polled time, or the

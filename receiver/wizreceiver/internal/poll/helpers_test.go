@@ -86,6 +86,7 @@ func newEnv(t *testing.T, url string) *testEnv {
 			NoEventsTimeout:   24 * time.Hour,
 			BackOff:           backOff,
 			SplitRefusedPages: true,
+			MaxBatchBytes:     16 << 20,
 			Storage:           storage.NewNopClient(),
 			Markers:           storage.NewNopClient(),
 			Next:              consumertest.NewNop(),

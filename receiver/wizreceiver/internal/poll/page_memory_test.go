@@ -19,11 +19,12 @@ import (
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/wiz"
 )
 
-// TestPageReleasedBeforeExport: once a page is mapped, the stream lets go
-// of the page as Wiz sent it. The records hold what they read, and an
-// exporter makes a copy of its own (the marshalled request): holding the
-// page through the export would keep one more copy of it at the
-// collector's memory peak.
+// TestPageReleasedBeforeExport: once a page's last batch is mapped, the
+// stream lets go of the page as Wiz sent it. The records hold what they
+// read, and an exporter makes a copy of its own (the marshalled request):
+// holding the page through the export would keep one more copy of it at the
+// collector's memory peak. (The env hands each page over whole, in one
+// batch; batches before a page's last are exported while it is held.)
 func TestPageReleasedBeforeExport(t *testing.T) {
 	_, url := polltest.NewMock(t, mockwiz.Options{Dataset: polltest.SmallDataset(0, 0, 120)})
 	e := newEnv(t, url)

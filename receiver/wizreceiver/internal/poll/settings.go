@@ -47,6 +47,9 @@ type Settings struct {
 	// again in halves, down to the records it refuses, which alone are not
 	// delivered; when false, the whole page is not (see package consume).
 	SplitRefusedPages bool
+	// MaxBatchBytes bounds a batch of records handed to the next consumer,
+	// in bytes of Wiz's JSON: a larger page is handed over in several.
+	MaxBatchBytes int
 
 	// Client fetches Wiz's pages.
 	Client Client

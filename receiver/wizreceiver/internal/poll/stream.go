@@ -94,6 +94,8 @@ func New(set Settings) *Stream {
 			version:  set.Version,
 			now:      set.Now,
 			split:    set.SplitRefusedPages,
+
+			maxBatchBytes: set.MaxBatchBytes,
 		},
 		store:           checkpointStore{client: set.Storage, markers: set.Markers, key: "checkpoint." + lt.Key},
 		cap:             rcap,
