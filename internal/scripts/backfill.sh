@@ -13,7 +13,12 @@
 #   otlp        examples/otlp.yaml itself: otlp_http with gzip, no sending
 #               queue (the default crash-safe shape)
 #   otlp-zstd   the same with compression: zstd
+#   otlp-whole  the same with max_batch_bytes at max_response_size: each page
+#               handed over whole, in one export request
 #   otlp-queue  testdata/bench/otlp-queue.yaml: the persistent sending_queue
+#   rest        the otlp shape with nothing to read (N is 0): the collector
+#               started, checked the connection and polled once; its peak
+#               RSS is the floor under every other shape's
 #
 # The OTLP shapes export to internal/cmd/otlpsink on loopback, and the run
 # ends when the sink has every record; the debug shape ends when the
@@ -60,10 +65,12 @@ receiver_flags=(
 )
 case $shape in
   debug) args=(--config testdata/bench/backfill.yaml) ;;
-  otlp) args=(--config examples/otlp.yaml "${receiver_flags[@]}"
+  otlp | rest) args=(--config examples/otlp.yaml "${receiver_flags[@]}"
     --set=extensions.healthcheckv2.http.endpoint=127.0.0.1:$health_port) ;;
   otlp-zstd) args=(--config examples/otlp.yaml "${receiver_flags[@]}"
     --set=extensions.healthcheckv2.http.endpoint=127.0.0.1:$health_port --set=exporters.otlp_http.compression=zstd) ;;
+  otlp-whole) args=(--config examples/otlp.yaml "${receiver_flags[@]}"
+    --set=extensions.healthcheckv2.http.endpoint=127.0.0.1:$health_port --set=receivers.wiz.max_batch_bytes=16777216) ;;
   otlp-queue) args=(--config testdata/bench/otlp-queue.yaml "${receiver_flags[@]}") ;;
   *) echo "unknown shape $shape" >&2; exit 2 ;;
 esac
@@ -88,7 +95,21 @@ delivered() {
     curl -s "http://127.0.0.1:$sink_port/stats" | sed -E 's/.*"records":([0-9]+).*/\1/'
   fi
 }
+# graphqlRequests prints how many /graphql requests the mock answered.
+graphqlRequests() {
+  curl -s "http://127.0.0.1:$port/stats" | sed -E 's/.*"graphql_requests":([0-9]+).*/\1/'
+}
 deadline=$((SECONDS + 600))
+if [ "$shape" = rest ]; then
+  # The connection check and the first poll's one page, then a moment for
+  # the receiver to take that empty page and save its checkpoint.
+  while [ "$(graphqlRequests)" -lt 2 ]; do
+    kill -0 "$pid" 2>/dev/null || { echo "collector exited; log:" >&2; cat "$dir/otelcol.log" >&2; exit 1; }
+    [ $SECONDS -lt $deadline ] || { echo "no poll in 600 s; log:" >&2; tail -20 "$dir/otelcol.log" >&2; exit 1; }
+    sleep 0.2
+  done
+  sleep 1
+fi
 while [ "$(delivered)" -lt "$n" ]; do
   kill -0 "$pid" 2>/dev/null || { echo "collector exited; log:" >&2; cat "$dir/otelcol.log" >&2; exit 1; }
   [ $SECONDS -lt $deadline ] || { echo "only $(delivered) of $n records in 600 s; log:" >&2; tail -20 "$dir/otelcol.log" >&2; exit 1; }
@@ -115,6 +136,12 @@ if [ "$shape" != debug ]; then
   stats=$(curl -s "http://127.0.0.1:$sink_port/stats")
   wire=$(sed -E 's/.*"wire_bytes":([0-9]+).*/\1/' <<<"$stats")
   bytes=$(sed -E 's/.*"bytes":([0-9]+).*/\1/' <<<"$stats")
+fi
+if [ "$shape" = rest ]; then
+  awk -v shape="$shape" -v hwm="$hwm" -v exe="$exe" 'BEGIN {
+    printf "%-10s %6d findings  %67s  peak RSS %5.1f MB (executable %4.1f)  -\n", shape, 0, "", hwm / 1024, exe / 1024
+  }'
+  exit 0
 fi
 awk -v shape="$shape" -v n="$n" -v s="$start" -v e="$end" -v rps="$rps" -v hwm="$hwm" -v exe="$exe" -v ticks="$ticks" \
   -v hz="$(getconf CLK_TCK)" -v answered="$answered" -v wire="$wire" -v bytes="$bytes" 'BEGIN {
