@@ -38,7 +38,7 @@ const (
 	// several times their JSON, all at once: batches of this much keep
 	// that a bounded part of the collector's memory however heavy Wiz's
 	// records are (TestPageHandedOverInBatches), and are still a large
-	// request for a backend (about 200 vulnerability findings).
+	// request for a backend.
 	defaultMaxBatchBytes = 512 << 10
 )
 

@@ -81,15 +81,23 @@ func (d *delivery) deliver(ctx context.Context, page wiz.Page, end time.Time, se
 	observed := pcommon.NewTimestampFromTime(d.now())
 	keys := make(seenSet, len(page.Nodes))
 	d.times = d.times[:0]
-	b := d.newBatch(len(page.Nodes))
-	var took, refused []uint64
-	// flush hands the batch over.
+	var (
+		b              batch
+		took, refused  []uint64
+		batchCapacity  = len(page.Nodes)
+		consumeFailure error
+	)
+	// flush hands the batch over, if it holds a record, and empties it.
 	flush := func() error {
+		if len(b.sent) == 0 {
+			return nil
+		}
 		tookNow, refusedNow, last, err := d.consume(ctx, b.logs, b.sent)
 		took, refused = append(took, tookNow...), append(refused, refusedNow...)
 		if !last.IsZero() {
 			lastRecord = last
 		}
+		batchCapacity, b = len(b.sent), batch{}
 		return err
 	}
 	scratch := plog.NewLogRecord()
@@ -99,12 +107,6 @@ func (d *delivery) deliver(ctx context.Context, page wiz.Page, end time.Time, se
 		scratch = plog.NewLogRecord()
 	}
 	for _, node := range page.Nodes {
-		if len(b.sent) > 0 && b.bytes+len(node) > d.maxBatchBytes {
-			if err := flush(); err != nil {
-				return tookPart(keys, took, refused), lastRecord, err
-			}
-			b = d.newBatch(len(b.sent))
-		}
 		res, err := d.mapper.Map(node, scratch)
 		if err != nil {
 			// Retrying cannot map it either; holding the checkpoint would
@@ -127,6 +129,14 @@ func (d *delivery) deliver(ctx context.Context, page wiz.Page, end time.Time, se
 			skip()
 			continue
 		}
+		if b.bytes+len(node) > d.maxBatchBytes {
+			if consumeFailure = flush(); consumeFailure != nil {
+				break
+			}
+		}
+		if b.sent == nil {
+			b = d.newBatch(batchCapacity)
+		}
 		b.sent = append(b.sent, sentRecord{id: res.Key.ID, hash: h, flattened: res.Flattened})
 		b.bytes += len(node)
 		if d.format != nil {
@@ -137,25 +147,21 @@ func (d *delivery) deliver(ctx context.Context, page wiz.Page, end time.Time, se
 		scratch.SetObservedTimestamp(observed)
 		scratch.MoveTo(b.records.AppendEmpty())
 	}
-	if len(b.sent) > 0 {
-		if err := flush(); err != nil {
-			return tookPart(keys, took, refused), lastRecord, err
+	if consumeFailure == nil {
+		consumeFailure = flush()
+	}
+	if consumeFailure != nil {
+		// Only the keys of what the consumer took: the rest is sent when
+		// the page is read again.
+		handed := make(seenSet, len(took))
+		for _, h := range took {
+			handed[h] = keys[h]
 		}
+		return takenPage{keys: handed, refused: refused}, lastRecord, consumeFailure
 	}
 	d.metrics.Deduplicated(duplicates)
 	d.metrics.Unmappable(unmappable)
 	return takenPage{keys: keys, times: d.times, refused: refused}, lastRecord, nil
-}
-
-// tookPart is what became of a page the consumer failed on part-way: the
-// keys of the records it took (accepted, or refused for good), of every
-// batch handed over before.
-func tookPart(keys seenSet, took, refused []uint64) takenPage {
-	handed := make(seenSet, len(took))
-	for _, h := range took {
-		handed[h] = keys[h]
-	}
-	return takenPage{keys: handed, refused: refused}
 }
 
 // batch is the records of a page being built to be handed over together.
@@ -200,9 +206,9 @@ type sentRecord struct {
 	flattened bool
 }
 
-// consume hands a page's records to the next consumer (send). A permanent
-// refusal splits them (consume.Batch), unless split_refused_pages is off:
-// the records refused alone, or the whole page, are not sent again, logged
+// consume hands a batch of a page's records to the next consumer (send). A
+// permanent refusal splits them (consume.Batch), unless split_refused_pages
+// is off: the records refused alone, or the whole batch, are not sent again, logged
 // with their ids and counted, since retrying cannot succeed and holding the
 // checkpoint would stall the stream. With several pipelines, one refused
 // them; the others may have taken them. took holds the key hashes of the
@@ -234,7 +240,7 @@ func (d *delivery) consume(ctx context.Context, logs plog.Logs, sent []sentRecor
 		}
 		d.metrics.Refused(len(refused))
 		d.logger.Error("Next consumer permanently refused records (one of its pipelines, when the receiver feeds several); not sending them again",
-			zap.String("stream", d.stream), zap.Int("records", len(refused)), zap.Int("page_records", len(sent)),
+			zap.String("stream", d.stream), zap.Int("records", len(refused)), zap.Int("batch_records", len(sent)),
 			zap.Strings("ids", ids), zap.Error(refused[0].Err))
 	}
 	return took, refusedKeys, lastRecord, err
