@@ -170,11 +170,15 @@ func TestE2EExampleKafka(t *testing.T) {
 	)
 	config := filepath.Join(repoRoot(t), "examples", "kafka.yaml")
 	// The example as shipped, but polling every 200ms so that polls after
-	// the last record come soon, and with its health port moved off the
-	// fixed one.
+	// the last record come soon, with its health port moved off the fixed
+	// one, and each page handed over whole (max_batch_bytes at 16 MiB): one
+	// message per page, some past Kafka's default message limit, which the
+	// example's limits must carry (a single heavy record, or a user's larger
+	// max_batch_bytes, makes such a message too).
 	args := []string{
 		noMetrics,
 		"--set=receivers.wiz.poll_interval=200ms",
+		"--set=receivers.wiz.max_batch_bytes=16777216",
 		"--set=extensions.healthcheckv2.http.endpoint=127.0.0.1:" + freePort(t),
 	}
 	unused := filepath.Join(t.TempDir(), "unused.jsonl")
@@ -223,7 +227,8 @@ func TestE2EExampleKafka(t *testing.T) {
 			t.Errorf("%s holds %d %s records, e.g. %v", kafkaTopic, len(uids), typ, wiztest.Sample(uidsOf(uids)))
 		}
 	}
-	// A page is one message: the example's limits must carry a full one.
+	// A batch, here a page, is one message: the example's limits must carry
+	// one past Kafka's default limit.
 	assert.Greater(t, topic.largest, topicMaxMessageBytes,
 		"no page exceeded Kafka's default message limit, so the test does not show that the example's limits carry a full page")
 	partitions := make([]string, 0, len(topic.next))
