@@ -13,8 +13,9 @@
 #   otlp        examples/otlp.yaml itself: otlp_http with gzip, no sending
 #               queue (the default crash-safe shape)
 #   otlp-zstd   the same with compression: zstd
-#   otlp-whole  the same with max_batch_bytes at max_response_size: each page
-#               handed over whole, in one export request
+#   otlp-whole  the same with max_batch_bytes at 16 MiB (the default
+#               max_response_size): each page handed over whole, in one
+#               export request
 #   otlp-queue  testdata/bench/otlp-queue.yaml: the persistent sending_queue
 #   rest        the otlp shape with nothing to read (N is 0): the collector
 #               started, checked the connection and polled once; its peak
@@ -65,7 +66,11 @@ receiver_flags=(
 )
 case $shape in
   debug) args=(--config testdata/bench/backfill.yaml) ;;
-  otlp | rest) args=(--config examples/otlp.yaml "${receiver_flags[@]}"
+  otlp) args=(--config examples/otlp.yaml "${receiver_flags[@]}"
+    --set=extensions.healthcheckv2.http.endpoint=127.0.0.1:$health_port) ;;
+  # One window (initial_lookback is under max_window), so the first poll is
+  # one request after the connection check.
+  rest) args=(--config examples/otlp.yaml "${receiver_flags[@]}" --set=receivers.wiz.max_window=48h
     --set=extensions.healthcheckv2.http.endpoint=127.0.0.1:$health_port) ;;
   otlp-zstd) args=(--config examples/otlp.yaml "${receiver_flags[@]}"
     --set=extensions.healthcheckv2.http.endpoint=127.0.0.1:$health_port --set=exporters.otlp_http.compression=zstd) ;;
@@ -86,23 +91,30 @@ start=$(date +%s.%N)
 pid=$!
 pids+=($pid)
 
-# delivered prints how many records have reached the end of the pipeline.
+# delivered prints how many records have reached the end of the pipeline
+# (0 while that cannot be read).
 delivered() {
+  local n
   if [ "$shape" = debug ]; then
-    curl -s "http://127.0.0.1:$metrics_port/metrics" |
-      awk '/^otelcol_wiz_records_emitted/ {sum += $NF} END {printf "%d", sum}'
+    n=$(curl -s "http://127.0.0.1:$metrics_port/metrics" |
+      awk '/^otelcol_wiz_records_emitted/ {sum += $NF} END {printf "%d", sum}')
   else
-    curl -s "http://127.0.0.1:$sink_port/stats" | sed -E 's/.*"records":([0-9]+).*/\1/'
+    n=$(curl -s "http://127.0.0.1:$sink_port/stats" | sed -E 's/.*"records":([0-9]+).*/\1/')
   fi
+  [[ $n =~ ^[0-9]+$ ]] && echo "$n" || echo 0
 }
-# graphqlRequests prints how many /graphql requests the mock answered.
+# graphqlRequests prints how many /graphql requests the mock answered (0
+# until it answers /stats).
 graphqlRequests() {
-  curl -s "http://127.0.0.1:$port/stats" | sed -E 's/.*"graphql_requests":([0-9]+).*/\1/'
+  local n
+  n=$(curl -s "http://127.0.0.1:$port/stats" | sed -E 's/.*"graphql_requests":([0-9]+).*/\1/')
+  [[ $n =~ ^[0-9]+$ ]] && echo "$n" || echo 0
 }
 deadline=$((SECONDS + 600))
 if [ "$shape" = rest ]; then
   # The connection check and the first poll's one page, then a moment for
-  # the receiver to take that empty page and save its checkpoint.
+  # the receiver to take that empty page and save its checkpoint (which
+  # allocates next to nothing).
   while [ "$(graphqlRequests)" -lt 2 ]; do
     kill -0 "$pid" 2>/dev/null || { echo "collector exited; log:" >&2; cat "$dir/otelcol.log" >&2; exit 1; }
     [ $SECONDS -lt $deadline ] || { echo "no poll in 600 s; log:" >&2; tail -20 "$dir/otelcol.log" >&2; exit 1; }

@@ -176,16 +176,16 @@ exporting with `otlp_http` to an OTLP sink on loopback
 (`internal/cmd/otlpsink`, which counts the records and bytes it receives):
 `otlp` is [`examples/otlp.yaml`](../examples/otlp.yaml) itself (gzip, no
 sending queue), `otlp-zstd` the same with `compression: zstd`, `otlp-whole`
-the same with `max_batch_bytes` at 16 MiB, so that each page goes out whole
+the same with `max_batch_bytes` at 16 MiB (the default `max_response_size`),
+so that each page goes out whole
 in one export request as before batches
 ([delivery.md](delivery.md#pages-are-handed-over-in-batches)), and
 `otlp-queue` the persistent `sending_queue` of
 `testdata/bench/otlp-queue.yaml`. `rest` is the `otlp` shape with nothing to
 read: the collector started, checked the connection and polled once. Its
 peak RSS is the floor under every other line's: the executable's pages, the
-collector's baseline heap (twice over, since the garbage collector lets the
-heap grow to twice what is live) and the runtime's own memory, before any
-record ([design/memory.md](design/memory.md)). The targets for the default
+collector's baseline heap and the runtime's own memory, before any record
+([design/memory.md](design/memory.md)). The targets for the default
 shape are at most 80 ms of collector CPU per 1,000 findings and a peak RSS of
 at most 60 MB, flat from 50,000 to 200,000 findings.
 
