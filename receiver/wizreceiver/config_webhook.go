@@ -70,9 +70,10 @@ type WebhookConfig struct {
 	// read before authentication; past it the server answers 431.
 	// confighttp has no such setting: it is set on the server it returns.
 	MaxRequestHeaderSize int `mapstructure:"max_request_header_size"`
-	// MaxConnections caps the connections open at once; past it new ones
-	// wait in the listen backlog until one closes. confighttp has no such
-	// setting: it wraps the listener confighttp returns.
+	// MaxConnections caps the connections open at once; past it a new one
+	// waits until one closes, and the one idle the longest (for at least a
+	// second) is closed to make room. confighttp has no such setting: it wraps the listener
+	// confighttp returns.
 	MaxConnections int `mapstructure:"max_connections"`
 	// MaxRecordsPerRequest caps the payloads of one body (an array); past
 	// it the webhook answers 413 and emits nothing.

@@ -4,42 +4,122 @@
 package webhook
 
 import (
+	"container/list"
 	"net"
 	"net/http"
 	"sync"
+	"time"
 )
 
 // connLimit caps the connections the webhook's server has open, which
-// confighttp does not: Accept waits while the cap is reached, so a
-// connection past it waits in the listen backlog until one closes, and the
-// server's ConnState hook frees a place as each one ends. It hands the
-// server the accepted connection itself. netutil.LimitListener wraps it
+// confighttp does not: past the cap, a new connection is taken from the
+// listener but handed to the server only once a place is free, and the
+// server's ConnState hook frees a place as each connection ends. It hands
+// the server the accepted connection itself. netutil.LimitListener wraps it
 // instead, which hides a *tls.Conn from net/http (requests lose their TLS
 // state, the handshake its timeout) and a TCP connection's CloseWrite (so
 // a 431 can be lost to a reset).
+//
+// While a new connection waits, Accept closes the connection that has been
+// idle the longest, once it has been idle for minIdle, as nginx does with
+// its keep-alive connections: a
+// sender's pool of idle keep-alive connections would otherwise hold every
+// place until idle_timeout, while the connection it has just opened, its
+// request already sent, waits unanswered past the sender's timeout.
 type connLimit struct {
 	net.Listener
 	open      chan struct{}
 	closed    chan struct{}
 	closeOnce sync.Once
+	// wentIdle tells a waiting Accept that a connection went idle.
+	wentIdle chan struct{}
+
+	mu sync.Mutex
+	// idle holds the connections waiting for their next request, the one
+	// idle the longest first; byConn finds a connection's element in it.
+	idle   list.List
+	byConn map[net.Conn]*list.Element
 }
 
 func newConnLimit(ln net.Listener, maxConns int) *connLimit {
-	return &connLimit{Listener: ln, open: make(chan struct{}, maxConns), closed: make(chan struct{})}
+	return &connLimit{
+		Listener: ln,
+		open:     make(chan struct{}, maxConns),
+		closed:   make(chan struct{}),
+		wentIdle: make(chan struct{}, 1),
+		byConn:   map[net.Conn]*list.Element{},
+	}
 }
 
 func (l *connLimit) Accept() (net.Conn, error) {
-	select {
-	case l.open <- struct{}{}:
-	case <-l.closed:
-		return nil, net.ErrClosed
-	}
 	conn, err := l.Listener.Accept()
 	if err != nil {
-		<-l.open
 		return nil, err
 	}
-	return conn, nil
+	for {
+		select {
+		case l.open <- struct{}{}:
+			return conn, nil
+		default:
+		}
+		// A notice from before this check is stale: the check sees it.
+		select {
+		case <-l.wentIdle:
+		default:
+		}
+		wait, later := l.wentIdle, (<-chan time.Time)(nil)
+		switch idleFor := l.closeLongestIdle(); {
+		case idleFor < 0:
+		case idleFor < minIdle:
+			later = time.After(minIdle - idleFor)
+		default:
+			// Its place frees once the server reports it closed; closing
+			// another meanwhile would be one too many.
+			wait = nil
+		}
+		select {
+		case l.open <- struct{}{}:
+			return conn, nil
+		case <-wait:
+		case <-later:
+		case <-l.closed:
+			_ = conn.Close()
+			return nil, net.ErrClosed
+		}
+	}
+}
+
+// minIdle is how long a connection must have been idle to be closed for a
+// new one: a sender reuses the connection it used last first, so one idle
+// that long is not about to carry a request, which closing it would fail.
+const minIdle = time.Second
+
+// closeLongestIdle closes the connection idle the longest if it has been
+// idle for minIdle: the server then reports it closed, which frees its
+// place. It returns how long that connection was idle, or -1 when none is.
+func (l *connLimit) closeLongestIdle() time.Duration {
+	l.mu.Lock()
+	front := l.idle.Front()
+	if front == nil {
+		l.mu.Unlock()
+		return -1
+	}
+	c := front.Value.(*idleConn)
+	idleFor := time.Since(c.since)
+	if idleFor >= minIdle {
+		l.forget(c.conn)
+	}
+	l.mu.Unlock()
+	if idleFor >= minIdle {
+		_ = c.conn.Close()
+	}
+	return idleFor
+}
+
+// idleConn is a connection waiting for its next request, since when.
+type idleConn struct {
+	conn  net.Conn
+	since time.Time
 }
 
 func (l *connLimit) Close() error {
@@ -48,9 +128,32 @@ func (l *connLimit) Close() error {
 }
 
 // track is the server's ConnState hook: net/http reports every connection
-// it accepted as closed, or hijacked, exactly once.
-func (l *connLimit) track(_ net.Conn, state http.ConnState) {
-	if state == http.StateClosed || state == http.StateHijacked {
+// it accepted as closed, or hijacked, exactly once, and as idle each time
+// it waits for a next request.
+func (l *connLimit) track(conn net.Conn, state http.ConnState) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch state {
+	case http.StateIdle:
+		if _, ok := l.byConn[conn]; !ok {
+			l.byConn[conn] = l.idle.PushBack(&idleConn{conn: conn, since: time.Now()})
+		}
+		select {
+		case l.wentIdle <- struct{}{}:
+		default:
+		}
+	case http.StateActive:
+		l.forget(conn)
+	case http.StateClosed, http.StateHijacked:
+		l.forget(conn)
 		<-l.open
+	}
+}
+
+// forget drops conn from the idle connections; l.mu is held.
+func (l *connLimit) forget(conn net.Conn) {
+	if e, ok := l.byConn[conn]; ok {
+		l.idle.Remove(e)
+		delete(l.byConn, conn)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -191,9 +192,125 @@ func TestWebhookCapsConnections(t *testing.T) {
 	assert.Equal(t, 1, sink.LogRecordCount())
 }
 
-// At max_connections, Accept takes no connection until one of those open
-// ends: the places are all taken, and only the end of a connection (its
-// close, or its hijacking) frees one.
+// pushOn writes a push on conn, a connection of its own, and reads its
+// answer's status; the connection stays open, kept alive.
+func pushOn(conn net.Conn, url string, n int) (int, error) {
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(mockwiz.WebhookPayload(mockwiz.WebhookIssue, n, pushedAt)))
+	if err != nil {
+		return 0, err
+	}
+	req.Header = wiztest.Bearer(wiztest.WebhookToken)
+	req.Header.Set("Content-Type", "application/json")
+	if err := req.Write(conn); err != nil {
+		return 0, err
+	}
+	if err := conn.SetReadDeadline(time.Now().Add(wiztest.HangGuard)); err != nil {
+		return 0, err
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
+	if err != nil {
+		return 0, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, resp.Body.Close()
+}
+
+// At max_connections, a sender's idle keep-alive connections do not keep
+// its new connection waiting: an idle one is closed to make room (the one
+// idle the longest: TestConnLimitClosesTheLongestIdle), and the push on the
+// new connection is answered. Before, it waited in the backlog until
+// idle_timeout, past any sender's timeout.
+func TestWebhookIdleConnectionsMakeRoom(t *testing.T) {
+	const capacity = 2
+	sink := &consumertest.LogsSink{}
+	w := startWebhook(t, sink, func(c *Settings) {
+		c.MaxConnections, c.MaxConcurrentRequests = capacity, capacity
+		c.Server.IdleTimeout = time.Hour // the idle connections stay open
+	})
+	idle := make([]net.Conn, capacity)
+	for i := range idle {
+		conn, err := net.Dial("tcp", w.srv.Addr())
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = conn.Close() })
+		status, err := pushOn(conn, w.url, i)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, status)
+		idle[i] = conn
+	}
+
+	fresh, err := net.Dial("tcp", w.srv.Addr())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = fresh.Close() })
+	status, err := pushOn(fresh, w.url, capacity)
+	require.NoError(t, err, "the push past max_connections was not answered")
+	assert.Equal(t, http.StatusOK, status)
+
+	// One idle connection made room; the other still serves.
+	answered := 0
+	for i, conn := range idle {
+		if status, err := pushOn(conn, w.url, capacity+1+i); err == nil {
+			assert.Equal(t, http.StatusOK, status)
+			answered++
+		}
+	}
+	assert.Equal(t, capacity-1, answered, "idle connections still serving")
+	assert.Equal(t, capacity+1+answered, sink.LogRecordCount(), "the pushes answered 200, each once")
+}
+
+// At max_connections, Accept closes the connection idle the longest to make
+// room, once it has been idle for minIdle, and hands over the next
+// connection once the server reports it closed. A connection that turned
+// active again is not closed.
+func TestConnLimitClosesTheLongestIdle(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	limit := newConnLimit(ln, 3)
+	t.Cleanup(func() { _ = limit.Close() })
+	clients := make([]net.Conn, 4)
+	for i := range clients {
+		clients[i], err = net.Dial("tcp", ln.Addr().String())
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = clients[i].Close() })
+	}
+	accepted := make([]net.Conn, 3)
+	for i := range accepted {
+		accepted[i], err = limit.Accept()
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = accepted[i].Close() })
+	}
+	// Idle in the order 0, 1, 2; then 0 serves a request again.
+	for _, conn := range accepted {
+		limit.track(conn, http.StateIdle)
+	}
+	limit.track(accepted[0], http.StateActive)
+
+	fourth := make(chan net.Conn, 1)
+	go func() {
+		conn, err := limit.Accept()
+		assert.NoError(t, err)
+		fourth <- conn
+	}()
+	// Connection 1, idle the longest, is closed: its client reads the end.
+	require.NoError(t, clients[1].SetReadDeadline(time.Now().Add(wiztest.HangGuard)))
+	_, err = clients[1].Read(make([]byte, 1))
+	require.ErrorIs(t, err, io.EOF)
+	limit.track(accepted[1], http.StateClosed)
+	select {
+	case conn := <-fourth:
+		require.NotNil(t, conn)
+		_ = conn.Close()
+	case <-time.After(wiztest.HangGuard):
+		t.Fatal("the closed idle connection freed no place")
+	}
+	limit.mu.Lock()
+	defer limit.mu.Unlock()
+	assert.Equal(t, 1, limit.idle.Len(), "connection 2 is still idle and open")
+	assert.Contains(t, limit.byConn, accepted[2])
+}
+
+// At max_connections, Accept hands over no connection until one of those
+// open ends: the places are all taken, and only the end of a connection
+// (its close, or its hijacking) frees one.
 func TestConnLimitWaitsAtTheCap(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -211,10 +328,10 @@ func TestConnLimitWaitsAtTheCap(t *testing.T) {
 		t.Cleanup(func() { _ = conn.Close() })
 		accepted = append(accepted, conn)
 	}
-	require.Equal(t, cap(limit.open), len(limit.open), "every place is taken: Accept waits for one before it takes a connection")
+	require.Equal(t, cap(limit.open), len(limit.open), "every place is taken: Accept waits for one before it hands over a connection")
 	limit.track(accepted[0], http.StateActive)
 	limit.track(accepted[0], http.StateIdle)
-	require.Equal(t, cap(limit.open), len(limit.open), "a connection that lives on keeps its place")
+	require.Equal(t, cap(limit.open), len(limit.open), "a connection that lives on keeps its place while none waits")
 
 	third := make(chan net.Conn, 1)
 	go func() {
