@@ -72,8 +72,8 @@ type WebhookConfig struct {
 	MaxRequestHeaderSize int `mapstructure:"max_request_header_size"`
 	// MaxConnections caps the connections open at once; past it a new one
 	// waits until one closes, and the one idle the longest (for at least a
-	// second) is closed to make room. confighttp has no such setting: it wraps the listener
-	// confighttp returns.
+	// second) is closed to make room. confighttp has no such setting: the
+	// webhook wraps the listener confighttp returns.
 	MaxConnections int `mapstructure:"max_connections"`
 	// MaxRecordsPerRequest caps the payloads of one body (an array); past
 	// it the webhook answers 413 and emits nothing.

@@ -21,11 +21,11 @@ import (
 // a 431 can be lost to a reset).
 //
 // While a new connection waits, Accept closes the connection that has been
-// idle the longest, once it has been idle for minIdle, as nginx does with
-// its keep-alive connections: a
-// sender's pool of idle keep-alive connections would otherwise hold every
-// place until idle_timeout, while the connection it has just opened, its
-// request already sent, waits unanswered past the sender's timeout.
+// idle the longest, once it has been idle for minIdle, much as nginx does
+// with its keep-alive connections: a sender's pool of idle keep-alive
+// connections would otherwise hold every place until idle_timeout, while
+// the connection it has just opened, its request already sent, waits
+// unanswered past the sender's timeout.
 type connLimit struct {
 	net.Listener
 	open      chan struct{}
@@ -33,6 +33,7 @@ type connLimit struct {
 	closeOnce sync.Once
 	// wentIdle tells a waiting Accept that a connection went idle.
 	wentIdle chan struct{}
+	now      func() time.Time
 
 	mu sync.Mutex
 	// idle holds the connections waiting for their next request, the one
@@ -41,9 +42,10 @@ type connLimit struct {
 	byConn map[net.Conn]*list.Element
 }
 
-func newConnLimit(ln net.Listener, maxConns int) *connLimit {
+func newConnLimit(ln net.Listener, maxConns int, now func() time.Time) *connLimit {
 	return &connLimit{
 		Listener: ln,
+		now:      now,
 		open:     make(chan struct{}, maxConns),
 		closed:   make(chan struct{}),
 		wentIdle: make(chan struct{}, 1),
@@ -90,8 +92,11 @@ func (l *connLimit) Accept() (net.Conn, error) {
 }
 
 // minIdle is how long a connection must have been idle to be closed for a
-// new one: a sender reuses the connection it used last first, so one idle
-// that long is not about to carry a request, which closing it would fail.
+// new one. A sender reuses the connection it used last first, so one idle
+// that long is unlikely to be carrying a request; one that is (net/http
+// calls a connection active only once its request's headers are read) is
+// closed under it, and that push fails without an answer for the sender
+// to retry.
 const minIdle = time.Second
 
 // closeLongestIdle closes the connection idle the longest if it has been
@@ -105,13 +110,15 @@ func (l *connLimit) closeLongestIdle() time.Duration {
 		return -1
 	}
 	c := front.Value.(*idleConn)
-	idleFor := time.Since(c.since)
+	idleFor := l.now().Sub(c.since)
 	if idleFor >= minIdle {
 		l.forget(c.conn)
 	}
 	l.mu.Unlock()
 	if idleFor >= minIdle {
-		_ = c.conn.Close()
+		// Apart: closing a TLS connection writes to its peer, which must
+		// not hold up the accepting goroutine.
+		go func() { _ = c.conn.Close() }()
 	}
 	return idleFor
 }
@@ -132,20 +139,21 @@ func (l *connLimit) Close() error {
 // it waits for a next request.
 func (l *connLimit) track(conn net.Conn, state http.ConnState) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
+	ended := state == http.StateClosed || state == http.StateHijacked
 	switch state {
 	case http.StateIdle:
 		if _, ok := l.byConn[conn]; !ok {
-			l.byConn[conn] = l.idle.PushBack(&idleConn{conn: conn, since: time.Now()})
+			l.byConn[conn] = l.idle.PushBack(&idleConn{conn: conn, since: l.now()})
 		}
 		select {
 		case l.wentIdle <- struct{}{}:
 		default:
 		}
-	case http.StateActive:
+	case http.StateActive, http.StateClosed, http.StateHijacked:
 		l.forget(conn)
-	case http.StateClosed, http.StateHijacked:
-		l.forget(conn)
+	}
+	l.mu.Unlock()
+	if ended {
 		<-l.open
 	}
 }

@@ -94,7 +94,7 @@ func (s *Server) Start(ctx context.Context, host component.Host, status func(nam
 	}
 	// confighttp caps neither the connections nor their header bytes, which
 	// a client holds before it is authenticated.
-	limit := newConnLimit(ln, s.set.MaxConnections)
+	limit := newConnLimit(ln, s.set.MaxConnections, s.set.Now)
 	ln = limit
 	server, err := cfg.ToServer(ctx, host.GetExtensions(), s.set.Receiver.TelemetrySettings, s.handler,
 		confighttp.WithErrorHandler(s.handler.refuse))

@@ -223,9 +223,11 @@ func pushOn(conn net.Conn, url string, n int) (int, error) {
 func TestWebhookIdleConnectionsMakeRoom(t *testing.T) {
 	const capacity = 2
 	sink := &consumertest.LogsSink{}
+	clock := wiztest.NewClock(pushedAt)
 	w := startWebhook(t, sink, func(c *Settings) {
 		c.MaxConnections, c.MaxConcurrentRequests = capacity, capacity
 		c.Server.IdleTimeout = time.Hour // the idle connections stay open
+		c.Now = clock.Now
 	})
 	idle := make([]net.Conn, capacity)
 	for i := range idle {
@@ -237,6 +239,7 @@ func TestWebhookIdleConnectionsMakeRoom(t *testing.T) {
 		require.Equal(t, http.StatusOK, status)
 		idle[i] = conn
 	}
+	clock.Advance(minIdle)
 
 	fresh, err := net.Dial("tcp", w.srv.Addr())
 	require.NoError(t, err)
@@ -264,7 +267,8 @@ func TestWebhookIdleConnectionsMakeRoom(t *testing.T) {
 func TestConnLimitClosesTheLongestIdle(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	limit := newConnLimit(ln, 3)
+	clock := wiztest.NewClock(pushedAt)
+	limit := newConnLimit(ln, 3, clock.Now)
 	t.Cleanup(func() { _ = limit.Close() })
 	clients := make([]net.Conn, 4)
 	for i := range clients {
@@ -283,12 +287,16 @@ func TestConnLimitClosesTheLongestIdle(t *testing.T) {
 		limit.track(conn, http.StateIdle)
 	}
 	limit.track(accepted[0], http.StateActive)
+	clock.Advance(minIdle)
 
-	fourth := make(chan net.Conn, 1)
+	type acceptResult struct {
+		conn net.Conn
+		err  error
+	}
+	fourth := make(chan acceptResult, 1)
 	go func() {
 		conn, err := limit.Accept()
-		assert.NoError(t, err)
-		fourth <- conn
+		fourth <- acceptResult{conn, err}
 	}()
 	// Connection 1, idle the longest, is closed: its client reads the end.
 	require.NoError(t, clients[1].SetReadDeadline(time.Now().Add(wiztest.HangGuard)))
@@ -296,9 +304,9 @@ func TestConnLimitClosesTheLongestIdle(t *testing.T) {
 	require.ErrorIs(t, err, io.EOF)
 	limit.track(accepted[1], http.StateClosed)
 	select {
-	case conn := <-fourth:
-		require.NotNil(t, conn)
-		_ = conn.Close()
+	case res := <-fourth:
+		require.NoError(t, res.err)
+		_ = res.conn.Close()
 	case <-time.After(wiztest.HangGuard):
 		t.Fatal("the closed idle connection freed no place")
 	}
@@ -308,13 +316,75 @@ func TestConnLimitClosesTheLongestIdle(t *testing.T) {
 	assert.Contains(t, limit.byConn, accepted[2])
 }
 
+// A connection idle for less than minIdle is not closed for a new one: a
+// sender may be about to reuse it.
+func TestConnLimitSparesRecentlyIdle(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	clock := wiztest.NewClock(pushedAt)
+	limit := newConnLimit(ln, 1, clock.Now)
+	t.Cleanup(func() { _ = limit.Close() })
+	client, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = client.Close() })
+	conn, err := limit.Accept()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	limit.track(conn, http.StateIdle)
+
+	clock.Advance(minIdle - time.Millisecond)
+	assert.Equal(t, minIdle-time.Millisecond, limit.closeLongestIdle(), "how long the connection has been idle")
+	assert.Equal(t, 1, limit.idle.Len(), "a connection idle for less than minIdle is left open")
+	clock.Advance(time.Millisecond)
+	assert.Equal(t, minIdle, limit.closeLongestIdle())
+	assert.Zero(t, limit.idle.Len(), "idle for minIdle, it is closed")
+	require.NoError(t, client.SetReadDeadline(time.Now().Add(wiztest.HangGuard)))
+	_, err = client.Read(make([]byte, 1))
+	assert.ErrorIs(t, err, io.EOF)
+}
+
+// Closing the listener while Accept waits for a place ends the wait: the
+// connection it holds is closed, no place is taken, and Accept reports the
+// listener closed, which net/http's Serve takes for its shutdown.
+func TestConnLimitCloseWhileWaiting(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	limit := newConnLimit(ln, 1, time.Now)
+	clients := make([]net.Conn, 2)
+	for i := range clients {
+		clients[i], err = net.Dial("tcp", ln.Addr().String())
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = clients[i].Close() })
+	}
+	first, err := limit.Accept()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = first.Close() })
+
+	second := make(chan error, 1)
+	go func() {
+		_, err := limit.Accept()
+		second <- err
+	}()
+	require.NoError(t, limit.Close())
+	select {
+	case err := <-second:
+		assert.ErrorIs(t, err, net.ErrClosed)
+	case <-time.After(wiztest.HangGuard):
+		t.Fatal("Accept went on waiting after the listener closed")
+	}
+	assert.Equal(t, 1, len(limit.open), "only the first connection holds a place")
+	require.NoError(t, clients[1].SetReadDeadline(time.Now().Add(wiztest.HangGuard)))
+	_, err = clients[1].Read(make([]byte, 1))
+	assert.Error(t, err, "the waiting connection ends (closed by Accept, or reset with the listener when Accept had yet to take it)")
+}
+
 // At max_connections, Accept hands over no connection until one of those
 // open ends: the places are all taken, and only the end of a connection
 // (its close, or its hijacking) frees one.
 func TestConnLimitWaitsAtTheCap(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	limit := newConnLimit(ln, 2)
+	limit := newConnLimit(ln, 2, time.Now)
 	t.Cleanup(func() { _ = limit.Close() })
 	var accepted []net.Conn
 	for range 3 {
