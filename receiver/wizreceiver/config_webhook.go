@@ -71,8 +71,9 @@ type WebhookConfig struct {
 	// confighttp has no such setting: it is set on the server it returns.
 	MaxRequestHeaderSize int `mapstructure:"max_request_header_size"`
 	// MaxConnections caps the connections open at once; past it a new one
-	// waits until one closes, and the one idle the longest (for at least a
-	// second) is closed to make room. confighttp has no such setting: the
+	// waits until one closes, and room is made for it (the next response
+	// closes its connection, and the one idle the longest, for at least a
+	// second, is closed). confighttp has no such setting: the
 	// webhook wraps the listener confighttp returns.
 	MaxConnections int `mapstructure:"max_connections"`
 	// MaxRecordsPerRequest caps the payloads of one body (an array); past

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,12 +21,14 @@ import (
 // state, the handshake its timeout) and a TCP connection's CloseWrite (so
 // a 431 can be lost to a reset).
 //
-// While a new connection waits, Accept closes the connection that has been
-// idle the longest, once it has been idle for minIdle, much as nginx does
-// with its keep-alive connections: a sender's pool of idle keep-alive
-// connections would otherwise hold every place until idle_timeout, while
-// the connection it has just opened, its request already sent, waits
-// unanswered past the sender's timeout.
+// A sender's pool of keep-alive connections would otherwise hold every
+// place, idle until idle_timeout or busy as long as it sends, while the
+// connection it has just opened, its request already sent, waits
+// unanswered past the sender's timeout. So while a new connection waits,
+// the next response asks its client to close its connection
+// (closeForWaiting), and Accept closes the connection that has been idle
+// the longest, once it has been idle for minIdle, much as nginx does with
+// its keep-alive connections.
 type connLimit struct {
 	net.Listener
 	open      chan struct{}
@@ -33,7 +36,10 @@ type connLimit struct {
 	closeOnce sync.Once
 	// wentIdle tells a waiting Accept that a connection went idle.
 	wentIdle chan struct{}
-	now      func() time.Time
+	// owed is true while a new connection waits for a place and no
+	// response has yet been sent with Connection: close for it.
+	owed atomic.Bool
+	now  func() time.Time
 
 	mu sync.Mutex
 	// idle holds the connections waiting for their next request, the one
@@ -58,12 +64,14 @@ func (l *connLimit) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer l.owed.Store(false)
 	for {
 		select {
 		case l.open <- struct{}{}:
 			return conn, nil
 		default:
 		}
+		l.owed.Store(true)
 		// A notice from before this check is stale: the check sees it.
 		select {
 		case <-l.wentIdle:
@@ -121,6 +129,22 @@ func (l *connLimit) closeLongestIdle() time.Duration {
 		go func() { _ = c.conn.Close() }()
 	}
 	return idleFor
+}
+
+// closeForWaiting wraps the server's handler: while a new connection waits
+// for a place, the next response asks its client to close its connection
+// (Connection: close), which net/http does once the response is written.
+// A sender whose connections are all busy, so that none is idle to close,
+// thus makes room for its new one. Unlike closing an idle connection, this
+// fails no request: the client learns it before it would reuse the
+// connection.
+func (l *connLimit) closeForWaiting(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if l.owed.CompareAndSwap(true, false) {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // idleConn is a connection waiting for its next request, since when.

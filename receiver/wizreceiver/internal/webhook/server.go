@@ -28,6 +28,8 @@ type Server struct {
 	handler *handler
 
 	server *http.Server
+	// limit caps the server's connections.
+	limit *connLimit
 	// addr is the address listened on, the port chosen when the endpoint
 	// asks for port 0.
 	addr string
@@ -106,10 +108,10 @@ func (s *Server) Start(ctx context.Context, host component.Host, status func(nam
 	}
 	server.MaxHeaderBytes = s.set.MaxRequestHeaderSize
 	server.ConnState = limit.track
-	server.Handler = countResponses(server.Handler, s.set.Telemetry)
+	server.Handler = countResponses(limit.closeForWaiting(server.Handler), s.set.Telemetry)
 	baseCtx, cancel := context.WithCancel(context.Background())
 	server.BaseContext = func(net.Listener) context.Context { return baseCtx }
-	s.server, s.cancel, s.addr = server, cancel, ln.Addr().String()
+	s.server, s.cancel, s.addr, s.limit = server, cancel, ln.Addr().String(), limit
 	s.handler.deliveries.stopping = baseCtx
 
 	logger := s.set.Receiver.Logger

@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -258,6 +259,66 @@ func TestWebhookIdleConnectionsMakeRoom(t *testing.T) {
 	}
 	assert.Equal(t, capacity-1, answered, "idle connections still serving")
 	assert.Equal(t, capacity+1+answered, sink.LogRecordCount(), "the pushes answered 200, each once")
+}
+
+// At max_connections, a sender whose connections are all in use (none idle
+// long enough to close) still gets its new connection served: the next
+// response asks its client to close its connection (Connection: close),
+// which makes room, and no request fails for it.
+func TestWebhookBusyConnectionsMakeRoom(t *testing.T) {
+	const capacity = 2
+	sink := &consumertest.LogsSink{}
+	clock := wiztest.NewClock(pushedAt) // never advanced: no connection is idle for long
+	w := startWebhook(t, sink, func(c *Settings) {
+		c.MaxConnections, c.MaxConcurrentRequests = capacity, capacity
+		c.Server.IdleTimeout = time.Hour
+		c.Now = clock.Now
+	})
+	busy := make([]net.Conn, capacity)
+	for i := range busy {
+		conn, err := net.Dial("tcp", w.srv.Addr())
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = conn.Close() })
+		status, err := pushOn(conn, w.url, i)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, status)
+		busy[i] = conn
+	}
+
+	// A push on a new connection, past the cap: it waits for a place.
+	fresh, err := net.Dial("tcp", w.srv.Addr())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = fresh.Close() })
+	freshAnswer := make(chan error, 1)
+	go func() {
+		status, err := pushOn(fresh, w.url, capacity)
+		if err == nil && status != http.StatusOK {
+			err = fmt.Errorf("answered %d", status)
+		}
+		freshAnswer <- err
+	}()
+	require.Eventually(t, w.srv.limit.owed.Load, wiztest.HangGuard, time.Millisecond, "the new connection waits for a place")
+
+	// The next push on a busy connection is answered, and asks its client
+	// to close that connection; the new connection's push is then served.
+	req, err := http.NewRequest(http.MethodPost, w.url, bytes.NewReader(mockwiz.WebhookPayload(mockwiz.WebhookIssue, capacity+1, pushedAt)))
+	require.NoError(t, err)
+	req.Header = wiztest.Bearer(wiztest.WebhookToken)
+	req.Header.Set("Content-Type", "application/json")
+	require.NoError(t, req.Write(busy[0]))
+	require.NoError(t, busy[0].SetReadDeadline(time.Now().Add(wiztest.HangGuard)))
+	resp, err := http.ReadResponse(bufio.NewReader(busy[0]), req)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.True(t, resp.Close, "the answer asks the client to close its connection")
+	select {
+	case err := <-freshAnswer:
+		require.NoError(t, err, "the push on the new connection")
+	case <-time.After(wiztest.HangGuard):
+		t.Fatal("the push past max_connections was not answered")
+	}
+	assert.Equal(t, capacity+2, sink.LogRecordCount(), "every push delivered once")
 }
 
 // At max_connections, Accept closes the connection idle the longest to make
