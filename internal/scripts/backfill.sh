@@ -91,24 +91,25 @@ start=$(date +%s.%N)
 pid=$!
 pids+=($pid)
 
-# delivered prints how many records have reached the end of the pipeline
-# (0 while that cannot be read).
-delivered() {
+# count prints its input if it is a number, else 0: a count that cannot be
+# read yet.
+count() {
   local n
-  if [ "$shape" = debug ]; then
-    n=$(curl -s "http://127.0.0.1:$metrics_port/metrics" |
-      awk '/^otelcol_wiz_records_emitted/ {sum += $NF} END {printf "%d", sum}')
-  else
-    n=$(curl -s "http://127.0.0.1:$sink_port/stats" | sed -E 's/.*"records":([0-9]+).*/\1/')
-  fi
+  n=$(cat)
   [[ $n =~ ^[0-9]+$ ]] && echo "$n" || echo 0
 }
-# graphqlRequests prints how many /graphql requests the mock answered (0
-# until it answers /stats).
+# delivered prints how many records have reached the end of the pipeline.
+delivered() {
+  if [ "$shape" = debug ]; then
+    curl -s "http://127.0.0.1:$metrics_port/metrics" |
+      awk '/^otelcol_wiz_records_emitted/ {sum += $NF} END {printf "%d", sum}' | count
+  else
+    curl -s "http://127.0.0.1:$sink_port/stats" | sed -E 's/.*"records":([0-9]+).*/\1/' | count
+  fi
+}
+# graphqlRequests prints how many /graphql requests the mock answered.
 graphqlRequests() {
-  local n
-  n=$(curl -s "http://127.0.0.1:$port/stats" | sed -E 's/.*"graphql_requests":([0-9]+).*/\1/')
-  [[ $n =~ ^[0-9]+$ ]] && echo "$n" || echo 0
+  curl -s "http://127.0.0.1:$port/stats" | sed -E 's/.*"graphql_requests":([0-9]+).*/\1/' | count
 }
 deadline=$((SECONDS + 600))
 if [ "$shape" = rest ]; then

@@ -14,12 +14,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer/consumertest"
-	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-wiz/otelcol-wiz/internal/wiztest"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/logtype"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/mapping"
-	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/polltest"
 	"github.com/otelcol-wiz/otelcol-wiz/receiver/wizreceiver/internal/wiz"
 )
 
@@ -111,14 +109,13 @@ func (f filteredWiz) FetchPage(_ context.Context, req wiz.Request) (wiz.Page, er
 
 // emittedIDs counts the records sink holds by their body's id.
 func emittedIDs(sink *consumertest.LogsSink) map[string]int {
-	ids := map[string]int{}
+	emitted := map[string]int{}
 	for _, logs := range sink.AllLogs() {
-		polltest.ForEachRecord(logs, func(lr plog.LogRecord) {
-			id, _ := lr.Body().Map().Get("id")
-			ids[id.Str()]++
-		})
+		for _, id := range ids(logs) {
+			emitted[id]++
+		}
 	}
-	return ids
+	return emitted
 }
 
 // A node dated past its window's end is delivered by the window Wiz served

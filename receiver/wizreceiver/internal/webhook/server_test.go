@@ -193,27 +193,58 @@ func TestWebhookCapsConnections(t *testing.T) {
 	assert.Equal(t, 1, sink.LogRecordCount())
 }
 
+// connAnswer is what a push on a connection of its own was answered.
+type connAnswer struct {
+	status int
+	// close is the answer asking the client to close the connection.
+	close bool
+}
+
 // pushOn writes a push on conn, a connection of its own, and reads its
-// answer's status; the connection stays open, kept alive.
-func pushOn(conn net.Conn, url string, n int) (int, error) {
+// answer; the connection stays open, kept alive.
+func pushOn(conn net.Conn, url string, n int) (connAnswer, error) {
 	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(mockwiz.WebhookPayload(mockwiz.WebhookIssue, n, pushedAt)))
 	if err != nil {
-		return 0, err
+		return connAnswer{}, err
 	}
 	req.Header = wiztest.Bearer(wiztest.WebhookToken)
 	req.Header.Set("Content-Type", "application/json")
 	if err := req.Write(conn); err != nil {
-		return 0, err
+		return connAnswer{}, err
 	}
 	if err := conn.SetReadDeadline(time.Now().Add(wiztest.HangGuard)); err != nil {
-		return 0, err
+		return connAnswer{}, err
 	}
 	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
 	if err != nil {
-		return 0, err
+		return connAnswer{}, err
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode, resp.Body.Close()
+	return connAnswer{status: resp.StatusCode, close: resp.Close}, resp.Body.Close()
+}
+
+// fullWebhook starts a webhook of capacity connections on the clock, and
+// fills them: each has pushed once and is kept alive, its keep-alive
+// lasting an hour.
+func fullWebhook(t *testing.T, capacity int, clock *wiztest.Clock) (*webhookTest, *consumertest.LogsSink, []net.Conn) {
+	t.Helper()
+	sink := &consumertest.LogsSink{}
+	w := startWebhook(t, sink, func(c *Settings) {
+		c.MaxConnections, c.MaxConcurrentRequests = capacity, capacity
+		c.Server.IdleTimeout = time.Hour
+		c.Now = clock.Now
+	})
+	conns := make([]net.Conn, capacity)
+	for i := range conns {
+		conn, err := net.Dial("tcp", w.srv.Addr())
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = conn.Close() })
+		answer, err := pushOn(conn, w.url, i)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, answer.status)
+		conns[i] = conn
+	}
+	return w, sink, conns
 }
 
 // At max_connections, a sender's idle keep-alive connections do not keep
@@ -223,37 +254,22 @@ func pushOn(conn net.Conn, url string, n int) (int, error) {
 // idle_timeout, past any sender's timeout.
 func TestWebhookIdleConnectionsMakeRoom(t *testing.T) {
 	const capacity = 2
-	sink := &consumertest.LogsSink{}
 	clock := wiztest.NewClock(pushedAt)
-	w := startWebhook(t, sink, func(c *Settings) {
-		c.MaxConnections, c.MaxConcurrentRequests = capacity, capacity
-		c.Server.IdleTimeout = time.Hour // the idle connections stay open
-		c.Now = clock.Now
-	})
-	idle := make([]net.Conn, capacity)
-	for i := range idle {
-		conn, err := net.Dial("tcp", w.srv.Addr())
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = conn.Close() })
-		status, err := pushOn(conn, w.url, i)
-		require.NoError(t, err)
-		require.Equal(t, http.StatusOK, status)
-		idle[i] = conn
-	}
+	w, sink, idle := fullWebhook(t, capacity, clock)
 	clock.Advance(minIdle)
 
 	fresh, err := net.Dial("tcp", w.srv.Addr())
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = fresh.Close() })
-	status, err := pushOn(fresh, w.url, capacity)
+	answer, err := pushOn(fresh, w.url, capacity)
 	require.NoError(t, err, "the push past max_connections was not answered")
-	assert.Equal(t, http.StatusOK, status)
+	assert.Equal(t, http.StatusOK, answer.status)
 
 	// One idle connection made room; the other still serves.
 	answered := 0
 	for i, conn := range idle {
-		if status, err := pushOn(conn, w.url, capacity+1+i); err == nil {
-			assert.Equal(t, http.StatusOK, status)
+		if answer, err := pushOn(conn, w.url, capacity+1+i); err == nil {
+			assert.Equal(t, http.StatusOK, answer.status)
 			answered++
 		}
 	}
@@ -267,23 +283,8 @@ func TestWebhookIdleConnectionsMakeRoom(t *testing.T) {
 // which makes room, and no request fails for it.
 func TestWebhookBusyConnectionsMakeRoom(t *testing.T) {
 	const capacity = 2
-	sink := &consumertest.LogsSink{}
 	clock := wiztest.NewClock(pushedAt) // never advanced: no connection is idle for long
-	w := startWebhook(t, sink, func(c *Settings) {
-		c.MaxConnections, c.MaxConcurrentRequests = capacity, capacity
-		c.Server.IdleTimeout = time.Hour
-		c.Now = clock.Now
-	})
-	busy := make([]net.Conn, capacity)
-	for i := range busy {
-		conn, err := net.Dial("tcp", w.srv.Addr())
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = conn.Close() })
-		status, err := pushOn(conn, w.url, i)
-		require.NoError(t, err)
-		require.Equal(t, http.StatusOK, status)
-		busy[i] = conn
-	}
+	w, sink, busy := fullWebhook(t, capacity, clock)
 
 	// A push on a new connection, past the cap: it waits for a place.
 	fresh, err := net.Dial("tcp", w.srv.Addr())
@@ -291,9 +292,9 @@ func TestWebhookBusyConnectionsMakeRoom(t *testing.T) {
 	t.Cleanup(func() { _ = fresh.Close() })
 	freshAnswer := make(chan error, 1)
 	go func() {
-		status, err := pushOn(fresh, w.url, capacity)
-		if err == nil && status != http.StatusOK {
-			err = fmt.Errorf("answered %d", status)
+		answer, err := pushOn(fresh, w.url, capacity)
+		if err == nil && answer.status != http.StatusOK {
+			err = fmt.Errorf("answered %d", answer.status)
 		}
 		freshAnswer <- err
 	}()
@@ -301,17 +302,10 @@ func TestWebhookBusyConnectionsMakeRoom(t *testing.T) {
 
 	// The next push on a busy connection is answered, and asks its client
 	// to close that connection; the new connection's push is then served.
-	req, err := http.NewRequest(http.MethodPost, w.url, bytes.NewReader(mockwiz.WebhookPayload(mockwiz.WebhookIssue, capacity+1, pushedAt)))
+	answer, err := pushOn(busy[0], w.url, capacity+1)
 	require.NoError(t, err)
-	req.Header = wiztest.Bearer(wiztest.WebhookToken)
-	req.Header.Set("Content-Type", "application/json")
-	require.NoError(t, req.Write(busy[0]))
-	require.NoError(t, busy[0].SetReadDeadline(time.Now().Add(wiztest.HangGuard)))
-	resp, err := http.ReadResponse(bufio.NewReader(busy[0]), req)
-	require.NoError(t, err)
-	require.NoError(t, resp.Body.Close())
-	assert.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.True(t, resp.Close, "the answer asks the client to close its connection")
+	assert.Equal(t, http.StatusOK, answer.status)
+	assert.True(t, answer.close, "the answer asks the client to close its connection")
 	select {
 	case err := <-freshAnswer:
 		require.NoError(t, err, "the push on the new connection")
